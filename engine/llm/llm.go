@@ -1,0 +1,275 @@
+// Package llm holds the gateway's domain types: the chat request and answer
+// every adapter translates to and from, streams, usage, models and errors.
+//
+// It imports neither protobuf nor net/http, so the engine and the adapters
+// test without either, and API changes stop at server/rpc.
+package llm
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Role is a message author.
+type Role string
+
+// The roles OpenAI's chat format defines.
+const (
+	RoleSystem    Role = "system"
+	RoleDeveloper Role = "developer"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleSystem, RoleDeveloper, RoleUser, RoleAssistant, RoleTool:
+		return true
+	}
+	return false
+}
+
+// ChatRequest is one chat completion request, provider-neutral.
+// Pointer fields distinguish "not set" from zero.
+type ChatRequest struct {
+	// Model is what the client asked for; the router rewrites it to the
+	// upstream model before a Provider sees the request.
+	Model            string
+	Messages         []Message
+	Temperature      *float64
+	TopP             *float64
+	MaxTokens        *int // max_completion_tokens, or max_tokens when only that was sent
+	N                *int
+	Stop             []string
+	Seed             *int64
+	PresencePenalty  *float64
+	FrequencyPenalty *float64
+	Tools            []Tool
+	ToolChoice       *ToolChoice
+	ResponseFormat   *ResponseFormat
+	User             string
+	Metadata         map[string]string
+	// IncludeUsage asks for a final usage chunk on streams. Adapters ask their
+	// upstream for usage on every stream regardless, so streams are never
+	// billed as zero.
+	IncludeUsage      bool
+	ParallelToolCalls *bool
+	LogitBias         map[string]float64
+	Logprobs          *bool
+	TopLogprobs       *int
+	ReasoningEffort   string
+	// Extra is the opaque passthrough: provider-specific JSON fields merged
+	// into the upstream body as they are.
+	Extra map[string]json.RawMessage
+	// Hints are Switchyard's own per-request options; never sent upstream.
+	Hints Hints
+}
+
+// Hints steer routing and caching for one request.
+type Hints struct {
+	Route        string
+	Strategy     string
+	CacheControl CacheControl
+	CacheTTL     time.Duration
+	AffinityKey  string
+}
+
+// CacheControl is a request's cache directive.
+type CacheControl int
+
+// Cache directives.
+const (
+	CacheDefault CacheControl = iota
+	CacheNoCache
+	CacheNoStore
+	CacheRefresh
+)
+
+// CacheStatus reports how the cache took part in an answer.
+type CacheStatus int
+
+// Cache statuses.
+const (
+	CacheUnknown CacheStatus = iota
+	CacheMiss
+	CacheHit
+	CacheCoalesced
+	CacheBypass
+)
+
+// String gives the lowercase name used in headers and JSON.
+func (s CacheStatus) String() string {
+	switch s {
+	case CacheMiss:
+		return "miss"
+	case CacheHit:
+		return "hit"
+	case CacheCoalesced:
+		return "coalesced"
+	case CacheBypass:
+		return "bypass"
+	}
+	return ""
+}
+
+// Message is one conversation turn, or the delta of a stream chunk.
+type Message struct {
+	Role Role
+	// Content is the text content. Parts is set instead for multimodal input.
+	Content          string
+	Parts            []Part
+	Name             string
+	ToolCalls        []ToolCall
+	ToolCallID       string
+	Refusal          string
+	ReasoningContent string
+}
+
+// PartType names a content part kind.
+type PartType string
+
+// Content part kinds.
+const (
+	PartText  PartType = "text"
+	PartImage PartType = "image_url"
+)
+
+// Part is one element of multimodal content.
+type Part struct {
+	Type        PartType
+	Text        string
+	ImageURL    string
+	ImageDetail string
+}
+
+// ToolCall is a model's call of a function. In stream deltas Index says which
+// call a fragment belongs to and Arguments holds a fragment.
+type ToolCall struct {
+	Index     int
+	ID        string
+	Type      string // "function"
+	Name      string
+	Arguments string
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Type        string // "function"
+	Name        string
+	Description string
+	Parameters  json.RawMessage // JSON Schema
+	Strict      *bool
+}
+
+// ToolChoice is a mode (none, auto, required) or one named function.
+type ToolChoice struct {
+	Mode     string
+	Function string
+}
+
+// ResponseFormat constrains output: text, json_object or json_schema.
+type ResponseFormat struct {
+	Type              string
+	SchemaName        string
+	SchemaDescription string
+	Schema            json.RawMessage
+	Strict            *bool
+}
+
+// Finish reasons, in OpenAI's vocabulary (adapters map theirs to these).
+const (
+	FinishStop          = "stop"
+	FinishLength        = "length"
+	FinishToolCalls     = "tool_calls"
+	FinishContentFilter = "content_filter"
+)
+
+// ChatResponse is a whole answer.
+type ChatResponse struct {
+	ID                string
+	Created           int64 // unix seconds
+	Model             string
+	Choices           []Choice
+	Usage             Usage
+	SystemFingerprint string
+}
+
+// Choice is one alternative answer.
+type Choice struct {
+	Index        int
+	Message      Message
+	FinishReason string
+}
+
+// Usage counts tokens. PromptTokens includes CachedTokens (counted once).
+type Usage struct {
+	PromptTokens        int
+	CompletionTokens    int
+	TotalTokens         int
+	CachedTokens        int
+	CacheCreationTokens int
+	ReasoningTokens     int
+}
+
+// Add sums two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{
+		PromptTokens:        u.PromptTokens + o.PromptTokens,
+		CompletionTokens:    u.CompletionTokens + o.CompletionTokens,
+		TotalTokens:         u.TotalTokens + o.TotalTokens,
+		CachedTokens:        u.CachedTokens + o.CachedTokens,
+		CacheCreationTokens: u.CacheCreationTokens + o.CacheCreationTokens,
+		ReasoningTokens:     u.ReasoningTokens + o.ReasoningTokens,
+	}
+}
+
+// Chunk is one increment of a streamed answer. The last chunk of a stream may
+// carry Usage and no choices.
+type Chunk struct {
+	ID      string
+	Created int64
+	Model   string
+	Choices []ChunkChoice
+	Usage   *Usage
+}
+
+// ChunkChoice is one alternative's increment.
+type ChunkChoice struct {
+	Index        int
+	Delta        Message
+	FinishReason string // empty until the choice's last chunk
+}
+
+// Stream yields the chunks of one streamed answer.
+type Stream interface {
+	// Recv returns the next chunk, or io.EOF after the last one.
+	Recv() (Chunk, error)
+	// Close releases the upstream connection; safe to call more than once.
+	Close() error
+}
+
+// Model is a model a provider serves.
+type Model struct {
+	ID      string
+	Created int64
+	OwnedBy string
+}
+
+// EmbeddingRequest asks for vectors of one or more texts.
+type EmbeddingRequest struct {
+	Model          string
+	Input          []string
+	EncodingFormat string
+	Dimensions     *int
+	User           string
+	Hints          Hints
+}
+
+// EmbeddingResponse holds one vector per input, in input order.
+type EmbeddingResponse struct {
+	Model   string
+	Vectors [][]float32
+	Usage   Usage
+}

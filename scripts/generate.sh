@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates gen/ from proto/ with pinned local plugins (no network plugins).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUF=tools/node_modules/.bin/buf
+[[ -x $BUF ]] || scripts/install-tools.sh
+
+rm -rf gen/go gen/ts gen/openapi gen/python
+"$BUF" generate
+
+# Python: grpcio-tools bundles protoc and the gRPC plugin. google/api comes
+# from googleapis-common-protos at run time, so only our protos are generated.
+mkdir -p gen/python
+mapfile -t protos < <(cd proto && find switchyard -name '*.proto' | LC_ALL=C sort)
+(cd proto && ../.venv/bin/python -m grpc_tools.protoc -I. -I../third_party/googleapis \
+  --python_out=../gen/python --pyi_out=../gen/python --grpc_python_out=../gen/python "${protos[@]}")
+echo "gen/ regenerated" >&2
