@@ -132,3 +132,22 @@ func KindOf(err error) Kind {
 	}
 	return KindInternal
 }
+
+// RetryAfter returns how long a client should wait before retrying err, or 0.
+func RetryAfter(err error) time.Duration {
+	var de *Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		return de.RetryAfter
+	}
+	var ue *UpstreamError
+	if errors.As(err, &ue) && ue.RetryAfter > 0 {
+		return ue.RetryAfter
+	}
+	return 0
+}
+
+// RetryAfterSeconds rounds RetryAfter up to whole seconds, as the
+// Retry-After header carries it.
+func RetryAfterSeconds(err error) int {
+	return int((RetryAfter(err) + time.Second - 1) / time.Second)
+}

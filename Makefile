@@ -1,0 +1,56 @@
+# Switchyard — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/switchyard
+ARGS ?=
+
+.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat fmt clean
+
+## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
+run: build
+	./$(BIN) $(ARGS)
+
+## build: compile bin/switchyard
+build:
+	$(GO) build -o $(BIN) ./server/cmd/switchyard
+
+## tools: install pinned code generators and test dependencies
+tools:
+	scripts/install-tools.sh
+
+## generate: regenerate gen/ from proto/ (offline, pinned plugins)
+generate: tools
+	scripts/generate.sh
+
+## lint: buf lint (STANDARD), buf format check, buf breaking
+lint: tools
+	tools/node_modules/.bin/buf lint
+	tools/node_modules/.bin/buf format --diff --exit-code
+	scripts/buf-breaking.sh
+
+## check-generated: fail when regenerating changes gen/
+check-generated: tools
+	scripts/generate.sh
+	@if [[ -n "$$(git status --porcelain -- gen)" ]]; then \
+		echo "gen/ is out of date with proto/: run 'make generate' and commit the result" >&2; \
+		git status --porcelain -- gen >&2; git --no-pager diff --stat -- gen >&2; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+test-sdkcompat: build
+	scripts/test-sdkcompat.sh
+
+## test: install what the tests need, then run every suite
+test: tools lint check-generated vet test-go test-sdkcompat
+	@echo "all suites passed"
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '^gen/')
+	tools/node_modules/.bin/buf format -w
+
+clean:
+	rm -rf bin

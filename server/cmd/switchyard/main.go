@@ -1,0 +1,141 @@
+// Command switchyard is the gateway. This is the only place that wires
+// config, logger, adapters, engine and server together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/server"
+	"github.com/switchyard/switchyard/server/rpc"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "switchyard:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", os.Getenv("SWITCHYARD_CONFIG"), "YAML config file (env SWITCHYARD_CONFIG); empty uses the embedded default")
+	listen := fs.String("listen", "", "listen address host:port (overrides the config's listen; default 127.0.0.1:8080)")
+	check := fs.Bool("check", false, "validate the config, print a summary and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stderr, "switchyard", version)
+		return nil
+	}
+
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log := hclog.New(&hclog.LoggerOptions{
+		Name:       "switchyard",
+		Level:      hclog.LevelFromString(cfg.Log.Level),
+		JSONFormat: cfg.Log.Format == "json",
+		Output:     stderr,
+	})
+
+	ctl, err := newControl(log, *configPath, cfg)
+	if err != nil {
+		return err
+	}
+	if *check {
+		fmt.Fprintf(stderr, "config ok: %s\n", ctl.router.Table())
+		return nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv, err := newServer(ctx, log, cfg, ctl)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	log.Info("serving gRPC, gRPC-Web, Connect and OpenAI REST", "addr", l.Addr().String(),
+		"base_url", "http://"+l.Addr().String()+"/v1", "routing", ctl.router.Table().String(), "version", version)
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if err := ctl.reload(); err != nil {
+					log.Error("reload refused; the previous config keeps serving", "error", err)
+				}
+				continue
+			}
+			grace := time.Duration(cfg.Server.ShutdownTimeout)
+			log.Info("shutting down: draining in-flight requests", "signal", sig.String(), "deadline", grace)
+			sctx, scancel := context.WithTimeout(context.Background(), grace)
+			err := srv.Shutdown(sctx)
+			scancel()
+			if errors.Is(err, context.DeadlineExceeded) {
+				log.Warn("shutdown deadline passed; closed remaining connections")
+				err = nil
+			}
+			<-serveErr
+			log.Info("stopped")
+			return err
+		}
+	}
+}
+
+// newServer wires the services over the control's router.
+func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
+	svc := rpc.Services{
+		Chat:       rpc.NewChat(ctl.router),
+		Models:     rpc.NewModels(ctl.router),
+		Embeddings: rpc.NewEmbeddings(ctl.router),
+		Routing:    rpc.NewRoutingConfig(ctl),
+		Providers:  rpc.NewProviders(ctl.router),
+		Usage:      &rpc.Usage{},
+		Keys:       &rpc.Keys{},
+		Billing:    &rpc.Billing{},
+	}
+	return server.New(ctx, log, svc, server.Options{
+		MaxBodyBytes:      cfg.Server.MaxBodyBytes,
+		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
+	})
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Default(os.LookupEnv)
+	}
+	return config.Load(path, os.LookupEnv)
+}

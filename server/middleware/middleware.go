@@ -1,0 +1,118 @@
+// Package middleware holds the HTTP layers every protocol passes through:
+// request ids, access logs, panic recovery and body limits.
+package middleware
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+type ctxKey struct{}
+
+// RequestIDHeader carries the request id both ways.
+const RequestIDHeader = "X-Request-Id"
+
+// RequestID returns the request id stored by WithRequestID, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// ContextWithRequestID stores id in ctx.
+func ContextWithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// NewRequestID returns a random 16-byte hex id.
+func NewRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+// validID accepts a client's id when it is short and printable, so ids can
+// be correlated end to end without letting clients inject log lines.
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status for the access log. It forwards Flush
+// and exposes the original writer so streaming and HTTP/2 trailers work.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Wrap applies request ids, recovery, the body limit and the access log.
+// maxBody ≤ 0 disables the limit.
+func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(RequestIDHeader)
+		if !validID(id) {
+			id = NewRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		r = r.WithContext(ContextWithRequestID(r.Context(), id))
+		if maxBody > 0 && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				if sw.status == 0 {
+					http.Error(sw, `{"error":{"message":"internal error","type":"server_error","param":null,"code":null}}`, http.StatusInternalServerError)
+				}
+			}
+			if log.IsDebug() {
+				log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+					"proto", r.Proto, "content_type", r.Header.Get("Content-Type"),
+					"status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

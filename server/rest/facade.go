@@ -1,0 +1,252 @@
+// Package rest is the OpenAI-compatible REST facade: POST /v1/chat/completions
+// (JSON or SSE, decided by the body's "stream"), GET /v1/models[/{id}],
+// POST /v1/embeddings, and grpc-gateway for the remaining /v1 admin routes.
+// Every handler calls the service implementation in-process; there is no
+// loopback hop to the gRPC port.
+package rest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/switchyard/switchyard/engine/llm"
+	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
+	"github.com/switchyard/switchyard/server/rest/openaijson"
+	"github.com/switchyard/switchyard/server/rpc"
+)
+
+// Facade serves the REST routes.
+type Facade struct {
+	log  hclog.Logger
+	svc  rpc.Services
+	bufs sync.Pool
+}
+
+// New returns the facade over the services.
+func New(log hclog.Logger, svc rpc.Services) *Facade {
+	return &Facade{log: log, svc: svc, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
+}
+
+// Register mounts the REST routes on mux. ctx bounds the gateway's
+// registrations (they hold no goroutines).
+func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
+	mux.HandleFunc("POST /v1/chat/completions", f.chatCompletions)
+	mux.HandleFunc("GET /v1/models", f.listModels)
+	mux.HandleFunc("GET /v1/models/{id...}", f.getModel)
+	mux.HandleFunc("POST /v1/embeddings", f.embeddings)
+
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+		}),
+		runtime.WithErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+			writeError(w, err)
+		}),
+		runtime.WithRoutingErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, status int) {
+			kind := llm.KindNotFound
+			msg := "Unknown request URL: " + r.Method + " " + r.URL.Path
+			if status == http.StatusMethodNotAllowed {
+				kind = llm.KindInvalidRequest
+				msg = "Method " + r.Method + " not allowed for " + r.URL.Path
+			}
+			writeError(w, &llm.Error{Kind: kind, Message: msg, Code: "unknown_url"})
+		}),
+	)
+	for _, reg := range []func() error{
+		func() error { return pb.RegisterRoutingConfigServiceHandlerServer(ctx, gw, f.svc.Routing) },
+		func() error { return pb.RegisterProviderServiceHandlerServer(ctx, gw, f.svc.Providers) },
+		func() error { return pb.RegisterUsageServiceHandlerServer(ctx, gw, f.svc.Usage) },
+		func() error { return pb.RegisterKeyServiceHandlerServer(ctx, gw, f.svc.Keys) },
+		func() error { return pb.RegisterBillingServiceHandlerServer(ctx, gw, f.svc.Billing) },
+	} {
+		if err := reg(); err != nil {
+			return err
+		}
+	}
+	mux.Handle("/v1/", gw)
+	return nil
+}
+
+func (f *Facade) getBuf() *[]byte { return f.bufs.Get().(*[]byte) }
+
+func (f *Facade) putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 { // don't pin huge buffers
+		*b = (*b)[:0]
+		f.bufs.Put(b)
+	}
+}
+
+func (f *Facade) writeJSON(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+}
+
+// readBody reads the whole body; the body limit is set by the middleware.
+func readBody(r *http.Request, buf *[]byte) ([]byte, error) {
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			*buf = b
+			return b, nil
+		}
+		if err != nil {
+			*buf = b
+			return nil, err
+		}
+	}
+}
+
+func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
+	buf := f.getBuf()
+	defer f.putBuf(buf)
+	body, err := readBody(r, buf)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	req, err := openaijson.DecodeChatRequest(body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.GetStream() {
+		f.stream(w, r, req, buf)
+		return
+	}
+	resp, err := f.svc.Chat.CreateChatCompletion(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	setRoutingHeaders(w, resp.GetSwitchyard())
+	*buf = openaijson.AppendChatCompletion((*buf)[:0], resp)
+	f.writeJSON(w, *buf)
+}
+
+func setRoutingHeaders(w http.ResponseWriter, info *pb.RoutingInfo) {
+	if info == nil {
+		return
+	}
+	h := w.Header()
+	if info.GetProvider() != "" {
+		h.Set("X-Switchyard-Provider", info.GetProvider())
+	}
+	if s := llm.CacheStatus(info.GetCache()).String(); s != "" {
+		h.Set("X-Switchyard-Cache", s)
+	}
+}
+
+var (
+	sseData = []byte("data: ")
+	sseEnd  = []byte("\n\n")
+	sseDone = []byte("data: [DONE]\n\n")
+)
+
+// stream answers with Server-Sent Events. Errors before the first event get
+// a normal HTTP error status; after it, an in-band error event ends the
+// stream (no [DONE], so clients cannot mistake it for a clean end).
+func (f *Facade) stream(w http.ResponseWriter, r *http.Request, req *pb.CreateChatCompletionRequest, buf *[]byte) {
+	ctx := r.Context()
+	o, err := f.svc.Chat.OpenStream(ctx, req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer o.Close()
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	first, err := o.Next()
+	if err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, err)
+		return
+	}
+	setRoutingHeaders(w, first.GetSwitchyard())
+	w.WriteHeader(http.StatusOK)
+	c := first
+	for c != nil {
+		b := append((*buf)[:0], sseData...)
+		b = openaijson.AppendChunk(b, c)
+		b = append(b, sseEnd...)
+		*buf = b
+		if _, err := w.Write(b); err != nil {
+			return // client gone; ctx cancellation stops the upstream
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		c, err = o.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				e := classify(err)
+				b := append((*buf)[:0], sseData...)
+				b = openaijson.AppendError(b, e.message, e.typ, e.param, e.code)
+				b = append(b, sseEnd...)
+				_, _ = w.Write(b)
+				_ = rc.Flush()
+				f.log.Warn("stream failed after first chunk", "error", err, "provider", o.Info().Provider)
+			}
+			return
+		}
+	}
+	_, _ = w.Write(sseDone)
+	_ = rc.Flush()
+}
+
+func (f *Facade) listModels(w http.ResponseWriter, r *http.Request) {
+	resp, err := f.svc.Models.ListModels(r.Context(), &pb.ListModelsRequest{})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f.writeJSON(w, openaijson.AppendModelList(nil, resp))
+}
+
+func (f *Facade) getModel(w http.ResponseWriter, r *http.Request) {
+	resp, err := f.svc.Models.GetModel(r.Context(), &pb.GetModelRequest{Id: r.PathValue("id")})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f.writeJSON(w, openaijson.AppendModel(nil, resp.GetModel()))
+}
+
+func (f *Facade) embeddings(w http.ResponseWriter, r *http.Request) {
+	buf := f.getBuf()
+	defer f.putBuf(buf)
+	body, err := readBody(r, buf)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	req, err := openaijson.DecodeEmbeddingsRequest(body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	resp, err := f.svc.Embeddings.CreateEmbeddings(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	setRoutingHeaders(w, resp.GetSwitchyard())
+	f.writeJSON(w, openaijson.AppendEmbeddings(nil, resp))
+}

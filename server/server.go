@@ -1,0 +1,98 @@
+// Package server mounts every protocol on one http.Server: gRPC, gRPC-Web
+// and Connect (connect-go), gRPC health and reflection, and the REST facade,
+// over cleartext HTTP/2 and HTTP/1.1.
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchyard/switchyard/server/middleware"
+	"github.com/switchyard/switchyard/server/rest"
+	"github.com/switchyard/switchyard/server/rpc"
+)
+
+// Options tune the server.
+type Options struct {
+	MaxBodyBytes      int64
+	ReadHeaderTimeout time.Duration
+}
+
+// Server is the one listener for every protocol.
+type Server struct {
+	log    hclog.Logger
+	http   *http.Server
+	health *grpchealth.StaticChecker
+	names  []string
+}
+
+// New builds the handler tree. It starts nothing.
+func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) (*Server, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 8 << 20
+	}
+	if opts.ReadHeaderTimeout <= 0 {
+		opts.ReadHeaderTimeout = 10 * time.Second
+	}
+	mux := http.NewServeMux()
+	names := rpc.Register(mux, svc, connect.WithReadMaxBytes(int(opts.MaxBodyBytes)))
+
+	health := grpchealth.NewStaticChecker(names...)
+	mux.Handle(grpchealth.NewHandler(health))
+	reflector := grpcreflect.NewStaticReflector(names...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+
+	if err := rest.New(log.Named("rest"), svc).Register(ctx, mux); err != nil {
+		return nil, err
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	hs := &http.Server{
+		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, mux),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	return &Server{log: log, http: hs, health: health, names: names}, nil
+}
+
+// Handler exposes the handler tree (in-process tests).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Serve accepts on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.http.Serve(l)
+	if err == http.ErrServerClosed {
+		return nil
+	}
+	return err
+}
+
+// Shutdown marks the health checks NOT_SERVING, stops accepting, and waits
+// for in-flight requests and streams until ctx ends; then it closes what is
+// left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	for _, n := range append([]string{""}, s.names...) {
+		s.health.SetStatus(n, grpchealth.StatusNotServing)
+	}
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		_ = s.http.Close()
+	}
+	return err
+}
