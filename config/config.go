@@ -1,0 +1,259 @@
+// Package config reads the gateway's one YAML file: listen address, logging,
+// HTTP server limits, providers with their keys and prices, and the routing
+// section (the default route plus named route aliases).
+//
+// Parse decodes strictly (an unknown key is an error naming its line),
+// expands ${NAME} in secrets and URLs from an injected getenv, applies
+// defaults and validates; Validate reports every problem at once with a
+// field path, so one edit fixes a whole file. server/cmd is the only
+// importer that builds the running gateway from a Config; server/rpc uses
+// the routing types for the live routing-config API.
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	// Listen is the host:port the one server port binds.
+	Listen    string     `yaml:"listen"`
+	Log       Log        `yaml:"log"`
+	Server    Server     `yaml:"server"`
+	Providers []Provider `yaml:"providers"`
+	// Routing is the default route: how plain model names (not aliases)
+	// served by several providers are balanced.
+	Routing Routing `yaml:"routing"`
+	// Routes are the named aliases, each with its own targets and policies.
+	Routes []Route `yaml:"routes"`
+}
+
+// Log configures the injected hclog logger.
+type Log struct {
+	Level  string `yaml:"level"`  // trace|debug|info|warn|error
+	Format string `yaml:"format"` // text|json
+}
+
+// Server holds the HTTP server's limits.
+type Server struct {
+	MaxBodyBytes      int64    `yaml:"max_body_bytes"`
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// RequestTimeout bounds one whole request, streams included.
+	RequestTimeout Duration `yaml:"request_timeout"`
+	// CORSOrigins lists the browser origins allowed; empty disables CORS.
+	CORSOrigins []string `yaml:"cors_origins"`
+}
+
+// Provider is one upstream account: a wire format, where it lives, its
+// keys and the models it serves.
+type Provider struct {
+	Name    string `yaml:"name"`
+	Type    string `yaml:"type"`
+	BaseURL string `yaml:"base_url"`
+	// APIKeys are literal or ${ENV}; several keys form a pool.
+	APIKeys []string `yaml:"api_keys"`
+	Models  []string `yaml:"models"`
+	// Prices by model, in USD per million tokens.
+	Prices  map[string]Price  `yaml:"prices"`
+	Timeout Duration          `yaml:"timeout"`
+	Headers map[string]string `yaml:"headers"`
+	// APIVersion is required for azure; anthropic defaults to 2023-06-01.
+	APIVersion          string `yaml:"api_version"`
+	MaxIdleConnsPerHost int    `yaml:"max_idle_conns_per_host"`
+	// Simulator tunes the built-in provider; only for type simulator.
+	Simulator *Simulator `yaml:"simulator"`
+}
+
+// Price is a model's price in USD per million tokens.
+type Price struct {
+	Input       float64 `yaml:"input"`
+	Output      float64 `yaml:"output"`
+	CachedInput float64 `yaml:"cached_input"`
+}
+
+// Simulator configures the built-in simulated provider.
+type Simulator struct {
+	TokenDelay     Duration `yaml:"token_delay"`
+	TTFT           Duration `yaml:"ttft"`
+	ResponseTokens int      `yaml:"response_tokens"`
+	// FailRate is the fraction of requests, in [0,1], that fail with
+	// FailStatus.
+	FailRate   float64  `yaml:"fail_rate"`
+	FailStatus int      `yaml:"fail_status"`
+	RetryAfter Duration `yaml:"retry_after"`
+}
+
+// Routing is the default route, applied to plain model names.
+type Routing struct {
+	Strategy         string `yaml:"strategy"`
+	FallbackStrategy string `yaml:"fallback_strategy"`
+	// Providers rank the providers that serve the same model name.
+	Providers []ProviderWeight `yaml:"providers"`
+}
+
+// ProviderWeight ranks one provider in the default route; lower priority is
+// tried first.
+type ProviderWeight struct {
+	Name     string `yaml:"name"`
+	Priority int    `yaml:"priority"`
+	Weight   int    `yaml:"weight"`
+}
+
+// Route is a model alias and how requests for it are served.
+type Route struct {
+	Model            string   `yaml:"model"`
+	Strategy         string   `yaml:"strategy"`
+	FallbackStrategy string   `yaml:"fallback_strategy"`
+	Targets          []Target `yaml:"targets"`
+	// Fallbacks name other routes or served models tried after the targets.
+	Fallbacks []string `yaml:"fallbacks"`
+	Retry     Retry    `yaml:"retry"`
+	Hedge     Hedge    `yaml:"hedge"`
+	Cache     Cache    `yaml:"cache"`
+	Hybrid    Hybrid   `yaml:"hybrid"`
+}
+
+// Target is one provider model behind a route.
+type Target struct {
+	Provider string `yaml:"provider"`
+	// Model is the upstream model; empty sends the alias itself.
+	Model    string  `yaml:"model"`
+	Weight   int     `yaml:"weight"`
+	Priority int     `yaml:"priority"`
+	Quality  float64 `yaml:"quality"`
+}
+
+// Retry bounds the attempts of one request.
+type Retry struct {
+	MaxAttempts    int      `yaml:"max_attempts"`
+	InitialBackoff Duration `yaml:"initial_backoff"`
+	MaxBackoff     Duration `yaml:"max_backoff"`
+	PerTryTimeout  Duration `yaml:"per_try_timeout"`
+	OverallTimeout Duration `yaml:"overall_timeout"`
+}
+
+// Hedge sends a second attempt when the first is slower than Delay.
+type Hedge struct {
+	Enabled bool     `yaml:"enabled"`
+	Delay   Duration `yaml:"delay"`
+}
+
+// Cache is a route's response cache policy.
+type Cache struct {
+	// Mode is off, deterministic (only requests with temperature 0 or a
+	// seed) or all.
+	Mode string `yaml:"mode"`
+	// TTL of 0 leaves the cache's own default.
+	TTL Duration `yaml:"ttl"`
+}
+
+// Hybrid weighs the hybrid strategy's score terms.
+type Hybrid struct {
+	Cost      float64 `yaml:"cost"`
+	Latency   float64 `yaml:"latency"`
+	Quality   float64 `yaml:"quality"`
+	ErrorRate float64 `yaml:"error_rate"`
+	Load      float64 `yaml:"load"`
+}
+
+// Provider types.
+const (
+	TypeOpenAI           = "openai"
+	TypeAnthropic        = "anthropic"
+	TypeGemini           = "gemini"
+	TypeOpenAICompatible = "openai-compatible"
+	TypeAzure            = "azure"
+	TypeSimulator        = "simulator"
+)
+
+// Routing strategies.
+const (
+	StrategyConsistentHash   = "consistent_hash"
+	StrategyLeastConnections = "least_connections"
+	StrategyHybrid           = "hybrid"
+	StrategyWeighted         = "weighted"
+	StrategyPriority         = "priority"
+	StrategyLatencyPriority  = "latency_priority"
+	StrategyCostPriority     = "cost_priority"
+)
+
+// Fallback strategies.
+const (
+	FallbackFailover = "failover"
+	FallbackNone     = "none"
+)
+
+// Cache modes.
+const (
+	CacheOff           = "off"
+	CacheDeterministic = "deterministic"
+	CacheAll           = "all"
+)
+
+// Types lists the known provider types.
+func Types() []string {
+	return []string{TypeOpenAI, TypeAnthropic, TypeGemini, TypeOpenAICompatible, TypeAzure, TypeSimulator}
+}
+
+// Strategies lists the known routing strategies.
+func Strategies() []string {
+	return []string{StrategyConsistentHash, StrategyLeastConnections, StrategyHybrid, StrategyWeighted,
+		StrategyPriority, StrategyLatencyPriority, StrategyCostPriority}
+}
+
+// FallbackStrategies lists the known fallback strategies.
+func FallbackStrategies() []string { return []string{FallbackFailover, FallbackNone} }
+
+// CacheModes lists the known cache modes.
+func CacheModes() []string { return []string{CacheOff, CacheDeterministic, CacheAll} }
+
+// Duration is a time.Duration written as Go duration text ("250ms", "2s",
+// "1m") in YAML, and marshalled back to that text.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalYAML writes the duration text.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// UnmarshalYAML reads duration text. A bare number is refused (except 0)
+// because "30" could mean seconds or nanoseconds; the error names the line
+// since yaml.v3 does not add it to errors from custom unmarshalers.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a duration must be text like \"30s\"", n.Line)
+	}
+	s := strings.TrimSpace(n.Value)
+	if s == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: invalid duration %q (want e.g. \"250ms\", \"30s\", \"1m\")", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration text (JSON and other text encoders).
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads duration text.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
