@@ -1,0 +1,113 @@
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// loopReader repeats data forever, so a stream benchmark measures Recv alone.
+type loopReader struct {
+	data []byte
+	off  int
+}
+
+func (r *loopReader) Read(p []byte) (int, error) {
+	n := copy(p, r.data[r.off:])
+	r.off = (r.off + n) % len(r.data)
+	return n, nil
+}
+
+func (r *loopReader) Close() error { return nil }
+
+func benchRequest() *llm.ChatRequest {
+	req := simpleRequest()
+	req.Messages = append(req.Messages,
+		llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "call_1", Name: "get_weather", Arguments: `{"location":"Paris"}`}}},
+		llm.Message{Role: llm.RoleTool, ToolCallID: "call_1", Content: `{"temperature_c":14}`},
+	)
+	req.Tools = []llm.Tool{{Name: "get_weather", Description: "Get current temperature.", Parameters: weatherParams()}}
+	req.ToolChoice = &llm.ToolChoice{Mode: "auto"}
+	return req
+}
+
+func BenchmarkEncodeChat(b *testing.B) {
+	req := benchRequest()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeChat(req, true, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeChatWithExtra(b *testing.B) {
+	req := benchRequest()
+	req.Extra = map[string]json.RawMessage{"service_tier": json.RawMessage(`"flex"`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeChat(req, true, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeChatResponse(b *testing.B) {
+	data := readFixture(b, "response_unary.json")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeChatResponse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchStream measures one Recv per iteration: allocs/op is per chunk.
+func benchStream(b *testing.B, event string) {
+	s := newStream("bench", &loopReader{data: []byte(event)})
+	b.SetBytes(int64(len(event)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Recv(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkStreamRecvContentChunk(b *testing.B) {
+	benchStream(b, `data: {"id":"chatcmpl-BmFkG6Z0r6kXv2cR3a1sYqJ9nP8oL","object":"chat.completion.chunk","created":1750800000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_34a54ae93c","choices":[{"index":0,"delta":{"content":" world"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"jdKXm8"}`+"\n\n")
+}
+
+func BenchmarkStreamRecvToolCallChunk(b *testing.B) {
+	benchStream(b, `data: {"id":"chatcmpl-BnRq8W3lZ5tS0vY1x2c3d4e5f6g7h","object":"chat.completion.chunk","created":1751000000,"model":"gpt-4.1-2025-04-14","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"cation\":"}}]},"logprobs":null,"finish_reason":null}],"usage":null}`+"\n\n")
+}
+
+// BenchmarkChatRoundTrip is the adapter's whole unary path over loopback
+// HTTP/1.1 keep-alive: encode, send, read, decode.
+func BenchmarkChatRoundTrip(b *testing.B) {
+	data := readFixture(b, "response_unary.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(data)
+	}))
+	b.Cleanup(srv.Close)
+	c, err := New(Options{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := benchRequest()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Chat(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
