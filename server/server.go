@@ -46,7 +46,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 
 	health := grpchealth.NewStaticChecker(names...)
 	mux.Handle(grpchealth.NewHandler(health))
-	reflector := grpcreflect.NewStaticReflector(names...)
+	reflector := grpcreflect.NewStaticReflector(append(names[:len(names):len(names)], grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 
