@@ -72,6 +72,9 @@ type Provider struct {
 	// draws numbers fault decisions: decision n is a pure function of seed
 	// and n, so the sequence is reproducible and needs no lock.
 	draws atomic.Uint64
+	// ids numbers completions: like a real upstream, every answer gets its
+	// own id even when its text repeats.
+	ids   atomic.Uint64
 	now   func() time.Time
 	vocab []string
 }
@@ -336,7 +339,7 @@ func (p *Provider) prepare(ctx context.Context, req *llm.ChatRequest, stream boo
 
 	h := hashRequest(req)
 	pl := &plan{
-		id:        "chatcmpl-sim-" + strconv.FormatUint(h, 16),
+		id:        "chatcmpl-sim-" + strconv.FormatUint((h^p.seed)|1<<63, 16)[:8] + "-" + strconv.FormatUint(p.ids.Add(1), 16),
 		model:     req.Model,
 		created:   p.now().Unix(),
 		ttft:      p.ttft,

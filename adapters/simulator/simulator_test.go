@@ -155,10 +155,15 @@ func TestStreamMatchesUnary(t *testing.T) {
 				t.Errorf("stream usage %+v, unary %+v", got.usage, resp.Usage)
 			}
 			checkStreamShape(t, got, resp.Usage.CompletionTokens)
+			// Every chunk of one stream shares one id, and every completion
+			// gets its own, as real upstreams do.
 			for _, ch := range got.chunks {
-				if ch.ID != resp.ID || ch.Model != tt.req.Model {
-					t.Errorf("chunk id/model %s/%s, want %s/%s", ch.ID, ch.Model, resp.ID, tt.req.Model)
+				if ch.ID != got.chunks[0].ID || ch.Model != tt.req.Model {
+					t.Errorf("chunk id/model %s/%s, want %s/%s", ch.ID, ch.Model, got.chunks[0].ID, tt.req.Model)
 				}
+			}
+			if got.chunks[0].ID == resp.ID || !strings.HasPrefix(resp.ID, "chatcmpl-sim-") {
+				t.Errorf("ids not unique per completion: stream %s, unary %s", got.chunks[0].ID, resp.ID)
 			}
 		})
 	}
