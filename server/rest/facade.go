@@ -248,5 +248,9 @@ func (f *Facade) embeddings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setRoutingHeaders(w, resp.GetSwitchyard())
+	if req.GetEncodingFormat() == "base64" {
+		f.writeJSON(w, openaijson.AppendEmbeddingsBase64(nil, resp))
+		return
+	}
 	f.writeJSON(w, openaijson.AppendEmbeddings(nil, resp))
 }

@@ -64,8 +64,10 @@ func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddin
 	if len(in.GetInput()) > 2048 {
 		return nil, llm.InvalidParam("input", "at most 2048 inputs per request")
 	}
-	if f := in.GetEncodingFormat(); f != "" && f != "float" {
-		return nil, llm.InvalidParam("encoding_format", "encoding_format %q is not supported (want float)", f)
+	// base64 is an encoding of the same floats, done by the REST facade;
+	// gRPC clients always get floats.
+	if f := in.GetEncodingFormat(); f != "" && f != "float" && f != "base64" {
+		return nil, llm.InvalidParam("encoding_format", "encoding_format %q is not supported (want float or base64)", f)
 	}
 	req := &llm.EmbeddingRequest{Model: in.GetModel(), Input: in.GetInput(), EncodingFormat: in.GetEncodingFormat(), User: in.GetUser()}
 	if in.Dimensions != nil {
