@@ -390,3 +390,17 @@ describe('raw response', { skip }, () => {
     }
   });
 });
+
+describe('embeddings', { skip }, () => {
+  test('vectors in input order, same with the SDK default (base64) and float', async () => {
+    const b64 = await client.embeddings.create({ model: 'sim-small', input: ['alpha', 'beta'], dimensions: 8 });
+    const flt = await client.embeddings.create({ model: 'sim-small', input: ['alpha', 'beta'], dimensions: 8, encoding_format: 'float' });
+    assert.equal(b64.object, 'list');
+    assert.deepEqual(b64.data.map((d) => d.index), [0, 1]);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(flt.data[i].embedding.length, 8);
+      flt.data[i].embedding.forEach((x, j) => assert.ok(Math.abs(x - b64.data[i].embedding[j]) < 1e-6));
+    }
+    assert.ok(b64.usage.prompt_tokens > 0);
+  });
+});
