@@ -104,7 +104,9 @@ func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
 				}
 				log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
 				if sw.status == 0 {
-					http.Error(sw, `{"error":{"message":"internal error","type":"server_error","param":null,"code":null}}`, http.StatusInternalServerError)
+					sw.Header().Set("Content-Type", "application/json")
+					sw.WriteHeader(http.StatusInternalServerError)
+					_, _ = sw.Write([]byte(`{"error":{"message":"internal error","type":"server_error","param":null,"code":"internal_error"}}` + "\n"))
 				}
 			}
 			if log.IsDebug() {

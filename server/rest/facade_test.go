@@ -1,0 +1,140 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/switchyard/switchyard/adapters/simulator"
+	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/engine/route"
+	"github.com/switchyard/switchyard/server/middleware"
+	"github.com/switchyard/switchyard/server/rpc"
+)
+
+func TestClassifyMapsEveryErrorToOpenAIStatusAndType(t *testing.T) {
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		typ    string
+		code   string
+	}{
+		{"invalid param", llm.InvalidParam("model", "missing"), 400, "invalid_request_error", ""},
+		{"unknown model", fmt.Errorf("w: %w", &llm.Error{Kind: llm.KindNotFound, Message: "no", Err: llm.ErrUnknownModel}), 404, "invalid_request_error", "model_not_found"},
+		{"unauthenticated", llm.Errorf(llm.KindUnauthenticated, "bad key"), 401, "authentication_error", "invalid_api_key"},
+		{"forbidden", llm.Errorf(llm.KindPermissionDenied, "no"), 403, "permission_error", ""},
+		{"rate limited", &llm.Error{Kind: llm.KindRateLimited, RetryAfter: time.Second}, 429, "rate_limit_error", "rate_limit_exceeded"},
+		{"upstream 429", &llm.UpstreamError{Status: 429}, 429, "rate_limit_error", "rate_limit_exceeded"},
+		{"upstream 503", &llm.UpstreamError{Status: 503}, 503, "server_error", "upstream_unavailable"},
+		{"upstream 500", &llm.UpstreamError{Status: 500}, 502, "server_error", "upstream_unavailable"},
+		{"upstream connection error", &llm.UpstreamError{Err: errors.New("reset")}, 502, "server_error", "upstream_unavailable"},
+		{"upstream timeout", &llm.UpstreamError{Status: 504}, 504, "timeout_error", "upstream_timeout"},
+		{"no healthy target", llm.ErrNoHealthyTarget, 503, "server_error", "upstream_unavailable"},
+		{"deadline", context.DeadlineExceeded, 504, "timeout_error", "upstream_timeout"},
+		{"grpc unimplemented", status.Error(codes.Unimplemented, "later"), 501, "not_implemented_error", "unimplemented"},
+		{"grpc invalid argument from the gateway", status.Error(codes.InvalidArgument, "bad json"), 400, "invalid_request_error", ""},
+		{"body too large", &http.MaxBytesError{Limit: 10}, 413, "invalid_request_error", "request_too_large"},
+		{"unknown error hides details", errors.New("secret internals"), 500, "server_error", "internal_error"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := classify(tc.err)
+			if e.status != tc.status || e.typ != tc.typ || e.code != tc.code {
+				t.Fatalf("got %d %s %s, want %d %s %s", e.status, e.typ, e.code, tc.status, tc.typ, tc.code)
+			}
+			if strings.Contains(e.message, "secret") {
+				t.Fatalf("internal error text leaked: %q", e.message)
+			}
+		})
+	}
+}
+
+func newFacadeHandler(tb testing.TB) http.Handler {
+	tb.Helper()
+	sim := simulator.New("sim", []string{"m"}, simulator.WithResponseTokens(16))
+	table, err := route.NewTable(route.Spec{Providers: []route.ProviderSpec{{Name: "sim", Provider: sim, Models: []string{"m"}}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := route.New(table)
+	svc := rpc.Services{Chat: rpc.NewChat(r), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(r),
+		Providers: rpc.NewProviders(r), Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
+	mux := http.NewServeMux()
+	if err := New(hclog.NewNullLogger(), svc).Register(context.Background(), mux); err != nil {
+		tb.Fatal(err)
+	}
+	return middleware.Wrap(hclog.NewNullLogger(), 1<<20, mux)
+}
+
+func TestMidStreamFailureIsAnInBandErrorEventWithoutDone(t *testing.T) {
+	h := newFacadeHandler(t)
+	body := `{"model":"m","stream":true,"metadata":{"simulator.fail_after_tokens":"3"},"messages":[{"role":"user","content":"hi"}]}`
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body)))
+	if rec.Code != 200 {
+		t.Fatalf("status %d: the failure came after the first chunk, so the stream had started", rec.Code)
+	}
+	events := strings.Split(strings.TrimSpace(rec.Body.String()), "\n\n")
+	last := strings.TrimPrefix(events[len(events)-1], "data: ")
+	var e struct {
+		Error struct{ Message, Type string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(last), &e); err != nil || e.Error.Message == "" {
+		t.Fatalf("last event %q is not an error event (%v)", last, err)
+	}
+	if strings.Contains(rec.Body.String(), "[DONE]") {
+		t.Fatal("a failed stream must not end with [DONE]")
+	}
+	if len(events) < 4 {
+		t.Fatalf("expected the chunks before the failure, got %d events", len(events))
+	}
+}
+
+func TestUnknownRESTPathIsOpenAIShaped404(t *testing.T) {
+	h := newFacadeHandler(t)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/nothing/here", nil))
+	if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"type":"invalid_request_error"`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+// BenchmarkChatCompletionUnary is the REST facade's whole in-process path:
+// middleware, decode, validate, route, simulator (zero delay), encode.
+func BenchmarkChatCompletionUnary(b *testing.B) {
+	h := newFacadeHandler(b)
+	body := `{"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"Hello there"}],"temperature":0}`
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body)))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkChatCompletionSSE streams 16 tokens per op.
+func BenchmarkChatCompletionSSE(b *testing.B) {
+	h := newFacadeHandler(b)
+	body := `{"model":"m","stream":true,"messages":[{"role":"user","content":"Hello there"}]}`
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body)))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
