@@ -1,0 +1,65 @@
+package anthropic
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+func BenchmarkEncodeRequest(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		req  *llm.ChatRequest
+	}{
+		{"simple", simpleRequest()},
+		{"tools", toolsRoundTripRequest()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := encodeRequest(bc.req, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStreamDecode reports the cost per SSE event of translating a
+// whole stream (the tool-use fixture: thinking, text, two tool calls).
+func BenchmarkStreamDecode(b *testing.B) {
+	body := readFixture(b, "stream_tool_use.sse")
+	events := bytes.Count(body, []byte("\n\n"))
+	c := testClient(b, "http://127.0.0.1")
+	rd := bytes.NewReader(body)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		rd.Reset(body)
+		s := newStream(c, io.NopCloser(rd), 0)
+		for {
+			if _, err := s.Recv(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*events), "ns/event")
+}
+
+func BenchmarkDecodeEvent(b *testing.B) {
+	c := testClient(b, "http://127.0.0.1")
+	s := newStream(c, io.NopCloser(bytes.NewReader(nil)), 0)
+	s.roleSent = true
+	ev := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello, world"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, err := s.handle(ev); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}

@@ -1,0 +1,355 @@
+package anthropic
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// wireRequest is the body of POST /v1/messages.
+type wireRequest struct {
+	Model         string          `json:"model"`
+	System        string          `json:"system,omitempty"`
+	Messages      []wireMessage   `json:"messages"`
+	MaxTokens     int             `json:"max_tokens"`
+	Temperature   *float64        `json:"temperature,omitempty"`
+	TopP          *float64        `json:"top_p,omitempty"`
+	StopSequences []string        `json:"stop_sequences,omitempty"`
+	Stream        bool            `json:"stream,omitempty"`
+	Metadata      *wireMetadata   `json:"metadata,omitempty"`
+	Tools         []wireTool      `json:"tools,omitempty"`
+	ToolChoice    *wireToolChoice `json:"tool_choice,omitempty"`
+}
+
+type wireMetadata struct {
+	UserID string `json:"user_id"`
+}
+
+// wireMessage's Content is a string for a lone text block (the compact form
+// the API accepts) and a []wireBlock otherwise.
+type wireMessage struct {
+	Role    string `json:"role"`
+	Content any    `json:"content"`
+	blocks  []wireBlock
+}
+
+type wireBlock struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text,omitempty"`
+	Source    *wireSource     `json:"source,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID string          `json:"tool_use_id,omitempty"`
+	Content   any             `json:"content,omitempty"`
+}
+
+type wireSource struct {
+	Type      string `json:"type"`
+	MediaType string `json:"media_type,omitempty"`
+	Data      string `json:"data,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+type wireTool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+type wireToolChoice struct {
+	Type                   string `json:"type"`
+	Name                   string `json:"name,omitempty"`
+	DisableParallelToolUse bool   `json:"disable_parallel_tool_use,omitempty"`
+}
+
+// emptySchema stands in for a tool without parameters: input_schema is
+// required and must describe an object.
+var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+// encodeRequest translates req into a Messages API body.
+func encodeRequest(req *llm.ChatRequest, stream bool) ([]byte, error) {
+	w, err := translateRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	w.Stream = stream
+	body, err := json.Marshal(w)
+	if err != nil {
+		return nil, llm.InvalidParam("messages", "cannot encode request: %v", err)
+	}
+	if len(req.Extra) > 0 {
+		return mergeExtra(body, req.Extra)
+	}
+	return body, nil
+}
+
+func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
+	if req.Model == "" {
+		return nil, llm.InvalidParam("model", "model is required")
+	}
+	if len(req.Messages) == 0 {
+		return nil, llm.InvalidParam("messages", "messages must not be empty")
+	}
+	if req.N != nil && *req.N != 1 {
+		return nil, llm.InvalidParam("n", "anthropic returns one choice per request; n must be 1")
+	}
+	w := &wireRequest{
+		Model:         req.Model,
+		MaxTokens:     DefaultMaxTokens,
+		Temperature:   req.Temperature,
+		TopP:          req.TopP,
+		StopSequences: req.Stop,
+	}
+	if req.MaxTokens != nil {
+		if *req.MaxTokens <= 0 {
+			return nil, llm.InvalidParam("max_tokens", "max_tokens must be positive")
+		}
+		w.MaxTokens = *req.MaxTokens
+	}
+	if req.User != "" {
+		w.Metadata = &wireMetadata{UserID: req.User}
+	}
+	if err := translateTools(req, w); err != nil {
+		return nil, err
+	}
+
+	var system []string
+	w.Messages = make([]wireMessage, 0, len(req.Messages))
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		var role string
+		var blocks []wireBlock
+		var err error
+		switch m.Role {
+		case llm.RoleSystem, llm.RoleDeveloper:
+			if t := messageText(m); t != "" {
+				system = append(system, t)
+			}
+			continue
+		case llm.RoleUser:
+			role = "user"
+			blocks, err = contentBlocks(m, i)
+		case llm.RoleAssistant:
+			role = "assistant"
+			blocks, err = assistantBlocks(m, i)
+		case llm.RoleTool:
+			role = "user"
+			blocks, err = toolResultBlocks(m, i)
+		default:
+			return nil, llm.InvalidParam("messages", "messages[%d]: unknown role %q", i, m.Role)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(blocks) == 0 {
+			continue // the API rejects empty content
+		}
+		// Anthropic wants alternating roles: consecutive turns of one role
+		// (a tool result then a user question, two user messages) become
+		// one message with several blocks.
+		if n := len(w.Messages); n > 0 && w.Messages[n-1].Role == role {
+			w.Messages[n-1].blocks = append(w.Messages[n-1].blocks, blocks...)
+			continue
+		}
+		w.Messages = append(w.Messages, wireMessage{Role: role, blocks: blocks})
+	}
+	if len(w.Messages) == 0 {
+		return nil, llm.InvalidParam("messages", "at least one user or assistant message is required")
+	}
+	for i := range w.Messages {
+		m := &w.Messages[i]
+		if len(m.blocks) == 1 && m.blocks[0].Type == "text" {
+			m.Content = m.blocks[0].Text
+		} else {
+			m.Content = m.blocks
+		}
+	}
+	w.System = strings.Join(system, "\n\n")
+	return w, nil
+}
+
+func translateTools(req *llm.ChatRequest, w *wireRequest) error {
+	for i, t := range req.Tools {
+		if t.Type != "" && t.Type != "function" {
+			return llm.InvalidParam("tools", "tools[%d]: type %q is not supported", i, t.Type)
+		}
+		if t.Name == "" {
+			return llm.InvalidParam("tools", "tools[%d]: name is required", i)
+		}
+		schema := t.Parameters
+		if len(bytes.TrimSpace(schema)) == 0 || string(schema) == "null" {
+			schema = emptySchema
+		} else if !json.Valid(schema) {
+			return llm.InvalidParam("tools", "tools[%d]: parameters are not valid JSON", i)
+		}
+		w.Tools = append(w.Tools, wireTool{Name: t.Name, Description: t.Description, InputSchema: schema})
+	}
+	disableParallel := req.ParallelToolCalls != nil && !*req.ParallelToolCalls
+	tc := req.ToolChoice
+	switch {
+	case tc != nil && tc.Function != "":
+		w.ToolChoice = &wireToolChoice{Type: "tool", Name: tc.Function}
+	case tc != nil && tc.Mode == "none":
+		w.ToolChoice = &wireToolChoice{Type: "none"}
+		return nil // none takes no parallelism flag
+	case tc != nil && tc.Mode == "required":
+		w.ToolChoice = &wireToolChoice{Type: "any"}
+	case tc != nil && tc.Mode == "auto":
+		w.ToolChoice = &wireToolChoice{Type: "auto"}
+	case tc != nil && tc.Mode != "":
+		return llm.InvalidParam("tool_choice", "unknown tool_choice %q", tc.Mode)
+	case disableParallel && len(w.Tools) > 0:
+		w.ToolChoice = &wireToolChoice{Type: "auto"}
+	}
+	if w.ToolChoice != nil {
+		w.ToolChoice.DisableParallelToolUse = disableParallel
+	}
+	return nil
+}
+
+// messageText is a message's text: Content, or its text parts joined.
+func messageText(m *llm.Message) string {
+	if len(m.Parts) == 0 {
+		return m.Content
+	}
+	var b strings.Builder
+	for _, p := range m.Parts {
+		if p.Type == llm.PartText || p.Type == "" {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// contentBlocks translates text and image content.
+func contentBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
+	if len(m.Parts) == 0 {
+		if m.Content == "" {
+			return nil, nil
+		}
+		return []wireBlock{{Type: "text", Text: m.Content}}, nil
+	}
+	blocks := make([]wireBlock, 0, len(m.Parts))
+	for _, p := range m.Parts {
+		switch p.Type {
+		case llm.PartText, "":
+			if p.Text != "" {
+				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text})
+			}
+		case llm.PartImage:
+			b, err := imageBlock(p.ImageURL, idx)
+			if err != nil {
+				return nil, err
+			}
+			blocks = append(blocks, b)
+		default:
+			return nil, llm.InvalidParam("messages", "messages[%d]: content part type %q is not supported", idx, p.Type)
+		}
+	}
+	return blocks, nil
+}
+
+// imageBlock turns a data: URL into a base64 source and an http(s) URL into
+// a url source. A PDF data URL becomes a document block, which is how the
+// Messages API takes PDFs.
+func imageBlock(u string, idx int) (wireBlock, error) {
+	switch {
+	case strings.HasPrefix(u, "data:"):
+		meta, data, ok := strings.Cut(u[len("data:"):], ",")
+		mediaType, isBase64 := strings.CutSuffix(meta, ";base64")
+		if !ok || !isBase64 || mediaType == "" || data == "" {
+			return wireBlock{}, llm.InvalidParam("messages", "messages[%d]: image data URL must be data:<type>;base64,<data>", idx)
+		}
+		typ := "image"
+		if mediaType == "application/pdf" {
+			typ = "document"
+		}
+		return wireBlock{Type: typ, Source: &wireSource{Type: "base64", MediaType: mediaType, Data: data}}, nil
+	case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
+		return wireBlock{Type: "image", Source: &wireSource{Type: "url", URL: u}}, nil
+	}
+	return wireBlock{}, llm.InvalidParam("messages", "messages[%d]: image URL must be a data: or http(s) URL", idx)
+}
+
+// assistantBlocks translates an assistant turn: text first, then one
+// tool_use block per call with the arguments parsed as the input object.
+func assistantBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
+	blocks, err := contentBlocks(m, idx)
+	if err != nil {
+		return nil, err
+	}
+	for j, tc := range m.ToolCalls {
+		if tc.ID == "" || tc.Name == "" {
+			return nil, llm.InvalidParam("messages", "messages[%d].tool_calls[%d]: id and name are required", idx, j)
+		}
+		input := json.RawMessage(tc.Arguments)
+		if len(bytes.TrimSpace(input)) == 0 {
+			input = json.RawMessage("{}")
+		} else if !isJSONObject(input) {
+			return nil, llm.InvalidParam("messages", "messages[%d].tool_calls[%d]: arguments must be a JSON object", idx, j)
+		}
+		blocks = append(blocks, wireBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: input})
+	}
+	return blocks, nil
+}
+
+// toolResultBlocks turns a tool message into the tool_result block the
+// Messages API expects inside a user turn.
+func toolResultBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
+	if m.ToolCallID == "" {
+		return nil, llm.InvalidParam("messages", "messages[%d]: tool message needs tool_call_id", idx)
+	}
+	b := wireBlock{Type: "tool_result", ToolUseID: m.ToolCallID}
+	if len(m.Parts) == 0 {
+		if m.Content != "" {
+			b.Content = m.Content
+		}
+	} else {
+		inner, err := contentBlocks(m, idx)
+		if err != nil {
+			return nil, err
+		}
+		if len(inner) > 0 {
+			b.Content = inner
+		}
+	}
+	return []wireBlock{b}, nil
+}
+
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// mergeExtra adds the passthrough fields to an encoded body, replacing
+// fields of the same name, except stream, which the method decides.
+func mergeExtra(body []byte, extra map[string]json.RawMessage) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, llm.InvalidParam("messages", "cannot encode request: %v", err)
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k == "stream" {
+			continue
+		}
+		v := extra[k]
+		if !json.Valid(v) {
+			return nil, llm.InvalidParam(k, "extra field %q is not valid JSON", k)
+		}
+		obj[k] = v
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return nil, llm.InvalidParam("messages", "cannot encode request: %v", err)
+	}
+	return out, nil
+}

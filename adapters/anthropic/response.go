@@ -1,0 +1,127 @@
+package anthropic
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// wireResponse is a whole Messages API answer.
+type wireResponse struct {
+	ID         string          `json:"id"`
+	Model      string          `json:"model"`
+	Content    []responseBlock `json:"content"`
+	StopReason string          `json:"stop_reason"`
+	Usage      wireUsage       `json:"usage"`
+}
+
+type responseBlock struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Input    json.RawMessage `json:"input"`
+	Thinking string          `json:"thinking"`
+}
+
+// wireUsage counts tokens. In message_delta events any field may be absent;
+// decodeInto marks absent fields with -1 before decoding.
+type wireUsage struct {
+	InputTokens              int `json:"input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+}
+
+// toUsage counts each kind of prompt token once: Anthropic's input_tokens
+// excludes the cached and cache-written tokens, OpenAI's prompt_tokens
+// includes them.
+func (u wireUsage) toUsage() llm.Usage {
+	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	return llm.Usage{
+		PromptTokens:        prompt,
+		CompletionTokens:    u.OutputTokens,
+		TotalTokens:         prompt + u.OutputTokens,
+		CachedTokens:        u.CacheReadInputTokens,
+		CacheCreationTokens: u.CacheCreationInputTokens,
+	}
+}
+
+// merge takes the fields a message_delta carried (those not left at -1).
+func (u *wireUsage) merge(d wireUsage) {
+	if d.InputTokens >= 0 {
+		u.InputTokens = d.InputTokens
+	}
+	if d.OutputTokens >= 0 {
+		u.OutputTokens = d.OutputTokens
+	}
+	if d.CacheReadInputTokens >= 0 {
+		u.CacheReadInputTokens = d.CacheReadInputTokens
+	}
+	if d.CacheCreationInputTokens >= 0 {
+		u.CacheCreationInputTokens = d.CacheCreationInputTokens
+	}
+}
+
+// finishReason maps stop_reason to OpenAI's vocabulary.
+func finishReason(stop string) string {
+	switch stop {
+	case "max_tokens", "model_context_window_exceeded":
+		return llm.FinishLength
+	case "tool_use":
+		return llm.FinishToolCalls
+	case "refusal":
+		return llm.FinishContentFilter
+	case "":
+		return ""
+	default: // end_turn, stop_sequence, pause_turn
+		return llm.FinishStop
+	}
+}
+
+func decodeResponse(wr *wireResponse, now time.Time) *llm.ChatResponse {
+	msg := llm.Message{Role: llm.RoleAssistant}
+	var text, thinking strings.Builder
+	for _, b := range wr.Content {
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "thinking":
+			thinking.WriteString(b.Thinking)
+		case "tool_use":
+			args := compactJSON(b.Input)
+			msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{
+				Index:     len(msg.ToolCalls),
+				ID:        b.ID,
+				Type:      "function",
+				Name:      b.Name,
+				Arguments: args,
+			})
+		}
+	}
+	msg.Content = text.String()
+	msg.ReasoningContent = thinking.String()
+	return &llm.ChatResponse{
+		ID:      wr.ID,
+		Created: now.Unix(),
+		Model:   wr.Model,
+		Choices: []llm.Choice{{Index: 0, Message: msg, FinishReason: finishReason(wr.StopReason)}},
+		Usage:   wr.Usage.toUsage(),
+	}
+}
+
+// compactJSON renders a tool input as the arguments string OpenAI clients
+// parse; a missing input is an empty object.
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "{}"
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}

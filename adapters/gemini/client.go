@@ -1,0 +1,305 @@
+// Package gemini adapts Google's Gemini API (generateContent and
+// streamGenerateContent) to the gateway's domain types.
+package gemini
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// Defaults applied by New.
+const (
+	DefaultBaseURL = "https://generativelanguage.googleapis.com"
+	DefaultName    = "gemini"
+)
+
+// Options configures a Client.
+type Options struct {
+	// Name identifies the provider in errors; default "gemini".
+	Name    string
+	BaseURL string
+	APIKey  string
+	// HTTPClient is shared by every call. When nil, New builds one whose
+	// transport keeps up to 256 idle connections per host.
+	HTTPClient *http.Client
+	// Headers are added to every request and may override the defaults.
+	Headers map[string]string
+}
+
+// Client calls one Gemini endpoint. It is safe for concurrent use.
+type Client struct {
+	name    string
+	base    string
+	apiKey  string
+	headers map[string]string
+	hc      *http.Client
+	now     func() time.Time
+}
+
+// New validates opts and fills in defaults.
+func New(opts Options) (*Client, error) {
+	if opts.APIKey == "" {
+		return nil, errors.New("gemini: APIKey is required")
+	}
+	base := opts.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("gemini: BaseURL %q must be an absolute http(s) URL without a query", base)
+	}
+	c := &Client{
+		name:   opts.Name,
+		base:   strings.TrimRight(base, "/"),
+		apiKey: opts.APIKey,
+		hc:     opts.HTTPClient,
+		now:    time.Now,
+	}
+	if c.name == "" {
+		c.name = DefaultName
+	}
+	if c.hc == nil {
+		c.hc = newHTTPClient()
+	}
+	if len(opts.Headers) > 0 {
+		c.headers = make(map[string]string, len(opts.Headers))
+		for k, v := range opts.Headers {
+			if k == "" || strings.ContainsAny(k, " \r\n:") || strings.ContainsAny(v, "\r\n") {
+				return nil, fmt.Errorf("gemini: invalid header %q", k)
+			}
+			c.headers[k] = v
+		}
+	}
+	return c, nil
+}
+
+// newHTTPClient sizes the idle pool for a gateway's concurrency (the
+// default of two idle connections per host would make most requests dial)
+// and sets no overall timeout, since streams last as long as they last.
+func newHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+// modelPath is the resource path of a model: "gemini-2.5-flash" and
+// "models/gemini-2.5-flash" both give models/gemini-2.5-flash; tuned models
+// keep their own collection.
+func modelPath(model string) (string, error) {
+	m := strings.TrimPrefix(model, "models/")
+	collection := "models/"
+	if rest, ok := strings.CutPrefix(m, "tunedModels/"); ok {
+		m, collection = rest, "tunedModels/"
+	}
+	if m == "" || strings.ContainsAny(m, "/?#:% \t\r\n") {
+		return "", llm.InvalidParam("model", "invalid model name %q", model)
+	}
+	return collection + m, nil
+}
+
+// Chat sends one request and waits for the whole answer.
+func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
+	path, err := modelPath(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encodeRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/v1beta/"+path+":generateContent", body)
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody(resp.Body)
+	var gr gResponse
+	if err := json.NewDecoder(resp.Body).Decode(&gr); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: read response: %w", c.name, ctx.Err())
+		}
+		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed response body", Err: err}
+	}
+	if gr.Error != nil {
+		return nil, gr.Error.upstream(c.name, 0)
+	}
+	return decodeResponse(&gr, req.Model, c.now()), nil
+}
+
+// ChatStream starts a streamed answer. It reads up to the first chunk
+// before returning, so a failure reported at once comes back here, before
+// any byte reaches the client, where a retry is still possible.
+func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
+	path, err := modelPath(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encodeRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/v1beta/"+path+":streamGenerateContent?alt=sse", body)
+	if err != nil {
+		return nil, err
+	}
+	s := newStream(c.name, resp.Body, req.Model, c.now().Unix())
+	first, err := s.Recv()
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.pending, s.hasPending = first, true
+	return s, nil
+}
+
+// ListModels pages through GET /v1beta/models.
+func (c *Client) ListModels(ctx context.Context) ([]llm.Model, error) {
+	var models []llm.Model
+	token := ""
+	for page := 0; page < 100; page++ {
+		path := "/v1beta/models?pageSize=1000"
+		if token != "" {
+			path += "&pageToken=" + url.QueryEscape(token)
+		}
+		resp, err := c.do(ctx, http.MethodGet, path, nil)
+		if err != nil {
+			return nil, err
+		}
+		var list struct {
+			Models []struct {
+				Name string `json:"name"`
+			} `json:"models"`
+			NextPageToken string `json:"nextPageToken"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&list)
+		closeBody(resp.Body)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: list models: %w", c.name, ctx.Err())
+			}
+			return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed model list", Err: err}
+		}
+		for _, m := range list.Models {
+			models = append(models, llm.Model{ID: strings.TrimPrefix(m.Name, "models/"), OwnedBy: "google"})
+		}
+		if list.NextPageToken == "" || list.NextPageToken == token {
+			break
+		}
+		token = list.NextPageToken
+	}
+	return models, nil
+}
+
+// Embed asks batchEmbedContents for one vector per input.
+func (c *Client) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, error) {
+	path, err := modelPath(req.Model)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Input) == 0 {
+		return nil, llm.InvalidParam("input", "input must not be empty")
+	}
+	if req.Dimensions != nil && *req.Dimensions <= 0 {
+		return nil, llm.InvalidParam("dimensions", "dimensions must be positive")
+	}
+	type embedRequest struct {
+		Model                string   `json:"model"`
+		Content              gContent `json:"content"`
+		OutputDimensionality *int     `json:"outputDimensionality,omitempty"`
+	}
+	batch := struct {
+		Requests []embedRequest `json:"requests"`
+	}{Requests: make([]embedRequest, len(req.Input))}
+	for i, text := range req.Input {
+		batch.Requests[i] = embedRequest{
+			Model:                path,
+			Content:              gContent{Parts: []gPart{{Text: text}}},
+			OutputDimensionality: req.Dimensions,
+		}
+	}
+	body, err := json.Marshal(batch)
+	if err != nil {
+		return nil, llm.InvalidParam("input", "cannot encode request: %v", err)
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/v1beta/"+path+":batchEmbedContents", body)
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody(resp.Body)
+	var out struct {
+		Embeddings []struct {
+			Values []float32 `json:"values"`
+		} `json:"embeddings"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: read response: %w", c.name, ctx.Err())
+		}
+		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed embedding response", Err: err}
+	}
+	if len(out.Embeddings) != len(req.Input) {
+		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode,
+			Message: fmt.Sprintf("got %d embeddings for %d inputs", len(out.Embeddings), len(req.Input))}
+	}
+	er := &llm.EmbeddingResponse{Model: strings.TrimPrefix(req.Model, "models/"), Vectors: make([][]float32, len(out.Embeddings))}
+	for i, e := range out.Embeddings {
+		er.Vectors[i] = e.Values
+	}
+	return er, nil
+}
+
+// do sends one call and returns the response when its status is 2xx.
+func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: build request: %w", c.name, err)
+	}
+	h := hreq.Header
+	h["X-Goog-Api-Key"] = []string{c.apiKey}
+	if body != nil {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	for k, v := range c.headers {
+		h.Set(k, v)
+	}
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		return nil, c.transportError("request", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		err := c.statusError(resp)
+		closeBody(resp.Body)
+		return nil, err
+	}
+	return resp, nil
+}
+
+// closeBody drains a little of what is left so the connection can return
+// to the pool, then closes it.
+func closeBody(b io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b, 64<<10))
+	_ = b.Close()
+}
