@@ -30,6 +30,16 @@ type Config struct {
 	Routing Routing `yaml:"routing"`
 	// Routes are the named aliases, each with its own targets and policies.
 	Routes []Route `yaml:"routes"`
+	// Auth protects the API. With no keys the gateway is open, so keep it on
+	// loopback.
+	Auth Auth `yaml:"auth"`
+}
+
+// Auth lists the API keys clients may present (Authorization: Bearer KEY or
+// x-api-key). Health checks, reflection and /healthz stay open.
+type Auth struct {
+	// APIKeys are literal or ${ENV}; at least 16 characters each.
+	APIKeys []string `yaml:"api_keys"`
 }
 
 // Log configures the injected hclog logger.

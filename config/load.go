@@ -148,6 +148,9 @@ func finish(c *Config, getenv func(string) (string, bool)) (*Config, error) {
 }
 
 func (c *Config) expandEnv(getenv func(string) (string, bool)) {
+	for j, k := range c.Auth.APIKeys {
+		c.Auth.APIKeys[j], _ = expand(k, getenv)
+	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		p.BaseURL, _ = expand(p.BaseURL, getenv)

@@ -26,6 +26,9 @@ func (c *Config) WithRouting(r Routing, routes []Route) (*Config, error) {
 // credentials are masked, and passwords in URLs are hidden.
 func (c *Config) Redacted() *Config {
 	n := c.clone()
+	for i, k := range n.Auth.APIKeys {
+		n.Auth.APIKeys[i] = MaskSecret(k)
+	}
 	for i := range n.Providers {
 		p := &n.Providers[i]
 		for j, k := range p.APIKeys {
@@ -76,6 +79,7 @@ func redactURL(s string) string {
 func (c *Config) clone() *Config {
 	n := *c
 	n.Server.CORSOrigins = slices.Clone(c.Server.CORSOrigins)
+	n.Auth.APIKeys = slices.Clone(c.Auth.APIKeys)
 	n.Providers = slices.Clone(c.Providers)
 	for i := range n.Providers {
 		p := &n.Providers[i]

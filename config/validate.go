@@ -94,6 +94,19 @@ func (c *Config) validateTop(k *checker) {
 	k.nonNegative("server.shutdown_timeout", c.Server.ShutdownTimeout)
 	k.nonNegative("server.read_header_timeout", c.Server.ReadHeaderTimeout)
 	k.nonNegative("server.request_timeout", c.Server.RequestTimeout)
+	seen := map[string]bool{}
+	for i, key := range c.Auth.APIKeys {
+		field := fmt.Sprintf("auth.api_keys[%d]", i)
+		switch unset := unsetVars(key); {
+		case len(unset) > 0:
+			k.add(field, "environment variable %s is not set", unset[0])
+		case len(key) < 16:
+			k.add(field, "too short: client API keys need at least 16 characters")
+		case seen[key]:
+			k.add(field, "duplicate key")
+		}
+		seen[key] = true
+	}
 	for i, o := range c.Server.CORSOrigins {
 		if o == "*" {
 			continue

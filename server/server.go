@@ -23,6 +23,10 @@ import (
 type Options struct {
 	MaxBodyBytes      int64
 	ReadHeaderTimeout time.Duration
+	// Auth checks client API keys on every RPC and /v1 route; nil is open.
+	Auth *middleware.Auth
+	// CORSOrigins are the browser origins allowed ("*" for any).
+	CORSOrigins []string
 }
 
 // Server is the one listener for every protocol.
@@ -42,7 +46,11 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		opts.ReadHeaderTimeout = 10 * time.Second
 	}
 	mux := http.NewServeMux()
-	names := rpc.Register(mux, svc, connect.WithReadMaxBytes(int(opts.MaxBodyBytes)))
+	if opts.Auth == nil {
+		opts.Auth = middleware.NewAuth(nil)
+	}
+	names := rpc.Register(mux, svc, connect.WithReadMaxBytes(int(opts.MaxBodyBytes)),
+		connect.WithInterceptors(opts.Auth.Interceptor()))
 
 	health := grpchealth.NewStaticChecker(names...)
 	mux.Handle(grpchealth.NewHandler(health))
@@ -50,7 +58,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 
-	if err := rest.New(log.Named("rest"), svc).Register(ctx, mux); err != nil {
+	if err := rest.New(log.Named("rest"), svc, opts.Auth).Register(ctx, mux); err != nil {
 		return nil, err
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +70,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	hs := &http.Server{
-		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, mux),
+		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, middleware.CORS(opts.CORSOrigins, mux)),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),

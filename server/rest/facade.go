@@ -26,21 +26,41 @@ import (
 type Facade struct {
 	log  hclog.Logger
 	svc  rpc.Services
+	auth Authenticator
 	bufs sync.Pool
 }
 
-// New returns the facade over the services.
-func New(log hclog.Logger, svc rpc.Services) *Facade {
-	return &Facade{log: log, svc: svc, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
+// Authenticator checks a request's API key; nil error lets it through.
+type Authenticator interface {
+	Check(h http.Header) error
+}
+
+// New returns the facade over the services. auth may be nil (open).
+func New(log hclog.Logger, svc rpc.Services, auth Authenticator) *Facade {
+	return &Facade{log: log, svc: svc, auth: auth, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
+}
+
+// guard rejects requests without a valid API key, in OpenAI's error shape.
+func (f *Facade) guard(next http.Handler) http.Handler {
+	if f.auth == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f.auth.Check(r.Header); err != nil {
+			writeError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Register mounts the REST routes on mux. ctx bounds the gateway's
 // registrations (they hold no goroutines).
 func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
-	mux.HandleFunc("POST /v1/chat/completions", f.chatCompletions)
-	mux.HandleFunc("GET /v1/models", f.listModels)
-	mux.HandleFunc("GET /v1/models/{id...}", f.getModel)
-	mux.HandleFunc("POST /v1/embeddings", f.embeddings)
+	mux.Handle("POST /v1/chat/completions", f.guard(http.HandlerFunc(f.chatCompletions)))
+	mux.Handle("GET /v1/models", f.guard(http.HandlerFunc(f.listModels)))
+	mux.Handle("GET /v1/models/{id...}", f.guard(http.HandlerFunc(f.getModel)))
+	mux.Handle("POST /v1/embeddings", f.guard(http.HandlerFunc(f.embeddings)))
 
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -71,7 +91,7 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 			return err
 		}
 	}
-	mux.Handle("/v1/", gw)
+	mux.Handle("/v1/", f.guard(gw))
 	return nil
 }
 

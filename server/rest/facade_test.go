@@ -71,7 +71,7 @@ func newFacadeHandler(tb testing.TB) http.Handler {
 	svc := rpc.Services{Chat: rpc.NewChat(r), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(r),
 		Providers: rpc.NewProviders(r), Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
 	mux := http.NewServeMux()
-	if err := New(hclog.NewNullLogger(), svc).Register(context.Background(), mux); err != nil {
+	if err := New(hclog.NewNullLogger(), svc, nil).Register(context.Background(), mux); err != nil {
 		tb.Fatal(err)
 	}
 	return middleware.Wrap(hclog.NewNullLogger(), 1<<20, mux)

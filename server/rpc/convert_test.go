@@ -6,8 +6,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/structpb"
 
-	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/engine/llm"
+	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 )
 
 func ptr[T any](v T) *T { return &v }

@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
+	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rpc"
 )
 
@@ -28,6 +29,7 @@ type control struct {
 	log    hclog.Logger
 	path   string
 	router *route.Router
+	auth   *middleware.Auth
 
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config
@@ -37,7 +39,7 @@ type control struct {
 }
 
 func newControl(log hclog.Logger, path string, cfg *config.Config) (*control, error) {
-	c := &control{log: log, path: path}
+	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys)}
 	providers, err := buildProviders(cfg)
 	if err != nil {
 		return nil, err
@@ -76,6 +78,7 @@ func (c *control) reload() error {
 		cfg.Listen = c.cfg.Listen
 	}
 	c.router.Swap(t)
+	c.auth.SetKeys(cfg.Auth.APIKeys)
 	c.cfg, c.providers = cfg, providers
 	c.version++
 	c.updatedAt = time.Now()

@@ -527,3 +527,90 @@ func TestShutdownDrainsInFlightStreams(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 }
+
+const authConfig = testConfig + `
+auth: {api_keys: [sk-test-key-0123456789]}
+server: {max_body_bytes: 65536, shutdown_timeout: 5s, cors_origins: ["http://127.0.0.1:5173"]}
+`
+
+func TestAPIKeysGuardEveryProtocolButHealth(t *testing.T) {
+	g := startGateway(t, strings.Replace(authConfig, "server: {max_body_bytes: 65536, shutdown_timeout: 5s}\n", "", 1))
+	body := `{"model":"auto","messages":[{"role":"user","content":"hi"}]}`
+	cases := []struct {
+		name   string
+		header string
+		status int
+	}{
+		{"no key", "", 401},
+		{"wrong key", "Bearer sk-wrong-key-000000000", 401},
+		{"not bearer", "Basic abc", 401},
+		{"right key", "Bearer sk-test-key-0123456789", 200},
+	}
+	for _, tc := range cases {
+		t.Run("REST "+tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", g.base+"/v1/chat/completions", strings.NewReader(body))
+			if tc.header != "" {
+				req.Header.Set("Authorization", tc.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.status == 401 {
+				var e openAIError
+				if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error.Type != "authentication_error" {
+					t.Fatalf("error body %+v %v", e, err)
+				}
+			}
+		})
+	}
+	if resp, err := http.Get(g.base + "/v1/routing/config"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("admin route without key: %v %v", resp, err)
+	}
+	if resp, err := http.Get(g.base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz must stay open: %v %v", resp, err)
+	}
+
+	c := switchyardv1connect.NewChatServiceClient(h2cClient(), g.base, connect.WithGRPC())
+	_, err := c.CreateChatCompletion(context.Background(), chatReq("auto"))
+	if connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("gRPC without key: %v", err)
+	}
+	conn, err := grpc.NewClient(g.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if hc, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health must stay open: %v %v", hc, err)
+	}
+}
+
+func TestCORSPreflightForConfiguredOriginOnly(t *testing.T) {
+	g := startGateway(t, strings.Replace(authConfig, "server: {max_body_bytes: 65536, shutdown_timeout: 5s}\n", "", 1))
+	for _, tc := range []struct {
+		origin string
+		allow  bool
+	}{{"http://127.0.0.1:5173", true}, {"http://evil.example", false}} {
+		req, _ := http.NewRequest("OPTIONS", g.base+"/switchyard.v1.ChatService/StreamChatCompletion", nil)
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type,connect-protocol-version,authorization")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("Access-Control-Allow-Origin") == tc.origin
+		if got != tc.allow {
+			t.Fatalf("origin %s: allowed=%v want %v (%v)", tc.origin, got, tc.allow, resp.Header)
+		}
+		if tc.allow && (resp.StatusCode != 204 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "authorization")) {
+			t.Fatalf("preflight %d %v", resp.StatusCode, resp.Header)
+		}
+	}
+}

@@ -79,6 +79,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	if !ctl.auth.Enabled() {
+		if host, _, _ := net.SplitHostPort(l.Addr().String()); !net.ParseIP(host).IsLoopback() {
+			log.Warn("no auth.api_keys configured and listening beyond loopback: anyone who can reach this port can spend your provider credits", "addr", l.Addr().String())
+		} else {
+			log.Info("no auth.api_keys configured: serving unauthenticated (loopback only)")
+		}
+	}
 	log.Info("serving gRPC, gRPC-Web, Connect and OpenAI REST", "addr", l.Addr().String(),
 		"base_url", "http://"+l.Addr().String()+"/v1", "routing", ctl.router.Table().String(), "version", version)
 
@@ -130,6 +137,8 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 	return server.New(ctx, log, svc, server.Options{
 		MaxBodyBytes:      cfg.Server.MaxBodyBytes,
 		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
+		Auth:              ctl.auth,
+		CORSOrigins:       cfg.Server.CORSOrigins,
 	})
 }
 
