@@ -1,0 +1,165 @@
+package breaker
+
+import (
+	"testing"
+	"time"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newTest(cfg Config) (*Breaker, *clock) {
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	return New(cfg, WithClock(c.now)), c
+}
+
+func call(t *testing.T, b *Breaker, o Outcome) bool {
+	t.Helper()
+	ok, probe := b.Allow()
+	if ok {
+		b.Record(probe, o, 0)
+	}
+	return ok
+}
+
+func TestStateMachine(t *testing.T) {
+	b, c := newTest(Config{ConsecutiveFailures: 3, OpenTime: time.Second, MaxOpenTime: 4 * time.Second, HalfOpenProbes: 2})
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		outcome   Outcome
+		wantAllow bool
+		wantState State
+	}{
+		{"closed allows", 0, Failure, true, Closed},
+		{"second failure", 0, Failure, true, Closed},
+		{"third consecutive failure trips", 0, Failure, true, Open},
+		{"open refuses", 500 * time.Millisecond, Success, false, Open},
+		{"after open time: first probe fails", 600 * time.Millisecond, Failure, true, Open},
+		{"re-open doubles: still open after 1s", time.Second, Success, false, Open},
+		{"after 2s: probe succeeds", time.Second + time.Millisecond, Success, true, HalfOpen},
+		{"second probe success closes", 0, Success, true, Closed},
+		{"closed again", 0, Success, true, Closed},
+	}
+	for _, s := range steps {
+		c.advance(s.advance)
+		if got := call(t, b, s.outcome); got != s.wantAllow {
+			t.Fatalf("%s: allowed=%v, want %v", s.name, got, s.wantAllow)
+		}
+		if got := b.Snapshot().State; got != s.wantState {
+			t.Fatalf("%s: state %v, want %v", s.name, got, s.wantState)
+		}
+	}
+}
+
+func TestFailureRatioOverWindowTrips(t *testing.T) {
+	b, c := newTest(Config{ConsecutiveFailures: 100, FailureRatio: 0.5, MinRequests: 10, Window: 10 * time.Second})
+	for i := 0; i < 9; i++ { // alternate: never 100 in a row, ratio 0.5 but below MinRequests
+		o := Success
+		if i%2 == 0 {
+			o = Failure
+		}
+		call(t, b, o)
+		c.advance(100 * time.Millisecond)
+	}
+	if b.Snapshot().State != Closed {
+		t.Fatal("tripped below MinRequests")
+	}
+	call(t, b, Failure) // 10th call: 5 failed / 10
+	if b.Snapshot().State != Open {
+		t.Fatal("ratio did not trip")
+	}
+}
+
+func TestOldFailuresLeaveTheWindow(t *testing.T) {
+	b, c := newTest(Config{ConsecutiveFailures: 100, FailureRatio: 0.5, MinRequests: 4, Window: time.Second})
+	call(t, b, Failure)
+	call(t, b, Failure)
+	c.advance(2 * time.Second)
+	call(t, b, Success)
+	call(t, b, Success)
+	call(t, b, Success)
+	if b.Snapshot().State != Closed {
+		t.Fatal("stale failures counted")
+	}
+}
+
+func TestHalfOpenLimitsConcurrentProbes(t *testing.T) {
+	b, c := newTest(Config{ConsecutiveFailures: 1, OpenTime: time.Second, HalfOpenProbes: 2})
+	call(t, b, Failure)
+	c.advance(2 * time.Second)
+	ok1, p1 := b.Allow()
+	ok2, p2 := b.Allow()
+	ok3, _ := b.Allow()
+	if !ok1 || !ok2 || ok3 || !p1 || !p2 {
+		t.Fatalf("probes: %v %v %v", ok1, ok2, ok3)
+	}
+	if b.Available(c.now()) {
+		t.Fatal("available with every probe slot taken")
+	}
+	b.Record(true, Success, 0)
+	if !b.Available(c.now()) {
+		t.Fatal("a finished probe frees its slot")
+	}
+}
+
+func TestRateLimitCoolsWithoutTripping(t *testing.T) {
+	b, c := newTest(Config{ConsecutiveFailures: 1})
+	ok, probe := b.Allow()
+	if !ok {
+		t.Fatal("closed breaker refused")
+	}
+	b.Record(probe, RateLimited, 2*time.Second)
+	if b.Snapshot().State != Closed {
+		t.Fatal("429 tripped the breaker")
+	}
+	c.advance(1999 * time.Millisecond)
+	if b.Available(c.now()) || call(t, b, Success) {
+		t.Fatal("served while cooling")
+	}
+	c.advance(2 * time.Millisecond)
+	if !call(t, b, Success) {
+		t.Fatal("still cooling after Retry-After")
+	}
+	ok, probe = b.Allow()
+	b.Record(probe, RateLimited, 0)
+	if !b.Snapshot().Cooling(c.now()) {
+		t.Fatal("429 without Retry-After should cool for the default")
+	}
+}
+
+func TestNeutralOutcomesDoNotCount(t *testing.T) {
+	b, _ := newTest(Config{ConsecutiveFailures: 2})
+	for i := 0; i < 10; i++ {
+		call(t, b, Neutral)
+	}
+	call(t, b, Failure)
+	if b.Snapshot().State != Closed {
+		t.Fatal("neutral outcomes counted as failures")
+	}
+}
+
+func BenchmarkAvailable(b *testing.B) {
+	br := New(Config{})
+	now := time.Now()
+	for b.Loop() {
+		if !br.Available(now) {
+			b.Fatal("unavailable")
+		}
+	}
+}
+
+func BenchmarkAllowRecord(b *testing.B) {
+	br := New(Config{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ok, probe := br.Allow()
+			if ok {
+				br.Record(probe, Success, 0)
+			}
+		}
+	})
+}
