@@ -10,6 +10,7 @@ package balancer
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,44 @@ const MaxTargets = 64
 
 // ErrNoTarget is returned when every target is excluded.
 var ErrNoTarget = errors.New("balancer: no available target")
+
+// ErrInvalidSnapshot wraps every reason a policy's New rejects its targets.
+var ErrInvalidSnapshot = errors.New("balancer: invalid snapshot")
+
+// MaxWeight caps a target's weight so weight arithmetic in the policies
+// (ring sizes, cycle lengths, in-flight × weight products) cannot overflow.
+const MaxWeight = 1 << 20
+
+// Snapshot checks the arguments every policy's New takes and returns a copy
+// of targets with weights defaulted (0 → 1) and capped at MaxWeight, so a
+// caller reusing its slice cannot change a built picker. Duplicate IDs are
+// allowed: a route may list the same target twice, sharing its Stats.
+func Snapshot(targets []Target, stats []*Stats) ([]Target, error) {
+	switch {
+	case len(targets) == 0:
+		return nil, fmt.Errorf("%w: no targets", ErrInvalidSnapshot)
+	case len(targets) > MaxTargets:
+		return nil, fmt.Errorf("%w: %d targets, at most %d", ErrInvalidSnapshot, len(targets), MaxTargets)
+	case len(stats) != len(targets):
+		return nil, fmt.Errorf("%w: %d targets but %d stats", ErrInvalidSnapshot, len(targets), len(stats))
+	}
+	out := make([]Target, len(targets))
+	for i, t := range targets {
+		switch {
+		case stats[i] == nil:
+			return nil, fmt.Errorf("%w: target %q has nil stats", ErrInvalidSnapshot, t.ID)
+		case t.Weight < 0:
+			return nil, fmt.Errorf("%w: target %q has negative weight %d", ErrInvalidSnapshot, t.ID, t.Weight)
+		case !(t.Quality >= 0 && t.Quality <= 1):
+			return nil, fmt.Errorf("%w: target %q has quality %v outside [0,1]", ErrInvalidSnapshot, t.ID, t.Quality)
+		case !(t.InputPrice >= 0) || !(t.OutputPrice >= 0) || math.IsInf(t.InputPrice, 0) || math.IsInf(t.OutputPrice, 0):
+			return nil, fmt.Errorf("%w: target %q has an invalid price", ErrInvalidSnapshot, t.ID)
+		}
+		t.Weight = min(max(t.Weight, 1), MaxWeight)
+		out[i] = t
+	}
+	return out, nil
+}
 
 // Mask is a set of target indexes.
 type Mask uint64

@@ -3,10 +3,16 @@ package route
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/switchyard/switchyard/engine/balancer"
+	"github.com/switchyard/switchyard/engine/breaker"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -18,144 +24,630 @@ type Info struct {
 	Target        string
 	UpstreamModel string
 	Attempts      int
+	Hedged        bool
 	Cache         llm.CacheStatus
 	CostUSD       float64
 	Scores        map[string]float64
 }
 
-// Router routes requests over the current Table. The table is swapped
-// atomically; requests in flight finish on the table they started with.
+// Router routes requests over the current Table. Tables are immutable and
+// swapped atomically; requests in flight finish on the table (and adapters)
+// they started with.
 type Router struct {
 	table atomic.Pointer[Table]
+	reg   *registry
+	now   func() time.Time
+	rnd   func() float64 // [0,1) for backoff jitter; goroutine-safe
+
+	mu   sync.Mutex // serialises rebuilds
+	spec Spec
 }
 
-// New returns a Router serving t.
-func New(t *Table) *Router {
-	r := &Router{}
-	r.table.Store(t)
-	return r
+// Option configures a Router.
+type Option func(*Router)
+
+// WithClock injects the clock used by breakers, stats and backoff.
+func WithClock(now func() time.Time) Option { return func(r *Router) { r.now = now } }
+
+// WithBreaker sets the breaker configuration of every target.
+func WithBreaker(cfg breaker.Config) Option { return func(r *Router) { r.reg.cfg = cfg } }
+
+// WithJitter injects the backoff jitter source (tests).
+func WithJitter(f func() float64) Option { return func(r *Router) { r.rnd = f } }
+
+// New builds a Router serving spec.
+func New(spec Spec, opts ...Option) (*Router, error) {
+	r := &Router{now: time.Now, rnd: rand.Float64, reg: newRegistry(breaker.Config{}, nil)}
+	for _, o := range opts {
+		o(r)
+	}
+	r.reg.now = r.now
+	if err := r.Update(spec); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Table returns the table in force.
 func (r *Router) Table() *Table { return r.table.Load() }
 
-// Swap installs a new table for the requests that start from now on.
-func (r *Router) Swap(t *Table) { r.table.Store(t) }
+// Spec returns the spec in force.
+func (r *Router) Spec() Spec {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.spec
+}
 
-// candidates lists the targets to try: the route's own targets (all of them
-// with failover, else the first), then those of its fallback routes.
-func (t *Table) candidates(rt *Route) []*Target {
-	if !rt.Failover {
-		return rt.Targets[:1]
+// Update validates and installs a new spec; on error the old table stays.
+func (r *Router) Update(spec Spec) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.updateLocked(spec)
+}
+
+func (r *Router) updateLocked(spec Spec) error {
+	t, err := buildTable(spec, r.reg)
+	if err != nil {
+		return err
 	}
-	out := append([]*Target(nil), rt.Targets...)
-	seen := map[string]bool{rt.Name: true}
-	for _, fb := range rt.Fallbacks {
-		if seen[fb] {
+	r.spec = spec
+	r.table.Store(t)
+	return nil
+}
+
+// AddKey adds a key to a provider's pool, taking effect at once.
+func (r *Router) AddKey(provider string, k KeySpec) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	spec := r.spec
+	spec.Providers = append([]ProviderSpec(nil), spec.Providers...)
+	for i := range spec.Providers {
+		p := &spec.Providers[i]
+		if p.Name != provider {
 			continue
 		}
-		seen[fb] = true
-		if fr, ok := t.routes[fb]; ok {
-			out = append(out, fr.Targets...)
+		for _, have := range p.Keys {
+			if have.ID == k.ID {
+				return llm.Errorf(llm.KindInvalidRequest, "provider %q already has key %s", provider, k.ID)
+			}
+		}
+		p.Keys = append(append([]KeySpec(nil), p.Keys...), k)
+		return r.updateLocked(spec)
+	}
+	return &llm.Error{Kind: llm.KindNotFound, Param: "provider", Message: fmt.Sprintf("provider %q does not exist", provider)}
+}
+
+// RemoveKey removes a key from a provider's pool. Requests already using
+// it finish; new ones no longer pick it. The last key cannot be removed.
+func (r *Router) RemoveKey(provider, keyID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	spec := r.spec
+	spec.Providers = append([]ProviderSpec(nil), spec.Providers...)
+	for i := range spec.Providers {
+		p := &spec.Providers[i]
+		if p.Name != provider {
+			continue
+		}
+		for j, have := range p.Keys {
+			if have.ID != keyID {
+				continue
+			}
+			if len(p.Keys) == 1 {
+				return llm.Errorf(llm.KindInvalidRequest, "key %s is provider %q's last key; add another first", keyID, provider)
+			}
+			p.Keys = append(append([]KeySpec(nil), p.Keys[:j]...), p.Keys[j+1:]...)
+			return r.updateLocked(spec)
+		}
+		return &llm.Error{Kind: llm.KindNotFound, Param: "key_id", Message: fmt.Sprintf("provider %q has no key %s", provider, keyID)}
+	}
+	return &llm.Error{Kind: llm.KindNotFound, Param: "provider", Message: fmt.Sprintf("provider %q does not exist", provider)}
+}
+
+// attempt is one request's walk over its route's targets.
+type attempt struct {
+	rt       *Route
+	strategy string
+	breq     balancer.Request
+	tried    []balancer.Mask // per group
+	info     Info
+	lastErr  error
+	hint     time.Duration // largest Retry-After seen
+}
+
+func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*attempt, error) {
+	a := &attempt{rt: rt, strategy: rt.Strategy, tried: make([]balancer.Mask, len(rt.groups))}
+	if hints.Strategy != "" {
+		if !knownStrategy(hints.Strategy) {
+			return nil, llm.InvalidParam("switchyard.strategy", "unknown strategy %q", hints.Strategy)
+		}
+		a.strategy = hints.Strategy
+	}
+	a.breq.Now = r.now()
+	if req != nil {
+		a.breq.Tokens, a.breq.OutTokens = estimateTokens(req)
+		if a.strategy == "consistent_hash" {
+			a.breq.Key = affinityKey(req)
 		}
 	}
-	return out
+	a.info = Info{Route: rt.Name, Strategy: a.strategy, Cache: llm.CacheBypass}
+	return a, nil
 }
 
-// retryable reports whether the next target may be tried after err.
-func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var ue *llm.UpstreamError
-	return errors.As(err, &ue) && ue.Retryable()
-}
-
-func (info *Info) use(rt *Route, tg *Target) {
-	info.Route = rt.Name
-	info.Strategy = rt.Strategy
-	info.Provider = tg.Provider
-	info.Target = tg.ID
-	info.UpstreamModel = tg.Model
-}
-
-// Chat serves a unary request, failing over to the next target on a
-// retryable upstream error.
-func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, Info, error) {
-	t := r.table.Load()
-	var info Info
-	rt, err := t.Resolve(req.Model, req.Hints.Route)
-	if err != nil {
-		return nil, info, err
-	}
-	info.Cache = llm.CacheBypass
-	up := *req
-	var lastErr error
-	for _, tg := range t.candidates(rt) {
-		info.Attempts++
-		info.use(rt, tg)
-		up.Model = tg.Model
-		resp, err := tg.impl.Chat(ctx, &up)
-		if err == nil {
-			info.CostUSD = tg.Price.Cost(resp.Usage)
-			return resp, info, nil
+// estimateTokens is a cheap size estimate (about 4 bytes a token) for the
+// cost term; exact counts come back in the usage.
+func estimateTokens(req *llm.ChatRequest) (in, out int) {
+	n := 0
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		n += len(m.Content) + 4
+		for _, p := range m.Parts {
+			n += len(p.Text)
 		}
-		lastErr = err
-		if !retryable(ctx, err) {
+	}
+	out = 256
+	if req.MaxTokens != nil {
+		out = *req.MaxTokens
+	}
+	return n/4 + 1, out
+}
+
+// affinityKey hashes the session key, else the user, else the system prompt
+// and first user message, so one conversation keeps hitting one key.
+func affinityKey(req *llm.ChatRequest) uint64 {
+	h := fnv.New64a()
+	switch {
+	case req.Hints.AffinityKey != "":
+		h.Write([]byte(req.Hints.AffinityKey))
+	case req.User != "":
+		h.Write([]byte{1})
+		h.Write([]byte(req.User))
+	default:
+		h.Write([]byte{2})
+		var sys, user bool
+		for i := range req.Messages {
+			m := &req.Messages[i]
+			if (m.Role == llm.RoleSystem || m.Role == llm.RoleDeveloper) && !sys {
+				sys = true
+				h.Write([]byte(m.Content))
+			}
+			if m.Role == llm.RoleUser && !user {
+				user = true
+				h.Write([]byte{0})
+				h.Write([]byte(m.Content))
+				for _, p := range m.Parts {
+					h.Write([]byte(p.Text))
+				}
+			}
+		}
+	}
+	k := h.Sum64()
+	if k == 0 {
+		k = 1 // 0 means "no affinity" to the picker
+	}
+	return k
+}
+
+// pick chooses the next target: the route's own group first, then each
+// fallback's. Targets already tried in this request, breaker-open and
+// cooling ones are excluded; the breaker reserves the call (probe slots).
+func (r *Router) pick(a *attempt) (*Target, bool, error) {
+	now := r.now()
+	a.breq.Now = now
+	for gi, g := range a.rt.groups {
+		if gi > 0 && !a.rt.Failover {
 			break
 		}
+		excl := a.tried[gi]
+		for i, tg := range g.targets {
+			if !excl.Has(i) && !tg.state.breaker.Available(now) {
+				excl = excl.With(i)
+			}
+		}
+		p := g.pickers[a.strategy]
+		for {
+			a.breq.Exclude = excl
+			idx, err := p.Pick(&a.breq)
+			if err != nil {
+				break
+			}
+			tg := g.targets[idx]
+			ok, probe := tg.state.breaker.Allow()
+			if !ok {
+				excl = excl.With(idx)
+				continue
+			}
+			a.tried[gi] = a.tried[gi].With(idx)
+			if a.info.Attempts == 0 {
+				if sc, ok := p.(balancer.Scorer); ok {
+					a.info.Scores = make(map[string]float64, len(g.targets))
+					sc.Scores(&a.breq, a.info.Scores)
+				}
+			}
+			return tg, probe, nil
+		}
 	}
-	return nil, info, lastErr
+	return nil, false, llm.ErrNoHealthyTarget
 }
 
-// ChatStream opens a stream. A target that fails before its first chunk is
-// replaced by the next one; after the first chunk nothing is retried.
-func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream, error) {
+// exclude marks tg as tried in every group that holds it (hedging's second
+// lane must not pick the first lane's target).
+func (a *attempt) exclude(tg *Target) {
+	for gi, g := range a.rt.groups {
+		for i, t := range g.targets {
+			if t == tg {
+				a.tried[gi] = a.tried[gi].With(i)
+			}
+		}
+	}
+}
+
+// classify turns a call's error into a breaker outcome and a retry decision.
+func classify(parent context.Context, err error) (o breaker.Outcome, retryAfter time.Duration, retry bool) {
+	if err == nil {
+		return breaker.Success, 0, false
+	}
+	if parent.Err() != nil {
+		return breaker.Neutral, 0, false // the client gave up; not the target's fault
+	}
+	var ue *llm.UpstreamError
+	switch {
+	case errors.As(err, &ue) && ue.Status == 429:
+		return breaker.RateLimited, ue.RetryAfter, true
+	case errors.As(err, &ue) && ue.Retryable():
+		return breaker.Failure, ue.RetryAfter, true
+	case errors.As(err, &ue) && (ue.Status == 401 || ue.Status == 403):
+		return breaker.Failure, 0, false // our key is bad: trip it, but the request is not retried
+	case errors.As(err, &ue):
+		return breaker.Neutral, 0, false
+	case errors.Is(err, context.DeadlineExceeded):
+		return breaker.Failure, 0, true // the per-try timeout fired
+	}
+	return breaker.Neutral, 0, false
+}
+
+// backoff waits before another round over targets already tried: full
+// jitter over an exponential cap, at least the largest Retry-After, and no
+// later than when a target becomes available again. It fails when the wait
+// would pass the deadline.
+func (r *Router) backoff(ctx context.Context, a *attempt, round int) error {
+	rt := a.rt
+	capd := rt.Retry.InitialBackoff << uint(min(round, 16))
+	if capd > rt.Retry.MaxBackoff || capd <= 0 {
+		capd = rt.Retry.MaxBackoff
+	}
+	wait := time.Duration(r.rnd() * float64(capd))
+	if a.hint > wait {
+		wait = a.hint
+	}
+	now := r.now()
+	if soonest := r.soonestAvailable(a, now); soonest > wait {
+		wait = soonest
+	}
+	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+		return fmt.Errorf("retry in %v would pass the deadline", wait.Round(time.Millisecond))
+	}
+	// Honour Retry-After within reason; past that the client is better
+	// served by the error (and its Retry-After) than by a long silence.
+	if limit := max(rt.Retry.MaxBackoff, 10*time.Second); wait > limit {
+		return fmt.Errorf("no target available for %v", wait.Round(time.Millisecond))
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	for i := range a.tried {
+		a.tried[i] = 0
+	}
+	a.hint = 0
+	return nil
+}
+
+// soonestAvailable is how long until the first unavailable target of the
+// route's usable groups can take calls again (0 if one can now).
+func (r *Router) soonestAvailable(a *attempt, now time.Time) time.Duration {
+	best := time.Duration(-1)
+	for gi, g := range a.rt.groups {
+		if gi > 0 && !a.rt.Failover {
+			break
+		}
+		for _, tg := range g.targets {
+			if tg.state.breaker.Available(now) {
+				return 0
+			}
+			s := tg.state.breaker.Snapshot()
+			until := s.CoolUntil
+			if s.OpenUntil.After(until) {
+				until = s.OpenUntil
+			}
+			if d := until.Sub(now); d > 0 && (best < 0 || d < best) {
+				best = d
+			}
+		}
+	}
+	return max(best, 0)
+}
+
+func (r *Router) resolve(req *llm.ChatRequest) (*attempt, error) {
 	t := r.table.Load()
-	s := &Stream{}
 	rt, err := t.Resolve(req.Model, req.Hints.Route)
 	if err != nil {
 		return nil, err
 	}
-	s.info.Cache = llm.CacheBypass
-	up := *req
-	var lastErr error
-	for _, tg := range t.candidates(rt) {
-		s.info.Attempts++
-		s.info.use(rt, tg)
-		up.Model = tg.Model
-		st, err := tg.impl.ChatStream(ctx, &up)
-		if err == nil {
-			// Peek: a stream that dies before its first chunk is still retryable.
-			first, ferr := st.Recv()
-			if ferr == nil {
-				s.up, s.price, s.first, s.hasFirst = st, tg.Price, first, true
-				return s, nil
+	return r.newAttempt(rt, req, req.Hints)
+}
+
+func withOverall(ctx context.Context, rt *Route) (context.Context, context.CancelFunc) {
+	if rt.Retry.OverallTimeout > 0 {
+		return context.WithTimeout(ctx, rt.Retry.OverallTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// run drives attempts: pick, call, record, and on a retryable failure try
+// the next target (immediately) or, once every target was tried, back off
+// and go round again, until MaxAttempts or the deadline.
+func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx context.Context, tg *Target) (T, error), onPicked func(*Target)) (T, error) {
+	var zero T
+	for round := 0; a.info.Attempts < a.rt.Retry.MaxAttempts; {
+		tg, probe, err := r.pick(a)
+		if err != nil {
+			// Every usable target was tried or is unavailable: back off and
+			// go round again, or give up.
+			if round > a.rt.Retry.MaxAttempts || (a.lastErr != nil && !a.rt.Failover) {
+				break
 			}
+			if berr := r.backoff(ctx, a, round); berr != nil {
+				if a.lastErr != nil {
+					return zero, a.lastErr
+				}
+				return zero, fmt.Errorf("%w: %v", llm.ErrNoHealthyTarget, berr)
+			}
+			round++
+			continue
+		}
+		if onPicked != nil {
+			onPicked(tg)
+			onPicked = nil
+		}
+		a.info.Attempts++
+		a.info.Provider, a.info.Target, a.info.UpstreamModel = tg.Provider, tg.ID, tg.Model
+		out, err := call(ctx, tg)
+		o, ra, retry := classify(ctx, err)
+		tg.state.breaker.Record(probe, o, ra)
+		if err == nil {
+			return out, nil
+		}
+		a.lastErr = err
+		if ra > a.hint {
+			a.hint = ra
+		}
+		if !retry || !a.rt.Failover {
+			return zero, err
+		}
+	}
+	if a.lastErr == nil {
+		return zero, llm.ErrNoHealthyTarget
+	}
+	return zero, a.lastErr
+}
+
+// Chat serves a unary request with retries, failover and (when the route
+// enables it) hedging.
+func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, Info, error) {
+	a, err := r.resolve(req)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	ctx, cancel := withOverall(ctx, a.rt)
+	defer cancel()
+	call := func(ctx context.Context, tg *Target) (*llm.ChatResponse, error) {
+		up := *req
+		up.Model = tg.Model
+		tctx, tcancel := ctx, context.CancelFunc(func() {})
+		if a.rt.Retry.PerTryTimeout > 0 {
+			tctx, tcancel = context.WithTimeout(ctx, a.rt.Retry.PerTryTimeout)
+		}
+		defer tcancel()
+		start := r.now()
+		tg.state.stats.Begin()
+		resp, err := tg.impl.Chat(tctx, &up)
+		lat := r.now().Sub(start)
+		o, _, _ := classify(ctx, err)
+		tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: lat, Failed: o == breaker.Failure})
+		if err == nil {
+			a.rt.lat.observe(lat)
+		}
+		return resp, err
+	}
+	if a.rt.Hedge.Enabled {
+		resp, info, err := hedge(ctx, r, a, req, call, func(*llm.ChatResponse) {})
+		if err == nil {
+			info.CostUSD = priceOf(info, a.rt).Cost(resp.Usage)
+		}
+		return resp, info, err
+	}
+	resp, err := run(ctx, r, a, call, nil)
+	if err != nil {
+		return nil, a.info, err
+	}
+	a.info.CostUSD = priceOf(a.info, a.rt).Cost(resp.Usage)
+	return resp, a.info, nil
+}
+
+func priceOf(info Info, rt *Route) Price {
+	for _, g := range rt.groups {
+		for _, tg := range g.targets {
+			if tg.ID == info.Target {
+				return tg.Price
+			}
+		}
+	}
+	return Price{}
+}
+
+// hedge runs a second lane on another target when the first has not
+// answered within the hedge delay; the first success wins and the other is
+// cancelled (closeLoser releases a loser's result if it arrives later).
+func hedge[T any](ctx context.Context, r *Router, a *attempt, req *llm.ChatRequest, call func(context.Context, *Target) (T, error), closeLoser func(T)) (T, Info, error) {
+	type result struct {
+		v    T
+		info Info
+		err  error
+	}
+	delay := a.rt.Hedge.Delay
+	if delay <= 0 {
+		if delay = a.rt.lat.P95(); delay <= 0 {
+			delay = 500 * time.Millisecond
+		}
+	}
+	results := make(chan result, 2)
+	firstTarget := make(chan *Target, 1)
+	ctx1, cancel1 := context.WithCancel(ctx)
+	defer cancel1()
+	go func() {
+		v, err := run(ctx1, r, a, call, func(tg *Target) { firstTarget <- tg })
+		results <- result{v, a.info, err}
+	}()
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	lanes := 1
+	ctx2, cancel2 := context.WithCancel(ctx)
+	defer cancel2()
+	var failed []result
+	for {
+		select {
+		case res := <-results:
+			if res.err == nil {
+				lanes--
+				if lanes > 0 {
+					// Cancel the loser and release whatever it returns.
+					cancel1()
+					cancel2()
+					go func() {
+						if late := <-results; late.err == nil {
+							closeLoser(late.v)
+						}
+					}()
+				}
+				res.info.Hedged = lanes > 0 || len(failed) > 0 || res.info.Hedged
+				return res.v, res.info, nil
+			}
+			lanes--
+			failed = append(failed, res)
+			if lanes == 0 {
+				return res.v, res.info, res.err
+			}
+		case <-timer.C:
+			b, err := r.newAttempt(a.rt, req, req.Hints)
+			if err != nil {
+				continue
+			}
+			select {
+			case tg := <-firstTarget:
+				b.exclude(tg)
+				firstTarget <- tg
+			default:
+			}
+			lanes++
+			go func() {
+				v, err := run(ctx2, r, b, call, nil)
+				b.info.Hedged = true
+				results <- result{v, b.info, err}
+			}()
+		}
+	}
+}
+
+// ChatStream opens a stream. A target that fails before its first chunk is
+// replaced (retries and failover as for unary); after the first chunk
+// nothing is retried: a failure then is the stream's error.
+func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream, error) {
+	a, err := r.resolve(req)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := withOverall(ctx, a.rt)
+	call := func(ctx context.Context, tg *Target) (*Stream, error) {
+		up := *req
+		up.Model = tg.Model
+		sctx, scancel := context.WithCancel(ctx)
+		var timer *time.Timer
+		if a.rt.Retry.PerTryTimeout > 0 {
+			timer = time.AfterFunc(a.rt.Retry.PerTryTimeout, func() { scancel() })
+		}
+		start := r.now()
+		tg.state.stats.Begin()
+		fail := func(err error) (*Stream, error) {
+			if timer != nil && !timer.Stop() && ctx.Err() == nil {
+				err = fmt.Errorf("%w: no first chunk within %v", context.DeadlineExceeded, a.rt.Retry.PerTryTimeout)
+			}
+			scancel()
+			o, _, _ := classify(ctx, err)
+			tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: r.now().Sub(start), Failed: o == breaker.Failure})
+			return nil, err
+		}
+		st, err := tg.impl.ChatStream(sctx, &up)
+		if err != nil {
+			return fail(err)
+		}
+		first, ferr := st.Recv()
+		if ferr != nil {
 			_ = st.Close()
 			if errors.Is(ferr, io.EOF) {
 				ferr = &llm.UpstreamError{Provider: tg.Provider, Status: 502, Message: "upstream stream ended before any data", Err: io.ErrUnexpectedEOF}
 			}
-			err = ferr
+			return fail(ferr)
 		}
-		lastErr = err
-		if !retryable(ctx, err) {
-			break
+		if timer != nil {
+			timer.Stop()
 		}
+		ttft := r.now().Sub(start)
+		a.rt.lat.observe(ttft)
+		return &Stream{up: st, r: r, tg: tg, price: tg.Price, first: first, hasFirst: true, start: start, ttft: ttft, cancel: scancel}, nil
 	}
-	return nil, lastErr
+	closeLoser := func(s *Stream) { _ = s.Close() }
+	var (
+		s    *Stream
+		info Info
+	)
+	if a.rt.Hedge.Enabled {
+		s, info, err = hedge(ctx, r, a, req, call, closeLoser)
+	} else {
+		s, err = run(ctx, r, a, call, nil)
+		info = a.info
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.info = info
+	s.overall = cancel
+	return s, nil
 }
 
-// Stream is a routed stream. It accounts usage as chunks pass through.
+// Stream is a routed stream. It accounts usage as chunks pass and reports
+// the outcome to the target's stats and breaker when it ends.
 type Stream struct {
 	up       llm.Stream
+	r        *Router
+	tg       *Target
 	price    Price
 	first    llm.Chunk
 	hasFirst bool
+	start    time.Time
+	ttft     time.Duration
+	cancel   context.CancelFunc
+	overall  context.CancelFunc
+	ended    atomic.Bool
 
-	mu    sync.Mutex
-	info  Info
-	usage llm.Usage
+	mu     sync.Mutex
+	info   Info
+	usage  llm.Usage
+	output int // content bytes seen, for a partial-usage estimate
 }
 
 // Recv returns the next chunk or io.EOF.
@@ -166,20 +658,62 @@ func (s *Stream) Recv() (llm.Chunk, error) {
 	} else {
 		var err error
 		if c, err = s.up.Recv(); err != nil {
+			s.end(err)
 			return c, err
 		}
 	}
+	s.mu.Lock()
+	for i := range c.Choices {
+		s.output += len(c.Choices[i].Delta.Content) + len(c.Choices[i].Delta.ReasoningContent)
+		for _, tc := range c.Choices[i].Delta.ToolCalls {
+			s.output += len(tc.Arguments)
+		}
+	}
 	if c.Usage != nil {
-		s.mu.Lock()
 		s.usage = *c.Usage
 		s.info.CostUSD = s.price.Cost(s.usage)
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	return c, nil
 }
 
+// end reports the outcome once: a clean end or a mid-stream failure.
+func (s *Stream) end(err error) {
+	if !s.ended.CompareAndSwap(false, true) {
+		return
+	}
+	now := s.r.now()
+	failed := err != nil && !errors.Is(err, io.EOF)
+	o := breaker.Success
+	if failed {
+		var ue *llm.UpstreamError
+		if errors.As(err, &ue) && ue.Retryable() {
+			o = breaker.Failure
+		} else {
+			o = breaker.Neutral
+			failed = false
+		}
+	}
+	s.tg.state.stats.Done(now, balancer.DoneInfo{Latency: now.Sub(s.start), TTFT: s.ttft, Failed: failed})
+	// The first chunk already counted as the target answering; a stream
+	// that breaks later is a failure of its own.
+	if o == breaker.Failure {
+		s.tg.state.breaker.Record(false, o, 0)
+	}
+}
+
 // Close releases the upstream stream.
-func (s *Stream) Close() error { return s.up.Close() }
+func (s *Stream) Close() error {
+	err := s.up.Close()
+	s.end(context.Canceled)
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.overall != nil {
+		s.overall()
+	}
+	return err
+}
 
 // Info reports the routing decision and, once the usage chunk passed, cost.
 func (s *Stream) Info() Info {
@@ -188,41 +722,43 @@ func (s *Stream) Info() Info {
 	return s.info
 }
 
-// Usage reports usage seen so far.
-func (s *Stream) Usage() llm.Usage {
+// Usage reports the usage the upstream sent. When a stream broke before its
+// usage chunk, Partial estimates completion tokens from what was relayed.
+func (s *Stream) Usage() (u llm.Usage, partial bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.usage
+	if s.usage != (llm.Usage{}) {
+		return s.usage, false
+	}
+	out := (s.output + 3) / 4
+	return llm.Usage{CompletionTokens: out, TotalTokens: out}, true
 }
 
-// Embed serves an embeddings request on the first target that can embed.
+// Embed serves an embeddings request on the route's targets that embed.
 func (r *Router) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, Info, error) {
 	t := r.table.Load()
-	var info Info
 	rt, err := t.Resolve(req.Model, req.Hints.Route)
 	if err != nil {
-		return nil, info, err
+		return nil, Info{}, err
 	}
-	info.Cache = llm.CacheBypass
-	up := *req
-	var lastErr error = llm.Errorf(llm.KindInvalidRequest, "model '%s' does not serve embeddings", req.Model)
-	for _, tg := range t.candidates(rt) {
+	a, err := r.newAttempt(rt, nil, req.Hints)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	ctx, cancel := withOverall(ctx, rt)
+	defer cancel()
+	resp, err := run(ctx, r, a, func(ctx context.Context, tg *Target) (*llm.EmbeddingResponse, error) {
 		e, ok := tg.impl.(Embedder)
 		if !ok {
-			continue
+			return nil, llm.Errorf(llm.KindInvalidRequest, "model '%s' (provider %s) does not serve embeddings", req.Model, tg.Provider)
 		}
-		info.Attempts++
-		info.use(rt, tg)
+		up := *req
 		up.Model = tg.Model
-		resp, err := e.Embed(ctx, &up)
-		if err == nil {
-			info.CostUSD = tg.Price.Cost(resp.Usage)
-			return resp, info, nil
-		}
-		lastErr = err
-		if !retryable(ctx, err) {
-			break
-		}
+		return e.Embed(ctx, &up)
+	}, nil)
+	if err != nil {
+		return nil, a.info, err
 	}
-	return nil, info, lastErr
+	a.info.CostUSD = priceOf(a.info, rt).Cost(resp.Usage)
+	return resp, a.info, nil
 }

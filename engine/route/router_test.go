@@ -3,35 +3,55 @@ package route
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/switchyard/switchyard/engine/breaker"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
-// fake is a scripted provider: it fails with err (if set) and counts calls.
+// fake is a scripted provider: fail decides each call's error by call
+// number (1-based); delay stalls before answering (ctx-aware).
 type fake struct {
 	name  string
-	err   error
 	calls atomic.Int64
+	fail  func(n int64) error
+	delay time.Duration
 	// failFirstRecv makes streams die before their first chunk.
 	failFirstRecv error
 }
 
+func (f *fake) call(ctx context.Context) error {
+	n := f.calls.Add(1)
+	if f.delay > 0 {
+		select {
+		case <-time.After(f.delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if f.fail != nil {
+		return f.fail(n)
+	}
+	return nil
+}
+
 func (f *fake) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	f.calls.Add(1)
-	if f.err != nil {
-		return nil, f.err
+	if err := f.call(ctx); err != nil {
+		return nil, err
 	}
 	return &llm.ChatResponse{ID: "x", Model: req.Model, Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, Content: f.name}, FinishReason: "stop"}},
 		Usage: llm.Usage{PromptTokens: 1000, CompletionTokens: 500, TotalTokens: 1500}}, nil
 }
 
 func (f *fake) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	f.calls.Add(1)
-	if f.err != nil {
-		return nil, f.err
+	if err := f.call(ctx); err != nil {
+		return nil, err
 	}
 	return &fakeStream{name: f.name, first: f.failFirstRecv}, nil
 }
@@ -58,21 +78,48 @@ func (s *fakeStream) Recv() (llm.Chunk, error) {
 
 func (s *fakeStream) Close() error { return nil }
 
-func table(t *testing.T, a, b Provider, failover string) *Table {
+func always(err error) func(int64) error { return func(int64) error { return err } }
+
+func prov(name string, models []string, impls ...Provider) ProviderSpec {
+	p := ProviderSpec{Name: name, Models: models, Prices: map[string]Price{"m1": {Input: 1, Output: 2}}}
+	for i, impl := range impls {
+		p.Keys = append(p.Keys, KeySpec{ID: fmt.Sprintf("k%d", i), Weight: 1, Provider: impl})
+	}
+	return p
+}
+
+// twoProviders: alias → a/m1 (priority 1), b/m2 (priority 2).
+func twoProviders(t testing.TB, a, b Provider, failover string, opts ...Option) *Router {
 	t.Helper()
-	tb, err := NewTable(Spec{
-		Providers: []ProviderSpec{
-			{Name: "a", Provider: a, Models: []string{"m1", "shared"}, Prices: map[string]Price{"m1": {Input: 1, Output: 2}}},
-			{Name: "b", Provider: b, Models: []string{"m2", "shared"}, Priority: -1},
-		},
-		Routes: []RouteSpec{{Model: "alias", FallbackStrategy: failover, Targets: []TargetSpec{
+	r, err := New(Spec{
+		Providers: []ProviderSpec{prov("a", []string{"m1", "shared"}, a), prov("b", []string{"m2", "shared"}, b)},
+		Routes: []RouteSpec{{Model: "alias", Strategy: "priority", FallbackStrategy: failover, Targets: []TargetSpec{
 			{Provider: "a", Model: "m1", Priority: 1}, {Provider: "b", Model: "m2", Priority: 2}}}},
-	})
+	}, append([]Option{WithJitter(func() float64 { return 0 })}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tb
+	return r
 }
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newClock() *fakeClock { return &fakeClock{t: time.Unix(1_700_000_000, 0)} }
 
 func TestChatFailsOverOnlyOnRetryableErrors(t *testing.T) {
 	cases := []struct {
@@ -89,15 +136,20 @@ func TestChatFailsOverOnlyOnRetryableErrors(t *testing.T) {
 		{"connection error fails over", &llm.UpstreamError{Provider: "a", Err: io.ErrUnexpectedEOF}, "failover", "b", 2, 0},
 		{"400 does not", &llm.UpstreamError{Provider: "a", Status: 400}, "failover", "", 1, llm.KindInvalidRequest},
 		{"401 does not", &llm.UpstreamError{Provider: "a", Status: 401}, "failover", "", 1, llm.KindUnavailable},
+		{"403 does not", &llm.UpstreamError{Provider: "a", Status: 403}, "failover", "", 1, llm.KindUnavailable},
+		{"404 does not", &llm.UpstreamError{Provider: "a", Status: 404}, "failover", "", 1, llm.KindNotFound},
 		{"failover none", &llm.UpstreamError{Provider: "a", Status: 503}, "none", "", 1, llm.KindUnavailable},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := &fake{name: "a", err: tc.aErr}, &fake{name: "b"}
-			r := New(table(t, a, b, tc.failover))
+			a, b := &fake{name: "a"}, &fake{name: "b"}
+			if tc.aErr != nil {
+				a.fail = always(tc.aErr)
+			}
+			r := twoProviders(t, a, b, tc.failover)
 			resp, info, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "alias"})
 			if info.Attempts != tc.wantAttempts {
-				t.Fatalf("attempts %d, want %d", info.Attempts, tc.wantAttempts)
+				t.Fatalf("attempts %d, want %d (%v)", info.Attempts, tc.wantAttempts, err)
 			}
 			if tc.wantProvider == "" {
 				if err == nil || llm.KindOf(err) != tc.wantKind {
@@ -112,15 +164,162 @@ func TestChatFailsOverOnlyOnRetryableErrors(t *testing.T) {
 	}
 }
 
+func TestRetriesTheSameTargetWithBackoffAndHonoursRetryAfterMs(t *testing.T) {
+	var waits []time.Duration
+	a := &fake{name: "a", fail: func(n int64) error {
+		if n < 3 {
+			return &llm.UpstreamError{Status: 503, RetryAfter: 30 * time.Millisecond}
+		}
+		return nil
+	}}
+	r, err := New(Spec{Providers: []ProviderSpec{prov("a", []string{"m"}, a)}}, WithJitter(func() float64 { return 0.5 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, info, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "m"})
+	waits = append(waits, time.Since(start))
+	if err != nil || info.Attempts != 3 {
+		t.Fatalf("attempts %d err %v", info.Attempts, err)
+	}
+	if waits[0] < 60*time.Millisecond {
+		t.Fatalf("two Retry-After waits of 30ms should take ≥ 60ms, took %v", waits[0])
+	}
+}
+
+func TestDeadlineStopsRetries(t *testing.T) {
+	a := &fake{name: "a", fail: always(&llm.UpstreamError{Status: 503, RetryAfter: 5 * time.Second})}
+	r, err := New(Spec{Providers: []ProviderSpec{prov("a", []string{"m"}, a)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err = r.Chat(ctx, &llm.ChatRequest{Model: "m"})
+	if err == nil || time.Since(start) > 150*time.Millisecond {
+		t.Fatalf("should fail fast when Retry-After passes the deadline: %v after %v", err, time.Since(start))
+	}
+}
+
+// Acceptance: one provider answering 500 to everything; every client
+// request succeeds, and the failing one sees no more than the threshold
+// plus the half-open probes per open period.
+func TestFailingProviderIsShieldedByItsBreaker(t *testing.T) {
+	clk := newClock()
+	bad := &fake{name: "bad", fail: always(&llm.UpstreamError{Status: 500})}
+	good := &fake{name: "good"}
+	const threshold, probes = 5, 1
+	r := twoProviders(t, bad, good, "failover", WithClock(clk.now),
+		WithBreaker(breaker.Config{ConsecutiveFailures: threshold, MinRequests: 1000, OpenTime: time.Second, MaxOpenTime: time.Second, HalfOpenProbes: probes}))
+	const n = 2000
+	for i := 0; i < n; i++ {
+		if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "alias"}); err != nil {
+			t.Fatalf("request %d failed: %v", i, err)
+		}
+		clk.advance(10 * time.Millisecond) // 20 s in all: 20 open periods of 1 s
+	}
+	periods := int64(20)
+	if got, limit := bad.calls.Load(), threshold+probes*periods; got > limit {
+		t.Fatalf("failing provider saw %d calls, limit %d", got, limit)
+	}
+	t.Logf("failing provider saw %d of %d requests", bad.calls.Load(), n)
+}
+
+// Acceptance: a key answering 429 with Retry-After: 2 gets no request for
+// 2 s, and the pool keeps serving.
+func TestRateLimitedKeyCoolsForRetryAfter(t *testing.T) {
+	clk := newClock()
+	var limitedAt time.Time
+	var afterLimit atomic.Int64
+	k0 := &fake{name: "k0"}
+	k0.fail = func(n int64) error {
+		if n == 1 {
+			limitedAt = clk.now()
+			return &llm.UpstreamError{Status: 429, RetryAfter: 2 * time.Second}
+		}
+		if clk.now().Sub(limitedAt) < 2*time.Second {
+			afterLimit.Add(1)
+		}
+		return nil
+	}
+	k1 := &fake{name: "k1"}
+	r, err := New(Spec{Providers: []ProviderSpec{prov("p", []string{"m"}, k0, k1)},
+		Routes: []RouteSpec{{Model: "pool", Strategy: "weighted", Targets: []TargetSpec{{Provider: "p", Model: "m"}}}}}, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 400; i++ { // 4 s at 10 ms per request
+		if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "pool"}); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		clk.advance(10 * time.Millisecond)
+	}
+	if afterLimit.Load() != 0 {
+		t.Fatalf("cooling key got %d requests inside its Retry-After", afterLimit.Load())
+	}
+	if k0.calls.Load() < 50 {
+		t.Fatalf("key never came back after cooling: %d calls", k0.calls.Load())
+	}
+	var st string
+	for _, p := range r.Status() {
+		for _, k := range p.Keys {
+			if k.ID == "k0" {
+				st = k.State
+			}
+		}
+	}
+	if st != "healthy" {
+		t.Fatalf("k0 state %q after cooling", st)
+	}
+}
+
+// Acceptance: hedging on, one target stalling 2 s; p99 stays under the hedge
+// delay plus the fast target's latency.
+func TestHedgingBoundsTailLatency(t *testing.T) {
+	slow := &fake{name: "slow", delay: 2 * time.Second}
+	fast := &fake{name: "fast", delay: 5 * time.Millisecond}
+	const hedgeDelay = 50 * time.Millisecond
+	r, err := New(Spec{
+		Providers: []ProviderSpec{prov("slow", []string{"m"}, slow), prov("fast", []string{"m2"}, fast)},
+		Routes: []RouteSpec{{Model: "h", Strategy: "priority", Hedge: HedgeSpec{Enabled: true, Delay: hedgeDelay},
+			Targets: []TargetSpec{{Provider: "slow", Model: "m", Priority: 1}, {Provider: "fast", Model: "m2", Priority: 2}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lat []time.Duration
+	for i := 0; i < 40; i++ {
+		start := time.Now()
+		resp, info, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "h"})
+		if err != nil || resp.Choices[0].Message.Content != "fast" || !info.Hedged {
+			t.Fatalf("%v %+v %v", resp, info, err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	p99 := lat[len(lat)*99/100]
+	if limit := hedgeDelay + 5*time.Millisecond + 40*time.Millisecond; p99 > limit { // 40ms scheduling slack
+		t.Fatalf("p99 %v > %v", p99, limit)
+	}
+	t.Logf("hedged p99 %v (delay %v + fast 5ms)", p99, hedgeDelay)
+
+	st, err := r.ChatStream(context.Background(), &llm.ChatRequest{Model: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.Recv()
+	if err != nil || c.Choices[0].Delta.Content != "fast" {
+		t.Fatalf("hedged stream: %+v %v", c, err)
+	}
+	st.Close()
+}
+
 func TestResolveAliasPlainModelAndUnknown(t *testing.T) {
-	a, b := &fake{name: "a"}, &fake{name: "b"}
-	r := New(table(t, a, b, ""))
-	cases := []struct {
-		model, wantProvider, wantUpstream string
-	}{
+	r := twoProviders(t, &fake{name: "a"}, &fake{name: "b"}, "")
+	cases := []struct{ model, wantProvider, wantUpstream string }{
 		{"alias", "a", "m1"},
 		{"m2", "b", "m2"},
-		{"shared", "b", "shared"}, // b has the lower provider priority
 	}
 	for _, tc := range cases {
 		t.Run(tc.model, func(t *testing.T) {
@@ -134,15 +333,18 @@ func TestResolveAliasPlainModelAndUnknown(t *testing.T) {
 	if !errors.Is(err, llm.ErrUnknownModel) || llm.KindOf(err) != llm.KindNotFound {
 		t.Fatalf("unknown model: %v", err)
 	}
+	_, _, err = r.Chat(context.Background(), &llm.ChatRequest{Model: "alias", Hints: llm.Hints{Strategy: "sideways"}})
+	if llm.KindOf(err) != llm.KindInvalidRequest {
+		t.Fatalf("unknown strategy hint: %v", err)
+	}
 }
 
 func TestCostUsesPriceTable(t *testing.T) {
-	r := New(table(t, &fake{name: "a"}, &fake{name: "b"}, ""))
+	r := twoProviders(t, &fake{name: "a"}, &fake{name: "b"}, "")
 	_, info, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "alias"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 1000 prompt tokens at $1/M + 500 completion at $2/M.
 	if want := 0.002; info.CostUSD < want-1e-12 || info.CostUSD > want+1e-12 {
 		t.Fatalf("cost %v, want %v", info.CostUSD, want)
 	}
@@ -154,7 +356,7 @@ func TestCostUsesPriceTable(t *testing.T) {
 func TestStreamRetriesOnlyBeforeFirstChunk(t *testing.T) {
 	a := &fake{name: "a", failFirstRecv: &llm.UpstreamError{Provider: "a", Status: 502}}
 	b := &fake{name: "b"}
-	r := New(table(t, a, b, "failover"))
+	r := twoProviders(t, a, b, "failover")
 	st, err := r.ChatStream(context.Background(), &llm.ChatRequest{Model: "alias"})
 	if err != nil {
 		t.Fatal(err)
@@ -171,54 +373,89 @@ func TestStreamRetriesOnlyBeforeFirstChunk(t *testing.T) {
 			break
 		}
 	}
-	if info := st.Info(); info.Attempts != 2 || info.Provider != "b" || st.Usage().TotalTokens != 30 {
-		t.Fatalf("info %+v usage %+v", info, st.Usage())
+	u, partial := st.Usage()
+	if info := st.Info(); info.Attempts != 2 || info.Provider != "b" || u.TotalTokens != 30 || partial {
+		t.Fatalf("info %+v usage %+v", info, u)
 	}
 }
 
-func TestSwapIsSeenByNewRequests(t *testing.T) {
-	a, b := &fake{name: "a"}, &fake{name: "b"}
-	r := New(table(t, a, b, ""))
-	next, err := NewTable(Spec{Providers: []ProviderSpec{{Name: "b", Provider: b, Models: []string{"only"}}}})
+// Keys come and go under load; no request fails and -race stays quiet.
+func TestKeyAddRemoveUnderConcurrentLoad(t *testing.T) {
+	r, err := New(Spec{Providers: []ProviderSpec{prov("p", []string{"m"}, &fake{name: "k0"})},
+		Routes: []RouteSpec{{Model: "pool", Strategy: "least_connections", Targets: []TargetSpec{{Provider: "p", Model: "m"}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Swap(next)
-	if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "alias"}); !errors.Is(err, llm.ErrUnknownModel) {
-		t.Fatalf("old alias still served: %v", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	var served, failed atomic.Int64
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "pool"}); err != nil {
+					failed.Add(1)
+				}
+				served.Add(1)
+			}
+		}()
 	}
-	if _, info, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "only"}); err != nil || info.Provider != "b" {
-		t.Fatalf("%+v %v", info, err)
+	for i := 1; ctx.Err() == nil; i++ {
+		id := fmt.Sprintf("extra%d", i)
+		if err := r.AddKey("p", KeySpec{ID: id, Provider: &fake{name: id}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+		if err := r.RemoveKey("p", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if failed.Load() != 0 || served.Load() == 0 {
+		t.Fatalf("served %d, failed %d", served.Load(), failed.Load())
+	}
+	if err := r.RemoveKey("p", "k0"); err == nil {
+		t.Fatal("removed the last key")
+	}
+	if err := r.AddKey("nope", KeySpec{ID: "x", Provider: &fake{}}); llm.KindOf(err) != llm.KindNotFound {
+		t.Fatalf("unknown provider: %v", err)
 	}
 }
 
-func TestNewTableRejectsBrokenReferences(t *testing.T) {
-	p := &fake{}
-	cases := []struct {
-		name string
-		spec Spec
-	}{
-		{"unknown provider", Spec{Providers: []ProviderSpec{{Name: "a", Provider: p}}, Routes: []RouteSpec{{Model: "x", Targets: []TargetSpec{{Provider: "ghost"}}}}}},
-		{"no targets", Spec{Providers: []ProviderSpec{{Name: "a", Provider: p}}, Routes: []RouteSpec{{Model: "x"}}}},
-		{"duplicate provider", Spec{Providers: []ProviderSpec{{Name: "a", Provider: p}, {Name: "a", Provider: p}}}},
-		{"unknown fallback", Spec{Providers: []ProviderSpec{{Name: "a", Provider: p}}, Routes: []RouteSpec{{Model: "x", Fallbacks: []string{"y"}, Targets: []TargetSpec{{Provider: "a"}}}}}},
-		{"nil implementation", Spec{Providers: []ProviderSpec{{Name: "a"}}}},
+func TestUpdateIsSeenByNewRequestsAndBadSpecsAreRefused(t *testing.T) {
+	b := &fake{name: "b"}
+	r := twoProviders(t, &fake{name: "a"}, b, "")
+	if err := r.Update(Spec{Providers: []ProviderSpec{prov("b", []string{"only"}, b)}}); err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewTable(tc.spec); err == nil {
-				t.Fatal("accepted")
-			}
-		})
+	if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "alias"}); !errors.Is(err, llm.ErrUnknownModel) {
+		t.Fatalf("old alias still served: %v", err)
+	}
+	bad := []Spec{
+		{Providers: []ProviderSpec{prov("a", nil, b)}, Routes: []RouteSpec{{Model: "x", Targets: []TargetSpec{{Provider: "ghost"}}}}},
+		{Providers: []ProviderSpec{prov("a", nil, b)}, Routes: []RouteSpec{{Model: "x"}}},
+		{Providers: []ProviderSpec{prov("a", nil, b), prov("a", nil, b)}},
+		{Providers: []ProviderSpec{prov("a", nil, b)}, Routes: []RouteSpec{{Model: "x", Fallbacks: []string{"y"}, Targets: []TargetSpec{{Provider: "a"}}}}},
+		{Providers: []ProviderSpec{{Name: "a"}}},
+		{Providers: []ProviderSpec{prov("a", nil, b)}, Routes: []RouteSpec{{Model: "x", Strategy: "sideways", Targets: []TargetSpec{{Provider: "a"}}}}},
+	}
+	for i, s := range bad {
+		if err := r.Update(s); err == nil {
+			t.Fatalf("bad spec %d accepted", i)
+		}
+	}
+	if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "only"}); err != nil {
+		t.Fatalf("refused update broke the table in force: %v", err)
 	}
 }
 
 func BenchmarkRouterChat(b *testing.B) {
-	tb, err := NewTable(Spec{Providers: []ProviderSpec{{Name: "a", Provider: &fake{name: "a"}, Models: []string{"m"}}}})
+	r, err := New(Spec{Providers: []ProviderSpec{prov("a", []string{"m"}, &fake{name: "a"})}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := New(tb)
 	req := &llm.ChatRequest{Model: "m"}
 	ctx := context.Background()
 	b.ReportAllocs()

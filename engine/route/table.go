@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/switchyard/switchyard/engine/balancer"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -29,20 +31,30 @@ func (p Price) Cost(u llm.Usage) float64 {
 	return (float64(uncached)*p.Input + float64(u.CachedTokens)*cached + float64(u.CompletionTokens)*p.Output) / 1e6
 }
 
+// KeySpec is one API key of a provider's pool, already wrapped in its adapter.
+type KeySpec struct {
+	ID       string // stable, derived from the key; never the key itself
+	Masked   string // "****abcd"
+	Label    string
+	Source   string // config | api
+	Weight   int
+	Provider Provider
+}
+
 // ProviderSpec describes one configured provider to the table.
 type ProviderSpec struct {
-	Name     string
-	Type     string
-	Provider Provider
-	Models   []string
-	Prices   map[string]Price
+	Name   string
+	Type   string
+	Keys   []KeySpec
+	Models []string
+	Prices map[string]Price
 	// Priority and Weight rank the provider when a model name (not an alias)
 	// is served by several providers; lower priority is tried first.
 	Priority int
 	Weight   int
 }
 
-// TargetSpec is one target of a route.
+// TargetSpec is one target of a route (expanded over the provider's keys).
 type TargetSpec struct {
 	Provider string
 	Model    string // upstream model; empty keeps the alias
@@ -51,13 +63,36 @@ type TargetSpec struct {
 	Quality  float64
 }
 
-// RouteSpec maps one alias to its targets.
+// RetrySpec bounds retries. Zero fields take the defaults.
+type RetrySpec struct {
+	MaxAttempts    int           // total attempts, default 3
+	InitialBackoff time.Duration // default 100ms
+	MaxBackoff     time.Duration // default 2s
+	PerTryTimeout  time.Duration // 0 = none (for streams: until the first chunk)
+	OverallTimeout time.Duration // 0 = the caller's deadline only
+}
+
+// HedgeSpec enables hedged requests.
+type HedgeSpec struct {
+	Enabled bool
+	Delay   time.Duration // 0 = the route's observed p95 (min 50ms until known)
+}
+
+// HybridSpec weighs the hybrid strategy's terms.
+type HybridSpec struct {
+	Cost, Latency, Quality, ErrorRate, Load float64
+}
+
+// RouteSpec maps one alias to its targets and policies.
 type RouteSpec struct {
 	Model            string
 	Strategy         string
 	FallbackStrategy string
 	Targets          []TargetSpec
 	Fallbacks        []string
+	Retry            RetrySpec
+	Hedge            HedgeSpec
+	Hybrid           HybridSpec
 }
 
 // Spec is everything a Table is built from.
@@ -67,21 +102,52 @@ type Spec struct {
 	// DefaultStrategy and DefaultFallback apply to model names that are no alias.
 	DefaultStrategy string
 	DefaultFallback string
+	DefaultRetry    RetrySpec
 	// Created is the "created" time reported for models (unix seconds).
 	Created int64
 }
 
-// Target is a resolved route target.
+func (r RetrySpec) withDefaults(d RetrySpec) RetrySpec {
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = d.MaxAttempts
+	}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 3
+	}
+	r.MaxAttempts = min(r.MaxAttempts, 10)
+	if r.InitialBackoff <= 0 {
+		r.InitialBackoff = max(d.InitialBackoff, 100*time.Millisecond)
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = max(d.MaxBackoff, 2*time.Second)
+	}
+	if r.PerTryTimeout <= 0 {
+		r.PerTryTimeout = d.PerTryTimeout
+	}
+	if r.OverallTimeout <= 0 {
+		r.OverallTimeout = d.OverallTimeout
+	}
+	return r
+}
+
+// Target is a resolved target: one provider key serving one upstream model.
 type Target struct {
-	// ID is provider/model, stable across table rebuilds.
+	// ID is provider/key/model, stable across table rebuilds.
 	ID       string
 	Provider string
+	KeyID    string
 	Model    string
-	Weight   int
-	Priority int
-	Quality  float64
 	Price    Price
 	impl     Provider
+	state    *targetState
+}
+
+// group is a set of targets picked among by one policy.
+type group struct {
+	targets []*Target
+	bt      []balancer.Target
+	stats   []*balancer.Stats
+	pickers map[string]balancer.Picker // by strategy, built on demand at table build
 }
 
 // Route is a resolved route.
@@ -89,11 +155,16 @@ type Route struct {
 	Name     string
 	Strategy string
 	Failover bool
-	// Targets in the order they are tried.
-	Targets   []*Target
-	Fallbacks []string
-	Alias     bool
+	Alias    bool
+	Retry    RetrySpec
+	Hedge    HedgeSpec
+	// groups are tried in order: the route's own targets, then each fallback's.
+	groups []*group
+	lat    *latencyWindow
 }
+
+// Targets lists the route's own targets.
+func (r *Route) Targets() []*Target { return r.groups[0].targets }
 
 // ModelInfo is one entry of the model list.
 type ModelInfo struct {
@@ -108,39 +179,92 @@ type ModelInfo struct {
 type Table struct {
 	routes    map[string]*Route // by alias and by served model name
 	models    []ModelInfo
-	providers map[string]ProviderSpec
-	order     []string // provider names in config order
+	providers []ProviderSpec
+	targets   []*Target // every target, for status
 }
 
-// NewTable resolves a spec. It checks references only; field-level
-// validation belongs to the config package.
-func NewTable(spec Spec) (*Table, error) {
-	t := &Table{
-		routes:    make(map[string]*Route),
-		providers: make(map[string]ProviderSpec, len(spec.Providers)),
-	}
-	for _, p := range spec.Providers {
-		if p.Provider == nil {
-			return nil, fmt.Errorf("route: provider %q has no implementation", p.Name)
+// strategies lists every strategy name a route may use.
+var strategies = [...]string{"priority", "weighted", "least_connections", "consistent_hash", "hybrid", "latency_priority", "cost_priority"}
+
+func knownStrategy(s string) bool {
+	for _, k := range strategies {
+		if k == s {
+			return true
 		}
-		if _, dup := t.providers[p.Name]; dup {
+	}
+	return false
+}
+
+// buildTable resolves a spec; reg keeps per-target state across rebuilds.
+func buildTable(spec Spec, reg *registry) (*Table, error) {
+	t := &Table{routes: make(map[string]*Route)}
+	byName := make(map[string]ProviderSpec, len(spec.Providers))
+	for _, p := range spec.Providers {
+		if _, dup := byName[p.Name]; dup {
 			return nil, fmt.Errorf("route: provider %q defined twice", p.Name)
 		}
-		t.providers[p.Name] = p
-		t.order = append(t.order, p.Name)
+		if len(p.Keys) == 0 {
+			return nil, fmt.Errorf("route: provider %q has no keys", p.Name)
+		}
+		for _, k := range p.Keys {
+			if k.Provider == nil {
+				return nil, fmt.Errorf("route: provider %q key %q has no implementation", p.Name, k.ID)
+			}
+		}
+		byName[p.Name] = p
+		t.providers = append(t.providers, p)
 	}
-	strategy := spec.DefaultStrategy
-	if strategy == "" {
-		strategy = "priority"
+	defStrategy := spec.DefaultStrategy
+	if defStrategy == "" {
+		defStrategy = "priority"
 	}
-	failover := spec.DefaultFallback != "none"
+	seenTarget := map[string]*Target{}
+	expand := func(p ProviderSpec, model string, ts TargetSpec) []*Target {
+		var out []*Target
+		for _, k := range p.Keys {
+			id := p.Name + "/" + k.ID + "/" + model
+			if tg, ok := seenTarget[id]; ok {
+				out = append(out, tg)
+				continue
+			}
+			tg := &Target{ID: id, Provider: p.Name, KeyID: k.ID, Model: model, Price: p.Prices[model], impl: k.Provider, state: reg.state(id)}
+			seenTarget[id] = tg
+			t.targets = append(t.targets, tg)
+			out = append(out, tg)
+		}
+		return out
+	}
+	newGroup := func(specs []TargetSpec, keyWeights func(p ProviderSpec) []int) (*group, error) {
+		g := &group{}
+		for _, ts := range specs {
+			p := byName[ts.Provider]
+			tws := keyWeights(p)
+			for i, tg := range expand(p, ts.Model, ts) {
+				w := max(ts.Weight, 1) * max(tws[i], 1)
+				g.targets = append(g.targets, tg)
+				g.bt = append(g.bt, balancer.Target{ID: tg.ID, Weight: w, Priority: ts.Priority, Quality: ts.Quality,
+					InputPrice: tg.Price.Input, OutputPrice: tg.Price.Output})
+				g.stats = append(g.stats, &tg.state.stats)
+			}
+		}
+		if len(g.targets) > balancer.MaxTargets {
+			return nil, fmt.Errorf("%d targets (provider keys × models) exceed the limit of %d", len(g.targets), balancer.MaxTargets)
+		}
+		return g, nil
+	}
+	keyWeights := func(p ProviderSpec) []int {
+		w := make([]int, len(p.Keys))
+		for i, k := range p.Keys {
+			w[i] = k.Weight
+		}
+		return w
+	}
 
 	// Routes for plain model names: every provider that lists the model, in
 	// provider priority order, then config order.
 	served := map[string][]ProviderSpec{}
 	var modelOrder []string
-	for _, name := range t.order {
-		p := t.providers[name]
+	for _, p := range spec.Providers {
 		for _, m := range p.Models {
 			if _, seen := served[m]; !seen {
 				modelOrder = append(modelOrder, m)
@@ -151,53 +275,90 @@ func NewTable(spec Spec) (*Table, error) {
 	for _, m := range modelOrder {
 		ps := served[m]
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Priority < ps[j].Priority })
-		r := &Route{Name: m, Strategy: strategy, Failover: failover}
+		var specs []TargetSpec
 		owners := make([]string, 0, len(ps))
 		for _, p := range ps {
-			r.Targets = append(r.Targets, newTarget(p, m, p.Weight, p.Priority, 0))
+			specs = append(specs, TargetSpec{Provider: p.Name, Model: m, Weight: p.Weight, Priority: p.Priority})
 			owners = append(owners, p.Name)
 		}
-		t.routes[m] = r
+		g, err := newGroup(specs, keyWeights)
+		if err != nil {
+			return nil, fmt.Errorf("route: model %s: %w", m, err)
+		}
+		t.routes[m] = &Route{Name: m, Strategy: defStrategy, Failover: spec.DefaultFallback != "none",
+			Retry: RetrySpec{}.withDefaults(spec.DefaultRetry), groups: []*group{g}, lat: reg.latency(m)}
 		t.models = append(t.models, ModelInfo{ID: m, OwnedBy: owners[0], Created: spec.Created, Providers: owners})
 	}
 
+	hybrid := map[string]HybridSpec{}
 	for _, rs := range spec.Routes {
 		if rs.Model == "" {
 			return nil, fmt.Errorf("route: a route has no model alias")
 		}
-		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Fallbacks: rs.Fallbacks, Alias: true}
-		if r.Strategy == "" {
-			r.Strategy = strategy
-		}
-		var owners []string
-		for i, ts := range rs.Targets {
-			p, ok := t.providers[ts.Provider]
-			if !ok {
-				return nil, fmt.Errorf("route: %s: target %d: unknown provider %q", rs.Model, i, ts.Provider)
-			}
-			model := ts.Model
-			if model == "" {
-				model = rs.Model
-			}
-			r.Targets = append(r.Targets, newTarget(p, model, ts.Weight, ts.Priority, ts.Quality))
-			owners = appendUnique(owners, p.Name)
-		}
-		if len(r.Targets) == 0 {
-			return nil, fmt.Errorf("route: %s: no targets", rs.Model)
-		}
-		// Priority order; declaration order breaks ties.
-		sort.SliceStable(r.Targets, func(i, j int) bool { return r.Targets[i].Priority < r.Targets[j].Priority })
 		if prev, ok := t.routes[rs.Model]; ok && prev.Alias {
 			return nil, fmt.Errorf("route: alias %q defined twice", rs.Model)
 		}
+		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Alias: true,
+			Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, lat: reg.latency(rs.Model)}
+		if r.Strategy == "" {
+			r.Strategy = defStrategy
+		}
+		var owners []string
+		specs := make([]TargetSpec, 0, len(rs.Targets))
+		for i, ts := range rs.Targets {
+			if _, ok := byName[ts.Provider]; !ok {
+				return nil, fmt.Errorf("route: %s: target %d: unknown provider %q", rs.Model, i, ts.Provider)
+			}
+			if ts.Model == "" {
+				ts.Model = rs.Model
+			}
+			specs = append(specs, ts)
+			owners = appendUnique(owners, ts.Provider)
+		}
+		if len(specs) == 0 {
+			return nil, fmt.Errorf("route: %s: no targets", rs.Model)
+		}
+		g, err := newGroup(specs, keyWeights)
+		if err != nil {
+			return nil, fmt.Errorf("route: %s: %w", rs.Model, err)
+		}
+		r.groups = []*group{g}
+		hybrid[rs.Model] = rs.Hybrid
 		t.routes[rs.Model] = r
 		t.models = append(t.models, ModelInfo{ID: rs.Model, OwnedBy: "switchyard", Created: spec.Created, Providers: owners, Alias: true})
 	}
-	for _, r := range t.routes {
-		for _, fb := range r.Fallbacks {
-			if _, ok := t.routes[fb]; !ok {
-				return nil, fmt.Errorf("route: %s: fallback %q is neither an alias nor a served model", r.Name, fb)
+	// Fallbacks share the fallback route's own group.
+	for _, rs := range spec.Routes {
+		r := t.routes[rs.Model]
+		seen := map[string]bool{rs.Model: true}
+		for _, fb := range rs.Fallbacks {
+			fr, ok := t.routes[fb]
+			if !ok {
+				return nil, fmt.Errorf("route: %s: fallback %q is neither an alias nor a served model", rs.Model, fb)
 			}
+			if !seen[fb] {
+				seen[fb] = true
+				r.groups = append(r.groups, fr.groups[0])
+			}
+		}
+	}
+	// Pickers: every group gets one per strategy its routes may ask for.
+	for _, r := range t.routes {
+		for _, g := range r.groups {
+			if g.pickers != nil {
+				continue
+			}
+			g.pickers = make(map[string]balancer.Picker, len(strategies))
+			for _, s := range strategies {
+				p, err := newPicker(s, g.bt, g.stats, hybrid[r.Name])
+				if err != nil {
+					return nil, fmt.Errorf("route: %s: %s: %w", r.Name, s, err)
+				}
+				g.pickers[s] = p
+			}
+		}
+		if !knownStrategy(r.Strategy) {
+			return nil, fmt.Errorf("route: %s: unknown strategy %q", r.Name, r.Strategy)
 		}
 	}
 	sort.SliceStable(t.models, func(i, j int) bool {
@@ -207,22 +368,6 @@ func NewTable(spec Spec) (*Table, error) {
 		return t.models[i].ID < t.models[j].ID
 	})
 	return t, nil
-}
-
-func newTarget(p ProviderSpec, model string, weight, priority int, quality float64) *Target {
-	if weight <= 0 {
-		weight = 1
-	}
-	return &Target{
-		ID:       p.Name + "/" + model,
-		Provider: p.Name,
-		Model:    model,
-		Weight:   weight,
-		Priority: priority,
-		Quality:  quality,
-		Price:    p.Prices[model],
-		impl:     p.Provider,
-	}
 }
 
 func appendUnique(s []string, v string) []string {
@@ -264,13 +409,7 @@ func (t *Table) Model(id string) (ModelInfo, bool) {
 }
 
 // Providers lists the providers in config order.
-func (t *Table) Providers() []ProviderSpec {
-	out := make([]ProviderSpec, 0, len(t.order))
-	for _, n := range t.order {
-		out = append(out, t.providers[n])
-	}
-	return out
-}
+func (t *Table) Providers() []ProviderSpec { return t.providers }
 
 // String summarises the table for logs.
 func (t *Table) String() string {
@@ -280,5 +419,5 @@ func (t *Table) String() string {
 			aliases = append(aliases, m.ID)
 		}
 	}
-	return fmt.Sprintf("%d providers, %d models, aliases [%s]", len(t.order), len(t.models), strings.Join(aliases, " "))
+	return fmt.Sprintf("%d providers, %d models, %d targets, aliases [%s]", len(t.providers), len(t.models), len(t.targets), strings.Join(aliases, " "))
 }

@@ -63,13 +63,13 @@ func TestClassifyMapsEveryErrorToOpenAIStatusAndType(t *testing.T) {
 func newFacadeHandler(tb testing.TB) http.Handler {
 	tb.Helper()
 	sim := simulator.New("sim", []string{"m"}, simulator.WithResponseTokens(16))
-	table, err := route.NewTable(route.Spec{Providers: []route.ProviderSpec{{Name: "sim", Provider: sim, Models: []string{"m"}}}})
+	r, err := route.New(route.Spec{Providers: []route.ProviderSpec{{Name: "sim", Models: []string{"m"},
+		Keys: []route.KeySpec{{ID: "sim", Provider: sim}}}}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := route.New(table)
 	svc := rpc.Services{Chat: rpc.NewChat(r), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(r),
-		Providers: rpc.NewProviders(r), Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
+		Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
 	mux := http.NewServeMux()
 	if err := New(hclog.NewNullLogger(), svc, nil).Register(context.Background(), mux); err != nil {
 		tb.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
@@ -100,24 +102,76 @@ func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddin
 	return out, nil
 }
 
-// Providers implements ProviderService. Key pools land with the routing
-// engine; until then the key RPCs answer Unimplemented.
+// ProviderControl is the live provider key pool (server/cmd wires it).
+type ProviderControl interface {
+	Status() []route.ProviderStatus
+	AddKey(ctx context.Context, provider, key, label string, weight int) (route.KeyStatus, error)
+	RemoveKey(ctx context.Context, provider, keyID string) error
+}
+
+// Providers implements ProviderService.
 type Providers struct {
 	pb.UnimplementedProviderServiceServer
-	router Router
+	ctl ProviderControl
 }
 
 // NewProviders returns the provider service.
-func NewProviders(router Router) *Providers { return &Providers{router: router} }
+func NewProviders(ctl ProviderControl) *Providers { return &Providers{ctl: ctl} }
 
-// ListProviders lists configured providers and their models.
+var targetStates = map[string]pb.TargetState{
+	"healthy":   pb.TargetState_TARGET_STATE_HEALTHY,
+	"open":      pb.TargetState_TARGET_STATE_OPEN,
+	"half_open": pb.TargetState_TARGET_STATE_HALF_OPEN,
+	"cooling":   pb.TargetState_TARGET_STATE_COOLING,
+}
+
+func keyToProto(k route.KeyStatus) *pb.ProviderKey {
+	out := &pb.ProviderKey{
+		Id: k.ID, MaskedKey: k.Masked, Label: k.Label, Weight: int32(k.Weight), State: targetStates[k.State],
+		InFlight: int32(k.InFlight), EwmaLatencyMs: k.LatencyMs, ErrorRate: k.ErrorRate, Source: k.Source,
+	}
+	if !k.CooldownUntil.IsZero() {
+		out.CooldownUntil = timestamppb.New(k.CooldownUntil)
+	}
+	return out
+}
+
+// ListProviders lists providers with each key's health: breaker state,
+// cooldown, in-flight calls, EWMA latency and error rate.
 func (s *Providers) ListProviders(ctx context.Context, _ *pb.ListProvidersRequest) (*pb.ListProvidersResponse, error) {
-	ps := s.router.Table().Providers()
-	out := &pb.ListProvidersResponse{Providers: make([]*pb.Provider, len(ps))}
-	for i, p := range ps {
-		out.Providers[i] = &pb.Provider{Name: p.Name, Type: p.Type, Models: p.Models, Healthy: true}
+	st := s.ctl.Status()
+	out := &pb.ListProvidersResponse{Providers: make([]*pb.Provider, len(st))}
+	for i, p := range st {
+		pp := &pb.Provider{Name: p.Name, Type: p.Type, Models: p.Models, Healthy: p.Healthy}
+		for _, k := range p.Keys {
+			pp.Keys = append(pp.Keys, keyToProto(k))
+		}
+		out.Providers[i] = pp
 	}
 	return out, nil
+}
+
+// AddProviderKey adds a key to a provider's pool; it takes traffic at once.
+func (s *Providers) AddProviderKey(ctx context.Context, in *pb.AddProviderKeyRequest) (*pb.AddProviderKeyResponse, error) {
+	if in.GetProvider() == "" {
+		return nil, llm.InvalidParam("provider", "provider is required")
+	}
+	if in.GetWeight() < 0 {
+		return nil, llm.InvalidParam("weight", "weight must not be negative")
+	}
+	k, err := s.ctl.AddKey(ctx, in.GetProvider(), in.GetApiKey(), in.GetLabel(), int(in.GetWeight()))
+	if err != nil {
+		return nil, err
+	}
+	return &pb.AddProviderKeyResponse{Key: keyToProto(k)}, nil
+}
+
+// RemoveProviderKey removes a key; requests already using it finish.
+func (s *Providers) RemoveProviderKey(ctx context.Context, in *pb.RemoveProviderKeyRequest) (*pb.RemoveProviderKeyResponse, error) {
+	if err := s.ctl.RemoveKey(ctx, in.GetProvider(), in.GetKeyId()); err != nil {
+		return nil, err
+	}
+	return &pb.RemoveProviderKeyResponse{}, nil
 }
 
 // Usage, Keys and Billing answer Unimplemented until their issues land;

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -34,22 +36,28 @@ type control struct {
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config
 	providers []route.ProviderSpec
+	clients   map[string]*http.Client // one keep-alive pool per provider
+	apiKeys   map[string][]apiKey     // keys added through the API, kept across reloads
 	version   int64
 	updatedAt time.Time
 }
 
+type apiKey struct {
+	key, label string
+	weight     int
+}
+
 func newControl(log hclog.Logger, path string, cfg *config.Config) (*control, error) {
-	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys)}
-	providers, err := buildProviders(cfg)
+	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}}
+	providers, clients, err := buildProviders(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	t, err := buildTable(cfg, providers)
+	c.router, err = route.New(buildSpec(cfg, providers))
 	if err != nil {
 		return nil, err
 	}
-	c.router = route.New(t)
-	c.cfg, c.providers, c.version, c.updatedAt = cfg, providers, 1, time.Now()
+	c.cfg, c.providers, c.clients, c.version, c.updatedAt = cfg, providers, clients, 1, time.Now()
 	return c, nil
 }
 
@@ -63,26 +71,24 @@ func (c *control) reload() error {
 	if err != nil {
 		return err
 	}
-	providers, err := buildProviders(cfg)
-	if err != nil {
-		return err
-	}
-	t, err := buildTable(cfg, providers)
-	if err != nil {
-		return err
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	providers, clients, err := buildProviders(cfg, c.apiKeys)
+	if err != nil {
+		return err
+	}
+	if err := c.router.Update(buildSpec(cfg, providers)); err != nil {
+		return err
+	}
 	if cfg.Listen != c.cfg.Listen {
 		c.log.Warn("listen address changes need a restart; keeping the current one", "current", c.cfg.Listen, "new", cfg.Listen)
 		cfg.Listen = c.cfg.Listen
 	}
-	c.router.Swap(t)
 	c.auth.SetKeys(cfg.Auth.APIKeys)
-	c.cfg, c.providers = cfg, providers
+	c.cfg, c.providers, c.clients = cfg, providers, clients
 	c.version++
 	c.updatedAt = time.Now()
-	c.log.Info("config reloaded", "file", c.path, "version", c.version, "routing", t.String())
+	c.log.Info("config reloaded", "file", c.path, "version", c.version, "routing", c.router.Table().String())
 	return nil
 }
 
@@ -107,19 +113,17 @@ func (c *control) UpdateRouting(ctx context.Context, r config.Routing, routes []
 	if err != nil {
 		return rpc.RoutingState{}, err
 	}
-	t, err := buildTable(next, c.providers)
-	if err != nil {
+	if err := c.router.Update(buildSpec(next, c.providers)); err != nil {
 		return rpc.RoutingState{}, llm.InvalidParam("config", "%v", err)
 	}
-	c.router.Swap(t)
 	c.cfg = next
 	c.version++
 	c.updatedAt = time.Now()
-	c.log.Info("routing config updated through the API", "version", c.version, "routing", t.String())
+	c.log.Info("routing config updated through the API", "version", c.version, "routing", c.router.Table().String())
 	return rpc.RoutingState{Routing: next.Routing, Routes: next.Routes, Version: c.version, UpdatedAt: c.updatedAt}, nil
 }
 
-func buildTable(cfg *config.Config, providers []route.ProviderSpec) (*route.Table, error) {
+func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	rank := map[string]config.ProviderWeight{}
 	for _, pw := range cfg.Routing.Providers {
 		rank[pw.Name] = pw
@@ -134,58 +138,132 @@ func buildTable(cfg *config.Config, providers []route.ProviderSpec) (*route.Tabl
 		spec.Providers = append(spec.Providers, p)
 	}
 	for _, r := range cfg.Routes {
-		rs := route.RouteSpec{Model: r.Model, Strategy: r.Strategy, FallbackStrategy: r.FallbackStrategy, Fallbacks: r.Fallbacks}
+		rs := route.RouteSpec{
+			Model: r.Model, Strategy: r.Strategy, FallbackStrategy: r.FallbackStrategy, Fallbacks: r.Fallbacks,
+			Retry: route.RetrySpec{
+				MaxAttempts: r.Retry.MaxAttempts, InitialBackoff: r.Retry.InitialBackoff.D(), MaxBackoff: r.Retry.MaxBackoff.D(),
+				PerTryTimeout: r.Retry.PerTryTimeout.D(), OverallTimeout: r.Retry.OverallTimeout.D(),
+			},
+			Hedge:  route.HedgeSpec{Enabled: r.Hedge.Enabled, Delay: r.Hedge.Delay.D()},
+			Hybrid: route.HybridSpec{Cost: r.Hybrid.Cost, Latency: r.Hybrid.Latency, Quality: r.Hybrid.Quality, ErrorRate: r.Hybrid.ErrorRate, Load: r.Hybrid.Load},
+		}
 		for _, t := range r.Targets {
 			rs.Targets = append(rs.Targets, route.TargetSpec{Provider: t.Provider, Model: t.Model, Weight: t.Weight, Priority: t.Priority, Quality: t.Quality})
 		}
 		spec.Routes = append(spec.Routes, rs)
 	}
-	return route.NewTable(spec)
+	return spec
 }
 
 // buildProviders makes one adapter per provider key, all keys of a provider
-// sharing one HTTP transport (one keep-alive pool per upstream).
-func buildProviders(cfg *config.Config) ([]route.ProviderSpec, error) {
+// sharing one HTTP transport (one keep-alive pool per upstream). extra are
+// keys added through the API.
+func buildProviders(cfg *config.Config, extra map[string][]apiKey) ([]route.ProviderSpec, map[string]*http.Client, error) {
 	var out []route.ProviderSpec
+	clients := map[string]*http.Client{}
 	for _, p := range cfg.Providers {
 		prices := make(map[string]route.Price, len(p.Prices))
 		for m, pr := range p.Prices {
 			prices[m] = route.Price{Input: pr.Input, Output: pr.Output, CachedInput: pr.CachedInput}
 		}
-		impl, err := buildProvider(p)
-		if err != nil {
-			return nil, fmt.Errorf("provider %q: %w", p.Name, err)
+		spec := route.ProviderSpec{Name: p.Name, Type: p.Type, Models: p.Models, Prices: prices}
+		if p.Type == config.TypeSimulator {
+			spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: buildSimulator(p)}}
+			out = append(out, spec)
+			continue
 		}
-		out = append(out, route.ProviderSpec{Name: p.Name, Type: p.Type, Provider: impl, Models: p.Models, Prices: prices})
+		hc := openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
+		clients[p.Name] = hc
+		add := func(key, label, source string, weight int) error {
+			impl, err := buildKeyed(p, key, hc)
+			if err != nil {
+				return fmt.Errorf("provider %q: %w", p.Name, err)
+			}
+			spec.Keys = append(spec.Keys, route.KeySpec{ID: keyID(key), Masked: config.MaskSecret(key), Label: label, Source: source, Weight: weight, Provider: impl})
+			return nil
+		}
+		for _, key := range p.APIKeys {
+			if err := add(key, "", "config", 1); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, k := range extra[p.Name] {
+			if err := add(k.key, k.label, "api", k.weight); err != nil {
+				return nil, nil, err
+			}
+		}
+		out = append(out, spec)
 	}
-	return out, nil
+	return out, clients, nil
 }
 
-func buildProvider(p config.Provider) (route.Provider, error) {
-	if p.Type == "simulator" {
-		var opts []simulator.Option
-		if s := p.Simulator; s != nil {
-			opts = append(opts,
-				simulator.WithTokenDelay(time.Duration(s.TokenDelay)),
-				simulator.WithTTFT(time.Duration(s.TTFT)),
-				simulator.WithResponseTokens(s.ResponseTokens),
-				simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)))
+// keyID names a key without revealing it.
+func keyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "k" + hex.EncodeToString(sum[:4])
+}
+
+func buildSimulator(p config.Provider) route.Provider {
+	var opts []simulator.Option
+	if s := p.Simulator; s != nil {
+		opts = append(opts,
+			simulator.WithTokenDelay(time.Duration(s.TokenDelay)),
+			simulator.WithTTFT(time.Duration(s.TTFT)),
+			simulator.WithResponseTokens(s.ResponseTokens),
+			simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)))
+	}
+	return simulator.New(p.Name, p.Models, opts...)
+}
+
+// Status, AddKey and RemoveKey implement rpc.ProviderControl.
+func (c *control) Status() []route.ProviderStatus { return c.router.Status() }
+
+func (c *control) AddKey(ctx context.Context, provider, key, label string, weight int) (route.KeyStatus, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var pc *config.Provider
+	for i := range c.cfg.Providers {
+		if c.cfg.Providers[i].Name == provider {
+			pc = &c.cfg.Providers[i]
 		}
-		return simulator.New(p.Name, p.Models, opts...), nil
 	}
-	hc := openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
-	var keys []route.Provider
-	for _, key := range p.APIKeys {
-		impl, err := buildKeyed(p, key, hc)
-		if err != nil {
-			return nil, err
+	if pc == nil {
+		return route.KeyStatus{}, &llm.Error{Kind: llm.KindNotFound, Param: "provider", Message: fmt.Sprintf("provider %q does not exist", provider)}
+	}
+	if pc.Type == config.TypeSimulator {
+		return route.KeyStatus{}, llm.InvalidParam("provider", "the simulator takes no API keys")
+	}
+	if len(strings.TrimSpace(key)) < 8 {
+		return route.KeyStatus{}, llm.InvalidParam("api_key", "api_key is missing or too short")
+	}
+	impl, err := buildKeyed(*pc, key, c.clients[provider])
+	if err != nil {
+		return route.KeyStatus{}, llm.InvalidParam("api_key", "%v", err)
+	}
+	ks := route.KeySpec{ID: keyID(key), Masked: config.MaskSecret(key), Label: label, Source: "api", Weight: max(weight, 1), Provider: impl}
+	if err := c.router.AddKey(provider, ks); err != nil {
+		return route.KeyStatus{}, err
+	}
+	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{key: key, label: label, weight: ks.Weight})
+	c.log.Info("provider key added", "provider", provider, "key_id", ks.ID, "key", ks.Masked)
+	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
+}
+
+func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.router.RemoveKey(provider, id); err != nil {
+		return err
+	}
+	keys := c.apiKeys[provider][:0:0]
+	for _, k := range c.apiKeys[provider] {
+		if keyID(k.key) != id {
+			keys = append(keys, k)
 		}
-		keys = append(keys, impl)
 	}
-	if len(keys) == 1 {
-		return keys[0], nil
-	}
-	return &keyRing{keys: keys}, nil
+	c.apiKeys[provider] = keys
+	c.log.Info("provider key removed", "provider", provider, "key_id", id)
+	return nil
 }
 
 func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider, error) {
@@ -203,27 +281,3 @@ func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider,
 	return nil, fmt.Errorf("unknown provider type %q", p.Type)
 }
 
-// keyRing spreads requests over a provider's keys in turn. Per-key health,
-// cooldowns and balancing come with the routing engine's key pools.
-type keyRing struct {
-	keys []route.Provider
-	next atomic.Uint64
-}
-
-func (k *keyRing) pick() route.Provider { return k.keys[(k.next.Add(1)-1)%uint64(len(k.keys))] }
-
-func (k *keyRing) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	return k.pick().Chat(ctx, req)
-}
-
-func (k *keyRing) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	return k.pick().ChatStream(ctx, req)
-}
-
-func (k *keyRing) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, error) {
-	e, ok := k.pick().(route.Embedder)
-	if !ok {
-		return nil, llm.Errorf(llm.KindInvalidRequest, "provider does not serve embeddings")
-	}
-	return e.Embed(ctx, req)
-}

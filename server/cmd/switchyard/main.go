@@ -129,7 +129,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Models:     rpc.NewModels(ctl.router),
 		Embeddings: rpc.NewEmbeddings(ctl.router),
 		Routing:    rpc.NewRoutingConfig(ctl),
-		Providers:  rpc.NewProviders(ctl.router),
+		Providers:  rpc.NewProviders(ctl),
 		Usage:      &rpc.Usage{},
 		Keys:       &rpc.Keys{},
 		Billing:    &rpc.Billing{},
