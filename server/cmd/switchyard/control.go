@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -280,4 +280,3 @@ func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider,
 	}
 	return nil, fmt.Errorf("unknown provider type %q", p.Type)
 }
-
