@@ -68,7 +68,7 @@ func newFacadeHandler(tb testing.TB) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := rpc.Services{Chat: rpc.NewChat(r), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(r),
+	svc := rpc.Services{Chat: rpc.NewChat(r, nil), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(r),
 		Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
 	mux := http.NewServeMux()
 	if err := New(hclog.NewNullLogger(), svc, nil).Register(context.Background(), mux); err != nil {

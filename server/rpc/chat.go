@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"connectrpc.com/connect"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
@@ -28,10 +29,25 @@ type Router interface {
 // connect interceptor (Interceptor) and the REST facade map them.
 type Chat struct {
 	router Router
+	log    hclog.Logger
 }
 
-// NewChat returns the chat service over router.
-func NewChat(router Router) *Chat { return &Chat{router: router} }
+// NewChat returns the chat service over router. log receives one debug
+// line per routing decision (with the hybrid scores); nil discards.
+func NewChat(router Router, log hclog.Logger) *Chat {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Chat{router: router, log: log}
+}
+
+func (s *Chat) logDecision(ctx context.Context, info route.Info, err error) {
+	if !s.log.IsDebug() {
+		return
+	}
+	s.log.Debug("routed", "request_id", middleware.RequestID(ctx), "route", info.Route, "strategy", info.Strategy,
+		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "scores", info.Scores, "error", err)
+}
 
 // CreateChatCompletion serves a unary chat request.
 func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatCompletionRequest) (*pb.ChatCompletion, error) {
@@ -40,6 +56,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 		return nil, err
 	}
 	resp, info, err := s.router.Chat(ctx, req)
+	s.logDecision(ctx, info, err)
 	if err != nil {
 		return nil, err
 	}
@@ -63,8 +80,10 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	}
 	st, err := s.router.ChatStream(ctx, req)
 	if err != nil {
+		s.logDecision(ctx, route.Info{Route: req.Model}, err)
 		return nil, err
 	}
+	s.logDecision(ctx, st.Info(), nil)
 	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx)}, nil
 }
 

@@ -10,7 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -612,5 +614,108 @@ func TestCORSPreflightForConfiguredOriginOnly(t *testing.T) {
 		if tc.allow && (resp.StatusCode != 204 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "authorization")) {
 			t.Fatalf("preflight %d %v", resp.StatusCode, resp.Header)
 		}
+	}
+}
+
+// A minimal OpenAI-shaped upstream that counts requests per API key.
+func keyCountingUpstream(t *testing.T) (string, func(key string) int64) {
+	var mu sync.Mutex
+	counts := map[string]int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		counts[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"up-model","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/v1", func(key string) int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return counts[key]
+	}
+}
+
+func TestProviderKeyPoolThroughTheAPI(t *testing.T) {
+	base, count := keyCountingUpstream(t)
+	g := startGateway(t, `
+log: {level: error}
+providers:
+  - name: up
+    type: openai-compatible
+    base_url: `+base+`
+    api_keys: [sk-first-key-000000001]
+    models: [up-model]
+routes:
+  - model: pool
+    strategy: weighted
+    targets: [{provider: up, model: up-model}]
+`)
+	chat := func() {
+		t.Helper()
+		resp := post(t, g.base+"/v1/chat/completions", `{"model":"pool","messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("chat: %d %s", resp.StatusCode, b)
+		}
+	}
+	resp := post(t, g.base+"/v1/providers/up/keys", `{"api_key":"sk-second-key-00000002","label":"spare","weight":1}`)
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("add key: %d %s", resp.StatusCode, b)
+	}
+	var added struct {
+		Key struct {
+			ID        string `json:"id"`
+			MaskedKey string `json:"masked_key"`
+		} `json:"key"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&added)
+	if added.Key.ID == "" || strings.Contains(added.Key.MaskedKey, "second") {
+		t.Fatalf("added key %+v (the secret must never come back)", added)
+	}
+	for i := 0; i < 20; i++ {
+		chat()
+	}
+	if a, b := count("sk-first-key-000000001"), count("sk-second-key-00000002"); a < 5 || b < 5 {
+		t.Fatalf("pool not balanced: first %d, second %d", a, b)
+	}
+
+	list, err := http.Get(g.base + "/v1/providers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(list.Body)
+	list.Body.Close()
+	if strings.Contains(string(body), "sk-first") || strings.Contains(string(body), "sk-second") || !strings.Contains(string(body), `"TARGET_STATE_HEALTHY"`) {
+		t.Fatalf("ListProviders: %s", body)
+	}
+	var providers struct {
+		Providers []struct {
+			Keys []struct {
+				ID     string `json:"id"`
+				Source string `json:"source"`
+			} `json:"keys"`
+		} `json:"providers"`
+	}
+	_ = json.Unmarshal(body, &providers)
+	var firstID string
+	for _, k := range providers.Providers[0].Keys {
+		if k.Source == "config" {
+			firstID = k.ID
+		}
+	}
+	req, _ := http.NewRequest("DELETE", g.base+"/v1/providers/up/keys/"+firstID, nil)
+	del, err := http.DefaultClient.Do(req)
+	if err != nil || del.StatusCode != 200 {
+		t.Fatalf("remove key: %v %v", del, err)
+	}
+	del.Body.Close()
+	before := count("sk-first-key-000000001")
+	for i := 0; i < 10; i++ {
+		chat()
+	}
+	if count("sk-first-key-000000001") != before {
+		t.Fatal("removed key still gets traffic")
 	}
 }

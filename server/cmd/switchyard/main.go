@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
 	svc := rpc.Services{
-		Chat:       rpc.NewChat(ctl.router),
+		Chat:       rpc.NewChat(ctl.router, log.Named("route")),
 		Models:     rpc.NewModels(ctl.router),
 		Embeddings: rpc.NewEmbeddings(ctl.router),
 		Routing:    rpc.NewRoutingConfig(ctl),
