@@ -556,3 +556,27 @@ func TestMaskSecret(t *testing.T) {
 		})
 	}
 }
+
+func TestEffectivePricesPreferConfigOverBuiltin(t *testing.T) {
+	p := Provider{Models: []string{"gpt-4o-mini", "gpt-4o", "my-model"}, Prices: map[string]Price{"gpt-4o": {Input: 1, Output: 2}}}
+	got := p.EffectivePrices()
+	cases := []struct {
+		model string
+		want  Price
+		ok    bool
+	}{
+		{"gpt-4o-mini", BuiltinPrices()["gpt-4o-mini"], true},
+		{"gpt-4o", Price{Input: 1, Output: 2}, true},
+		{"my-model", Price{}, false},
+	}
+	for _, tc := range cases {
+		if pr, ok := got[tc.model]; ok != tc.ok || pr != tc.want {
+			t.Errorf("%s: %+v %v, want %+v %v", tc.model, pr, ok, tc.want, tc.ok)
+		}
+	}
+	for m, pr := range BuiltinPrices() {
+		if pr.Input < 0 || pr.Output < 0 || pr.CachedInput > pr.Input {
+			t.Errorf("%s: implausible price %+v", m, pr)
+		}
+	}
+}

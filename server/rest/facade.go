@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/switchyard/switchyard/engine/llm"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
+	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest/openaijson"
 	"github.com/switchyard/switchyard/server/rpc"
 )
@@ -216,13 +218,26 @@ func (f *Facade) stream(w http.ResponseWriter, r *http.Request, req *pb.CreateCh
 		}
 		if err != nil {
 			if ctx.Err() == nil {
+				// The partial usage rides on the error event (OpenAI SDKs
+				// ignore the extra key) so the client knows what it got.
 				e := classify(err)
+				u, partial := o.Usage()
 				b := append((*buf)[:0], sseData...)
 				b = openaijson.AppendError(b, e.message, e.typ, e.param, e.code)
+				b = append(b[:len(b)-1], `,"usage":{"prompt_tokens":`...)
+				b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
+				b = append(b, `,"completion_tokens":`...)
+				b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
+				b = append(b, `,"total_tokens":`...)
+				b = strconv.AppendInt(b, int64(u.TotalTokens), 10)
+				b = append(b, `,"estimated":`...)
+				b = strconv.AppendBool(b, partial)
+				b = append(b, "}}"...)
 				b = append(b, sseEnd...)
 				_, _ = w.Write(b)
 				_ = rc.Flush()
-				f.log.Warn("stream failed after first chunk", "error", err, "provider", o.Info().Provider)
+				f.log.Warn("stream failed after first chunk", "request_id", middleware.RequestID(ctx), "error", err,
+					"provider", o.Info().Provider, "completion_tokens", u.CompletionTokens, "usage_estimated", partial)
 			}
 			return
 		}

@@ -89,9 +89,16 @@ func TestMidStreamFailureIsAnInBandErrorEventWithoutDone(t *testing.T) {
 	last := strings.TrimPrefix(events[len(events)-1], "data: ")
 	var e struct {
 		Error struct{ Message, Type string } `json:"error"`
+		Usage struct {
+			CompletionTokens int  `json:"completion_tokens"`
+			Estimated        bool `json:"estimated"`
+		} `json:"usage"`
 	}
 	if err := json.Unmarshal([]byte(last), &e); err != nil || e.Error.Message == "" {
 		t.Fatalf("last event %q is not an error event (%v)", last, err)
+	}
+	if e.Usage.CompletionTokens < 1 || !e.Usage.Estimated {
+		t.Fatalf("partial usage not reported: %q", last)
 	}
 	if strings.Contains(rec.Body.String(), "[DONE]") {
 		t.Fatal("a failed stream must not end with [DONE]")

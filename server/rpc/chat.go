@@ -114,6 +114,10 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 // Close releases the upstream stream.
 func (o *StreamOpen) Close() error { return o.st.Close() }
 
+// Usage is the usage the upstream reported, or (partial=true) an estimate
+// of the completion tokens relayed before the stream broke.
+func (o *StreamOpen) Usage() (u llm.Usage, partial bool) { return o.st.Usage() }
+
 // Info reports the routing decision and cost so far.
 func (o *StreamOpen) Info() route.Info { return o.st.Info() }
 

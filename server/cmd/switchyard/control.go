@@ -163,7 +163,7 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey) ([]route.Prov
 	clients := map[string]*http.Client{}
 	for _, p := range cfg.Providers {
 		prices := make(map[string]route.Price, len(p.Prices))
-		for m, pr := range p.Prices {
+		for m, pr := range p.EffectivePrices() {
 			prices[m] = route.Price{Input: pr.Input, Output: pr.Output, CachedInput: pr.CachedInput}
 		}
 		spec := route.ProviderSpec{Name: p.Name, Type: p.Type, Models: p.Models, Prices: prices}
