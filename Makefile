@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat fmt clean
+.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat test-sdk-typescript test-browser fmt clean
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -44,8 +44,15 @@ test-go:
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh
 
+test-sdk-typescript: build
+	SWITCHYARD_BIN=$(BIN) scripts/test-sdk-typescript.sh
+
+## test-browser: Connect-Web in headless Chromium (installs Debian chromium if missing)
+test-browser: build
+	SWITCHYARD_BIN=$(BIN) scripts/test-browser.sh
+
 ## test: install what the tests need, then run every suite
-test: tools lint check-generated vet test-go test-sdkcompat
+test: tools lint check-generated vet test-go test-sdkcompat test-sdk-typescript test-browser
 	@echo "all suites passed"
 
 fmt:

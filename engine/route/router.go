@@ -327,9 +327,10 @@ func (r *Router) backoff(ctx context.Context, a *attempt, round int) error {
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 		return fmt.Errorf("retry in %v would pass the deadline", wait.Round(time.Millisecond))
 	}
-	// Honour Retry-After within reason; past that the client is better
-	// served by the error (and its Retry-After) than by a long silence.
-	if limit := max(rt.Retry.MaxBackoff, 10*time.Second); wait > limit {
+	// Honour Retry-After up to the route's max backoff; past that the
+	// client is better served by the error (and its Retry-After) than by a
+	// long silence.
+	if wait > rt.Retry.MaxBackoff {
 		return fmt.Errorf("no target available for %v", wait.Round(time.Millisecond))
 	}
 	t := time.NewTimer(wait)
@@ -371,6 +372,28 @@ func (r *Router) soonestAvailable(a *attempt, now time.Time) time.Duration {
 	return max(best, 0)
 }
 
+// allCooling reports whether every usable target is out only because of a
+// 429 cooldown, and how long until the first comes back: the client then
+// gets a 429 with that Retry-After instead of a 503.
+func (r *Router) allCooling(a *attempt, now time.Time) (time.Duration, bool) {
+	soonest := time.Duration(-1)
+	for gi, g := range a.rt.groups {
+		if gi > 0 && !a.rt.Failover {
+			break
+		}
+		for _, tg := range g.targets {
+			s := tg.state.breaker.Snapshot()
+			if !s.Cooling(now) || s.State == breaker.Open {
+				return 0, false
+			}
+			if d := s.CoolUntil.Sub(now); soonest < 0 || d < soonest {
+				soonest = d
+			}
+		}
+	}
+	return soonest, soonest > 0
+}
+
 func (r *Router) resolve(req *llm.ChatRequest) (*attempt, error) {
 	t := r.table.Load()
 	rt, err := t.Resolve(req.Model, req.Hints.Route)
@@ -403,6 +426,10 @@ func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx contex
 			if berr := r.backoff(ctx, a, round); berr != nil {
 				if a.lastErr != nil {
 					return zero, a.lastErr
+				}
+				if d, ok := r.allCooling(a, r.now()); ok {
+					return zero, &llm.Error{Kind: llm.KindRateLimited, RetryAfter: d, Code: "upstream_rate_limited",
+						Message: fmt.Sprintf("every target of '%s' is rate-limited upstream; retry after %v", a.rt.Name, d.Round(time.Second))}
 				}
 				return zero, fmt.Errorf("%w: %v", llm.ErrNoHealthyTarget, berr)
 			}

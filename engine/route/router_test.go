@@ -467,3 +467,21 @@ func BenchmarkRouterChat(b *testing.B) {
 		}
 	})
 }
+
+func TestEveryTargetCoolingAnswers429WithRetryAfter(t *testing.T) {
+	clk := newClock()
+	k := &fake{name: "k", fail: always(&llm.UpstreamError{Status: 429, RetryAfter: 30 * time.Second})}
+	r, err := New(Spec{Providers: []ProviderSpec{prov("p", []string{"m"}, k)}}, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "m"}); llm.KindOf(err) != llm.KindRateLimited {
+		t.Fatalf("first: %v", err)
+	}
+	clk.advance(10 * time.Second)
+	calls := k.calls.Load()
+	_, _, err = r.Chat(context.Background(), &llm.ChatRequest{Model: "m"})
+	if llm.KindOf(err) != llm.KindRateLimited || llm.RetryAfterSeconds(err) != 20 || k.calls.Load() != calls {
+		t.Fatalf("cooling target: %v (retry after %ds), calls %d→%d", err, llm.RetryAfterSeconds(err), calls, k.calls.Load())
+	}
+}

@@ -216,7 +216,7 @@ describe('errors', { skip }, () => {
     test(`upstream 503 is an APIError with status 503 (${kind})`, async () => {
       const err = await rejection(async () => {
         const r = await noRetry.chat.completions.create({
-          model: 'sim-small',
+          model: 'fault503-node',
           messages: MESSAGES,
           stream,
           metadata: { 'simulator.fail_status': '503' },
@@ -233,7 +233,7 @@ describe('errors', { skip }, () => {
   test('upstream 429 is RateLimitError with Retry-After', async () => {
     const err = await rejection(() =>
       noRetry.chat.completions.create({
-        model: 'sim-small',
+        model: 'fault429-node',
         messages: MESSAGES,
         metadata: { 'simulator.fail_status': '429', 'simulator.retry_after': '7' },
       }),

@@ -251,7 +251,7 @@ def test_empty_messages_is_bad_request(client, stream):
 def test_upstream_503_surfaces_as_server_error(no_retry_client, stream):
     with pytest.raises(openai.InternalServerError) as ei:
         r = no_retry_client.chat.completions.create(
-            model="sim-small",
+            model="fault503-py",
             messages=MESSAGES,
             stream=stream,
             metadata={"simulator.fail_status": "503"},
@@ -267,7 +267,7 @@ def test_upstream_503_surfaces_as_server_error(no_retry_client, stream):
 def test_upstream_429_surfaces_as_rate_limit_with_retry_after(no_retry_client):
     with pytest.raises(openai.RateLimitError) as ei:
         no_retry_client.chat.completions.create(
-            model="sim-small",
+            model="fault429-py",
             messages=MESSAGES,
             metadata={"simulator.fail_status": "429", "simulator.retry_after": "7"},
         )
