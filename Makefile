@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat test-sdk-typescript test-browser fmt clean
+.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser fmt clean
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -31,9 +31,9 @@ lint: tools
 ## check-generated: fail when regenerating changes gen/
 check-generated: tools
 	scripts/generate.sh
-	@if [[ -n "$$(git status --porcelain -- gen)" ]]; then \
+	@if [[ -n "$$(git status --porcelain -- gen sdk/python/src/switchyard/v1)" ]]; then \
 		echo "gen/ is out of date with proto/: run 'make generate' and commit the result" >&2; \
-		git status --porcelain -- gen >&2; git --no-pager diff --stat -- gen >&2; exit 1; fi
+		git status --porcelain -- gen sdk/python/src/switchyard/v1 >&2; git --no-pager diff --stat -- gen sdk/python/src/switchyard/v1 >&2; exit 1; fi
 
 vet:
 	$(GO) vet ./...
@@ -44,6 +44,9 @@ test-go:
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh
 
+test-sdk-python: build
+	SWITCHYARD_TEST_BIN=$(BIN) scripts/test-sdk-python.sh
+
 test-sdk-typescript: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-sdk-typescript.sh
 
@@ -52,7 +55,7 @@ test-browser: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-browser.sh
 
 ## test: install what the tests need, then run every suite
-test: tools lint check-generated vet test-go test-sdkcompat test-sdk-typescript test-browser
+test: tools lint check-generated vet test-go test-sdkcompat test-sdk-python test-sdk-typescript test-browser
 	@echo "all suites passed"
 
 fmt:

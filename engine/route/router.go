@@ -431,7 +431,8 @@ func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx contex
 					return zero, &llm.Error{Kind: llm.KindRateLimited, RetryAfter: d, Code: "upstream_rate_limited",
 						Message: fmt.Sprintf("every target of '%s' is rate-limited upstream; retry after %v", a.rt.Name, d.Round(time.Second))}
 				}
-				return zero, fmt.Errorf("%w: %v", llm.ErrNoHealthyTarget, berr)
+				return zero, &llm.Error{Kind: llm.KindUnavailable, RetryAfter: r.soonestAvailable(a, r.now()), Code: "no_healthy_target",
+					Message: fmt.Sprintf("no healthy target for '%s': %v", a.rt.Name, berr), Err: llm.ErrNoHealthyTarget}
 			}
 			round++
 			continue
