@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser fmt clean
+.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers fmt clean
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -44,6 +44,10 @@ test-go:
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh
 
+## test-providers: the OpenAI SDKs through the gateway to OpenAI, Anthropic and Gemini wire formats (fake upstream)
+test-providers: build
+	scripts/test-providers.sh
+
 test-sdk-python: build
 	SWITCHYARD_TEST_BIN=$(BIN) scripts/test-sdk-python.sh
 
@@ -55,7 +59,7 @@ test-browser: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-browser.sh
 
 ## test: install what the tests need, then run every suite
-test: tools lint check-generated vet test-go test-sdkcompat test-sdk-python test-sdk-typescript test-browser
+test: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser
 	@echo "all suites passed"
 
 fmt:

@@ -635,7 +635,8 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 		}
 		ttft := r.now().Sub(start)
 		a.rt.lat.observe(ttft)
-		return &Stream{up: st, r: r, tg: tg, price: tg.Price, first: first, hasFirst: true, start: start, ttft: ttft, cancel: scancel}, nil
+		return &Stream{up: st, r: r, tg: tg, price: tg.Price, first: first, hasFirst: true, start: start, ttft: ttft, cancel: scancel,
+			promptEstimate: a.breq.Tokens}, nil
 	}
 	closeLoser := func(s *Stream) { _ = s.Close() }
 	var (
@@ -672,10 +673,11 @@ type Stream struct {
 	overall  context.CancelFunc
 	ended    atomic.Bool
 
-	mu     sync.Mutex
-	info   Info
-	usage  llm.Usage
-	output int // content bytes seen, for a partial-usage estimate
+	mu             sync.Mutex
+	info           Info
+	usage          llm.Usage
+	output         int // content bytes seen, for a partial-usage estimate
+	promptEstimate int
 }
 
 // Recv returns the next chunk or io.EOF.
@@ -759,7 +761,7 @@ func (s *Stream) Usage() (u llm.Usage, partial bool) {
 		return s.usage, false
 	}
 	out := (s.output + 3) / 4
-	return llm.Usage{CompletionTokens: out, TotalTokens: out}, true
+	return llm.Usage{PromptTokens: s.promptEstimate, CompletionTokens: out, TotalTokens: s.promptEstimate + out}, true
 }
 
 // Embed serves an embeddings request on the route's targets that embed.

@@ -1,0 +1,463 @@
+package fakeupstream
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+type gmPart struct {
+	Text string `json:"text"`
+}
+
+type gmContent struct {
+	Role  string   `json:"role"`
+	Parts []gmPart `json:"parts"`
+}
+
+func (c *gmContent) text() string {
+	if len(c.Parts) == 1 {
+		return c.Parts[0].Text
+	}
+	var b strings.Builder
+	for _, p := range c.Parts {
+		if p.Text == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// gmRequest is the part of a generateContent body the fake reads. Only
+// the camelCase field names are understood.
+type gmRequest struct {
+	Contents          []gmContent `json:"contents"`
+	SystemInstruction *gmContent  `json:"systemInstruction"`
+	Tools             []struct {
+		FunctionDeclarations []struct {
+			Name                 string          `json:"name"`
+			Parameters           json.RawMessage `json:"parameters"`
+			ParametersJSONSchema json.RawMessage `json:"parametersJsonSchema"`
+		} `json:"functionDeclarations"`
+	} `json:"tools"`
+	ToolConfig *struct {
+		FunctionCallingConfig struct {
+			Mode                 string   `json:"mode"`
+			AllowedFunctionNames []string `json:"allowedFunctionNames"`
+		} `json:"functionCallingConfig"`
+	} `json:"toolConfig"`
+	GenerationConfig *struct {
+		MaxOutputTokens *int `json:"maxOutputTokens"`
+	} `json:"generationConfig"`
+}
+
+// geminiAuth checks x-goog-api-key or ?key=.
+func (s *Server) geminiAuth(w http.ResponseWriter, r *http.Request) bool {
+	key := r.Header.Get("X-Goog-Api-Key")
+	if key == "" {
+		key = r.URL.Query().Get("key")
+	}
+	if key == "" {
+		s.writeError(w, fmtGemini, apiError{status: http.StatusForbidden,
+			message: "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."})
+		return false
+	}
+	if s.keys != nil && !s.keys[key] {
+		s.writeError(w, fmtGemini, apiError{status: http.StatusBadRequest, reason: "API_KEY_INVALID",
+			message: "API key not valid. Please pass a valid API key."})
+		return false
+	}
+	return true
+}
+
+// geminiCall serves POST /v1beta/{models|tunedModels}/{model}:{method}.
+func (s *Server) geminiCall(w http.ResponseWriter, r *http.Request, body []byte) {
+	rest := strings.TrimPrefix(r.URL.Path, "/v1beta/")
+	i := strings.LastIndexByte(rest, ':')
+	model := ""
+	if i > 0 {
+		for _, p := range [...]string{"models/", "tunedModels/"} {
+			if m, ok := strings.CutPrefix(rest[:i], p); ok && m != "" {
+				model = m
+			}
+		}
+	}
+	if model == "" {
+		s.writeError(w, fmtGemini, apiError{status: http.StatusNotFound, message: "Requested entity was not found."})
+		return
+	}
+	if !s.geminiAuth(w, r) {
+		return
+	}
+	switch method := rest[i+1:]; method {
+	case "generateContent", "streamGenerateContent":
+		s.geminiGenerate(w, r, body, model, method == "streamGenerateContent")
+	case "countTokens":
+		s.geminiCountTokens(w, r, body)
+	case "embedContent", "batchEmbedContents":
+		s.geminiEmbed(w, r, body, method == "batchEmbedContents")
+	default:
+		s.writeError(w, fmtGemini, apiError{status: http.StatusNotFound, message: "Method not found: " + method})
+	}
+}
+
+// geminiContents validates the turns and counts their words; it returns
+// the text of the last user turn for directives.
+func (s *Server) geminiContents(w http.ResponseWriter, contents []gmContent) (prompt int, lastUser string, ok bool) {
+	if len(contents) == 0 {
+		s.badRequest(w, fmtGemini, "", "* GenerateContentRequest.contents: contents is not specified")
+		return 0, "", false
+	}
+	for _, c := range contents {
+		switch c.Role {
+		case "", "user":
+			lastUser = c.text()
+		case "model", "function":
+		default:
+			s.badRequest(w, fmtGemini, "", "Please use a valid role: user, model.")
+			return 0, "", false
+		}
+		for _, p := range c.Parts {
+			prompt += countWords(p.Text)
+		}
+	}
+	return prompt, lastUser, true
+}
+
+func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []byte, model string, stream bool) {
+	var req gmRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.badRequest(w, fmtGemini, "", "Invalid JSON payload received. "+err.Error())
+		return
+	}
+	prompt, lastUser, ok := s.geminiContents(w, req.Contents)
+	if !ok {
+		return
+	}
+	if req.SystemInstruction != nil {
+		prompt += countWords(req.SystemInstruction.text())
+	}
+	var tools []tool
+	for _, t := range req.Tools {
+		for _, d := range t.FunctionDeclarations {
+			schema := d.ParametersJSONSchema
+			if len(schema) == 0 {
+				schema = d.Parameters
+			}
+			tools = append(tools, tool{name: d.Name, schema: schema})
+		}
+	}
+	forced := false
+	var allowed []string
+	if tc := req.ToolConfig; tc != nil {
+		switch tc.FunctionCallingConfig.Mode {
+		case "ANY":
+			forced, allowed = true, tc.FunctionCallingConfig.AllowedFunctionNames
+		case "", "AUTO", "NONE", "VALIDATED", "MODE_UNSPECIFIED":
+		default:
+			s.badRequest(w, fmtGemini, "", "Invalid value at 'tool_config.function_calling_config.mode': "+tc.FunctionCallingConfig.Mode)
+			return
+		}
+	}
+	if forced && len(tools) == 0 {
+		s.badRequest(w, fmtGemini, "", "Function calling config is set without function_declarations.")
+		return
+	}
+	k, err := s.requestKnobs(r, lastUser)
+	if err != nil {
+		s.badRequest(w, fmtGemini, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtGemini, &k) {
+		return
+	}
+	var maxTokens *int
+	if req.GenerationConfig != nil {
+		maxTokens = req.GenerationConfig.MaxOutputTokens
+	}
+	a := newAnswer(&k, s.nextID(""), model, 0, prompt, maxTokens)
+	if forced {
+		if len(allowed) > 0 {
+			keep := tools[:0:0]
+			for _, t := range tools {
+				for _, n := range allowed {
+					if t.name == n {
+						keep = append(keep, t)
+						break
+					}
+				}
+			}
+			if len(keep) == 0 {
+				s.badRequest(w, fmtGemini, "", "allowed_function_names must name declared functions")
+				return
+			}
+			tools = keep
+		}
+		picked, _ := pickTools(tools, "", true)
+		for i, t := range picked {
+			a.calls = append(a.calls, newToolCall("", t, i))
+		}
+		a.finish = finishTools
+	}
+	if stream {
+		s.geminiStream(w, r, &k, &a, r.URL.Query().Get("alt") == "sse")
+		return
+	}
+	s.writeUnary(w, r, &k, a.completion(), geminiUnary(&a))
+}
+
+func finishReasonGemini(f finish) string {
+	if f == finishLength {
+		return "MAX_TOKENS"
+	}
+	return "STOP" // Gemini ends function calls with STOP too
+}
+
+func geminiUnary(a *answer) []byte {
+	b := append([]byte(nil), `{"candidates":[{"content":{"parts":[`...)
+	if len(a.calls) == 0 {
+		b = append(b, `{"text":`...)
+		b = appendJSONString(b, answerText(a.words))
+		b = append(b, '}')
+	}
+	for i := range a.calls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendFunctionCall(b, &a.calls[i])
+	}
+	b = append(b, `],"role":"model"},"finishReason":"`...)
+	b = append(b, finishReasonGemini(a.finish)...)
+	b = append(b, `","index":0}],`...)
+	b = appendGeminiUsage(b, a, true)
+	b = appendGeminiTrailer(b, a)
+	return append(b, '}')
+}
+
+func appendFunctionCall(b []byte, c *toolCall) []byte {
+	b = append(b, `{"functionCall":{"name":`...)
+	b = appendJSONString(b, c.name)
+	b = append(b, `,"args":`...)
+	b = append(b, c.args...)
+	return append(b, "}}"...)
+}
+
+// appendGeminiUsage writes usageMetadata; chunks before the last carry
+// only the prompt count, as Gemini's do.
+func appendGeminiUsage(b []byte, a *answer, final bool) []byte {
+	b = append(b, `"usageMetadata":{"promptTokenCount":`...)
+	b = strconv.AppendInt(b, int64(a.prompt), 10)
+	total := a.prompt
+	if final {
+		b = append(b, `,"candidatesTokenCount":`...)
+		b = strconv.AppendInt(b, int64(a.completion()), 10)
+		total += a.completion()
+	}
+	b = append(b, `,"totalTokenCount":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	return append(b, '}')
+}
+
+func appendGeminiTrailer(b []byte, a *answer) []byte {
+	b = append(b, `,"modelVersion":`...)
+	b = appendJSONString(b, a.model)
+	b = append(b, `,"responseId":"`...)
+	b = append(b, a.id...)
+	return append(b, '"')
+}
+
+// geminiStream writes GenerateContentResponse chunks: as SSE events
+// ("data: ...\r\n\r\n", what ?alt=sse gets) or as one JSON array streamed
+// element by element (the default). The last chunk carries the last word,
+// the finishReason and the full usage.
+func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, sse bool) {
+	sb := s.getBuf()
+	defer s.putBuf(sb)
+	ct := hdrJSON
+	if sse {
+		ct = hdrEventStream
+	}
+	st := s.startStream(w, r, k, ct)
+	defer st.close()
+
+	// tail closes every chunk but the last: role, index, usage and ids.
+	tail := append(sb.head[:0], `],"role":"model"},"index":0}],`...)
+	tail = appendGeminiUsage(tail, a, false)
+	tail = appendGeminiTrailer(tail, a)
+	tail = append(tail, '}')
+	sb.head = tail
+	n := 0 // chunks framed so far
+	frame := func(b []byte) []byte {
+		switch {
+		case sse:
+			b = append(b, "data: "...)
+		case n == 0:
+			b = append(b, '[')
+		default:
+			b = append(b, ",\r\n"...)
+		}
+		n++
+		return append(b, `{"candidates":[{"content":{"parts":[`...)
+	}
+	end := func(b []byte) []byte {
+		if sse {
+			return append(b, "\r\n\r\n"...)
+		}
+		return b
+	}
+	b := sb.buf[:0]
+	defer func() { sb.buf = b }()
+	if len(a.calls) == 0 {
+		for i := 0; i < a.words-1; i++ {
+			b = frame(b[:0])
+			b = append(b, `{"text":`...)
+			b = append(b, wordJSON(i)...)
+			b = append(b, '}')
+			b = append(b, tail...)
+			if !st.content(end(b)) {
+				return
+			}
+		}
+	} else {
+		for i := range a.calls {
+			b = frame(b[:0])
+			b = appendFunctionCall(b, &a.calls[i])
+			b = append(b, tail...)
+			if !st.content(end(b)) {
+				return
+			}
+		}
+	}
+	b = frame(b[:0])
+	b = append(b, `{"text":`...)
+	if len(a.calls) == 0 {
+		b = append(b, wordJSON(a.words-1)...)
+	} else {
+		b = append(b, `""`...)
+	}
+	b = append(b, `}],"role":"model"},"finishReason":"`...)
+	b = append(b, finishReasonGemini(a.finish)...)
+	b = append(b, `","index":0}],`...)
+	b = appendGeminiUsage(b, a, true)
+	b = appendGeminiTrailer(b, a)
+	b = append(b, '}')
+	if !sse {
+		b = append(b, ']')
+	}
+	st.terminal(end(b), len(a.calls) == 0)
+}
+
+func (s *Server) geminiCountTokens(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req struct {
+		Contents               []gmContent `json:"contents"`
+		GenerateContentRequest *gmRequest  `json:"generateContentRequest"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.badRequest(w, fmtGemini, "", "Invalid JSON payload received. "+err.Error())
+		return
+	}
+	contents := req.Contents
+	if req.GenerateContentRequest != nil {
+		contents = req.GenerateContentRequest.Contents
+	}
+	prompt, lastUser, ok := s.geminiContents(w, contents)
+	if !ok {
+		return
+	}
+	k, err := s.requestKnobs(r, lastUser)
+	if err != nil {
+		s.badRequest(w, fmtGemini, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtGemini, &k) {
+		return
+	}
+	writeJSON(w, map[string]int{"totalTokens": prompt})
+}
+
+func (s *Server) geminiEmbed(w http.ResponseWriter, r *http.Request, body []byte, batch bool) {
+	type embedReq struct {
+		Content              gmContent `json:"content"`
+		OutputDimensionality *int      `json:"outputDimensionality"`
+	}
+	var reqs []embedReq
+	if batch {
+		var br struct {
+			Requests []embedReq `json:"requests"`
+		}
+		if err := json.Unmarshal(body, &br); err != nil {
+			s.badRequest(w, fmtGemini, "", "Invalid JSON payload received. "+err.Error())
+			return
+		}
+		reqs = br.Requests
+	} else {
+		var one embedReq
+		if err := json.Unmarshal(body, &one); err != nil {
+			s.badRequest(w, fmtGemini, "", "Invalid JSON payload received. "+err.Error())
+			return
+		}
+		reqs = []embedReq{one}
+	}
+	if len(reqs) == 0 {
+		s.badRequest(w, fmtGemini, "", "* BatchEmbedContentsRequest.requests: requests is not specified")
+		return
+	}
+	k, err := s.requestKnobs(r, reqs[len(reqs)-1].Content.text())
+	if err != nil {
+		s.badRequest(w, fmtGemini, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtGemini, &k) {
+		return
+	}
+	type values struct {
+		Values []float32 `json:"values"`
+	}
+	out := make([]values, len(reqs))
+	for i, q := range reqs {
+		dims := s.opts.EmbeddingDims
+		if q.OutputDimensionality != nil && *q.OutputDimensionality > 0 {
+			dims = min(*q.OutputDimensionality, 65536)
+		}
+		out[i] = values{embedding(q.Content.text(), dims)}
+	}
+	var b []byte
+	if batch {
+		b, _ = json.Marshal(map[string][]values{"embeddings": out})
+	} else {
+		b, _ = json.Marshal(map[string]values{"embedding": out[0]})
+	}
+	s.writeUnary(w, r, &k, 1, b)
+}
+
+func (s *Server) geminiModels(w http.ResponseWriter, r *http.Request, _ []byte) {
+	if !s.geminiAuth(w, r) {
+		return
+	}
+	k, err := s.requestKnobs(r, "")
+	if err != nil {
+		s.badRequest(w, fmtGemini, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtGemini, &k) {
+		return
+	}
+	type model struct {
+		Name                       string   `json:"name"`
+		Version                    string   `json:"version"`
+		DisplayName                string   `json:"displayName"`
+		InputTokenLimit            int      `json:"inputTokenLimit"`
+		OutputTokenLimit           int      `json:"outputTokenLimit"`
+		SupportedGenerationMethods []string `json:"supportedGenerationMethods"`
+	}
+	data := make([]model, len(s.opts.Models))
+	for i, m := range s.opts.Models {
+		data[i] = model{"models/" + m, "001", m, 1048576, 65536, []string{"generateContent", "countTokens", "embedContent", "batchEmbedContents"}}
+	}
+	writeJSON(w, map[string][]model{"models": data})
+}

@@ -1,0 +1,530 @@
+package fakeupstream
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// oaRequest is the part of a chat completions body the fake reads.
+type oaRequest struct {
+	Model         string      `json:"model"`
+	Messages      []oaMessage `json:"messages"`
+	Stream        bool        `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	MaxTokens           *int `json:"max_tokens"`
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	Tools               []struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name       string          `json:"name"`
+			Parameters json.RawMessage `json:"parameters"`
+		} `json:"function"`
+	} `json:"tools"`
+	ToolChoice        json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
+}
+
+type oaMessage struct {
+	Role    string      `json:"role"`
+	Content textContent `json:"content"`
+}
+
+var openaiRoles = map[string]bool{"system": true, "developer": true, "user": true, "assistant": true, "tool": true, "function": true}
+
+// openaiAuth checks the key: Bearer auth, or Azure's api-key header.
+func (s *Server) openaiAuth(w http.ResponseWriter, r *http.Request) bool {
+	key := r.Header.Get("Api-Key")
+	if a := r.Header.Get("Authorization"); a != "" {
+		scheme, k, _ := strings.Cut(a, " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			key = strings.TrimSpace(k)
+		}
+	}
+	if key == "" {
+		s.writeError(w, fmtOpenAI, apiError{status: http.StatusUnauthorized, nullCode: true,
+			message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."})
+		return false
+	}
+	if s.keys != nil && !s.keys[key] {
+		s.writeError(w, fmtOpenAI, apiError{status: http.StatusUnauthorized, code: "invalid_api_key",
+			message: "Incorrect API key provided: " + mask(key) + "."})
+		return false
+	}
+	return true
+}
+
+func (s *Server) badRequest(w http.ResponseWriter, format, param, msg string) {
+	s.writeError(w, format, apiError{status: http.StatusBadRequest, param: param, message: msg})
+}
+
+// deployment is the model of an Azure path, "" elsewhere.
+func deployment(path string) string {
+	rest, ok := strings.CutPrefix(path, "/openai/deployments/")
+	if !ok {
+		return ""
+	}
+	d, _, _ := strings.Cut(rest, "/")
+	return d
+}
+
+func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request, body []byte) {
+	if !s.openaiAuth(w, r) {
+		return
+	}
+	var req oaRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.badRequest(w, fmtOpenAI, "", "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.) "+err.Error())
+		return
+	}
+	if d := deployment(r.URL.Path); d != "" {
+		req.Model = d
+	}
+	if req.Model == "" {
+		s.badRequest(w, fmtOpenAI, "model", "you must provide a model parameter")
+		return
+	}
+	if len(req.Messages) == 0 {
+		s.badRequest(w, fmtOpenAI, "messages", "[] is too short - 'messages'")
+		return
+	}
+	prompt, lastUser := 0, ""
+	for i, m := range req.Messages {
+		if !openaiRoles[m.Role] {
+			s.badRequest(w, fmtOpenAI, fmt.Sprintf("messages.[%d].role", i),
+				fmt.Sprintf("Invalid value: '%s'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", m.Role))
+			return
+		}
+		prompt += countWords(string(m.Content))
+		if m.Role == "user" {
+			lastUser = string(m.Content)
+		}
+	}
+	if req.StreamOptions != nil && !req.Stream {
+		s.badRequest(w, fmtOpenAI, "stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+		return
+	}
+	forced, named, err := openaiToolChoice(req.ToolChoice)
+	if err != nil {
+		s.badRequest(w, fmtOpenAI, "tool_choice", err.Error())
+		return
+	}
+	if (forced || named != "") && len(req.Tools) == 0 {
+		s.badRequest(w, fmtOpenAI, "tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.")
+		return
+	}
+	k, err := s.requestKnobs(r, lastUser)
+	if err != nil {
+		s.badRequest(w, fmtOpenAI, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtOpenAI, &k) {
+		return
+	}
+	maxTokens := req.MaxCompletionTokens
+	if maxTokens == nil {
+		maxTokens = req.MaxTokens
+	}
+	a := newAnswer(&k, s.nextID("chatcmpl-"), req.Model, s.now().Unix(), prompt, maxTokens)
+	if forced || named != "" {
+		tools := make([]tool, len(req.Tools))
+		for i, t := range req.Tools {
+			tools[i] = tool{name: t.Function.Name, schema: t.Function.Parameters}
+		}
+		picked, ok := pickTools(tools, named, req.ParallelToolCalls == nil || *req.ParallelToolCalls)
+		if !ok {
+			s.badRequest(w, fmtOpenAI, "tool_choice", "Invalid value for 'tool_choice': no function named '"+named+"' was specified in the 'tools' parameter.")
+			return
+		}
+		for i, t := range picked {
+			a.calls = append(a.calls, newToolCall(s.nextID("call_"), t, i))
+		}
+		a.finish = finishTools
+	}
+	if req.Stream {
+		s.openaiStream(w, r, &k, &a, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
+	s.writeUnary(w, r, &k, a.completion(), openaiUnary(&a))
+}
+
+// openaiToolChoice reads tool_choice: "required" forces some call, a
+// named function forces that one; "auto", "none" and absent force none.
+func openaiToolChoice(raw json.RawMessage) (forced bool, name string, err error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return false, "", nil
+	}
+	var mode string
+	if json.Unmarshal(raw, &mode) == nil {
+		switch mode {
+		case "required":
+			return true, "", nil
+		case "auto", "none":
+			return false, "", nil
+		}
+		return false, "", fmt.Errorf("Invalid value: '%s'. Supported values are: 'none', 'auto', and 'required'.", mode)
+	}
+	var named struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
+		return false, "", fmt.Errorf("Invalid value for 'tool_choice': expected a string or {\"type\": \"function\", \"function\": {\"name\": ...}}.")
+	}
+	return false, named.Function.Name, nil
+}
+
+func finishReasonOpenAI(f finish) string {
+	switch f {
+	case finishLength:
+		return "length"
+	case finishTools:
+		return "tool_calls"
+	}
+	return "stop"
+}
+
+type oaUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+		AudioTokens  int `json:"audio_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails struct {
+		ReasoningTokens          int `json:"reasoning_tokens"`
+		AudioTokens              int `json:"audio_tokens"`
+		AcceptedPredictionTokens int `json:"accepted_prediction_tokens"`
+		RejectedPredictionTokens int `json:"rejected_prediction_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+type oaToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+func openaiUnary(a *answer) []byte {
+	type message struct {
+		Role        string       `json:"role"`
+		Content     *string      `json:"content"`
+		ToolCalls   []oaToolCall `json:"tool_calls,omitempty"`
+		Refusal     *string      `json:"refusal"`
+		Annotations []struct{}   `json:"annotations"`
+	}
+	type choice struct {
+		Index        int       `json:"index"`
+		Message      message   `json:"message"`
+		Logprobs     *struct{} `json:"logprobs"`
+		FinishReason string    `json:"finish_reason"`
+	}
+	msg := message{Role: "assistant", Annotations: []struct{}{}}
+	if len(a.calls) == 0 {
+		text := answerText(a.words)
+		msg.Content = &text
+	}
+	for _, c := range a.calls {
+		tc := oaToolCall{ID: c.id, Type: "function"}
+		tc.Function.Name, tc.Function.Arguments = c.name, c.args
+		msg.ToolCalls = append(msg.ToolCalls, tc)
+	}
+	u := oaUsage{PromptTokens: a.prompt, CompletionTokens: a.completion()}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	b, _ := json.Marshal(struct {
+		ID                string   `json:"id"`
+		Object            string   `json:"object"`
+		Created           int64    `json:"created"`
+		Model             string   `json:"model"`
+		Choices           []choice `json:"choices"`
+		Usage             oaUsage  `json:"usage"`
+		ServiceTier       string   `json:"service_tier"`
+		SystemFingerprint string   `json:"system_fingerprint"`
+	}{a.id, "chat.completion", a.created, a.model, []choice{{Message: msg, FinishReason: finishReasonOpenAI(a.finish)}}, u, "default", "fp_fake"})
+	return b
+}
+
+// openaiStream writes chat.completion.chunk events. Every chunk is the
+// same head (id, created, model) plus a small delta, so each is a few
+// appends into a pooled buffer; nothing is marshalled per chunk.
+func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, includeUsage bool) {
+	sb := s.getBuf()
+	defer s.putBuf(sb)
+	var tail string // closes choices and the chunk
+	if includeUsage {
+		tail = `],"usage":null}` + "\n\n"
+	} else {
+		tail = "]}\n\n"
+	}
+	head := append(sb.head, `data: {"id":"`...)
+	head = append(head, a.id...)
+	head = append(head, `","object":"chat.completion.chunk","created":`...)
+	head = strconv.AppendInt(head, a.created, 10)
+	head = append(head, `,"model":`...)
+	head = appendJSONString(head, a.model)
+	head = append(head, `,"system_fingerprint":"fp_fake","choices":[`...)
+	sb.head = head
+	const choice = `{"index":0,"delta":`
+	const open = `,"logprobs":null,"finish_reason":null}`
+
+	st := s.startStream(w, r, k, hdrEventStream)
+	defer st.close()
+	b := sb.buf
+	if len(a.calls) == 0 {
+		for i := 0; i < a.words; i++ {
+			b = b[:0]
+			if i == 0 {
+				// The role chunk goes out with the first word, as OpenAI's does.
+				b = append(b, head...)
+				b = append(b, choice+`{"role":"assistant","content":"","refusal":null}`+open...)
+				b = append(b, tail...)
+			}
+			b = append(b, head...)
+			b = append(b, choice+`{"content":`...)
+			b = append(b, wordJSON(i)...)
+			b = append(b, '}')
+			b = append(b, open...)
+			b = append(b, tail...)
+			if !st.content(b) {
+				sb.buf = b
+				return
+			}
+		}
+	} else {
+		for ci := range a.calls {
+			c := &a.calls[ci]
+			b = b[:0]
+			b = append(b, head...)
+			b = append(b, choice...)
+			if ci == 0 {
+				b = append(b, `{"role":"assistant","content":null,"tool_calls":[{"index":`...)
+			} else {
+				b = append(b, `{"tool_calls":[{"index":`...)
+			}
+			b = strconv.AppendInt(b, int64(ci), 10)
+			b = append(b, `,"id":"`...)
+			b = append(b, c.id...)
+			b = append(b, `","type":"function","function":{"name":`...)
+			b = appendJSONString(b, c.name)
+			b = append(b, `,"arguments":""}}]`...)
+			if ci == 0 {
+				b = append(b, `,"refusal":null`...)
+			}
+			b = append(b, '}')
+			b = append(b, open...)
+			b = append(b, tail...)
+			if !st.content(b) {
+				sb.buf = b
+				return
+			}
+			for _, f := range c.frags {
+				b = b[:0]
+				b = append(b, head...)
+				b = append(b, choice+`{"tool_calls":[{"index":`...)
+				b = strconv.AppendInt(b, int64(ci), 10)
+				b = append(b, `,"function":{"arguments":`...)
+				b = appendJSONString(b, f)
+				b = append(b, `}}]}`...)
+				b = append(b, open...)
+				b = append(b, tail...)
+				if !st.content(b) {
+					sb.buf = b
+					return
+				}
+			}
+		}
+	}
+	b = b[:0]
+	b = append(b, head...)
+	b = append(b, choice+`{},"logprobs":null,"finish_reason":"`...)
+	b = append(b, finishReasonOpenAI(a.finish)...)
+	b = append(b, `"}`...)
+	b = append(b, tail...)
+	if includeUsage {
+		b = append(b, head[:len(head)-len(`[`)]...)
+		b = append(b, `[],"usage":{"prompt_tokens":`...)
+		b = strconv.AppendInt(b, int64(a.prompt), 10)
+		b = append(b, `,"completion_tokens":`...)
+		b = strconv.AppendInt(b, int64(a.completion()), 10)
+		b = append(b, `,"total_tokens":`...)
+		b = strconv.AppendInt(b, int64(a.prompt+a.completion()), 10)
+		b = append(b, `,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}`+"\n\n"...)
+	}
+	b = append(b, "data: [DONE]\n\n"...)
+	st.terminal(b, false)
+	sb.buf = b
+}
+
+func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request, _ []byte) {
+	if !s.openaiAuth(w, r) {
+		return
+	}
+	k, err := s.requestKnobs(r, "")
+	if err != nil {
+		s.badRequest(w, fmtOpenAI, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtOpenAI, &k) {
+		return
+	}
+	type model struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+	}
+	data := make([]model, len(s.opts.Models))
+	for i, m := range s.opts.Models {
+		data[i] = model{m, "model", 1700000000, "fakeupstream"}
+	}
+	writeJSON(w, struct {
+		Object string  `json:"object"`
+		Data   []model `json:"data"`
+	}{"list", data})
+}
+
+// embedInputs reads an embeddings input: a string, strings, a token
+// array, or token arrays. Each input comes back as its text (tokens
+// spelled as numbers) and its token count.
+func embedInputs(raw json.RawMessage) (texts []string, tokens int, err error) {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, countWords(one), nil
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		for _, t := range many {
+			tokens += countWords(t)
+		}
+		return many, tokens, nil
+	}
+	var ids []int
+	if json.Unmarshal(raw, &ids) == nil {
+		return []string{fmt.Sprint(ids)}, len(ids), nil
+	}
+	var idss [][]int
+	if json.Unmarshal(raw, &idss) == nil {
+		for _, ids := range idss {
+			texts = append(texts, fmt.Sprint(ids))
+			tokens += len(ids)
+		}
+		return texts, tokens, nil
+	}
+	return nil, 0, fmt.Errorf("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.")
+}
+
+// embedding is a deterministic unit vector seeded by the text.
+func embedding(text string, dims int) []float32 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(text))
+	x := h.Sum64() | 1
+	v := make([]float32, dims)
+	var norm float64
+	for i := range v {
+		// xorshift64*: cheap, deterministic, good enough to look random.
+		x ^= x >> 12
+		x ^= x << 25
+		x ^= x >> 27
+		f := float64(int64(x*2685821657736338717)>>11) / float64(1<<52)
+		v[i] = float32(f)
+		norm += f * f
+	}
+	if norm > 0 {
+		inv := 1 / math.Sqrt(norm)
+		for i := range v {
+			v[i] = float32(float64(v[i]) * inv)
+		}
+	}
+	return v
+}
+
+func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request, body []byte) {
+	if !s.openaiAuth(w, r) {
+		return
+	}
+	var req struct {
+		Model          string          `json:"model"`
+		Input          json.RawMessage `json:"input"`
+		EncodingFormat string          `json:"encoding_format"`
+		Dimensions     *int            `json:"dimensions"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.badRequest(w, fmtOpenAI, "", "We could not parse the JSON body of your request. "+err.Error())
+		return
+	}
+	if d := deployment(r.URL.Path); d != "" {
+		req.Model = d
+	}
+	if req.Model == "" {
+		s.badRequest(w, fmtOpenAI, "model", "you must provide a model parameter")
+		return
+	}
+	texts, tokens, err := embedInputs(req.Input)
+	if err != nil || len(texts) == 0 {
+		s.badRequest(w, fmtOpenAI, "input", "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.")
+		return
+	}
+	dims := s.opts.EmbeddingDims
+	if req.Dimensions != nil {
+		if *req.Dimensions < 1 || *req.Dimensions > 65536 {
+			s.badRequest(w, fmtOpenAI, "dimensions", "Invalid 'dimensions': must be at least 1.")
+			return
+		}
+		dims = *req.Dimensions
+	}
+	if req.EncodingFormat != "" && req.EncodingFormat != "float" && req.EncodingFormat != "base64" {
+		s.badRequest(w, fmtOpenAI, "encoding_format", "Invalid value for 'encoding_format': must be 'float' or 'base64'.")
+		return
+	}
+	k, err := s.requestKnobs(r, texts[len(texts)-1])
+	if err != nil {
+		s.badRequest(w, fmtOpenAI, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtOpenAI, &k) {
+		return
+	}
+	type item struct {
+		Object    string `json:"object"`
+		Index     int    `json:"index"`
+		Embedding any    `json:"embedding"`
+	}
+	data := make([]item, len(texts))
+	for i, t := range texts {
+		v := embedding(t, dims)
+		data[i] = item{Object: "embedding", Index: i, Embedding: v}
+		if req.EncodingFormat == "base64" {
+			var raw bytes.Buffer
+			_ = binary.Write(&raw, binary.LittleEndian, v)
+			data[i].Embedding = base64.StdEncoding.EncodeToString(raw.Bytes())
+		}
+	}
+	b, _ := json.Marshal(struct {
+		Object string `json:"object"`
+		Data   []item `json:"data"`
+		Model  string `json:"model"`
+		Usage  struct {
+			PromptTokens int `json:"prompt_tokens"`
+			TotalTokens  int `json:"total_tokens"`
+		} `json:"usage"`
+	}{Object: "list", Data: data, Model: req.Model, Usage: struct {
+		PromptTokens int `json:"prompt_tokens"`
+		TotalTokens  int `json:"total_tokens"`
+	}{tokens, tokens}})
+	s.writeUnary(w, r, &k, 1, b)
+}

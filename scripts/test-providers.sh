@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Provider acceptance: the official OpenAI SDKs (Python `openai`, Node
+# `openai`) through a live Switchyard gateway to each provider wire format.
+#
+#   scripts/test-providers.sh
+#
+# Builds bin/switchyard and bin/fakeupstream, starts the fake upstream
+# (OpenAI, Anthropic and Gemini formats on one port) and a gateway configured
+# with test/providers/switchyard.yaml (three providers, one per format, all
+# pointing at the fake), both on free loopback ports, then runs
+# test/providers/python (pytest) and test/providers/node (node --test).
+# Both servers are stopped with SIGTERM and must exit 0. Every wait is
+# bounded; logs are shown on failure. Exits non-zero if anything failed.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+STEP_TIMEOUT="${PROVIDERS_STEP_TIMEOUT:-60}"
+INSTALL_TIMEOUT="${PROVIDERS_INSTALL_TIMEOUT:-300}"
+CONFIG="$ROOT/test/providers/switchyard.yaml"
+SDK_NODE_DIR="$ROOT/test/sdkcompat/node" # the pinned openai package both Node suites use
+PY="$ROOT/.venv/bin/python"
+GATEWAY="$ROOT/bin/switchyard"
+FAKE="$ROOT/bin/fakeupstream"
+
+TMP="$(mktemp -d -t switchyard-providers.XXXXXX)"
+GATEWAY_LOG="$TMP/switchyard.log"
+FAKE_LOG="$TMP/fakeupstream.log"
+GATEWAY_PID=""
+FAKE_PID=""
+FAILED=0
+
+say() { printf '==> %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; FAILED=1; }
+
+show_logs() {
+  local f
+  for f in "$FAKE_LOG" "$GATEWAY_LOG"; do
+    [ -s "$f" ] || continue
+    echo "----- $(basename "$f") -----" >&2
+    tail -n 200 "$f" >&2 || true
+  done
+  echo "----- end of logs -----" >&2
+}
+
+# stop NAME PIDVAR: SIGTERM, then require exit 0 within 20 s.
+stop() {
+  local name="$1" var="$2"
+  local pid="${!var}"
+  [ -n "$pid" ] || return 0
+  printf -v "$var" '%s' ""
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid"
+    fail "$name (pid $pid) had already exited with status $? before shutdown"
+    return 1
+  fi
+  kill -TERM "$pid"
+  local i
+  for i in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    fail "$name did not exit within 20 s of SIGTERM; killing it"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 1
+  fi
+  wait "$pid"
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    fail "$name exited with status $rc after SIGTERM (want 0)"
+    return 1
+  fi
+  say "$name stopped cleanly"
+}
+
+stop_all() {
+  stop gateway GATEWAY_PID
+  stop fakeupstream FAKE_PID
+}
+
+cleanup() {
+  stop_all
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'fail "interrupted"; exit 130' INT TERM
+
+finish() {
+  stop_all
+  if [ "$FAILED" -ne 0 ]; then
+    show_logs
+    echo "providers: FAILED" >&2
+    exit 1
+  fi
+  echo "providers: all suites passed"
+  exit 0
+}
+
+# wait_for DESC PIDVAR CMD...: poll CMD every 0.1 s for up to 20 s while the
+# process is alive.
+wait_for() {
+  local desc="$1" var="$2"
+  shift 2
+  local i
+  for i in $(seq 1 200); do
+    if ! kill -0 "${!var}" 2>/dev/null; then
+      wait "${!var}"
+      fail "$desc: process exited with status $? before it was ready"
+      printf -v "$var" '%s' ""
+      return 1
+    fi
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "$desc: not ready within 20 s"
+  return 1
+}
+
+# --- prerequisites ---------------------------------------------------------
+
+if [ ! -x "$PY" ]; then
+  say "creating Python venv at .venv"
+  timeout "$INSTALL_TIMEOUT" python3 -m venv "$ROOT/.venv" \
+    && timeout "$INSTALL_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
+    || { fail "could not create .venv"; finish; }
+fi
+if ! "$PY" -c 'import openai, pytest, httpx' 2>/dev/null; then
+  say "installing requirements-dev.txt into .venv"
+  timeout "$INSTALL_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
+    || { fail "pip install -r requirements-dev.txt failed"; finish; }
+fi
+if [ ! -d "$SDK_NODE_DIR/node_modules/openai" ]; then
+  say "npm ci in test/sdkcompat/node"
+  (cd "$SDK_NODE_DIR" && timeout "$INSTALL_TIMEOUT" npm ci --no-audit --no-fund) \
+    || { fail "npm ci failed"; finish; }
+fi
+
+say "building bin/switchyard and bin/fakeupstream"
+mkdir -p "$ROOT/bin"
+timeout "$INSTALL_TIMEOUT" go build -o "$GATEWAY" ./server/cmd/switchyard \
+  || { fail "go build ./server/cmd/switchyard failed"; finish; }
+timeout "$INSTALL_TIMEOUT" go build -o "$FAKE" ./loadtest/fakeupstream/cmd/fakeupstream \
+  || { fail "go build ./loadtest/fakeupstream/cmd/fakeupstream failed"; finish; }
+
+# --- the fake upstream -----------------------------------------------------
+
+# Port 0: the fake binds a free port itself and prints it, so no other
+# process can take the port between choosing and binding it.
+say "starting fakeupstream (log: $FAKE_LOG)"
+"$FAKE" --listen 127.0.0.1:0 --log >"$FAKE_LOG" 2>&1 &
+FAKE_PID=$!
+fake_addr() { sed -n 's/^fakeupstream listening on //p' "$FAKE_LOG" | head -n 1 | grep .; }
+wait_for "fakeupstream address" FAKE_PID fake_addr || finish
+FAKE_URL="http://$(fake_addr)"
+wait_for "fakeupstream $FAKE_URL/_control" FAKE_PID curl -fsS --max-time 1 "$FAKE_URL/_control" || finish
+export FAKE_UPSTREAM_URL="$FAKE_URL"
+say "fakeupstream ready on $FAKE_URL"
+
+# --- the gateway -----------------------------------------------------------
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+ADDR="127.0.0.1:$PORT"
+export SWITCHYARD_BASE_URL="http://$ADDR/v1"
+say "starting gateway on $ADDR (log: $GATEWAY_LOG)"
+"$GATEWAY" --config "$CONFIG" --listen "$ADDR" >"$GATEWAY_LOG" 2>&1 &
+GATEWAY_PID=$!
+wait_for "gateway http://$ADDR/healthz" GATEWAY_PID curl -fsS --max-time 1 "http://$ADDR/healthz" || finish
+say "gateway ready"
+
+# --- the suites ------------------------------------------------------------
+
+say "pytest test/providers/python"
+if ! timeout "$STEP_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider test/providers/python; then
+  fail "Python provider suite"
+fi
+
+say "node --test test/providers/node/"
+if ! timeout "$STEP_TIMEOUT" node --test test/providers/node/; then
+  fail "Node provider suite"
+fi
+
+finish
