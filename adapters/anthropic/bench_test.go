@@ -63,3 +63,36 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStream1000Events decodes one whole 1,000-event stream per op:
+// message_start, a text block of 995 deltas, message_delta, message_stop.
+func BenchmarkStream1000Events(b *testing.B) {
+	const events = 1000
+	var body []byte
+	body = append(body, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-20250514\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":9,\"output_tokens\":1}}}\n\n"...)
+	body = append(body, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"...)
+	body = append(body, "event: ping\ndata: {\"type\": \"ping\"}\n\n"...)
+	for i := 0; i < events-6; i++ {
+		body = append(body, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" word\"}}\n\n"...)
+	}
+	body = append(body, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"...)
+	body = append(body, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":994}}\n\n"...)
+	body = append(body, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
+	c := testClient(b, "http://127.0.0.1")
+	rd := bytes.NewReader(body)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		rd.Reset(body)
+		s := newStream(c, io.NopCloser(rd), 0)
+		for {
+			if _, err := s.Recv(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*events), "ns/event")
+}

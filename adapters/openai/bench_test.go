@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -110,4 +111,39 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkStream1000Chunks decodes one whole 1,000-chunk stream per op
+// (content deltas, finish, usage, [DONE]); ns/chunk and allocs/chunk are
+// the per-chunk costs.
+func BenchmarkStream1000Chunks(b *testing.B) {
+	const chunks = 1000
+	var body []byte
+	for i := 0; i < chunks-2; i++ {
+		body = append(body, `data: {"id":"chatcmpl-B1","object":"chat.completion.chunk","created":1750800000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_34a54ae93c","choices":[{"index":0,"delta":{"content":" word"},"logprobs":null,"finish_reason":null}],"usage":null}`+"\n\n"...)
+	}
+	body = append(body, `data: {"id":"chatcmpl-B1","object":"chat.completion.chunk","created":1750800000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}`+"\n\n"...)
+	body = append(body, `data: {"id":"chatcmpl-B1","object":"chat.completion.chunk","created":1750800000,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":998,"total_tokens":1007}}`+"\n\ndata: [DONE]\n\n"...)
+	rd := bytes.NewReader(body)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		s := newStream("bench", io.NopCloser(rd))
+		n := 0
+		for {
+			if _, err := s.Recv(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+			n++
+		}
+		if n != chunks {
+			b.Fatalf("decoded %d chunks", n)
+		}
+	}
+	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp/chunks, "ns/chunk")
 }
