@@ -126,7 +126,8 @@ type Stats struct {
 }
 
 // Tau is the EWMA time constant: an observation's weight halves about every
-// Tau·ln2. Stale values decay toward the neutral prior over the same scale.
+// Tau·ln2. Stale values decay toward zero over the same scale, so a target
+// that was slow or failing long ago is tried again.
 const Tau = 10 * time.Second
 
 // Begin records a call starting.

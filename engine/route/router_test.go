@@ -485,3 +485,24 @@ func TestEveryTargetCoolingAnswers429WithRetryAfter(t *testing.T) {
 		t.Fatalf("cooling target: %v (retry after %ds), calls %d→%d", err, llm.RetryAfterSeconds(err), calls, k.calls.Load())
 	}
 }
+
+func TestHybridDecisionReportsScores(t *testing.T) {
+	r, err := New(Spec{
+		Providers: []ProviderSpec{prov("a", []string{"m1"}, &fake{name: "a"}), prov("b", []string{"m2"}, &fake{name: "b"})},
+		Routes: []RouteSpec{{Model: "h", Strategy: "hybrid", Targets: []TargetSpec{
+			{Provider: "a", Model: "m1", Quality: 0.9}, {Provider: "b", Model: "m2", Quality: 0.1}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, info, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a costs $1/$2 per 1M tokens with quality 0.9; b is free with quality
+	// 0.1. With the default weights (cost 0.4, quality 0.3) b scores
+	// 0.3×0.9 = 0.27 and a 0.4×1 + 0.3×0.1 = 0.43: the lower score wins.
+	if len(info.Scores) != 2 || info.Provider != "b" || info.Scores["b/k0/m2"] >= info.Scores["a/k0/m1"] {
+		t.Fatalf("scores %v, picked %s", info.Scores, info.Provider)
+	}
+}

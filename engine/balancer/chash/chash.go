@@ -65,6 +65,7 @@ type Picker struct {
 	weights []int64
 	stats   []*balancer.Stats
 	all     balancer.Mask
+	total   int64 // sum of weights
 	load    float64
 	noKey   *leastconn.Picker
 }
@@ -103,6 +104,7 @@ func New(targets []balancer.Target, stats []*balancer.Stats, opts ...Option) (*P
 	total := 0
 	for i, t := range ts {
 		p.weights[i] = int64(t.Weight)
+		p.total += int64(t.Weight)
 		total += t.Weight * cf.replicas
 	}
 	scale := min(1, float64(maxPoints)/float64(total))
@@ -149,8 +151,17 @@ func (p *Picker) Pick(r *balancer.Request) (int, error) {
 		return p.noKey.Pick(r)
 	}
 	pos := p.search(mix(r.Key))
+	// The bound needs the total in flight over the candidates. Summing 64
+	// targets' counters is most of a pick's cost, so the sum is built only
+	// as far as needed: the bound grows with the total, and once a partial
+	// sum already clears the candidate, the rest cannot change the answer.
+	var sum int64
+	next, weight := 0, p.total
+	if avail != p.all {
+		sum, weight = p.totals(avail)
+		next = len(p.stats)
+	}
 	var tried balancer.Mask
-	total, weight := int64(-1), int64(0)
 	for range p.points {
 		o := int(p.owners[pos])
 		if pos++; pos == len(p.points) {
@@ -163,11 +174,13 @@ func (p *Picker) Pick(r *balancer.Request) (int, error) {
 		if load <= 0 {
 			return o, nil // the bound is at least 1
 		}
-		if total < 0 {
-			total, weight = p.totals(avail)
+		// load < ceil(c·(sum+1)·w/W)  ⟺  sum > load·W/(c·w) − 1
+		// ⟺  sum > need, with need that real number rounded down.
+		need := int64(math.Floor(float64(load)*float64(weight)/(p.load*float64(p.weights[o])) - 1))
+		for ; sum <= need && next < len(p.stats); next++ {
+			sum += max(p.stats[next].InFlight(), 0)
 		}
-		bound := math.Ceil(p.load * float64(total+1) * float64(p.weights[o]) / float64(weight))
-		if float64(load) < bound {
+		if sum > need {
 			return o, nil
 		}
 		if tried = tried.With(o); tried == avail {

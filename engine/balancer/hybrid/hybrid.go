@@ -17,6 +17,13 @@
 // decay (see balancer.Stats), so a target that was slow long ago is
 // eventually tried again.
 //
+// Reading every target's statistics on every pick would cost about a
+// microsecond at 64 targets, ten times the rest of the pick, so the
+// stats-derived part of each score is kept in a view refreshed at most every
+// WithRefresh interval (20 ms by default), by whichever pick first sees it
+// expired. The EWMAs move on a scale of seconds, so this loses nothing that
+// matters; the load term, which moves per request, is read fresh.
+//
 // The error-rate term is 0 by default: failing targets are normally removed
 // by the circuit breakers (Request.Exclude) long before a soft penalty
 // would matter. Give it weight to also steer away from flaky-but-open ones.
@@ -41,6 +48,8 @@ const (
 	// when both are known: what a streaming user waits for before anything
 	// shows, versus the whole call.
 	DefaultTTFTShare = 0.5
+	// DefaultRefresh bounds how stale the stats-derived scores may be.
+	DefaultRefresh = 20 * time.Millisecond
 )
 
 // Option configures a Picker.
@@ -49,11 +58,12 @@ type Option func(*config)
 type weights struct{ cost, latency, quality, errRate, load float64 }
 
 type config struct {
-	w      weights
-	ttft   float64
-	seed   uint64
-	seeded bool
-	now    func() time.Time
+	w       weights
+	ttft    float64
+	refresh time.Duration
+	seed    uint64
+	seeded  bool
+	now     func() time.Time
 }
 
 // WithWeights sets the weight of each term. Weights must be ≥ 0, finite and
@@ -72,27 +82,55 @@ func CostOnly() Option { return WithWeights(1, 0, 0, 0, 0) }
 // clamped to [0,1].
 func WithTTFTShare(f float64) Option { return func(c *config) { c.ttft = f } }
 
+// WithRefresh sets how long the stats-derived scores are reused, clamped to
+// [0, balancer.Tau]; 0 recomputes them on every pick.
+func WithRefresh(d time.Duration) Option { return func(c *config) { c.refresh = d } }
+
 // WithSeed fixes the random stream that breaks ties.
 func WithSeed(seed uint64) Option { return func(c *config) { c.seed, c.seeded = seed, true } }
 
 // WithClock sets the clock used when Request.Now is zero (time.Now by default).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// Picker is an immutable snapshot of targets and term weights.
+// Picker is an immutable snapshot of targets and term weights, plus a view
+// of their stats that picks refresh in place.
 type Picker struct {
+	n       int
 	ids     []string
 	inPrice []float64
 	outPric []float64
-	base    []float64 // the quality term, weighted: constant per target
-	invW    []float64 // 1/weight for the load term
-	stats   []*balancer.Stats
-	all     balancer.Mask
-	w       weights
-	ttft    float64
-	now     func() time.Time
-	_       [64]byte
-	rnd     atomic.Uint64 // only touched when scores tie
-	_       [56]byte
+	// frontMask marks the targets on the price Pareto front: with token
+	// counts ≥ 0 the most expensive target is always one of them.
+	frontMask balancer.Mask
+	base      []float64 // the quality term, weighted: constant per target
+	invW      []float64 // 1/weight for the load term
+	stats     []*balancer.Stats
+	all       balancer.Mask
+	w         weights
+	ttft      float64
+	refresh   int64
+	now       func() time.Time
+
+	_ [64]byte
+	// at is when the view was last refreshed (unix ns; 0 = never). The
+	// refreshing pick is elected by CAS on it.
+	at  atomic.Int64
+	_   [56]byte
+	rnd atomic.Uint64 // only touched when scores tie
+	_   [56]byte
+	// The view, one float64 (as bits) per target. Entries are stored and
+	// loaded atomically, so a pick racing a refresh sees each value whole,
+	// from one refresh or the next; a mix of the two is off by at most one
+	// interval's drift, which a moving average cannot tell from noise.
+	lat    [balancer.MaxTargets]atomic.Uint64 // blended latency ms, 0 = unknown
+	static [balancer.MaxTargets]atomic.Uint64 // quality+latency+error terms with every target a candidate
+	// unknown has bit i set while target i's latency is unknown.
+	unknown atomic.Uint64
+	// Latency summaries over all targets, to derive the candidates' ones
+	// from the few excluded: max, sum and count of the known, and the
+	// latency factor and mean that static was computed with.
+	maxLat, sumLat, kl, mean atomic.Uint64
+	known                    atomic.Int64
 }
 
 var (
@@ -107,9 +145,10 @@ func New(targets []balancer.Target, stats []*balancer.Stats, opts ...Option) (*P
 		return nil, err
 	}
 	c := config{
-		w:    weights{cost: DefaultCost, latency: DefaultLatency, quality: DefaultQuality},
-		ttft: DefaultTTFTShare,
-		now:  time.Now,
+		w:       weights{cost: DefaultCost, latency: DefaultLatency, quality: DefaultQuality},
+		ttft:    DefaultTTFTShare,
+		refresh: DefaultRefresh,
+		now:     time.Now,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -135,6 +174,7 @@ func New(targets []balancer.Target, stats []*balancer.Stats, opts ...Option) (*P
 	}
 	n := len(ts)
 	p := &Picker{
+		n:       n,
 		ids:     make([]string, n),
 		inPrice: make([]float64, n),
 		outPric: make([]float64, n),
@@ -144,6 +184,7 @@ func New(targets []balancer.Target, stats []*balancer.Stats, opts ...Option) (*P
 		all:     balancer.Mask(1<<uint(n) - 1),
 		w:       c.w,
 		ttft:    min(max(c.ttft, 0), 1),
+		refresh: int64(min(max(c.refresh, 0), balancer.Tau)),
 		now:     c.now,
 	}
 	if n == balancer.MaxTargets {
@@ -155,8 +196,31 @@ func New(targets []balancer.Target, stats []*balancer.Stats, opts ...Option) (*P
 		p.base[i] = c.w.quality * (1 - t.Quality)
 		p.invW[i] = 1 / float64(t.Weight)
 	}
+	for _, i := range paretoFront(p.inPrice, p.outPric) {
+		p.frontMask = p.frontMask.With(i)
+	}
 	p.rnd.Store(c.seed)
+	p.maybeRefresh(c.now().UnixNano())
 	return p, nil
+}
+
+// paretoFront lists the targets no other target is at least as expensive
+// as on both prices (of equal ones, the first). There are usually few.
+func paretoFront(in, out []float64) []int {
+	var front []int
+	for i := range in {
+		dominated := false
+		for j := range in {
+			if j != i && in[j] >= in[i] && out[j] >= out[i] && (in[j] > in[i] || out[j] > out[i] || j < i) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			front = append(front, i)
+		}
+	}
+	return front
 }
 
 // Pick returns the candidate with the lowest score; equal scores are
@@ -169,106 +233,267 @@ func (p *Picker) Pick(r *balancer.Request) (int, error) {
 	if avail&(avail-1) == 0 {
 		return bits.TrailingZeros64(uint64(avail)), nil
 	}
-	var s [balancer.MaxTargets]float64
-	p.score(r, avail, &s)
-	best, ties := -1, 0
-	var bs float64
-	var x uint64
-	for m := avail; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros64(uint64(m))
-		switch {
-		case best < 0 || s[i] < bs-tieEps:
-			best, bs, ties = i, s[i], 1
-		case s[i] <= bs+tieEps:
-			// Reservoir sampling over the tied: the k-th replaces the
-			// choice with odds 1/k. The random stream is only touched here.
-			if ties++; ties == 2 {
-				x = p.rnd.Add(golden)
+	var pl plan
+	p.plan(r, avail, &pl)
+	a := newArgmin()
+	// Straight through the snapshot in index order (a predictable skip of
+	// the excluded beats walking the mask bit by bit), one loop per shape
+	// so the common ones carry nothing they do not need; score is over the
+	// inlining budget, hence the copies.
+	in := p.inPrice
+	out := p.outPric[:len(in)]
+	st := p.static[:len(in)]
+	switch {
+	case pl.kload != 0:
+		for m := avail; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(uint64(m))
+			if v := p.score(i, &pl); v <= a.hi {
+				a.offer(p, i, v)
 			}
-			if mix(x+uint64(ties))%uint64(ties) == 0 {
-				best = i
+		}
+	case pl.dl == 0 && pl.du == 0:
+		// The view holds every term but cost. Locals keep the loop in
+		// registers (a and pl live in memory: offer takes a's address).
+		ci, co, hi := pl.ci, pl.co, a.hi
+		for i := range in {
+			v := f64(&st[i]) + ci*in[i] + co*out[i]
+			if v <= hi && avail.Has(i) {
+				a.offer(p, i, v)
+				hi = a.hi
 			}
-			bs = min(bs, s[i])
+		}
+	case pl.dl == 0:
+		// Exclusions moved the mean that unknown targets are given.
+		du := [2]float64{0, pl.du}
+		unk := p.unknown.Load()
+		ci, co, hi := pl.ci, pl.co, a.hi
+		for i := range in {
+			v := f64(&st[i]) + du[unk>>uint(i)&1] + ci*in[i] + co*out[i]
+			if v <= hi && avail.Has(i) {
+				a.offer(p, i, v)
+				hi = a.hi
+			}
+		}
+	default:
+		// The slowest target is excluded: the latency scale moved too.
+		du := [2]float64{0, pl.du}
+		unk := p.unknown.Load()
+		lat := p.lat[:len(in)]
+		ci, co, dl, hi := pl.ci, pl.co, pl.dl, a.hi
+		for i := range in {
+			v := f64(&st[i]) + dl*f64(&lat[i]) + du[unk>>uint(i)&1] + ci*in[i] + co*out[i]
+			if v <= hi && avail.Has(i) {
+				a.offer(p, i, v)
+				hi = a.hi
+			}
 		}
 	}
-	return best, nil
+	return a.best, nil
 }
-
-const tieEps = 1e-9
 
 // Scores writes each candidate's score by target ID (lower is better);
 // excluded targets are left out.
 func (p *Picker) Scores(r *balancer.Request, dst map[string]float64) {
 	avail := p.all &^ r.Exclude
-	var s [balancer.MaxTargets]float64
-	p.score(r, avail, &s)
+	if avail == 0 {
+		return
+	}
+	var pl plan
+	p.plan(r, avail, &pl)
 	for m := avail; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(uint64(m))
-		dst[p.ids[i]] = s[i]
+		dst[p.ids[i]] = p.score(i, &pl)
 	}
 }
 
-// score fills s[i] for every candidate i in avail.
-func (p *Picker) score(r *balancer.Request, avail balancer.Mask, s *[balancer.MaxTargets]float64) {
-	now := r.Now
-	if now.IsZero() {
-		now = p.now()
-	}
-	// Without size estimates, weigh the two prices equally.
-	tin, tout := float64(r.Tokens), float64(r.OutTokens)
-	if r.Tokens <= 0 && r.OutTokens <= 0 {
-		tin, tout = 1, 1
-	}
+// plan is what scoring one request's candidates needs beyond each target's
+// own numbers: the factors that scale each term to its weighted [0,1].
+//
+// The view's static score assumes every target is a candidate. Excluding
+// some changes the latency scaling kl (if the slowest went) and the mean
+// an unknown target is given; both corrections are linear:
+//
+//	known:   base + kl'·l    = static + (kl' − kl)·l
+//	unknown: base + kl'·mean' = static + (kl'·mean' − kl·mean)
+//
+// so static + dl·lat + du·unknown is exact (lat is 0 for an unknown).
+type plan struct {
+	ci, co  float64 // cost: weight/max cost × tokens in, out
+	dl, du  float64 // latency corrections for the candidate set
+	kload   float64 // load: weight/max load
+	maxLoad float64
+}
+
+// plan fills pl (zero on entry). It writes through a pointer rather than
+// returning the struct: the copy of a freshly stored struct stalls on
+// store forwarding, a measurable part of a pick.
+func (p *Picker) plan(r *balancer.Request, avail balancer.Mask, pl *plan) {
 	w := p.w
-	// Pass 1: raw terms into s (latency) and the maxima for scaling.
-	var maxCost, maxLat, maxLoad, sumLat float64
-	known := 0
-	for m := avail; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros64(uint64(m))
-		if w.cost != 0 {
-			maxCost = max(maxCost, p.inPrice[i]*tin+p.outPric[i]*tout)
+	if w.latency != 0 || w.errRate != 0 {
+		now := r.Now
+		if now.IsZero() {
+			now = p.now()
 		}
-		if w.latency != 0 {
-			l := p.latency(i, now)
-			s[i] = l
-			if l > 0 {
-				sumLat += l
-				known++
-				maxLat = max(maxLat, l)
+		p.maybeRefresh(now.UnixNano())
+	}
+	if excl := p.all &^ avail; excl != 0 && w.latency != 0 {
+		// The candidates' latency summaries are the view's minus the few
+		// excluded; the max is rescanned only if an excluded target held it.
+		maxLat := f64(&p.maxLat)
+		sum, known := f64(&p.sumLat), p.known.Load()
+		unknown := int64(p.n) - known
+		rescan := false
+		for m := excl; m != 0; m &= m - 1 {
+			if l := f64(&p.lat[bits.TrailingZeros64(uint64(m))]); l > 0 {
+				sum -= l
+				known--
+				rescan = rescan || l >= maxLat
+			} else {
+				unknown--
 			}
 		}
-		if w.load != 0 {
-			maxLoad = max(maxLoad, float64(p.stats[i].InFlight())*p.invW[i])
+		if rescan {
+			maxLat = 0
+			for m := avail; m != 0; m &= m - 1 {
+				maxLat = max(maxLat, f64(&p.lat[bits.TrailingZeros64(uint64(m))]))
+			}
+		}
+		mean := 0.0
+		if known > 0 && sum > 0 {
+			mean = sum / float64(known)
+		}
+		kl, kl0 := scale(w.latency, maxLat), f64(&p.kl)
+		pl.dl = kl - kl0
+		if unknown > 0 { // else no candidate needs the mean
+			pl.du = kl*mean - kl0*f64(&p.mean)
+		}
+	}
+	if w.cost != 0 {
+		// Without size estimates, weigh the two prices equally.
+		tin, tout := float64(max(r.Tokens, 0)), float64(max(r.OutTokens, 0))
+		if tin == 0 && tout == 0 {
+			tin, tout = 1, 1
+		}
+		// The most expensive target is on the price front; if some of the
+		// front is excluded, look at every candidate.
+		maxCost, set := 0.0, p.frontMask
+		if avail&p.frontMask != p.frontMask {
+			set = avail
+		}
+		for m := set; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(uint64(m))
+			maxCost = max(maxCost, p.inPrice[i]*tin+p.outPric[i]*tout)
+		}
+		kc := scale(w.cost, maxCost)
+		pl.ci, pl.co = kc*tin, kc*tout
+	}
+	if w.load != 0 {
+		for m := avail; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(uint64(m))
+			pl.maxLoad = max(pl.maxLoad, float64(max(p.stats[i].InFlight(), 0))*p.invW[i])
+		}
+		pl.kload = scale(w.load, pl.maxLoad)
+	}
+}
+
+// score is candidate i's score under pl.
+func (p *Picker) score(i int, pl *plan) float64 {
+	v := f64(&p.static[i]) + pl.dl*f64(&p.lat[i]) + pl.ci*p.inPrice[i] + pl.co*p.outPric[i]
+	if balancer.Mask(p.unknown.Load()).Has(i) {
+		v += pl.du
+	}
+	if pl.kload != 0 {
+		// Re-read: it may have moved since the plan; clamp to keep [0,1].
+		v += pl.kload * min(float64(max(p.stats[i].InFlight(), 0))*p.invW[i], pl.maxLoad)
+	}
+	return v
+}
+
+// argmin tracks the lowest score, choosing uniformly among ties.
+type argmin struct {
+	best, ties int
+	lo, hi     float64 // scores within [lo, hi] tie with the best
+	x          uint64
+}
+
+const tieEps = 1e-9
+
+func newArgmin() argmin { return argmin{best: -1, hi: math.Inf(1)} }
+
+func (a *argmin) offer(p *Picker, i int, v float64) {
+	switch {
+	case a.ties == 0 || v < a.lo:
+		a.best, a.ties, a.lo, a.hi = i, 1, v-tieEps, v+tieEps
+	case v <= a.hi:
+		// Reservoir sampling: the k-th tied replaces the choice with odds
+		// 1/k. The shared random stream is only touched on a tie.
+		if a.ties++; a.ties == 2 {
+			a.x = p.rnd.Add(golden)
+		}
+		if mix(a.x+uint64(a.ties))%uint64(a.ties) == 0 {
+			a.best = i
+		}
+	}
+}
+
+// maybeRefresh recomputes the view when it is older than the refresh
+// interval. One pick wins the CAS and refreshes; the others go on with the
+// current view. A view from the future is kept (a retry carries its
+// request's older start time) unless it is far ahead: the wall clock was
+// stepped back, and waiting for it to catch up would freeze the view.
+func (p *Picker) maybeRefresh(now int64) {
+	at := p.at.Load()
+	if d := now - at; at != 0 && d < p.refresh && d > -int64(maxBackstep) {
+		return
+	}
+	if !p.at.CompareAndSwap(at, now) {
+		return
+	}
+	t := time.Unix(0, now)
+	var maxLat, sumLat float64
+	var known int64
+	var unknown balancer.Mask
+	var lat, errs [balancer.MaxTargets]float64
+	for i := range p.n {
+		var l float64
+		if p.w.latency != 0 {
+			l = p.latency(i, t)
+		}
+		lat[i] = l
+		p.lat[i].Store(math.Float64bits(l))
+		if l > 0 {
+			sumLat += l
+			known++
+			maxLat = max(maxLat, l)
+		} else {
+			unknown = unknown.With(i)
+		}
+		if p.w.errRate != 0 {
+			errs[i] = p.stats[i].ErrorRate(t)
 		}
 	}
 	mean := 0.0
 	if known > 0 {
 		mean = sumLat / float64(known)
 	}
-	kc, kl, kload := scale(w.cost, maxCost), scale(w.latency, maxLat), scale(w.load, maxLoad)
-	// Pass 2: the weighted sum.
-	for m := avail; m != 0; m &= m - 1 {
-		i := bits.TrailingZeros64(uint64(m))
-		v := p.base[i]
-		if kc != 0 {
-			v += kc * (p.inPrice[i]*tin + p.outPric[i]*tout)
+	kl := scale(p.w.latency, maxLat)
+	p.maxLat.Store(math.Float64bits(maxLat))
+	p.sumLat.Store(math.Float64bits(sumLat))
+	p.known.Store(known)
+	p.unknown.Store(uint64(unknown))
+	p.kl.Store(math.Float64bits(kl))
+	p.mean.Store(math.Float64bits(mean))
+	for i := range p.n {
+		l := lat[i]
+		if l <= 0 {
+			l = mean
 		}
-		if kl != 0 {
-			l := s[i]
-			if l <= 0 {
-				l = mean
-			}
-			v += kl * l
-		}
-		if kload != 0 {
-			v += kload * min(float64(p.stats[i].InFlight())*p.invW[i], maxLoad)
-		}
-		if w.errRate != 0 {
-			v += w.errRate * p.stats[i].ErrorRate(now)
-		}
-		s[i] = v
+		v := p.base[i] + kl*l + p.w.errRate*errs[i]
+		p.static[i].Store(math.Float64bits(v))
 	}
 }
+
+func f64(u *atomic.Uint64) float64 { return math.Float64frombits(u.Load()) }
 
 // latency blends whole-call latency with time to first token; 0 = unknown.
 func (p *Picker) latency(i int, now time.Time) float64 {
@@ -289,6 +514,10 @@ func scale(weight, maxRaw float64) float64 {
 	}
 	return weight / maxRaw
 }
+
+// maxBackstep is how far behind the view a request's clock may be before
+// the view is taken for a clock step rather than an old request.
+const maxBackstep = time.Minute
 
 const golden = 0x9e3779b97f4a7c15
 

@@ -94,8 +94,8 @@ func TestPickSharesFollowWeightsUnderLoad(t *testing.T) {
 				}
 				want := float64(w) / float64(total)
 				got := float64(count[i]) / picks
-				if math.Abs(got-want) > 0.1*want {
-					t.Errorf("target %d (weight %d): share %.4f, want %.4f ±10%%", i, w, got, want)
+				if math.Abs(got-want) > 0.05*want {
+					t.Errorf("target %d (weight %d): share %.4f, want %.4f ±5%%", i, w, got, want)
 				}
 			}
 		})
