@@ -423,3 +423,39 @@ func BenchmarkPick(b *testing.B) {
 		})
 	}
 }
+
+// TestSessionsStickWhileHealthy is the acceptance case as stated: 1,000
+// sessions × 10 requests, interleaved, each answered before the next is
+// sent. No target is ever overloaded, so every session stays on one target
+// (100%), and no target exceeds 1.25 × the mean request share.
+func TestSessionsStickWhileHealthy(t *testing.T) {
+	const sessions, perSession, n = 1000, 10, 8
+	ts, st := targets(1, 1, 1, 1, 1, 1, 1, 1)
+	p := mustNew(t, ts, st)
+	keys := sessionKeys(sessions)
+	home := make([]int, sessions)
+	for i := range home {
+		home[i] = -1
+	}
+	load := make([]int, n)
+	for round := 0; round < perSession; round++ {
+		for s, k := range keys {
+			i := pick(t, p, balancer.Request{Key: k})
+			st[i].Begin()
+			st[i].Done(time.Now(), balancer.DoneInfo{Latency: time.Millisecond})
+			load[i]++
+			if home[s] == -1 {
+				home[s] = i
+			} else if home[s] != i {
+				t.Fatalf("session %d moved from %d to %d", s, home[s], i)
+			}
+		}
+	}
+	mean := sessions * perSession / n
+	for i, l := range load {
+		if float64(l) > 1.25*float64(mean) {
+			t.Errorf("target %d took %d requests, over 1.25 × the mean %d", i, l, mean)
+		}
+	}
+	t.Logf("requests per target: %v (mean %d)", load, mean)
+}
