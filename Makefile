@@ -38,8 +38,10 @@ check-generated: tools
 vet:
 	$(GO) vet ./...
 
+## test-go: go test -race ./... with a throwaway redis-server (installed if missing) for the cache suites
 test-go:
-	$(GO) test -race -count=1 ./...
+	@addr=$$(scripts/redis.sh) && trap "scripts/redis.sh stop $$addr" EXIT && \
+		SWITCHYARD_TEST_REDIS=$$addr $(GO) test -race -count=1 ./...
 
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh

@@ -33,6 +33,30 @@ type Config struct {
 	// Auth protects the API. With no keys the gateway is open, so keep it on
 	// loopback.
 	Auth Auth `yaml:"auth"`
+	// ResponseCache sizes the response cache shared by every route (each
+	// route's cache.mode decides what it stores).
+	ResponseCache ResponseCache `yaml:"cache"`
+}
+
+// ResponseCache configures the in-process cache (L1) and an optional shared
+// Redis (L2). Identical in-flight requests are coalesced whenever a request
+// is cacheable.
+type ResponseCache struct {
+	// RedisURL (redis://host:port/db or host:port) shares cached answers
+	// between gateway instances. A Redis outage degrades to L1 with a warning.
+	RedisURL string `yaml:"redis_url"`
+	// MaxEntries and MaxBytes bound L1 (defaults 10000 and 64 MiB).
+	MaxEntries int   `yaml:"max_entries"`
+	MaxBytes   int64 `yaml:"max_bytes"`
+	// TTL is the default entry lifetime (default 5m); routes and requests
+	// may set their own.
+	TTL Duration `yaml:"ttl"`
+	// Scope is shared (one cache for every client) or key (entries are
+	// private to the client key that made them). Default shared.
+	Scope string `yaml:"scope"`
+	// Mode is the policy for model names that are no alias:
+	// off | deterministic (default) | all.
+	Mode string `yaml:"mode"`
 }
 
 // Auth lists the API keys clients may present (Authorization: Bearer KEY or

@@ -148,6 +148,7 @@ func finish(c *Config, getenv func(string) (string, bool)) (*Config, error) {
 }
 
 func (c *Config) expandEnv(getenv func(string) (string, bool)) {
+	c.ResponseCache.RedisURL, _ = expand(c.ResponseCache.RedisURL, getenv)
 	for j, k := range c.Auth.APIKeys {
 		c.Auth.APIKeys[j], _ = expand(k, getenv)
 	}
@@ -219,6 +220,21 @@ func validEnvName(s string) bool {
 }
 
 func (c *Config) applyDefaults() {
+	if c.ResponseCache.MaxEntries == 0 {
+		c.ResponseCache.MaxEntries = 10000
+	}
+	if c.ResponseCache.MaxBytes == 0 {
+		c.ResponseCache.MaxBytes = 64 << 20
+	}
+	if c.ResponseCache.TTL == 0 {
+		c.ResponseCache.TTL = Duration(5 * time.Minute)
+	}
+	if c.ResponseCache.Scope == "" {
+		c.ResponseCache.Scope = "shared"
+	}
+	if c.ResponseCache.Mode == "" {
+		c.ResponseCache.Mode = "deterministic"
+	}
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}

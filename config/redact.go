@@ -29,6 +29,7 @@ func (c *Config) Redacted() *Config {
 	for i, k := range n.Auth.APIKeys {
 		n.Auth.APIKeys[i] = MaskSecret(k)
 	}
+	n.ResponseCache.RedisURL = redactURL(n.ResponseCache.RedisURL)
 	for i := range n.Providers {
 		p := &n.Providers[i]
 		for j, k := range p.APIKeys {
@@ -110,3 +111,6 @@ func cloneRoutes(routes []Route) []Route {
 	}
 	return out
 }
+
+// RedactURL hides a URL's password (redis://user:secret@host → xxxxx).
+func RedactURL(s string) string { return redactURL(s) }

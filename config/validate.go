@@ -94,6 +94,31 @@ func (c *Config) validateTop(k *checker) {
 	k.nonNegative("server.shutdown_timeout", c.Server.ShutdownTimeout)
 	k.nonNegative("server.read_header_timeout", c.Server.ReadHeaderTimeout)
 	k.nonNegative("server.request_timeout", c.Server.RequestTimeout)
+	rc := c.ResponseCache
+	if rc.Scope != "" { // "" takes the default
+		k.oneOf("cache.scope", rc.Scope, []string{"shared", "key"})
+	}
+	if rc.Mode != "" {
+		k.oneOf("cache.mode", rc.Mode, CacheModes())
+	}
+	k.nonNegative("cache.ttl", rc.TTL)
+	if rc.MaxEntries < 0 {
+		k.add("cache.max_entries", "must not be negative")
+	}
+	if rc.MaxBytes < 0 {
+		k.add("cache.max_bytes", "must not be negative")
+	}
+	if u := rc.RedisURL; u != "" {
+		if unset := unsetVars(u); len(unset) > 0 {
+			k.add("cache.redis_url", "environment variable %s is not set", unset[0])
+		} else if pu, err := url.Parse(u); strings.Contains(u, "://") && (err != nil || (pu.Scheme != "redis" && pu.Scheme != "rediss") || pu.Host == "") {
+			k.add("cache.redis_url", "want redis://host:port[/db] or host:port, got %q", u)
+		} else if !strings.Contains(u, "://") {
+			if _, _, err := net.SplitHostPort(u); err != nil {
+				k.add("cache.redis_url", "want redis://host:port[/db] or host:port, got %q", u)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for i, key := range c.Auth.APIKeys {
 		field := fmt.Sprintf("auth.api_keys[%d]", i)

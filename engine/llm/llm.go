@@ -74,6 +74,9 @@ type Hints struct {
 	CacheControl CacheControl
 	CacheTTL     time.Duration
 	AffinityKey  string
+	// Client identifies the calling client key (set by the transport after
+	// authentication), for per-key cache scopes.
+	Client string
 }
 
 // CacheControl is a request's cache directive.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/engine/balancer"
 	"github.com/switchyard/switchyard/engine/breaker"
+	"github.com/switchyard/switchyard/engine/cache"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -41,6 +42,28 @@ type Router struct {
 
 	mu   sync.Mutex // serialises rebuilds
 	spec Spec
+
+	cache       ResponseCache
+	scopePerKey bool
+	calls       *cache.Group[chatResult]
+	streams     *cache.StreamGroup
+}
+
+// ResponseCache stores whole answers (engine/cache.Tiered implements it).
+type ResponseCache interface {
+	Get(ctx context.Context, key cache.Key) (*cache.Entry, bool)
+	Set(ctx context.Context, key cache.Key, e *cache.Entry, ttl time.Duration)
+}
+
+type chatResult struct {
+	resp *llm.ChatResponse
+	info Info
+}
+
+// WithCache enables the response cache and the coalescing of identical
+// in-flight requests; perKey scopes entries to the calling client key.
+func WithCache(c ResponseCache, perKey bool) Option {
+	return func(r *Router) { r.cache, r.scopePerKey = c, perKey }
 }
 
 // Option configures a Router.
@@ -62,10 +85,47 @@ func New(spec Spec, opts ...Option) (*Router, error) {
 		o(r)
 	}
 	r.reg.now = r.now
+	r.calls = cache.NewGroup[chatResult](0)
+	r.streams = cache.NewStreamGroup(0)
 	if err := r.Update(spec); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// Close stops the coalescing groups' shared upstream calls.
+func (r *Router) Close() error {
+	r.calls.Close()
+	r.streams.Close()
+	return nil
+}
+
+// cacheKey returns the request's cache key, and whether to read and write,
+// or ok=false when the route's policy leaves this request uncached.
+func (r *Router) cacheKey(rt *Route, req *llm.ChatRequest) (key cache.Key, read, write, ok bool) {
+	if r.cache == nil || !cache.Cacheable(rt.Cache.Mode, req) {
+		return key, false, false, false
+	}
+	scope := ""
+	if r.scopePerKey {
+		scope = req.Hints.Client
+	}
+	read, write = cache.Directive(req.Hints.CacheControl)
+	return cache.NewKey(req, rt.Name, rt.sig, scope), read, write, true
+}
+
+func cacheTTL(rt *Route, req *llm.ChatRequest) time.Duration {
+	if req.Hints.CacheTTL > 0 {
+		return req.Hints.CacheTTL
+	}
+	return rt.Cache.TTL
+}
+
+func hitInfo(a *attempt, e *cache.Entry) Info {
+	info := a.info
+	info.Provider, info.Target, info.UpstreamModel = e.Provider, e.Target, e.UpstreamModel
+	info.Cache = llm.CacheHit
+	return info
 }
 
 // Table returns the table in force.
@@ -463,13 +523,42 @@ func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx contex
 	return zero, a.lastErr
 }
 
-// Chat serves a unary request with retries, failover and (when the route
-// enables it) hedging.
+// Chat serves a unary request: from the cache when it may, else shared
+// with identical requests in flight, else routed with retries, failover and
+// (when the route enables it) hedging.
 func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, Info, error) {
 	a, err := r.resolve(req)
 	if err != nil {
 		return nil, Info{}, err
 	}
+	key, read, write, cached := r.cacheKey(a.rt, req)
+	if !cached {
+		return r.chatRouted(ctx, a, req)
+	}
+	if read {
+		if e, ok := r.cache.Get(ctx, key); ok {
+			return e.ChatResponse(), hitInfo(a, e), nil
+		}
+	}
+	res, shared, err := r.calls.Do(ctx, key, func(ctx context.Context) (chatResult, error) {
+		resp, info, err := r.chatRouted(ctx, a, req)
+		if err == nil && write {
+			r.cache.Set(ctx, key, &cache.Entry{Response: resp, Provider: info.Provider, Target: info.Target, UpstreamModel: info.UpstreamModel}, cacheTTL(a.rt, req))
+		}
+		info.Cache = llm.CacheMiss
+		return chatResult{resp, info}, err
+	})
+	if err != nil {
+		return nil, res.info, err
+	}
+	if shared {
+		// One upstream call served everyone; only its leader is billed.
+		res.info.Cache, res.info.CostUSD = llm.CacheCoalesced, 0
+	}
+	return res.resp, res.info, nil
+}
+
+func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatRequest) (*llm.ChatResponse, Info, error) {
 	ctx, cancel := withOverall(ctx, a.rt)
 	defer cancel()
 	call := func(ctx context.Context, tg *Target) (*llm.ChatResponse, error) {
@@ -598,6 +687,52 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 	if err != nil {
 		return nil, err
 	}
+	key, read, write, cached := r.cacheKey(a.rt, req)
+	if !cached {
+		return r.streamRouted(ctx, a, req)
+	}
+	if read {
+		if e, ok := r.cache.Get(ctx, key); ok {
+			return &Stream{up: e.Stream(), r: r, info: hitInfo(a, e)}, nil
+		}
+	}
+	var leader *Stream
+	sub, shared, err := r.streams.Join(ctx, key,
+		func(ctx context.Context) (llm.Stream, error) {
+			s, err := r.streamRouted(ctx, a, req)
+			if err != nil {
+				return nil, err
+			}
+			s.info.Cache = llm.CacheMiss
+			leader = s
+			return s, nil
+		},
+		func(chunks []llm.Chunk) {
+			if write && leader != nil {
+				info := leader.Info()
+				e := cache.FromChunks(chunks)
+				e.Provider, e.Target, e.UpstreamModel = info.Provider, info.Target, info.UpstreamModel
+				r.cache.Set(context.WithoutCancel(ctx), key, e, cacheTTL(a.rt, req))
+			}
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := &Stream{up: sub, r: r}
+	if src, ok := sub.Source().(*Stream); ok {
+		out.info = src.Info()
+		out.source = src
+	}
+	if shared {
+		out.info.Cache, out.info.CostUSD = llm.CacheCoalesced, 0
+	} else {
+		out.info.Cache = llm.CacheMiss
+		out.leader = true
+	}
+	return out, nil
+}
+
+func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequest) (*Stream, error) {
 	ctx, cancel := withOverall(ctx, a.rt)
 	call := func(ctx context.Context, tg *Target) (*Stream, error) {
 		up := *req
@@ -642,6 +777,7 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 	var (
 		s    *Stream
 		info Info
+		err  error
 	)
 	if a.rt.Hedge.Enabled {
 		s, info, err = hedge(ctx, r, a, req, call, closeLoser)
@@ -672,6 +808,11 @@ type Stream struct {
 	cancel   context.CancelFunc
 	overall  context.CancelFunc
 	ended    atomic.Bool
+	// A stream served from the cache or a coalescing group has no target
+	// of its own; source is the shared upstream stream whose cost the leader
+	// reports.
+	source *Stream
+	leader bool
 
 	mu             sync.Mutex
 	info           Info
@@ -701,7 +842,12 @@ func (s *Stream) Recv() (llm.Chunk, error) {
 	}
 	if c.Usage != nil {
 		s.usage = *c.Usage
-		s.info.CostUSD = s.price.Cost(s.usage)
+		switch {
+		case s.tg != nil:
+			s.info.CostUSD = s.price.Cost(s.usage)
+		case s.leader && s.source != nil:
+			s.info.CostUSD = s.source.Info().CostUSD
+		}
 	}
 	s.mu.Unlock()
 	return c, nil
@@ -709,7 +855,7 @@ func (s *Stream) Recv() (llm.Chunk, error) {
 
 // end reports the outcome once: a clean end or a mid-stream failure.
 func (s *Stream) end(err error) {
-	if !s.ended.CompareAndSwap(false, true) {
+	if !s.ended.CompareAndSwap(false, true) || s.tg == nil {
 		return
 	}
 	now := s.r.now()
@@ -735,6 +881,9 @@ func (s *Stream) end(err error) {
 // Close releases the upstream stream.
 func (s *Stream) Close() error {
 	err := s.up.Close()
+	if s.tg == nil {
+		return err
+	}
 	s.end(context.Canceled)
 	if s.cancel != nil {
 		s.cancel()

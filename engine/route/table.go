@@ -83,6 +83,12 @@ type HybridSpec struct {
 	Cost, Latency, Quality, ErrorRate, Load float64
 }
 
+// CacheSpec is a route's response-cache policy.
+type CacheSpec struct {
+	Mode string        // off | deterministic (default) | all
+	TTL  time.Duration // 0 = the cache's default
+}
+
 // RouteSpec maps one alias to its targets and policies.
 type RouteSpec struct {
 	Model            string
@@ -93,6 +99,7 @@ type RouteSpec struct {
 	Retry            RetrySpec
 	Hedge            HedgeSpec
 	Hybrid           HybridSpec
+	Cache            CacheSpec
 }
 
 // Spec is everything a Table is built from.
@@ -103,6 +110,7 @@ type Spec struct {
 	DefaultStrategy string
 	DefaultFallback string
 	DefaultRetry    RetrySpec
+	DefaultCache    CacheSpec
 	// Created is the "created" time reported for models (unix seconds).
 	Created int64
 }
@@ -158,6 +166,10 @@ type Route struct {
 	Alias    bool
 	Retry    RetrySpec
 	Hedge    HedgeSpec
+	Cache    CacheSpec
+	// sig names the route's target set for cache keys: a change of targets
+	// or upstream models is a change of answer.
+	sig string
 	// groups are tried in order: the route's own targets, then each fallback's.
 	groups []*group
 	lat    *latencyWindow
@@ -286,7 +298,7 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			return nil, fmt.Errorf("route: model %s: %w", m, err)
 		}
 		t.routes[m] = &Route{Name: m, Strategy: defStrategy, Failover: spec.DefaultFallback != "none",
-			Retry: RetrySpec{}.withDefaults(spec.DefaultRetry), groups: []*group{g}, lat: reg.latency(m)}
+			Retry: RetrySpec{}.withDefaults(spec.DefaultRetry), Cache: spec.DefaultCache, groups: []*group{g}, lat: reg.latency(m)}
 		t.models = append(t.models, ModelInfo{ID: m, OwnedBy: owners[0], Created: spec.Created, Providers: owners})
 	}
 
@@ -299,7 +311,13 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			return nil, fmt.Errorf("route: alias %q defined twice", rs.Model)
 		}
 		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Alias: true,
-			Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, lat: reg.latency(rs.Model)}
+			Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model)}
+		if r.Cache.Mode == "" {
+			r.Cache.Mode = spec.DefaultCache.Mode
+		}
+		if r.Cache.TTL == 0 {
+			r.Cache.TTL = spec.DefaultCache.TTL
+		}
 		if r.Strategy == "" {
 			r.Strategy = defStrategy
 		}
@@ -344,6 +362,16 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 	}
 	// Pickers: every group gets one per strategy its routes may ask for.
 	for _, r := range t.routes {
+		var sig strings.Builder
+		for _, g := range r.groups {
+			for _, tg := range g.targets {
+				sig.WriteString(tg.Provider)
+				sig.WriteByte('/')
+				sig.WriteString(tg.Model)
+				sig.WriteByte(';')
+			}
+		}
+		r.sig = sig.String()
 		for _, g := range r.groups {
 			if g.pickers != nil {
 				continue

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -66,6 +67,12 @@ func (a *Auth) Check(h http.Header) error {
 			Message: "Incorrect API key provided: " + maskKey(k) + "."}
 	}
 	return nil
+}
+
+// keyFingerprint names a key without revealing it.
+func keyFingerprint(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:8])
 }
 
 func maskKey(k string) string {

@@ -14,6 +14,16 @@ import (
 
 type ctxKey struct{}
 
+type clientKey struct{}
+
+// Client returns the fingerprint of the API key the request presented
+// ("" without one). Auth decides whether the key is valid; this only names
+// it, e.g. for per-key cache scopes.
+func Client(ctx context.Context) string {
+	id, _ := ctx.Value(clientKey{}).(string)
+	return id
+}
+
 // RequestIDHeader carries the request id both ways.
 const RequestIDHeader = "X-Request-Id"
 
@@ -92,7 +102,11 @@ func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
 			id = NewRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		r = r.WithContext(ContextWithRequestID(r.Context(), id))
+		ctx := ContextWithRequestID(r.Context(), id)
+		if k := presented(r.Header); k != "" {
+			ctx = context.WithValue(ctx, clientKey{}, keyFingerprint(k))
+		}
+		r = r.WithContext(ctx)
 		if maxBody > 0 && r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -144,6 +145,17 @@ func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if h := r.Header.Get("X-Switchyard-Cache"); h != "" {
+		cc, ok := cacheControls[strings.ToLower(strings.TrimSpace(h))]
+		if !ok {
+			writeError(w, llm.InvalidParam("x-switchyard-cache", "unknown cache directive %q (want default, no-cache, no-store or refresh)", h))
+			return
+		}
+		if req.Switchyard == nil {
+			req.Switchyard = &pb.RequestOptions{}
+		}
+		req.Switchyard.CacheControl = cc
+	}
 	if req.GetStream() {
 		f.stream(w, r, req, buf)
 		return
@@ -156,6 +168,13 @@ func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	setRoutingHeaders(w, resp.GetSwitchyard())
 	*buf = openaijson.AppendChatCompletion((*buf)[:0], resp)
 	f.writeJSON(w, *buf)
+}
+
+var cacheControls = map[string]pb.CacheControl{
+	"default":  pb.CacheControl_CACHE_CONTROL_UNSPECIFIED,
+	"no-cache": pb.CacheControl_CACHE_CONTROL_NO_CACHE,
+	"no-store": pb.CacheControl_CACHE_CONTROL_NO_STORE,
+	"refresh":  pb.CacheControl_CACHE_CONTROL_REFRESH,
 }
 
 func setRoutingHeaders(w http.ResponseWriter, info *pb.RoutingInfo) {

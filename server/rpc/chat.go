@@ -55,6 +55,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	if err != nil {
 		return nil, err
 	}
+	req.Hints.Client = middleware.Client(ctx)
 	resp, info, err := s.router.Chat(ctx, req)
 	s.logDecision(ctx, info, err)
 	if err != nil {
@@ -78,6 +79,7 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	if err != nil {
 		return nil, err
 	}
+	req.Hints.Client = middleware.Client(ctx)
 	st, err := s.router.ChatStream(ctx, req)
 	if err != nil {
 		s.logDecision(ctx, route.Info{Route: req.Model}, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/adapters/openai"
 	"github.com/switchyard/switchyard/adapters/simulator"
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/engine/cache"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	"github.com/switchyard/switchyard/server/middleware"
@@ -32,6 +33,7 @@ type control struct {
 	path   string
 	router *route.Router
 	auth   *middleware.Auth
+	redis  *cache.Redis
 
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config
@@ -53,12 +55,57 @@ func newControl(log hclog.Logger, path string, cfg *config.Config) (*control, er
 	if err != nil {
 		return nil, err
 	}
-	c.router, err = route.New(buildSpec(cfg, providers))
+	rc, err := c.buildCache(cfg.ResponseCache)
 	if err != nil {
+		return nil, err
+	}
+	c.router, err = route.New(buildSpec(cfg, providers), route.WithCache(rc, cfg.ResponseCache.Scope == "key"))
+	if err != nil {
+		c.Close()
 		return nil, err
 	}
 	c.cfg, c.providers, c.clients, c.version, c.updatedAt = cfg, providers, clients, 1, time.Now()
 	return c, nil
+}
+
+// buildCache makes the tiered response cache: L1 in process, Redis as L2
+// when configured. An unreachable Redis is a warning, never a startup
+// failure: the cache degrades to L1 and probes Redis again later.
+func (c *control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
+	l1 := cache.NewL1(cache.WithMaxEntries(rc.MaxEntries), cache.WithMaxBytes(rc.MaxBytes), cache.WithDefaultTTL(rc.TTL.D()))
+	var l2 cache.Store
+	if rc.RedisURL != "" {
+		r, err := cache.NewRedis(rc.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("cache.redis_url: %w", err)
+		}
+		c.redis = r
+		l2 = r
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := r.Ping(ctx); err != nil {
+			c.log.Warn("redis cache unreachable at start; serving from the in-process cache until it answers", "error", err)
+		} else {
+			c.log.Info("response cache shared through redis", "url", config.RedactURL(rc.RedisURL))
+		}
+	}
+	return cache.NewTiered(l1, l2, cache.WithStateFunc(func(up bool, err error) {
+		if up {
+			c.log.Info("redis cache reachable again")
+		} else {
+			c.log.Warn("redis cache unreachable; serving from the in-process cache only", "error", err)
+		}
+	}))
+}
+
+// Close releases the cache's Redis connections and the coalescing groups.
+func (c *control) Close() {
+	if c.router != nil {
+		_ = c.router.Close()
+	}
+	if c.redis != nil {
+		_ = c.redis.Close()
+	}
 }
 
 // reload re-reads the config file (SIGHUP). Providers are rebuilt; requests
@@ -131,6 +178,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	spec := route.Spec{
 		DefaultStrategy: cfg.Routing.Strategy,
 		DefaultFallback: cfg.Routing.FallbackStrategy,
+		DefaultCache:    route.CacheSpec{Mode: cfg.ResponseCache.Mode, TTL: cfg.ResponseCache.TTL.D()},
 		Created:         time.Now().Unix(),
 	}
 	for _, p := range providers {
@@ -145,6 +193,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 				PerTryTimeout: r.Retry.PerTryTimeout.D(), OverallTimeout: r.Retry.OverallTimeout.D(),
 			},
 			Hedge:  route.HedgeSpec{Enabled: r.Hedge.Enabled, Delay: r.Hedge.Delay.D()},
+			Cache:  route.CacheSpec{Mode: r.Cache.Mode, TTL: r.Cache.TTL.D()},
 			Hybrid: route.HybridSpec{Cost: r.Hybrid.Cost, Latency: r.Hybrid.Latency, Quality: r.Hybrid.Quality, ErrorRate: r.Hybrid.ErrorRate, Load: r.Hybrid.Load},
 		}
 		for _, t := range r.Targets {

@@ -57,7 +57,7 @@ type gateway struct {
 
 // startGateway serves the full handler tree on a loopback port, exactly as
 // main does, and stops it when the test ends.
-func startGateway(t *testing.T, yaml string) *gateway {
+func startGateway(t testing.TB, yaml string) *gateway {
 	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {

@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer ctl.Close()
 	if *check {
 		fmt.Fprintf(stderr, "config ok: %s\n", ctl.router.Table())
 		return nil
@@ -88,6 +89,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("serving gRPC, gRPC-Web, Connect and OpenAI REST", "addr", l.Addr().String(),
 		"base_url", "http://"+l.Addr().String()+"/v1", "routing", ctl.router.Table().String(), "version", version)
+
+	// Profiling is off unless SWITCHYARD_PPROF names a loopback address; it
+	// never shares the serving port, so production exposes nothing new.
+	if addr := os.Getenv("SWITCHYARD_PPROF"); addr != "" {
+		stopPprof, err := startPprof(addr, log.Named("pprof"))
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
