@@ -1,6 +1,8 @@
 package anthropic
 
 import (
+	"github.com/switchyard/switchyard/adapters/internal/sse"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,7 +95,7 @@ var errStreamClosed = errors.New("stream closed")
 type stream struct {
 	name      string
 	body      io.ReadCloser
-	sse       *sseReader
+	sse       *sse.Reader
 	created   int64
 	id, model string
 	usage     wireUsage
@@ -113,7 +115,7 @@ type stream struct {
 }
 
 func newStream(c *Client, body io.ReadCloser, created int64) *stream {
-	return &stream{name: c.name, body: body, sse: newSSEReader(body), created: created}
+	return &stream{name: c.name, body: body, sse: sse.NewReader(body), created: created}
 }
 
 // Recv returns the next chunk; io.EOF after message_stop's usage chunk.
@@ -132,7 +134,7 @@ func (s *stream) Recv() (llm.Chunk, error) {
 		return llm.Chunk{}, s.err
 	}
 	for {
-		_, data, err := s.sse.next()
+		_, data, err := s.sse.Next()
 		if err != nil {
 			s.err = s.readError(err)
 			return llm.Chunk{}, s.err
@@ -168,7 +170,7 @@ func (s *stream) readError(err error) error {
 		return s.truncated()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: read stream: %w", s.name, err)
-	case errors.Is(err, errEventTooLarge):
+	case errors.Is(err, sse.ErrEventTooLarge):
 		return &llm.UpstreamError{Provider: s.name, Status: 502, Message: "malformed stream", Err: err}
 	}
 	return &llm.UpstreamError{Provider: s.name, Status: 0, Err: err}

@@ -1,6 +1,8 @@
 package gemini
 
 import (
+	"github.com/switchyard/switchyard/adapters/internal/sse"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,7 +31,7 @@ type candState struct {
 type stream struct {
 	name      string
 	body      io.ReadCloser
-	sse       *sseReader
+	sse       *sse.Reader
 	created   int64
 	id, model string
 	cands     []candState
@@ -53,7 +55,7 @@ func newStream(name string, body io.ReadCloser, model string, created int64) *st
 	return &stream{
 		name:    name,
 		body:    body,
-		sse:     newSSEReader(body),
+		sse:     sse.NewReader(body),
 		created: created,
 		model:   strings.TrimPrefix(model, "models/"),
 	}
@@ -72,7 +74,7 @@ func (s *stream) Recv() (llm.Chunk, error) {
 		return llm.Chunk{}, s.err
 	}
 	for {
-		_, data, err := s.sse.next()
+		_, data, err := s.sse.Next()
 		if errors.Is(err, io.EOF) && s.complete() {
 			if s.hasUsage && !s.usageSent {
 				s.usageSent = true
@@ -133,7 +135,7 @@ func (s *stream) readError(err error) error {
 		return &llm.UpstreamError{Provider: s.name, Status: 0, Message: "stream ended before a finish reason", Err: io.ErrUnexpectedEOF}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: read stream: %w", s.name, err)
-	case errors.Is(err, errEventTooLarge):
+	case errors.Is(err, sse.ErrEventTooLarge):
 		return &llm.UpstreamError{Provider: s.name, Status: 502, Message: "malformed stream", Err: err}
 	}
 	return &llm.UpstreamError{Provider: s.name, Status: 0, Err: err}

@@ -1,4 +1,5 @@
-package anthropic
+// Package sse decodes text/event-stream bodies for the adapters.
+package sse
 
 import (
 	"bufio"
@@ -11,28 +12,29 @@ import (
 // make the gateway buffer without limit.
 const maxEventSize = 8 << 20
 
-var errEventTooLarge = errors.New("sse event exceeds 8 MiB")
+// ErrEventTooLarge is returned for an event over the size bound.
+var ErrEventTooLarge = errors.New("sse event exceeds 8 MiB")
 
-// sseReader decodes a text/event-stream incrementally. Its buffers are reused
-// from event to event, so the slices next returns are valid only until the
+// Reader decodes a text/event-stream incrementally. Its buffers are reused
+// from event to event, so the slices Next returns are valid only until the
 // following call.
-type sseReader struct {
+type Reader struct {
 	r     *bufio.Reader
 	event []byte
 	data  []byte
 	long  []byte // assembles lines longer than the bufio buffer
 }
 
-func newSSEReader(r io.Reader) *sseReader {
-	return &sseReader{r: bufio.NewReaderSize(r, 4<<10)}
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, 4<<10)}
 }
 
-// next returns the next event with data, or io.EOF. An event missing only
+// Next returns the next event with data, or io.EOF. An event missing only
 // its closing blank line is still dispatched at the end of the body; one
 // whose last line was cut short is dropped, as the SSE spec asks, so a
 // truncated body surfaces as a missing terminal event rather than as
 // half a JSON document.
-func (s *sseReader) next() (event, data []byte, err error) {
+func (s *Reader) Next() (event, data []byte, err error) {
 	s.event = s.event[:0]
 	s.data = s.data[:0]
 	hasData := false
@@ -72,7 +74,7 @@ func (s *sseReader) next() (event, data []byte, err error) {
 				s.data = append(s.data, '\n')
 			}
 			if len(s.data)+len(value) > maxEventSize {
-				return nil, nil, errEventTooLarge
+				return nil, nil, ErrEventTooLarge
 			}
 			s.data = append(s.data, value...)
 			hasData = true
@@ -82,13 +84,13 @@ func (s *sseReader) next() (event, data []byte, err error) {
 
 // readLine returns one line without its terminator; whole is false for a
 // last line the body ended in the middle of.
-func (s *sseReader) readLine() (line []byte, whole bool, err error) {
+func (s *Reader) readLine() (line []byte, whole bool, err error) {
 	line, err = s.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		s.long = append(s.long[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
 			if len(s.long) > maxEventSize {
-				return nil, false, errEventTooLarge
+				return nil, false, ErrEventTooLarge
 			}
 			line, err = s.r.ReadSlice('\n')
 			s.long = append(s.long, line...)
