@@ -1,0 +1,176 @@
+// Package budget enforces spend budgets in USD per client key and calendar
+// period (UTC day or month) with reserve-then-settle: a request holds its
+// estimated cost before it runs and settles the real cost afterwards, so
+// concurrent requests cannot overshoot a budget by more than their
+// estimates' error.
+//
+// Amounts are kept in whole micro-dollars so sums are exact and Redis can
+// add them atomically.
+package budget
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// Period is a budget's calendar window, in UTC.
+type Period int
+
+// Periods.
+const (
+	Daily Period = iota
+	Monthly
+)
+
+func (p Period) String() string {
+	if p == Monthly {
+		return "month"
+	}
+	return "day"
+}
+
+// Budget is one key's allowance.
+type Budget struct {
+	// Name identifies the budget in errors and alerts (e.g. "team-a daily").
+	Name     string
+	LimitUSD float64
+	Period   Period
+}
+
+// Budgeter holds and settles spend against budgets.
+type Budgeter interface {
+	// Reserve holds estimateUSD against key's budget for the current
+	// period. It fails with KindRateLimited, code "budget_exceeded", when
+	// spent + held + estimate would exceed the limit.
+	Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error)
+	// Spent is what key has settled in the current period p.
+	Spent(ctx context.Context, key string, p Period) (float64, error)
+}
+
+// Hold is an estimate held against a budget.
+type Hold interface {
+	// Settle releases the hold and charges actualUSD to the period the hold
+	// was taken in (a request straddling midnight counts for the day it
+	// started). Settle(ctx, 0) releases a failed request's hold. Settle
+	// once; later calls do nothing.
+	Settle(ctx context.Context, actualUSD float64) error
+}
+
+// ThresholdFunc is called once per key, period and threshold when settled
+// spend first reaches threshold × limit (e.g. 0.8 for an 80% alert). It is
+// called synchronously from Settle, after locks are released: keep it fast
+// (hand off to a channel for slow alerting).
+type ThresholdFunc func(key string, b Budget, threshold, spentUSD float64)
+
+// Option configures a Memory or Redis budgeter.
+type Option func(*options)
+
+type options struct {
+	now        func() time.Time
+	thresholds []float64
+	onCross    ThresholdFunc
+	prefix     string
+}
+
+// WithClock injects the clock (tests).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithThresholds registers fn for the given fractions of the limit (each in
+// (0, 1], e.g. 0.5, 0.8, 1).
+func WithThresholds(fn ThresholdFunc, fractions ...float64) Option {
+	return func(o *options) { o.onCross = fn; o.thresholds = fractions }
+}
+
+// WithKeyPrefix sets the Redis key prefix (Redis only).
+func WithKeyPrefix(p string) Option { return func(o *options) { o.prefix = p } }
+
+func buildOptions(opts []Option) (options, error) {
+	o := options{now: time.Now, prefix: "switchyard:budget:"}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	for _, f := range o.thresholds {
+		if !(f > 0 && f <= 1) {
+			return o, fmt.Errorf("budget: threshold %v outside (0, 1]", f)
+		}
+	}
+	if len(o.thresholds) > 0 && o.onCross == nil {
+		return o, fmt.Errorf("budget: thresholds without a callback")
+	}
+	o.thresholds = slices.Clone(o.thresholds)
+	slices.Sort(o.thresholds)
+	o.thresholds = slices.Compact(o.thresholds)
+	if len(o.thresholds) > 32 {
+		return o, fmt.Errorf("budget: at most 32 thresholds")
+	}
+	return o, nil
+}
+
+// micros converts USD to whole micro-dollars, rounding half away from zero.
+func micros(usd float64) int64 { return int64(math.Round(usd * 1e6)) }
+
+func usd(m int64) float64 { return float64(m) / 1e6 }
+
+// window is one calendar period: its id (YYYYMMDD or YYYYMM) and end.
+type window struct {
+	id  int
+	end time.Time
+}
+
+func windowOf(p Period, t time.Time) window {
+	t = t.UTC()
+	y, m, d := t.Date()
+	if p == Monthly {
+		return window{id: y*100 + int(m), end: time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)}
+	}
+	return window{id: y*10000 + int(m)*100 + d, end: time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)}
+}
+
+func validate(key string, b Budget, estimateUSD float64) error {
+	switch {
+	case key == "":
+		return llm.Errorf(llm.KindInternal, "budget: empty key")
+	case !(b.LimitUSD >= 0) || math.IsInf(b.LimitUSD, 0):
+		return llm.Errorf(llm.KindInternal, "budget: invalid limit %v", b.LimitUSD)
+	case !(estimateUSD >= 0) || math.IsInf(estimateUSD, 0):
+		return llm.Errorf(llm.KindInternal, "budget: invalid estimate %v", estimateUSD)
+	case b.Period != Daily && b.Period != Monthly:
+		return llm.Errorf(llm.KindInternal, "budget: invalid period %d", b.Period)
+	}
+	return nil
+}
+
+func exceeded(b Budget, w window, now time.Time, spent, held, est int64) error {
+	name := b.Name
+	if name == "" {
+		name = "budget"
+	}
+	return &llm.Error{
+		Kind: llm.KindRateLimited,
+		Code: "budget_exceeded",
+		Message: fmt.Sprintf("%s of $%.2f per %s exceeded: spent $%.4f, held $%.4f, this request needs up to $%.4f",
+			name, b.LimitUSD, b.Period, usd(spent), usd(held), usd(est)),
+		RetryAfter: w.end.Sub(now),
+	}
+}
+
+// crossed returns the thresholds passed when spend went from before to
+// after against limit.
+func crossed(thresholds []float64, limit, before, after int64) []float64 {
+	var out []float64
+	for _, f := range thresholds {
+		at := int64(math.Ceil(f * float64(limit)))
+		if before < at && after >= at {
+			out = append(out, f)
+		}
+	}
+	return out
+}

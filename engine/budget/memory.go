@@ -1,0 +1,121 @@
+package budget
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Memory is the in-process Budgeter. One mutex guards all accounts: a
+// reserve or settle is a map lookup and two additions, far below the cost
+// of the request it guards. Accounts of ended periods with nothing held are
+// dropped when the period changes, so memory tracks the active keys.
+type Memory struct {
+	o options
+
+	mu        sync.Mutex
+	accounts  map[acctKey]*account
+	lastSweep map[Period]int // window id seen last, per period
+}
+
+type acctKey struct {
+	key    string
+	period Period
+	window int
+}
+
+type account struct {
+	spent, held int64
+	end         time.Time
+}
+
+// NewMemory returns an in-process Budgeter. It starts no goroutines.
+func NewMemory(opts ...Option) (*Memory, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Memory{o: o, accounts: make(map[acctKey]*account), lastSweep: make(map[Period]int)}, nil
+}
+
+// Reserve implements Budgeter.
+func (m *Memory) Reserve(_ context.Context, key string, b Budget, estimateUSD float64) (Hold, error) {
+	if err := validate(key, b, estimateUSD); err != nil {
+		return nil, err
+	}
+	now := m.o.now()
+	w := windowOf(b.Period, now)
+	est, limit := micros(estimateUSD), micros(b.LimitUSD)
+	ak := acctKey{key, b.Period, w.id}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lastSweep[b.Period] != w.id {
+		m.sweepLocked(now)
+		m.lastSweep[b.Period] = w.id
+	}
+	a := m.accounts[ak]
+	if a == nil {
+		a = &account{end: w.end}
+		m.accounts[ak] = a
+	}
+	if a.spent+a.held+est > limit {
+		return nil, exceeded(b, w, now, a.spent, a.held, est)
+	}
+	a.held += est
+	return &memHold{m: m, ak: ak, b: b, est: est, limit: limit}, nil
+}
+
+func (m *Memory) sweepLocked(now time.Time) {
+	for k, a := range m.accounts {
+		if !now.Before(a.end) && a.held == 0 {
+			delete(m.accounts, k)
+		}
+	}
+}
+
+// Spent implements Budgeter.
+func (m *Memory) Spent(_ context.Context, key string, p Period) (float64, error) {
+	w := windowOf(p, m.o.now())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a := m.accounts[acctKey{key, p, w.id}]; a != nil {
+		return usd(a.spent), nil
+	}
+	return 0, nil
+}
+
+type memHold struct {
+	m       *Memory
+	ak      acctKey
+	b       Budget
+	est     int64
+	limit   int64
+	settled bool
+}
+
+func (h *memHold) Settle(_ context.Context, actualUSD float64) error {
+	if h.settled {
+		return nil
+	}
+	h.settled = true
+	actual := max(micros(actualUSD), 0)
+	h.m.mu.Lock()
+	a := h.m.accounts[h.ak]
+	if a == nil { // cannot happen while held; kept for safety
+		a = &account{end: windowOf(h.b.Period, h.m.o.now()).end}
+		h.m.accounts[h.ak] = a
+	}
+	before := a.spent
+	a.held = max(a.held-h.est, 0)
+	a.spent += actual
+	after := a.spent
+	h.m.mu.Unlock()
+
+	if h.m.o.onCross != nil {
+		for _, f := range crossed(h.m.o.thresholds, h.limit, before, after) {
+			h.m.o.onCross(h.ak.key, h.b, f, usd(after))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package budget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Budgeter shared by every gateway instance. Each account is a
+// hash {spent, held} in micro-dollars under prefix+key+":d:YYYYMMDD" (or
+// ":m:YYYYMM"); reserve and settle are one Lua script call each, so the
+// check-and-hold is atomic across instances. Keys expire one full period
+// after their own ends, long enough for late settles and reporting.
+type Redis struct {
+	rdb Client
+	o   options
+}
+
+// Client is what Redis needs of a go-redis client; *redis.Client,
+// *redis.ClusterClient and *redis.Ring satisfy it.
+type Client interface {
+	redis.Scripter
+	HGet(ctx context.Context, key, field string) *redis.StringCmd
+}
+
+// NewRedis returns a Budgeter over rdb (a *redis.Client, ClusterClient or
+// Ring; each script touches one key).
+func NewRedis(rdb Client, opts ...Option) (*Redis, error) {
+	if rdb == nil {
+		return nil, errors.New("budget: nil redis client")
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Redis{rdb: rdb, o: o}, nil
+}
+
+// ARGV: estimate, limit, expire-at (unix ms). Returns {ok, spent, held}.
+var reserveScript = redis.NewScript(`
+local est = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local h = redis.call('HMGET', KEYS[1], 'spent', 'held')
+local spent = tonumber(h[1]) or 0
+local held = tonumber(h[2]) or 0
+if spent + held + est > limit then return {0, spent, held} end
+held = redis.call('HINCRBY', KEYS[1], 'held', est)
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return {1, spent, held}
+`)
+
+// ARGV: estimate held, actual, expire-at (unix ms). Returns {before, after}
+// spend so the caller can detect threshold crossings exactly once.
+var settleScript = redis.NewScript(`
+local est = tonumber(ARGV[1])
+local actual = tonumber(ARGV[2])
+local h = redis.call('HMGET', KEYS[1], 'spent', 'held')
+local spent = tonumber(h[1]) or 0
+local held = tonumber(h[2]) or 0
+redis.call('HSET', KEYS[1], 'held', math.max(held - est, 0))
+local after = redis.call('HINCRBY', KEYS[1], 'spent', actual)
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return {spent, after}
+`)
+
+func (r *Redis) accountKey(key string, p Period, w window) string {
+	tag := "d"
+	if p == Monthly {
+		tag = "m"
+	}
+	return r.o.prefix + key + ":" + tag + ":" + strconv.Itoa(w.id)
+}
+
+// expireAt keeps an account one period past its end.
+func expireAt(p Period, w window) int64 {
+	if p == Monthly {
+		return w.end.AddDate(0, 1, 0).UnixMilli()
+	}
+	return w.end.Add(24 * time.Hour).UnixMilli()
+}
+
+// Reserve implements Budgeter.
+func (r *Redis) Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error) {
+	if err := validate(key, b, estimateUSD); err != nil {
+		return nil, err
+	}
+	now := r.o.now()
+	w := windowOf(b.Period, now)
+	est, limit := micros(estimateUSD), micros(b.LimitUSD)
+	rk := r.accountKey(key, b.Period, w)
+	res, err := reserveScript.Run(ctx, r.rdb, []string{rk}, est, limit, expireAt(b.Period, w)).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("budget: redis reserve: %w", err)
+	}
+	if len(res) != 3 {
+		return nil, fmt.Errorf("budget: redis reserve: unexpected reply %v", res)
+	}
+	if res[0] != 1 {
+		return nil, exceeded(b, w, now, res[1], res[2], est)
+	}
+	return &redisHold{r: r, rk: rk, key: key, b: b, w: w, est: est, limit: limit}, nil
+}
+
+// Spent implements Budgeter.
+func (r *Redis) Spent(ctx context.Context, key string, p Period) (float64, error) {
+	v, err := r.rdb.HGet(ctx, r.accountKey(key, p, windowOf(p, r.o.now())), "spent").Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("budget: redis spent: %w", err)
+	}
+	return usd(v), nil
+}
+
+type redisHold struct {
+	r       *Redis
+	rk, key string
+	b       Budget
+	w       window
+	est     int64
+	limit   int64
+	settled bool
+}
+
+func (h *redisHold) Settle(ctx context.Context, actualUSD float64) error {
+	if h.settled {
+		return nil
+	}
+	h.settled = true
+	actual := max(micros(actualUSD), 0)
+	res, err := settleScript.Run(ctx, h.r.rdb, []string{h.rk}, h.est, actual, expireAt(h.b.Period, h.w)).Int64Slice()
+	if err != nil {
+		return fmt.Errorf("budget: redis settle: %w", err)
+	}
+	if len(res) != 2 {
+		return fmt.Errorf("budget: redis settle: unexpected reply %v", res)
+	}
+	if h.r.o.onCross != nil {
+		for _, f := range crossed(h.r.o.thresholds, h.limit, res[0], res[1]) {
+			h.r.o.onCross(h.key, h.b, f, usd(res[1]))
+		}
+	}
+	return nil
+}
