@@ -27,6 +27,8 @@ type Options struct {
 	Auth *middleware.Auth
 	// CORSOrigins are the browser origins allowed ("*" for any).
 	CORSOrigins []string
+	// Metrics serves GET /metrics (Prometheus text); nil leaves it out.
+	Metrics http.Handler
 }
 
 // Server is the one listener for every protocol.
@@ -60,6 +62,9 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 
 	if err := rest.New(log.Named("rest"), svc, opts.Auth).Register(ctx, mux); err != nil {
 		return nil, err
+	}
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", opts.Metrics)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

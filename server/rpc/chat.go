@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/hashicorp/go-hclog"
@@ -14,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
+	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/middleware"
 )
 
@@ -30,15 +32,75 @@ type Router interface {
 type Chat struct {
 	router Router
 	log    hclog.Logger
+	obs    Observer
 }
+
+// Observer receives one record per finished request (Prometheus metrics;
+// the usage ledger when it lands).
+type Observer interface {
+	RequestStarted()
+	RequestFinished()
+	Observe(metrics.RequestMetric)
+}
+
+// ChatOption configures Chat.
+type ChatOption func(*Chat)
+
+// WithObserver reports every finished request to o.
+func WithObserver(o Observer) ChatOption { return func(c *Chat) { c.obs = o } }
 
 // NewChat returns the chat service over router. log receives one debug
 // line per routing decision (with the hybrid scores); nil discards.
-func NewChat(router Router, log hclog.Logger) *Chat {
+func NewChat(router Router, log hclog.Logger, opts ...ChatOption) *Chat {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Chat{router: router, log: log}
+	c := &Chat{router: router, log: log, obs: nopObserver{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+type nopObserver struct{}
+
+func (nopObserver) RequestStarted()               {}
+func (nopObserver) RequestFinished()              {}
+func (nopObserver) Observe(metrics.RequestMetric) {}
+
+// statusLabel names an outcome for metrics: ok, or the error kind.
+func statusLabel(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	switch llm.KindOf(err) {
+	case llm.KindInvalidRequest:
+		return "invalid_request"
+	case llm.KindUnauthenticated:
+		return "unauthenticated"
+	case llm.KindPermissionDenied:
+		return "permission_denied"
+	case llm.KindNotFound:
+		return "not_found"
+	case llm.KindRateLimited:
+		return "rate_limited"
+	case llm.KindUnavailable:
+		return "unavailable"
+	case llm.KindTimeout:
+		return "timeout"
+	case llm.KindCanceled:
+		return "canceled"
+	}
+	return "error"
+}
+
+func metricOf(info route.Info, u llm.Usage, err error, latency, ttft time.Duration) metrics.RequestMetric {
+	return metrics.RequestMetric{
+		Provider: info.Provider, Model: info.UpstreamModel, Route: info.Route, Status: statusLabel(err),
+		Cache: info.Cache.String(), Latency: latency, TTFT: ttft,
+		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, CachedTokens: u.CachedTokens,
+		ReasoningTokens: u.ReasoningTokens, CostUSD: info.CostUSD,
+	}
 }
 
 func (s *Chat) logDecision(ctx context.Context, info route.Info, err error) {
@@ -56,7 +118,15 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 		return nil, err
 	}
 	req.Hints.Client = middleware.Client(ctx)
+	start := time.Now()
+	s.obs.RequestStarted()
 	resp, info, err := s.router.Chat(ctx, req)
+	s.obs.RequestFinished()
+	var usage llm.Usage
+	if resp != nil {
+		usage = resp.Usage
+	}
+	s.obs.Observe(metricOf(info, usage, err, time.Since(start), 0))
 	s.logDecision(ctx, info, err)
 	if err != nil {
 		return nil, err
@@ -71,6 +141,11 @@ type StreamOpen struct {
 	includeUsage bool
 	requestID    string
 	sent         int
+	obs          Observer
+	start        time.Time
+	ttft         time.Duration
+	err          error
+	closed       bool
 }
 
 // OpenStream validates the request and opens the upstream stream.
@@ -80,13 +155,17 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 		return nil, err
 	}
 	req.Hints.Client = middleware.Client(ctx)
+	start := time.Now()
+	s.obs.RequestStarted()
 	st, err := s.router.ChatStream(ctx, req)
 	if err != nil {
+		s.obs.RequestFinished()
+		s.obs.Observe(metricOf(route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
 		s.logDecision(ctx, route.Info{Route: req.Model}, err)
 		return nil, err
 	}
 	s.logDecision(ctx, st.Info(), nil)
-	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx)}, nil
+	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -96,7 +175,13 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 	for {
 		c, err := o.st.Recv()
 		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				o.err = err
+			}
 			return nil, err
+		}
+		if o.ttft == 0 {
+			o.ttft = time.Since(o.start)
 		}
 		if c.Usage != nil && len(c.Choices) == 0 && !o.includeUsage {
 			continue // accounted by the router; the client did not ask for it
@@ -113,8 +198,18 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 	}
 }
 
-// Close releases the upstream stream.
-func (o *StreamOpen) Close() error { return o.st.Close() }
+// Close releases the upstream stream and reports the request, partial
+// streams included.
+func (o *StreamOpen) Close() error {
+	err := o.st.Close()
+	if !o.closed {
+		o.closed = true
+		u, _ := o.st.Usage()
+		o.obs.RequestFinished()
+		o.obs.Observe(metricOf(o.st.Info(), u, o.err, time.Since(o.start), o.ttft))
+	}
+	return err
+}
 
 // Usage is the usage the upstream reported, or (partial=true) an estimate
 // of the completion tokens relayed before the stream broke.

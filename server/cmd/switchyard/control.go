@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/engine/cache"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
+	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rpc"
 )
@@ -262,6 +263,27 @@ func buildSimulator(p config.Provider) route.Provider {
 			simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)))
 	}
 	return simulator.New(p.Name, p.Models, opts...)
+}
+
+// breakerStates reports each provider key's worst target state for the
+// switchyard_breaker_state gauge.
+func (c *control) breakerStates() []metrics.TargetState {
+	var out []metrics.TargetState
+	for _, p := range c.router.Status() {
+		for _, k := range p.Keys {
+			st := metrics.Closed
+			switch k.State {
+			case "half_open":
+				st = metrics.HalfOpen
+			case "open":
+				st = metrics.Open
+			case "cooling":
+				st = metrics.Cooling
+			}
+			out = append(out, metrics.TargetState{Provider: p.Name, Target: p.Name + "/" + k.ID, State: st})
+		}
+	}
+	return out
 }
 
 // Status, AddKey and RemoveKey implement rpc.ProviderControl.

@@ -719,3 +719,30 @@ routes:
 		t.Fatal("removed key still gets traffic")
 	}
 }
+
+func TestPrometheusMetricsCountRequests(t *testing.T) {
+	g := startGateway(t, testConfig)
+	post(t, g.base+"/v1/chat/completions", `{"model":"auto","messages":[{"role":"user","content":"hi"}]}`)
+	_, _ = io.ReadAll(post(t, g.base+"/v1/chat/completions", `{"model":"auto","stream":true,"messages":[{"role":"user","content":"hi"}]}`).Body)
+	post(t, g.base+"/v1/chat/completions", `{"model":"nope","messages":[{"role":"user","content":"hi"}]}`)
+	resp, err := http.Get(g.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`switchyard_requests_total{cache="bypass",model="sim-small",provider="sim",route="auto",status="ok"} 2`,
+		`status="not_found"`,
+		`switchyard_tokens_total{kind="completion",model="sim-small",provider="sim"}`,
+		`switchyard_breaker_state{provider="sim",target="sim/sim"} 0`,
+		`switchyard_time_to_first_token_seconds_count`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s", b)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/server"
+	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
 )
 
@@ -135,8 +136,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
+	m := metrics.New(metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates))
 	svc := rpc.Services{
-		Chat:       rpc.NewChat(ctl.router, log.Named("route")),
+		Chat:       rpc.NewChat(ctl.router, log.Named("route"), rpc.WithObserver(m)),
 		Models:     rpc.NewModels(ctl.router),
 		Embeddings: rpc.NewEmbeddings(ctl.router),
 		Routing:    rpc.NewRoutingConfig(ctl),
@@ -150,6 +152,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
 		Auth:              ctl.auth,
 		CORSOrigins:       cfg.Server.CORSOrigins,
+		Metrics:           m.Handler(),
 	})
 }
 
