@@ -36,6 +36,16 @@ type Config struct {
 	// ResponseCache sizes the response cache shared by every route (each
 	// route's cache.mode decides what it stores).
 	ResponseCache ResponseCache `yaml:"cache"`
+	// Storage is where the usage ledger (and, as they land, client keys,
+	// API-added provider keys and alerts) persist.
+	Storage Storage `yaml:"storage"`
+}
+
+// Storage selects the state store: SQLite in DataDir by default, Postgres
+// when PostgresURL is set.
+type Storage struct {
+	DataDir     string `yaml:"data_dir"`     // default "data" (relative to the working directory)
+	PostgresURL string `yaml:"postgres_url"` // literal or ${ENV}
 }
 
 // ResponseCache configures the in-process cache (L1) and an optional shared

@@ -326,7 +326,7 @@ var exampleEnv = map[string]string{
 	"OPENAI_API_KEY": "sk-openai-aaaaaaaaaaaa", "OPENAI_API_KEY_2": "sk-openai-bbbbbbbbbbbb",
 	"ANTHROPIC_API_KEY": "sk-ant-cccccccccccc", "GEMINI_API_KEY": "gem-dddddddddddd",
 	"DEEPSEEK_API_KEY": "sk-ds-eeeeeeeeeeee", "AZURE_OPENAI_API_KEY": "az-ffffffffffff",
-	"AZURE_RESOURCE": "my-resource", "SWITCHYARD_API_KEY": "sk-switchyard-from-env-000000",
+	"AZURE_RESOURCE": "my-resource", "SWITCHYARD_API_KEY": "sk-switchyard-from-env-000000", "SWITCHYARD_POSTGRES_URL": "postgres://sy:pw@127.0.0.1:5432/sy",
 }
 
 func TestExampleFileIsValidAndComplete(t *testing.T) {

@@ -149,6 +149,7 @@ func finish(c *Config, getenv func(string) (string, bool)) (*Config, error) {
 
 func (c *Config) expandEnv(getenv func(string) (string, bool)) {
 	c.ResponseCache.RedisURL, _ = expand(c.ResponseCache.RedisURL, getenv)
+	c.Storage.PostgresURL, _ = expand(c.Storage.PostgresURL, getenv)
 	for j, k := range c.Auth.APIKeys {
 		c.Auth.APIKeys[j], _ = expand(k, getenv)
 	}
@@ -220,6 +221,9 @@ func validEnvName(s string) bool {
 }
 
 func (c *Config) applyDefaults() {
+	if c.Storage.DataDir == "" {
+		c.Storage.DataDir = "data"
+	}
 	if c.ResponseCache.MaxEntries == 0 {
 		c.ResponseCache.MaxEntries = 10000
 	}

@@ -30,6 +30,7 @@ func (c *Config) Redacted() *Config {
 		n.Auth.APIKeys[i] = MaskSecret(k)
 	}
 	n.ResponseCache.RedisURL = redactURL(n.ResponseCache.RedisURL)
+	n.Storage.PostgresURL = redactURL(n.Storage.PostgresURL)
 	for i := range n.Providers {
 		p := &n.Providers[i]
 		for j, k := range p.APIKeys {

@@ -94,6 +94,13 @@ func (c *Config) validateTop(k *checker) {
 	k.nonNegative("server.shutdown_timeout", c.Server.ShutdownTimeout)
 	k.nonNegative("server.read_header_timeout", c.Server.ReadHeaderTimeout)
 	k.nonNegative("server.request_timeout", c.Server.RequestTimeout)
+	if u := c.Storage.PostgresURL; u != "" {
+		if unset := unsetVars(u); len(unset) > 0 {
+			k.add("storage.postgres_url", "environment variable %s is not set", unset[0])
+		} else if pu, err := url.Parse(u); err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") || pu.Host == "" {
+			k.add("storage.postgres_url", "want postgres://user:pass@host:port/db")
+		}
+	}
 	rc := c.ResponseCache
 	if rc.Scope != "" { // "" takes the default
 		k.oneOf("cache.scope", rc.Scope, []string{"shared", "key"})

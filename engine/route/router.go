@@ -871,6 +871,13 @@ func (s *Stream) end(err error) {
 		}
 	}
 	s.tg.state.stats.Done(now, balancer.DoneInfo{Latency: now.Sub(s.start), TTFT: s.ttft, Failed: failed})
+	// A stream that broke before its usage chunk is still billed, for the
+	// estimated tokens it relayed.
+	if u, partial := s.Usage(); partial {
+		s.mu.Lock()
+		s.info.CostUSD = s.price.Cost(u)
+		s.mu.Unlock()
+	}
 	// The first chunk already counted as the target answering; a stream
 	// that breaks later is a failure of its own.
 	if o == breaker.Failure {

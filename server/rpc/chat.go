@@ -15,7 +15,6 @@ import (
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
-	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/middleware"
 )
 
@@ -35,12 +34,31 @@ type Chat struct {
 	obs    Observer
 }
 
-// Observer receives one record per finished request (Prometheus metrics;
-// the usage ledger when it lands).
+// Observer receives one record per finished request (Prometheus metrics,
+// the usage ledger): streams, partial streams, cache hits and failures.
 type Observer interface {
 	RequestStarted()
 	RequestFinished()
-	Observe(metrics.RequestMetric)
+	Observe(RequestRecord)
+}
+
+// RequestRecord describes one finished request.
+type RequestRecord struct {
+	RequestID string
+	Client    string // client key fingerprint, "" without auth
+	Route     string
+	Provider  string
+	Target    string
+	Model     string // upstream model
+	Status    string // ok, or the error kind
+	Cache     string // hit | miss | coalesced | bypass | ""
+	Stream    bool
+	Partial   bool // a stream that broke after its first chunk
+	Attempts  int
+	Latency   time.Duration
+	TTFT      time.Duration
+	Usage     llm.Usage
+	CostUSD   float64
 }
 
 // ChatOption configures Chat.
@@ -66,7 +84,7 @@ type nopObserver struct{}
 
 func (nopObserver) RequestStarted()               {}
 func (nopObserver) RequestFinished()              {}
-func (nopObserver) Observe(metrics.RequestMetric) {}
+func (nopObserver) Observe(RequestRecord) {}
 
 // statusLabel names an outcome for metrics: ok, or the error kind.
 func statusLabel(err error) string {
@@ -94,12 +112,11 @@ func statusLabel(err error) string {
 	return "error"
 }
 
-func metricOf(info route.Info, u llm.Usage, err error, latency, ttft time.Duration) metrics.RequestMetric {
-	return metrics.RequestMetric{
-		Provider: info.Provider, Model: info.UpstreamModel, Route: info.Route, Status: statusLabel(err),
-		Cache: info.Cache.String(), Latency: latency, TTFT: ttft,
-		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, CachedTokens: u.CachedTokens,
-		ReasoningTokens: u.ReasoningTokens, CostUSD: info.CostUSD,
+func recordOf(ctx context.Context, info route.Info, u llm.Usage, err error, latency, ttft time.Duration) RequestRecord {
+	return RequestRecord{
+		RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx),
+		Provider: info.Provider, Target: info.Target, Model: info.UpstreamModel, Route: info.Route, Status: statusLabel(err),
+		Cache: info.Cache.String(), Attempts: info.Attempts, Latency: latency, TTFT: ttft, Usage: u, CostUSD: info.CostUSD,
 	}
 }
 
@@ -126,7 +143,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	if resp != nil {
 		usage = resp.Usage
 	}
-	s.obs.Observe(metricOf(info, usage, err, time.Since(start), 0))
+	s.obs.Observe(recordOf(ctx, info, usage, err, time.Since(start), 0))
 	s.logDecision(ctx, info, err)
 	if err != nil {
 		return nil, err
@@ -146,6 +163,7 @@ type StreamOpen struct {
 	ttft         time.Duration
 	err          error
 	closed       bool
+	client       string
 }
 
 // OpenStream validates the request and opens the upstream stream.
@@ -160,12 +178,15 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	st, err := s.router.ChatStream(ctx, req)
 	if err != nil {
 		s.obs.RequestFinished()
-		s.obs.Observe(metricOf(route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
+		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
+		rec.Stream = true
+		s.obs.Observe(rec)
 		s.logDecision(ctx, route.Info{Route: req.Model}, err)
 		return nil, err
 	}
 	s.logDecision(ctx, st.Info(), nil)
-	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start}, nil
+	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start,
+		client: middleware.Client(ctx)}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -204,9 +225,12 @@ func (o *StreamOpen) Close() error {
 	err := o.st.Close()
 	if !o.closed {
 		o.closed = true
-		u, _ := o.st.Usage()
+		u, partial := o.st.Usage()
 		o.obs.RequestFinished()
-		o.obs.Observe(metricOf(o.st.Info(), u, o.err, time.Since(o.start), o.ttft))
+		rec := recordOf(context.Background(), o.st.Info(), u, o.err, time.Since(o.start), o.ttft)
+		rec.RequestID, rec.Client, rec.Stream, rec.Partial = o.requestID, o.client, true, o.err != nil && o.sent > 0
+		_ = partial // usage was estimated when the upstream never sent its usage chunk
+		o.obs.Observe(rec)
 	}
 	return err
 }

@@ -174,12 +174,9 @@ func (s *Providers) RemoveProviderKey(ctx context.Context, in *pb.RemoveProvider
 	return &pb.RemoveProviderKeyResponse{}, nil
 }
 
-// Usage, Keys and Billing answer Unimplemented until their issues land;
-// the contract and the REST routes are already in place.
+// Keys and Billing answer Unimplemented until their issue lands; the
+// contract and the REST routes are already in place.
 type (
-	Usage struct {
-		pb.UnimplementedUsageServiceServer
-	}
 	Keys struct {
 		pb.UnimplementedKeyServiceServer
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rpc"
+	"github.com/switchyard/switchyard/store"
 )
 
 // control owns the live configuration: it builds provider adapters and
@@ -35,6 +36,8 @@ type control struct {
 	router *route.Router
 	auth   *middleware.Auth
 	redis  *cache.Redis
+	store  *store.Store  // set by main when storage is open
+	ledger *store.Ledger // idem
 
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config

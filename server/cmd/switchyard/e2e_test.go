@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/gen/go/switchyard/v1/switchyardv1connect"
+	"github.com/switchyard/switchyard/store"
 )
 
 const testConfig = `
@@ -744,5 +745,121 @@ func TestPrometheusMetricsCountRequests(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("%s", b)
+	}
+}
+
+// startGatewayWithStore is startGateway plus the SQLite store and usage
+// ledger, wired as main wires them.
+func startGatewayWithStore(t *testing.T, yaml string) *gateway {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := hclog.NewNullLogger()
+	ctl, err := newControl(log, "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger := store.NewLedger(st, store.WithFlushInterval(20*time.Millisecond))
+	ctl.store, ctl.ledger = st, ledger
+	srv, err := newServer(context.Background(), log, cfg, ctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+		_ = ledger.Close(ctx)
+		_ = st.Close()
+		ctl.Close()
+	})
+	return &gateway{addr: l.Addr().String(), base: "http://" + l.Addr().String(), ctl: ctl}
+}
+
+func TestUsageLedgerRecordsEveryRequestAndAnswersUsageAndMetrics(t *testing.T) {
+	g := startGatewayWithStore(t, testConfig)
+	post(t, g.base+"/v1/chat/completions", `{"model":"auto","messages":[{"role":"user","content":"hi"}]}`)
+	_, _ = io.ReadAll(post(t, g.base+"/v1/chat/completions", `{"model":"auto","stream":true,"messages":[{"role":"user","content":"hi"}]}`).Body)
+	_, _ = io.ReadAll(post(t, g.base+"/v1/chat/completions", `{"model":"sim-large","stream":true,"metadata":{"simulator.fail_after_tokens":"2"},"messages":[{"role":"user","content":"hi"}]}`).Body)
+	post(t, g.base+"/v1/chat/completions", `{"model":"nope","messages":[{"role":"user","content":"hi"}]}`)
+
+	var usage struct {
+		Rows []struct {
+			Model            string  `json:"model"`
+			Requests         string  `json:"requests"`
+			Errors           string  `json:"errors"`
+			CompletionTokens string  `json:"completion_tokens"`
+			CostUSD          float64 `json:"cost_usd"`
+		} `json:"rows"`
+		Total struct {
+			Requests string  `json:"requests"`
+			CostUSD  float64 `json:"cost_usd"`
+		} `json:"total"`
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(g.base + "/v1/usage?group_by=model")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("usage: %d %s", resp.StatusCode, b)
+		}
+		_ = json.Unmarshal(b, &usage)
+		if usage.Total.Requests == "4" || time.Now().After(deadline) {
+			t.Logf("usage: %s", b)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if usage.Total.Requests != "4" || usage.Total.CostUSD <= 0 {
+		t.Fatalf("ledger total %+v, want 4 requests with a cost", usage.Total)
+	}
+	var partial bool
+	for _, r := range usage.Rows {
+		if r.Model == "sim-large" && r.Errors == "1" && r.CompletionTokens != "0" && r.CostUSD > 0 {
+			partial = true // the broken stream is billed for what it sent
+		}
+	}
+	if !partial {
+		t.Fatalf("partial stream not recorded with its tokens: %+v", usage.Rows)
+	}
+
+	resp, err := http.Get(g.base + "/v1/monitoring/metrics?period=1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Metrics struct {
+			RequestsTotal string  `json:"requests_total"`
+			SuccessRate   float64 `json:"success_rate"`
+			ErrorRate     float64 `json:"error_rate"`
+			P95LatencyMs  float64 `json:"p95_latency_ms"`
+		} `json:"metrics"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Metrics.RequestsTotal != "4" || m.Metrics.SuccessRate != 0.5 || m.Metrics.ErrorRate != 0.5 {
+		t.Fatalf("metrics %+v", m.Metrics)
+	}
+	if r := post(t, g.base+"/v1/monitoring/metrics?period=forever", ""); r.StatusCode == 200 {
+		t.Fatal("bad period accepted")
 	}
 }

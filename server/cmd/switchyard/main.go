@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
+	"github.com/switchyard/switchyard/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -66,6 +67,21 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer ctl.Close()
+	st, err := store.Open(ctx, store.Options{DataDir: cfg.Storage.DataDir, PostgresURL: cfg.Storage.PostgresURL})
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	defer st.Close()
+	ledger := store.NewLedger(st, store.WithLedgerLogger(log.Named("ledger")))
+	defer func() {
+		// Flush every queued usage record before exiting.
+		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ledger.Close(fctx); err != nil {
+			log.Error("usage ledger flush incomplete", "error", err)
+		}
+	}()
+	ctl.store, ctl.ledger = st, ledger
 	if *check {
 		fmt.Fprintf(stderr, "config ok: %s\n", ctl.router.Table())
 		return nil
@@ -137,13 +153,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
 	m := metrics.New(metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates))
+	var usage rpc.UsageQuerier
+	if ctl.store != nil {
+		usage = ctl.store
+	}
 	svc := rpc.Services{
-		Chat:       rpc.NewChat(ctl.router, log.Named("route"), rpc.WithObserver(m)),
+		Chat:       rpc.NewChat(ctl.router, log.Named("route"), rpc.WithObserver(observer{m: m, ledger: ctl.ledger})),
 		Models:     rpc.NewModels(ctl.router),
 		Embeddings: rpc.NewEmbeddings(ctl.router),
 		Routing:    rpc.NewRoutingConfig(ctl),
 		Providers:  rpc.NewProviders(ctl),
-		Usage:      &rpc.Usage{},
+		Usage:      rpc.NewUsage(usage),
 		Keys:       &rpc.Keys{},
 		Billing:    &rpc.Billing{},
 	}
@@ -153,6 +173,33 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Auth:              ctl.auth,
 		CORSOrigins:       cfg.Server.CORSOrigins,
 		Metrics:           m.Handler(),
+	})
+}
+
+// observer fans each finished request out to Prometheus and the ledger.
+type observer struct {
+	m      *metrics.Metrics
+	ledger *store.Ledger // nil in tests without storage
+}
+
+func (o observer) RequestStarted()  { o.m.RequestStarted() }
+func (o observer) RequestFinished() { o.m.RequestFinished() }
+
+func (o observer) Observe(r rpc.RequestRecord) {
+	o.m.Observe(metrics.RequestMetric{
+		Provider: r.Provider, Model: r.Model, Route: r.Route, Status: r.Status, Cache: r.Cache,
+		Latency: r.Latency, TTFT: r.TTFT, PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
+		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.CostUSD,
+	})
+	if o.ledger == nil {
+		return
+	}
+	o.ledger.Record(store.UsageRecord{
+		RequestID: r.RequestID, KeyID: r.Client, Route: r.Route, Provider: r.Provider, Model: r.Model, Target: r.Target,
+		PromptTokens: int64(r.Usage.PromptTokens), CompletionTokens: int64(r.Usage.CompletionTokens),
+		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostUSD: r.CostUSD,
+		LatencyMS: r.Latency.Milliseconds(), TTFTMS: r.TTFT.Milliseconds(), Status: r.Status, Cache: r.Cache,
+		Attempts: r.Attempts, Stream: r.Stream, Partial: r.Partial,
 	})
 }
 
