@@ -235,9 +235,16 @@ func encodeChat(req *llm.ChatRequest, stream, legacyMaxTokens bool) ([]byte, err
 		}
 	}
 
-	body, err := json.Marshal(&w)
-	if err != nil {
-		return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "encode request: " + err.Error(), Err: err}
+	size := 256
+	for i := range req.Messages {
+		size += len(req.Messages[i].Content) + 48
+	}
+	body, ok := w.appendFast(make([]byte, 0, size))
+	if !ok {
+		var err error
+		if body, err = json.Marshal(&w); err != nil {
+			return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "encode request: " + err.Error(), Err: err}
+		}
 	}
 	if len(req.Extra) > 0 {
 		return mergeExtra(body, req.Extra, w.has)

@@ -168,8 +168,11 @@ var errNoChoices = errors.New("response has no choices")
 // decodeChatResponse decodes a unary answer.
 func decodeChatResponse(data []byte) (*llm.ChatResponse, error) {
 	var w wireResponse
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, err
+	if !w.decodeFast(data) {
+		w = wireResponse{}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return nil, err
+		}
 	}
 	if len(w.Choices) == 0 {
 		if w.Error != nil {

@@ -38,11 +38,14 @@ func ContextWithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, ctxKey{}, id)
 }
 
-// NewRequestID returns a random 16-byte hex id.
+// NewRequestID returns "req_" and 12 random bytes in hex.
 func NewRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return "req_" + hex.EncodeToString(b[:])
+	var out [4 + 24]byte
+	copy(out[:], "req_")
+	hex.Encode(out[4:], b[:])
+	return string(out[:]) // one allocation instead of two
 }
 
 // validID accepts a client's id when it is short and printable, so ids can
@@ -101,7 +104,7 @@ func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
 		if !validID(id) {
 			id = NewRequestID()
 		}
-		w.Header().Set(RequestIDHeader, id)
+		w.Header()[RequestIDHeader] = []string{id} // canonical key already
 		ctx := ContextWithRequestID(r.Context(), id)
 		if k := presented(r.Header); k != "" {
 			ctx = context.WithValue(ctx, clientKey{}, keyFingerprint(k))

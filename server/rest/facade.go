@@ -107,8 +107,13 @@ func (f *Facade) putBuf(b *[]byte) {
 	}
 }
 
+// jsonContentType is shared by every response: header values are only
+// read after the handler sets them (net/http copies the map when it writes
+// the head), and setting a shared slice saves an allocation per request.
+var jsonContentType = []string{"application/json"}
+
 func (f *Facade) writeJSON(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(body)
 }
 
@@ -183,11 +188,38 @@ func setRoutingHeaders(w http.ResponseWriter, info *pb.RoutingInfo) {
 	}
 	h := w.Header()
 	if info.GetProvider() != "" {
-		h.Set("X-Switchyard-Provider", info.GetProvider())
+		h["X-Switchyard-Provider"] = []string{info.GetProvider()}
 	}
-	if s := llm.CacheStatus(info.GetCache()).String(); s != "" {
-		h.Set("X-Switchyard-Cache", s)
+	if v := cacheHeader(info.GetCache()); v != nil {
+		h["X-Switchyard-Cache"] = v
 	}
+}
+
+// Shared header values, one per cache status (see jsonContentType for why
+// sharing is safe).
+var (
+	cacheMissHeader      = []string{llm.CacheMiss.String()}
+	cacheHitHeader       = []string{llm.CacheHit.String()}
+	cacheCoalescedHeader = []string{llm.CacheCoalesced.String()}
+	cacheBypassHeader    = []string{llm.CacheBypass.String()}
+)
+
+func cacheHeader(s pb.CacheStatus) []string {
+	switch c := llm.CacheStatus(s); c {
+	case llm.CacheMiss:
+		return cacheMissHeader
+	case llm.CacheHit:
+		return cacheHitHeader
+	case llm.CacheCoalesced:
+		return cacheCoalescedHeader
+	case llm.CacheBypass:
+		return cacheBypassHeader
+	default:
+		if str := c.String(); str != "" {
+			return []string{str}
+		}
+	}
+	return nil
 }
 
 var (
