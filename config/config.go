@@ -46,6 +46,10 @@ type Config struct {
 type Storage struct {
 	DataDir     string `yaml:"data_dir"`     // default "data" (relative to the working directory)
 	PostgresURL string `yaml:"postgres_url"` // literal or ${ENV}
+	// RedisURL (redis://host:port/db or host:port) moves the per-key rate
+	// limit buckets and budget counters into Redis, shared by every
+	// instance; without it they live in process.
+	RedisURL string `yaml:"redis_url"`
 }
 
 // ResponseCache configures the in-process cache (L1) and an optional shared

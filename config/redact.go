@@ -31,6 +31,7 @@ func (c *Config) Redacted() *Config {
 	}
 	n.ResponseCache.RedisURL = redactURL(n.ResponseCache.RedisURL)
 	n.Storage.PostgresURL = redactURL(n.Storage.PostgresURL)
+	n.Storage.RedisURL = redactURL(n.Storage.RedisURL)
 	for i := range n.Providers {
 		p := &n.Providers[i]
 		for j, k := range p.APIKeys {

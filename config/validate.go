@@ -115,17 +115,8 @@ func (c *Config) validateTop(k *checker) {
 	if rc.MaxBytes < 0 {
 		k.add("cache.max_bytes", "must not be negative")
 	}
-	if u := rc.RedisURL; u != "" {
-		if unset := unsetVars(u); len(unset) > 0 {
-			k.add("cache.redis_url", "environment variable %s is not set", unset[0])
-		} else if pu, err := url.Parse(u); strings.Contains(u, "://") && (err != nil || (pu.Scheme != "redis" && pu.Scheme != "rediss") || pu.Host == "") {
-			k.add("cache.redis_url", "want redis://host:port[/db] or host:port, got %q", u)
-		} else if !strings.Contains(u, "://") {
-			if _, _, err := net.SplitHostPort(u); err != nil {
-				k.add("cache.redis_url", "want redis://host:port[/db] or host:port, got %q", u)
-			}
-		}
-	}
+	k.redisURL("cache.redis_url", rc.RedisURL)
+	k.redisURL("storage.redis_url", c.Storage.RedisURL)
 	seen := map[string]bool{}
 	for i, key := range c.Auth.APIKeys {
 		field := fmt.Sprintf("auth.api_keys[%d]", i)
@@ -433,4 +424,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// redisURL checks a Redis address: redis://host:port[/db] or host:port.
+func (k *checker) redisURL(field, u string) {
+	if u == "" {
+		return
+	}
+	if unset := unsetVars(u); len(unset) > 0 {
+		k.add(field, "environment variable %s is not set", unset[0])
+	} else if pu, err := url.Parse(u); strings.Contains(u, "://") && (err != nil || (pu.Scheme != "redis" && pu.Scheme != "rediss") || pu.Host == "") {
+		k.add(field, "want redis://host:port[/db] or host:port, got %q", u)
+	} else if !strings.Contains(u, "://") {
+		if _, _, err := net.SplitHostPort(u); err != nil {
+			k.add(field, "want redis://host:port[/db] or host:port, got %q", u)
+		}
+	}
 }

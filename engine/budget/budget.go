@@ -46,7 +46,11 @@ type Budget struct {
 type Budgeter interface {
 	// Reserve holds estimateUSD against key's budget for the current
 	// period. It fails with KindRateLimited, code "budget_exceeded", when
-	// spent + held + estimate would exceed the limit.
+	// spent + held already reaches the limit. A request is admitted while
+	// any budget is left, so spend can pass the limit by at most one
+	// request's cost (estimates are upper bounds: max_tokens at the
+	// priciest target); refusing every request whose worst case exceeds
+	// what is left would starve a budget long before it is spent.
 	Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error)
 	// Spent is what key has settled in the current period p.
 	Spent(ctx context.Context, key string, p Period) (float64, error)
@@ -71,6 +75,7 @@ type ThresholdFunc func(key string, b Budget, threshold, spentUSD float64)
 type Option func(*options)
 
 type options struct {
+	seed       SeedFunc
 	now        func() time.Time
 	thresholds []float64
 	onCross    ThresholdFunc
@@ -85,6 +90,15 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 func WithThresholds(fn ThresholdFunc, fractions ...float64) Option {
 	return func(o *options) { o.onCross = fn; o.thresholds = fractions }
 }
+
+// SeedFunc reports what key already spent from start (the beginning of the
+// current period) until now, e.g. from the usage ledger.
+type SeedFunc func(ctx context.Context, key string, start time.Time) (float64, error)
+
+// WithSeed makes the in-process budgeter start each key's account from
+// what seed reports, so a restart does not hand out the period's budget
+// again. (Redis keeps its counters itself.)
+func WithSeed(seed SeedFunc) Option { return func(o *options) { o.seed = seed } }
 
 // WithKeyPrefix sets the Redis key prefix (Redis only).
 func WithKeyPrefix(p string) Option { return func(o *options) { o.prefix = p } }
@@ -123,6 +137,14 @@ func usd(m int64) float64 { return float64(m) / 1e6 }
 type window struct {
 	id  int
 	end time.Time
+}
+
+// start is the first instant of w.
+func (w window) start(p Period) time.Time {
+	if p == Monthly {
+		return w.end.AddDate(0, -1, 0)
+	}
+	return w.end.AddDate(0, 0, -1)
 }
 
 func windowOf(p Period, t time.Time) window {

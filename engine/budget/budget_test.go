@@ -88,7 +88,7 @@ func TestReserveAndSettle(t *testing.T) {
 	}{
 		{
 			name:      "holds count against the budget until settled",
-			ops:       []op{{b: daily, est: 6, settle: -1}, {b: daily, est: 5, wantErr: true}, {b: daily, est: 4, settle: -1}},
+			ops:       []op{{b: daily, est: 6, settle: -1}, {b: daily, est: 4, settle: -1}, {b: daily, est: 0.01, wantErr: true}},
 			period:    Daily,
 			wantSpent: 0,
 		},
@@ -97,6 +97,12 @@ func TestReserveAndSettle(t *testing.T) {
 			ops:       []op{{b: daily, est: 9, settle: 2}, {b: daily, est: 8, settle: 8}, {b: daily, est: 0.01, wantErr: true}},
 			period:    Daily,
 			wantSpent: 10,
+		},
+		{
+			name:      "a request is admitted while any budget is left, so spend passes the limit by at most its cost",
+			ops:       []op{{b: daily, est: 9, settle: 9}, {b: daily, est: 5, settle: 4}, {b: daily, est: 0.000001, wantErr: true}},
+			period:    Daily,
+			wantSpent: 13,
 		},
 		{
 			name:      "exactly the limit fits, a micro-dollar more does not",
@@ -184,7 +190,13 @@ func TestRetryAfterPointsAtPeriodEnd(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			clk := newFakeClock(time.Date(2026, 11, 24, 18, 0, 0, 0, time.UTC))
 			bg := be.make(t, WithClock(clk.Now))
-			_, err := bg.Reserve(context.Background(), "k", Budget{Name: "x", LimitUSD: 1, Period: Daily}, 2)
+			b := Budget{Name: "x", LimitUSD: 1, Period: Daily}
+			h, err := bg.Reserve(context.Background(), "k", b, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = h.Settle(context.Background(), 1)
+			_, err = bg.Reserve(context.Background(), "k", b, 0.5)
 			if got := llm.RetryAfter(err); got != 6*time.Hour {
 				t.Fatalf("RetryAfter = %v, want 6h (to UTC midnight)", got)
 			}
@@ -382,5 +394,47 @@ func BenchmarkMemoryReserveSettle(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = h.Settle(ctx, 0.005)
+	}
+}
+
+func TestMemorySeedsAccountsFromSpendSoFar(t *testing.T) {
+	clk := newFakeClock(time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC))
+	var calls []time.Time
+	seed := func(_ context.Context, key string, start time.Time) (float64, error) {
+		calls = append(calls, start)
+		if key == "broken" {
+			return 0, errors.New("db down")
+		}
+		return 9.5, nil
+	}
+	bg, err := NewMemory(WithClock(clk.Now), WithSeed(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b := Budget{Name: "d", LimitUSD: 10, Period: Daily}
+	h, err := bg.Reserve(ctx, "k", b, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Settle(ctx, 0.6)
+	if _, err := bg.Reserve(ctx, "k", b, 1); llm.KindOf(err) != llm.KindRateLimited {
+		t.Fatalf("after seeded 9.5 + 0.6: want budget_exceeded, got %v", err)
+	}
+	if spent, _ := bg.Spent(ctx, "k", Daily); spent != 10.1 {
+		t.Fatalf("Spent = %v, want 10.1", spent)
+	}
+	if len(calls) != 1 || !calls[0].Equal(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("seed calls %v, want one from UTC midnight", calls)
+	}
+	mb := Budget{Name: "m", LimitUSD: 100, Period: Monthly}
+	if _, err := bg.Reserve(ctx, "k", mb, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls[len(calls)-1]; !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("monthly seed from %v, want the 1st", got)
+	}
+	if _, err := bg.Reserve(ctx, "broken", b, 1); llm.KindOf(err) != llm.KindUnavailable {
+		t.Fatalf("seed failure: want unavailable, got %v", err)
 	}
 }

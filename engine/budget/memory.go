@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/switchyard/switchyard/engine/llm"
 )
 
 // Memory is the in-process Budgeter. One mutex guards all accounts: a
@@ -39,7 +41,7 @@ func NewMemory(opts ...Option) (*Memory, error) {
 }
 
 // Reserve implements Budgeter.
-func (m *Memory) Reserve(_ context.Context, key string, b Budget, estimateUSD float64) (Hold, error) {
+func (m *Memory) Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error) {
 	if err := validate(key, b, estimateUSD); err != nil {
 		return nil, err
 	}
@@ -56,10 +58,25 @@ func (m *Memory) Reserve(_ context.Context, key string, b Budget, estimateUSD fl
 	}
 	a := m.accounts[ak]
 	if a == nil {
-		a = &account{end: w.end}
-		m.accounts[ak] = a
+		var seeded int64
+		if m.o.seed != nil {
+			// The seed is a query (the ledger): run it unlocked. Two first
+			// requests may both query; the first to come back creates the
+			// account and the other uses it.
+			m.mu.Unlock()
+			spent, err := m.o.seed(ctx, key, w.start(b.Period))
+			m.mu.Lock()
+			if err != nil {
+				return nil, llm.Errorf(llm.KindUnavailable, "budget: reading what %s spent this %s: %v", key, b.Period, err)
+			}
+			seeded = max(micros(spent), 0)
+		}
+		if a = m.accounts[ak]; a == nil {
+			a = &account{end: w.end, spent: seeded}
+			m.accounts[ak] = a
+		}
 	}
-	if a.spent+a.held+est > limit {
+	if a.spent+a.held >= limit {
 		return nil, exceeded(b, w, now, a.spent, a.held, est)
 	}
 	a.held += est

@@ -47,7 +47,7 @@ local limit = tonumber(ARGV[2])
 local h = redis.call('HMGET', KEYS[1], 'spent', 'held')
 local spent = tonumber(h[1]) or 0
 local held = tonumber(h[2]) or 0
-if spent + held + est > limit then return {0, spent, held} end
+if spent + held >= limit then return {0, spent, held} end
 held = redis.call('HINCRBY', KEYS[1], 'held', est)
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return {1, spent, held}

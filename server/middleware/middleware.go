@@ -10,16 +10,21 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchyard/switchyard/engine/access"
 )
 
 type ctxKey struct{}
 
 type clientKey struct{}
 
-// Client returns the fingerprint of the API key the request presented
-// ("" without one). Auth decides whether the key is valid; this only names
-// it, e.g. for per-key cache scopes.
+// Client names the caller for the ledger, metrics and per-key cache
+// scopes: the id of the key Auth resolved, else the fingerprint of
+// whatever key was presented ("" without one).
 func Client(ctx context.Context) string {
+	if k := access.FromContext(ctx); k != nil {
+		return k.ID
+	}
 	id, _ := ctx.Value(clientKey{}).(string)
 	return id
 }

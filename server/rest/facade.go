@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/llm"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/server/middleware"
@@ -33,9 +34,10 @@ type Facade struct {
 	bufs sync.Pool
 }
 
-// Authenticator checks a request's API key; nil error lets it through.
+// Authenticator authenticates a request (see middleware.Auth.Authorize):
+// it returns the context to serve it with, carrying the client's key.
 type Authenticator interface {
-	Check(h http.Header) error
+	Authorize(ctx context.Context, h http.Header, peer string, admin bool) (context.Context, error)
 }
 
 // New returns the facade over the services. auth may be nil (open).
@@ -44,14 +46,19 @@ func New(log hclog.Logger, svc rpc.Services, auth Authenticator) *Facade {
 }
 
 // guard rejects requests without a valid API key, in OpenAI's error shape.
-func (f *Facade) guard(next http.Handler) http.Handler {
+// admin routes need the admin key.
+func (f *Facade) guard(next http.Handler, admin bool) http.Handler {
 	if f.auth == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := f.auth.Check(r.Header); err != nil {
+		ctx, err := f.auth.Authorize(r.Context(), r.Header, r.RemoteAddr, admin)
+		if err != nil {
 			writeError(w, err)
 			return
+		}
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -60,10 +67,10 @@ func (f *Facade) guard(next http.Handler) http.Handler {
 // Register mounts the REST routes on mux. ctx bounds the gateway's
 // registrations (they hold no goroutines).
 func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
-	mux.Handle("POST /v1/chat/completions", f.guard(http.HandlerFunc(f.chatCompletions)))
-	mux.Handle("GET /v1/models", f.guard(http.HandlerFunc(f.listModels)))
-	mux.Handle("GET /v1/models/{id...}", f.guard(http.HandlerFunc(f.getModel)))
-	mux.Handle("POST /v1/embeddings", f.guard(http.HandlerFunc(f.embeddings)))
+	mux.Handle("POST /v1/chat/completions", f.guard(http.HandlerFunc(f.chatCompletions), false))
+	mux.Handle("GET /v1/models", f.guard(http.HandlerFunc(f.listModels), false))
+	mux.Handle("GET /v1/models/{id...}", f.guard(http.HandlerFunc(f.getModel), false))
+	mux.Handle("POST /v1/embeddings", f.guard(http.HandlerFunc(f.embeddings), false))
 
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -94,7 +101,7 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 			return err
 		}
 	}
-	mux.Handle("/v1/", f.guard(gw))
+	mux.Handle("/v1/", f.guard(gw, true))
 	return nil
 }
 
@@ -161,11 +168,16 @@ func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Switchyard.CacheControl = cc
 	}
+	ctx := r.Context()
+	if access.FromContext(ctx) != nil {
+		// Keys may carry rate limits: let the chat service set x-ratelimit-*.
+		ctx = rpc.WithResponseHeader(ctx, w.Header())
+	}
 	if req.GetStream() {
-		f.stream(w, r, req, buf)
+		f.stream(ctx, w, req, buf)
 		return
 	}
-	resp, err := f.svc.Chat.CreateChatCompletion(r.Context(), req)
+	resp, err := f.svc.Chat.CreateChatCompletion(ctx, req)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -231,8 +243,7 @@ var (
 // stream answers with Server-Sent Events. Errors before the first event get
 // a normal HTTP error status; after it, an in-band error event ends the
 // stream (no [DONE], so clients cannot mistake it for a clean end).
-func (f *Facade) stream(w http.ResponseWriter, r *http.Request, req *pb.CreateChatCompletionRequest, buf *[]byte) {
-	ctx := r.Context()
+func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.CreateChatCompletionRequest, buf *[]byte) {
 	o, err := f.svc.Chat.OpenStream(ctx, req)
 	if err != nil {
 		writeError(w, err)

@@ -9,9 +9,13 @@ import (
 	"io"
 	"time"
 
+	"net/http"
+
 	"connectrpc.com/connect"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchyard/switchyard/engine/access"
+	"github.com/switchyard/switchyard/engine/limits"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
@@ -32,6 +36,60 @@ type Chat struct {
 	router Router
 	log    hclog.Logger
 	obs    Observer
+	gate   Admitter
+}
+
+// Admitter admits a request for the caller's client key: allowed models,
+// rate limits and budget (engine/access.Gate). A nil ticket is valid.
+type Admitter interface {
+	Admit(ctx context.Context, k *access.Key, req *llm.ChatRequest) (*access.Ticket, error)
+}
+
+// WithAdmission checks every chat request with a before it is routed and
+// settles its reservations with the real usage afterwards.
+func WithAdmission(a Admitter) ChatOption { return func(c *Chat) { c.gate = a } }
+
+// admit runs the gate and reports the rate-limit state to the caller's
+// response headers (x-ratelimit-*), denials included.
+func (s *Chat) admit(ctx context.Context, req *llm.ChatRequest) (*access.Ticket, error) {
+	if s.gate == nil {
+		return nil, nil
+	}
+	k := access.FromContext(ctx)
+	if k == nil {
+		return nil, nil
+	}
+	t, err := s.gate.Admit(ctx, k, req)
+	st := t.Status()
+	if err != nil {
+		st, _ = limits.StatusOf(err)
+	}
+	if st != (limits.Status{}) {
+		if set := headerSetter(ctx); set != nil {
+			st.Headers(set)
+		}
+	}
+	return t, err
+}
+
+// responseHeaderKey carries the REST facade's response headers: in-process
+// calls have no connect call info to set headers on.
+type responseHeaderKey struct{}
+
+// WithResponseHeader lets the services set response headers (x-ratelimit-*)
+// on h when called in-process.
+func WithResponseHeader(ctx context.Context, h http.Header) context.Context {
+	return context.WithValue(ctx, responseHeaderKey{}, h)
+}
+
+func headerSetter(ctx context.Context) func(name, value string) {
+	if h, ok := ctx.Value(responseHeaderKey{}).(http.Header); ok {
+		return h.Set
+	}
+	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		return ci.ResponseHeader().Set
+	}
+	return nil
 }
 
 // Observer receives one record per finished request (Prometheus metrics,
@@ -82,8 +140,8 @@ func NewChat(router Router, log hclog.Logger, opts ...ChatOption) *Chat {
 
 type nopObserver struct{}
 
-func (nopObserver) RequestStarted()               {}
-func (nopObserver) RequestFinished()              {}
+func (nopObserver) RequestStarted()       {}
+func (nopObserver) RequestFinished()      {}
 func (nopObserver) Observe(RequestRecord) {}
 
 // statusLabel names an outcome for metrics: ok, or the error kind.
@@ -136,6 +194,11 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	}
 	req.Hints.Client = middleware.Client(ctx)
 	start := time.Now()
+	ticket, err := s.admit(ctx, req)
+	if err != nil {
+		s.obs.Observe(recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
+		return nil, err
+	}
 	s.obs.RequestStarted()
 	resp, info, err := s.router.Chat(ctx, req)
 	s.obs.RequestFinished()
@@ -143,6 +206,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	if resp != nil {
 		usage = resp.Usage
 	}
+	s.settle(ctx, ticket, usage, info.CostUSD)
 	s.obs.Observe(recordOf(ctx, info, usage, err, time.Since(start), 0))
 	s.logDecision(ctx, info, err)
 	if err != nil {
@@ -164,6 +228,19 @@ type StreamOpen struct {
 	err          error
 	closed       bool
 	client       string
+	ticket       *access.Ticket
+	chat         *Chat
+}
+
+// settle charges a request's real usage to its key's limits and budget.
+// A failure to settle (Redis gone) is logged: the answer is already out.
+func (s *Chat) settle(ctx context.Context, t *access.Ticket, u llm.Usage, costUSD float64) {
+	if t == nil {
+		return
+	}
+	if err := t.Settle(ctx, u, costUSD); err != nil {
+		s.log.Warn("settling rate limit and budget failed", "request_id", middleware.RequestID(ctx), "error", err)
+	}
 }
 
 // OpenStream validates the request and opens the upstream stream.
@@ -174,9 +251,17 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	}
 	req.Hints.Client = middleware.Client(ctx)
 	start := time.Now()
+	ticket, err := s.admit(ctx, req)
+	if err != nil {
+		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
+		rec.Stream = true
+		s.obs.Observe(rec)
+		return nil, err
+	}
 	s.obs.RequestStarted()
 	st, err := s.router.ChatStream(ctx, req)
 	if err != nil {
+		s.settle(ctx, ticket, llm.Usage{}, 0)
 		s.obs.RequestFinished()
 		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
 		rec.Stream = true
@@ -186,7 +271,7 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	}
 	s.logDecision(ctx, st.Info(), nil)
 	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start,
-		client: middleware.Client(ctx)}, nil
+		client: middleware.Client(ctx), ticket: ticket, chat: s}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -226,6 +311,7 @@ func (o *StreamOpen) Close() error {
 	if !o.closed {
 		o.closed = true
 		u, partial := o.st.Usage()
+		o.chat.settle(context.Background(), o.ticket, u, o.st.Info().CostUSD)
 		o.obs.RequestFinished()
 		rec := recordOf(context.Background(), o.st.Info(), u, o.err, time.Since(o.start), o.ttft)
 		rec.RequestID, rec.Client, rec.Stream, rec.Partial = o.requestID, o.client, true, o.err != nil && o.sent > 0

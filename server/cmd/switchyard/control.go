@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,9 +19,11 @@ import (
 	"github.com/switchyard/switchyard/adapters/openai"
 	"github.com/switchyard/switchyard/adapters/simulator"
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/cache"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
+	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -38,6 +41,14 @@ type control struct {
 	redis  *cache.Redis
 	store  *store.Store  // set by main when storage is open
 	ledger *store.Ledger // idem
+	sealer *store.Sealer // nil without SWITCHYARD_MASTER_KEY: API-added provider keys last until restart
+	keys   *keydir.Directory
+	gate   *access.Gate
+	alerts func() // triggers an alert evaluation
+	// baseHash names the config file's routing section; apiRouted says the
+	// routing in force came through the API over that base.
+	baseHash  string
+	apiRouted bool
 
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config
@@ -69,6 +80,7 @@ func newControl(log hclog.Logger, path string, cfg *config.Config) (*control, er
 		return nil, err
 	}
 	c.cfg, c.providers, c.clients, c.version, c.updatedAt = cfg, providers, clients, 1, time.Now()
+	c.baseHash = routingHash(cfg)
 	return c, nil
 }
 
@@ -124,6 +136,18 @@ func (c *control) reload() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	base := routingHash(cfg)
+	if c.apiRouted && base == c.baseHash {
+		// The file's routing is unchanged: the change made through the API
+		// stays in force.
+		n, err := cfg.WithRouting(c.cfg.Routing, c.cfg.Routes)
+		if err != nil {
+			return fmt.Errorf("the routing set through the API does not fit the reloaded file: %w", err)
+		}
+		cfg = n
+	} else {
+		c.apiRouted = false
+	}
 	providers, clients, err := buildProviders(cfg, c.apiKeys)
 	if err != nil {
 		return err
@@ -136,7 +160,7 @@ func (c *control) reload() error {
 		cfg.Listen = c.cfg.Listen
 	}
 	c.auth.SetKeys(cfg.Auth.APIKeys)
-	c.cfg, c.providers, c.clients = cfg, providers, clients
+	c.cfg, c.providers, c.clients, c.baseHash = cfg, providers, clients, base
 	c.version++
 	c.updatedAt = time.Now()
 	c.log.Info("config reloaded", "file", c.path, "version", c.version, "routing", c.router.Table().String())
@@ -164,10 +188,14 @@ func (c *control) UpdateRouting(ctx context.Context, r config.Routing, routes []
 	if err != nil {
 		return rpc.RoutingState{}, err
 	}
+	// Saved first: a change that would not survive a restart is refused.
+	if err := c.saveRouting(ctx, next); err != nil {
+		return rpc.RoutingState{}, &llm.Error{Kind: llm.KindUnavailable, Message: "saving the routing config failed: " + err.Error(), Err: err}
+	}
 	if err := c.router.Update(buildSpec(next, c.providers)); err != nil {
 		return rpc.RoutingState{}, llm.InvalidParam("config", "%v", err)
 	}
-	c.cfg = next
+	c.cfg, c.apiRouted = next, true
 	c.version++
 	c.updatedAt = time.Now()
 	c.log.Info("routing config updated through the API", "version", c.version, "routing", c.router.Table().String())
@@ -318,6 +346,13 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 	if err := c.router.AddKey(provider, ks); err != nil {
 		return route.KeyStatus{}, err
 	}
+	if c.store != nil && c.sealer != nil {
+		err := c.store.AddProviderKey(ctx, c.sealer, store.ProviderKey{Provider: provider, KeyID: ks.ID, Label: label, Weight: ks.Weight}, key)
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			_ = c.router.RemoveKey(provider, ks.ID)
+			return route.KeyStatus{}, &llm.Error{Kind: llm.KindUnavailable, Message: "saving the provider key failed", Err: err}
+		}
+	}
 	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{key: key, label: label, weight: ks.Weight})
 	c.log.Info("provider key added", "provider", provider, "key_id", ks.ID, "key", ks.Masked)
 	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
@@ -328,6 +363,11 @@ func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
 	defer c.mu.Unlock()
 	if err := c.router.RemoveKey(provider, id); err != nil {
 		return err
+	}
+	if c.store != nil {
+		if err := c.store.DeleteProviderKey(ctx, provider, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			c.log.Error("removing the stored provider key failed; it comes back on restart", "provider", provider, "key_id", id, "error", err)
+		}
 	}
 	keys := c.apiKeys[provider][:0:0]
 	for _, k := range c.apiKeys[provider] {
@@ -353,4 +393,22 @@ func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider,
 		return gemini.New(gemini.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers})
 	}
 	return nil, fmt.Errorf("unknown provider type %q", p.Type)
+}
+
+// keysChanged is KeyService's change hook: this instance forgets cached
+// key resolutions at once (others within the directory's TTL).
+func (c *control) keysChanged(string) {
+	if c.keys != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c.keys.Invalidate(ctx)
+	}
+}
+
+// budgetCrossed runs the alert evaluation early when a budget threshold is
+// crossed (no-op until alerts are wired).
+func (c *control) budgetCrossed() {
+	if c.alerts != nil {
+		c.alerts()
+	}
 }

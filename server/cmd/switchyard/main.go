@@ -17,7 +17,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/server"
+	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
 	"github.com/switchyard/switchyard/store"
@@ -82,6 +84,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	ctl.store, ctl.ledger = st, ledger
+	if mk := os.Getenv("SWITCHYARD_MASTER_KEY"); mk != "" {
+		if ctl.sealer, err = store.NewSealer(mk); err != nil {
+			return fmt.Errorf("SWITCHYARD_MASTER_KEY: %w", err)
+		}
+	}
+	dir, err := keydir.New(ctx, st, log.Named("keys"))
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	defer dir.Close()
+	ctl.keys = dir
+	ctl.auth.SetDirectory(dir)
+	ctl.auth.SetAdminKey(os.Getenv("SWITCHYARD_ADMIN_KEY"))
+	if err := ctl.restore(ctx); err != nil {
+		return fmt.Errorf("restoring state from storage: %w", err)
+	}
+	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f, spent float64) {
+		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.LimitUSD,
+			"period", b.Period.String(), "threshold", f, "spent_usd", spent)
+		ctl.budgetCrossed()
+	})
+	if err != nil {
+		return err
+	}
+	defer closeGate()
+	ctl.gate = gate
 	if *check {
 		fmt.Fprintf(stderr, "config ok: %s\n", ctl.router.Table())
 		return nil
@@ -98,11 +126,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	if !ctl.auth.Enabled() {
-		if host, _, _ := net.SplitHostPort(l.Addr().String()); !net.ParseIP(host).IsLoopback() {
-			log.Warn("no auth.api_keys configured and listening beyond loopback: anyone who can reach this port can spend your provider credits", "addr", l.Addr().String())
-		} else {
-			log.Info("no auth.api_keys configured: serving unauthenticated (loopback only)")
-		}
+		log.Warn("no client keys exist (auth.api_keys or switchyard keys create): serving unauthenticated callers on loopback only; others are refused")
+	}
+	if !ctl.auth.HasAdminKey() {
+		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists")
+	}
+	if ctl.sealer == nil {
+		log.Warn("SWITCHYARD_MASTER_KEY is not set: provider keys added through the API are kept in memory only, until restart")
 	}
 	log.Info("serving gRPC, gRPC-Web, Connect and OpenAI REST", "addr", l.Addr().String(),
 		"base_url", "http://"+l.Addr().String()+"/v1", "routing", ctl.router.Table().String(), "version", version)
@@ -157,8 +187,12 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 	if ctl.store != nil {
 		usage = ctl.store
 	}
+	chatOpts := []rpc.ChatOption{rpc.WithObserver(observer{m: m, ledger: ctl.ledger})}
+	if ctl.gate != nil {
+		chatOpts = append(chatOpts, rpc.WithAdmission(ctl.gate))
+	}
 	svc := rpc.Services{
-		Chat:       rpc.NewChat(ctl.router, log.Named("route"), rpc.WithObserver(observer{m: m, ledger: ctl.ledger})),
+		Chat:       rpc.NewChat(ctl.router, log.Named("route"), chatOpts...),
 		Models:     rpc.NewModels(ctl.router),
 		Embeddings: rpc.NewEmbeddings(ctl.router),
 		Routing:    rpc.NewRoutingConfig(ctl),

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/engine/access"
+	"github.com/switchyard/switchyard/engine/budget"
+	"github.com/switchyard/switchyard/engine/limits"
+	"github.com/switchyard/switchyard/store"
+)
+
+// newRedisClient opens redis://host:port[/db] or host:port.
+func newRedisClient(u string) (*redis.Client, error) {
+	if strings.Contains(u, "://") {
+		opts, err := redis.ParseURL(u)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewClient(opts), nil
+	}
+	return redis.NewClient(&redis.Options{Addr: u}), nil
+}
+
+// buildGate makes the admission gate: rate-limit buckets and budget
+// counters in Redis when storage.redis_url is set (shared by every
+// instance), else in process with budgets seeded from the usage ledger so
+// a restart does not hand out a day's budget twice. onCross is called when
+// a key's spend first reaches 80% and 100% of its budget.
+func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est access.Estimator, st *store.Store, onCross budget.ThresholdFunc) (*access.Gate, func(), error) {
+	bopts := []budget.Option{budget.WithThresholds(onCross, 0.8, 1)}
+	if u := cfg.Storage.RedisURL; u != "" {
+		rdb, err := newRedisClient(u)
+		if err != nil {
+			return nil, nil, fmt.Errorf("storage.redis_url: %w", err)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			// Limits and budgets fail closed without their store: better to
+			// refuse to start than to serve without them.
+			_ = rdb.Close()
+			return nil, nil, fmt.Errorf("storage.redis_url %s unreachable: %w", config.RedactURL(u), err)
+		}
+		lim, err := limits.NewRedis(rdb)
+		if err != nil {
+			_ = rdb.Close()
+			return nil, nil, err
+		}
+		bud, err := budget.NewRedis(rdb, bopts...)
+		if err != nil {
+			_ = rdb.Close()
+			return nil, nil, err
+		}
+		g, err := access.NewGate(est, lim, bud)
+		if err != nil {
+			_ = rdb.Close()
+			return nil, nil, err
+		}
+		log.Info("rate limits and budgets shared through redis", "url", config.RedactURL(u))
+		return g, func() { _ = rdb.Close() }, nil
+	}
+	if st != nil {
+		bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (float64, error) {
+			_, total, err := st.Usage(ctx, store.UsageQuery{From: start, KeyID: key})
+			return total.CostUSD, err
+		}))
+	}
+	bud, err := budget.NewMemory(bopts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	lim := limits.NewMemory()
+	g, err := access.NewGate(est, lim, bud)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, func() {}, nil
+}
+
+// routingDoc is what a routing change made through the API saves. Base
+// names the config file's routing section it was made over: when the file
+// has been edited since, the file wins (the operator's newer intent).
+type routingDoc struct {
+	Base    string          `json:"base"`
+	Routing config.Routing  `json:"routing"`
+	Routes  []config.Route  `json:"routes"`
+	Meta    json.RawMessage `json:"meta,omitempty"`
+}
+
+// routingHash names a config's routing section.
+func routingHash(cfg *config.Config) string {
+	b, _ := json.Marshal(struct {
+		R  config.Routing
+		Rs []config.Route
+	}{cfg.Routing, cfg.Routes})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// restore brings back what was changed through the API before a restart:
+// provider keys (decrypted with the master key) and the routing section.
+// It runs once at start, before serving.
+func (c *control) restore(ctx context.Context) error {
+	if c.store == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	nkeys := 0
+	if c.sealer != nil {
+		pks, err := c.store.ListProviderKeys(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, pk := range pks {
+			secret, err := c.store.RevealProviderKey(ctx, c.sealer, pk.Provider, pk.KeyID)
+			if err != nil {
+				if errors.Is(err, store.ErrDecrypt) {
+					return fmt.Errorf("provider key %s/%s does not decrypt: SWITCHYARD_MASTER_KEY is not the key it was stored with", pk.Provider, pk.KeyID)
+				}
+				return err
+			}
+			if !c.hasProvider(pk.Provider) {
+				c.log.Warn("stored provider key belongs to a provider no longer configured; kept but unused", "provider", pk.Provider, "key_id", pk.KeyID)
+				continue
+			}
+			c.apiKeys[pk.Provider] = append(c.apiKeys[pk.Provider], apiKey{key: secret, label: pk.Label, weight: pk.Weight})
+			nkeys++
+		}
+	}
+	next := c.cfg
+	rc, err := c.store.LatestRoutingConfig(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		var doc routingDoc
+		if err := json.Unmarshal(rc.Doc, &doc); err != nil {
+			return fmt.Errorf("stored routing config v%d: %w", rc.Version, err)
+		}
+		if doc.Base != c.baseHash {
+			c.log.Warn("the config file's routing changed since the last change made through the API; the file wins",
+				"stored_version", rc.Version, "stored_at", rc.UpdatedAt)
+			break
+		}
+		n, err := c.cfg.WithRouting(doc.Routing, doc.Routes)
+		if err != nil {
+			c.log.Error("stored routing config no longer validates; serving the file's", "stored_version", rc.Version, "error", err)
+			break
+		}
+		next = n
+		c.log.Info("routing restored from the last change made through the API", "stored_version", rc.Version, "stored_at", rc.UpdatedAt)
+	}
+	if nkeys == 0 && next == c.cfg {
+		return nil
+	}
+	providers, clients, err := buildProviders(next, c.apiKeys)
+	if err != nil {
+		return err
+	}
+	if err := c.router.Update(buildSpec(next, providers)); err != nil {
+		return err
+	}
+	c.cfg, c.providers, c.clients = next, providers, clients
+	if nkeys > 0 {
+		c.log.Info("provider keys restored from the store", "count", nkeys)
+	}
+	return nil
+}
+
+func (c *control) hasProvider(name string) bool {
+	for _, p := range c.cfg.Providers {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// saveRouting records a routing change made through the API.
+func (c *control) saveRouting(ctx context.Context, cfg *config.Config) error {
+	if c.store == nil {
+		return nil
+	}
+	doc, err := json.Marshal(routingDoc{Base: c.baseHash, Routing: cfg.Routing, Routes: cfg.Routes})
+	if err != nil {
+		return err
+	}
+	_, err = c.store.PutRoutingConfig(ctx, doc, "api", store.AnyVersion)
+	return err
+}
