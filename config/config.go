@@ -39,6 +39,8 @@ type Config struct {
 	// Storage is where the usage ledger (and, as they land, client keys,
 	// API-added provider keys and alerts) persist.
 	Storage Storage `yaml:"storage"`
+	// Telemetry exports OpenTelemetry traces; off without an OTLP endpoint.
+	Telemetry Telemetry `yaml:"telemetry"`
 }
 
 // Storage selects the state store: SQLite in DataDir by default, Postgres

@@ -140,6 +140,7 @@ func finish(c *Config, getenv func(string) (string, bool)) (*Config, error) {
 		getenv = noEnv
 	}
 	c.expandEnv(getenv)
+	c.Telemetry.resolve(getenv)
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ func (c *Config) Redacted() *Config {
 	}
 	n.ResponseCache.RedisURL = redactURL(n.ResponseCache.RedisURL)
 	n.Storage.PostgresURL = redactURL(n.Storage.PostgresURL)
+	n.Telemetry = n.Telemetry.redacted()
 	n.Storage.RedisURL = redactURL(n.Storage.RedisURL)
 	for i := range n.Providers {
 		p := &n.Providers[i]
@@ -96,6 +97,7 @@ func (c *Config) clone() *Config {
 		}
 	}
 	n.Routing = cloneRouting(c.Routing)
+	n.Telemetry = c.Telemetry.clone()
 	n.Routes = cloneRoutes(c.Routes)
 	return &n
 }

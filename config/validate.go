@@ -72,6 +72,7 @@ func (k *checker) oneOf(field, v string, known []string) {
 func (c *Config) Validate() error {
 	k := &checker{}
 	c.validateTop(k)
+	c.Telemetry.validate(k)
 	models := c.validateProviders(k)
 	validateRouting(k, c.Routing, c.Routes, c.Providers, models)
 	if len(k.errs) == 0 {

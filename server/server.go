@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest"
 	"github.com/switchyard/switchyard/server/rpc"
+	"github.com/switchyard/switchyard/server/telemetry"
 )
 
 // Options tune the server.
@@ -29,6 +30,8 @@ type Options struct {
 	CORSOrigins []string
 	// Metrics serves GET /metrics (Prometheus text); nil leaves it out.
 	Metrics http.Handler
+	// Tracing makes a server span per request (OTLP); nil traces nothing.
+	Tracing *telemetry.Tracing
 }
 
 // Server is the one listener for every protocol.
@@ -75,7 +78,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	hs := &http.Server{
-		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, middleware.CORS(opts.CORSOrigins, mux)),
+		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, opts.Tracing.Middleware(middleware.CORS(opts.CORSOrigins, mux))),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/server/middleware"
+	"github.com/switchyard/switchyard/server/telemetry"
 )
 
 // Router is what the chat, model and embedding services need from the engine.
@@ -144,6 +145,20 @@ func (nopObserver) RequestStarted()       {}
 func (nopObserver) RequestFinished()      {}
 func (nopObserver) Observe(RequestRecord) {}
 
+// observe reports a finished request to the observer and to the request's
+// trace span.
+func (s *Chat) observe(ctx context.Context, rec RequestRecord) {
+	traceRequest(telemetry.SpanFrom(ctx), rec)
+	s.obs.Observe(rec)
+}
+
+func traceRequest(span telemetry.Span, rec RequestRecord) {
+	span.AnnotateRequest(telemetry.Request{Route: rec.Route, Provider: rec.Provider, Target: rec.Target, Model: rec.Model,
+		Status: rec.Status, Cache: rec.Cache, Stream: rec.Stream, Partial: rec.Partial, Attempts: rec.Attempts,
+		PromptTokens: rec.Usage.PromptTokens, CompletionTokens: rec.Usage.CompletionTokens,
+		CachedTokens: rec.Usage.CachedTokens, ReasoningTokens: rec.Usage.ReasoningTokens, CostUSD: rec.CostUSD})
+}
+
 // statusLabel names an outcome for metrics: ok, or the error kind.
 func statusLabel(err error) string {
 	if err == nil {
@@ -196,7 +211,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	start := time.Now()
 	ticket, err := s.admit(ctx, req)
 	if err != nil {
-		s.obs.Observe(recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
+		s.observe(ctx, recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
 		return nil, err
 	}
 	s.obs.RequestStarted()
@@ -207,7 +222,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 		usage = resp.Usage
 	}
 	s.settle(ctx, ticket, usage, info.CostUSD)
-	s.obs.Observe(recordOf(ctx, info, usage, err, time.Since(start), 0))
+	s.observe(ctx, recordOf(ctx, info, usage, err, time.Since(start), 0))
 	s.logDecision(ctx, info, err)
 	if err != nil {
 		return nil, err
@@ -230,6 +245,7 @@ type StreamOpen struct {
 	client       string
 	ticket       *access.Ticket
 	chat         *Chat
+	span         telemetry.Span
 }
 
 // settle charges a request's real usage to its key's limits and budget.
@@ -255,7 +271,7 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	if err != nil {
 		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
 		rec.Stream = true
-		s.obs.Observe(rec)
+		s.observe(ctx, rec)
 		return nil, err
 	}
 	s.obs.RequestStarted()
@@ -265,13 +281,13 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 		s.obs.RequestFinished()
 		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
 		rec.Stream = true
-		s.obs.Observe(rec)
+		s.observe(ctx, rec)
 		s.logDecision(ctx, route.Info{Route: req.Model}, err)
 		return nil, err
 	}
 	s.logDecision(ctx, st.Info(), nil)
 	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start,
-		client: middleware.Client(ctx), ticket: ticket, chat: s}, nil
+		client: middleware.Client(ctx), ticket: ticket, chat: s, span: telemetry.SpanFrom(ctx)}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -316,6 +332,7 @@ func (o *StreamOpen) Close() error {
 		rec := recordOf(context.Background(), o.st.Info(), u, o.err, time.Since(o.start), o.ttft)
 		rec.RequestID, rec.Client, rec.Stream, rec.Partial = o.requestID, o.client, true, o.err != nil && o.sent > 0
 		_ = partial // usage was estimated when the upstream never sent its usage chunk
+		traceRequest(o.span, rec)
 		o.obs.Observe(rec)
 	}
 	return err

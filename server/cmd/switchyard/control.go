@@ -27,6 +27,7 @@ import (
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rpc"
+	"github.com/switchyard/switchyard/server/telemetry"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -45,6 +46,8 @@ type control struct {
 	keys   *keydir.Directory
 	gate   *access.Gate
 	alerts func() // triggers an alert evaluation
+	// tracing wraps the provider transports (client spans, traceparent).
+	tracing *telemetry.Tracing
 	// baseHash names the config file's routing section; apiRouted says the
 	// routing in force came through the API over that base.
 	baseHash  string
@@ -64,9 +67,9 @@ type apiKey struct {
 	weight     int
 }
 
-func newControl(log hclog.Logger, path string, cfg *config.Config) (*control, error) {
-	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}}
-	providers, clients, err := buildProviders(cfg, nil)
+func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.Tracing) (*control, error) {
+	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing}
+	providers, clients, err := buildProviders(cfg, nil, tracing)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +151,7 @@ func (c *control) reload() error {
 	} else {
 		c.apiRouted = false
 	}
-	providers, clients, err := buildProviders(cfg, c.apiKeys)
+	providers, clients, err := buildProviders(cfg, c.apiKeys, c.tracing)
 	if err != nil {
 		return err
 	}
@@ -239,7 +242,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 // buildProviders makes one adapter per provider key, all keys of a provider
 // sharing one HTTP transport (one keep-alive pool per upstream). extra are
 // keys added through the API.
-func buildProviders(cfg *config.Config, extra map[string][]apiKey) ([]route.ProviderSpec, map[string]*http.Client, error) {
+func buildProviders(cfg *config.Config, extra map[string][]apiKey, tracing *telemetry.Tracing) ([]route.ProviderSpec, map[string]*http.Client, error) {
 	var out []route.ProviderSpec
 	clients := map[string]*http.Client{}
 	for _, p := range cfg.Providers {
@@ -254,6 +257,7 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey) ([]route.Prov
 			continue
 		}
 		hc := openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
+		hc.Transport = tracing.Transport(hc.Transport)
 		clients[p.Name] = hc
 		add := func(key, label, source string, weight int) error {
 			impl, err := buildKeyed(p, key, hc)

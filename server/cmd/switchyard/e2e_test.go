@@ -65,7 +65,7 @@ func startGateway(t testing.TB, yaml string) *gateway {
 		t.Fatalf("config: %v", err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg)
+	ctl, err := newControl(log, "", cfg, nil)
 	if err != nil {
 		t.Fatalf("control: %v", err)
 	}
@@ -489,7 +489,7 @@ func TestShutdownDrainsInFlightStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg)
+	ctl, err := newControl(log, "", cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -757,7 +757,7 @@ func startGatewayWithStore(t *testing.T, yaml string) *gateway {
 		t.Fatal(err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg)
+	ctl, err := newControl(log, "", cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
+	"github.com/switchyard/switchyard/server/telemetry"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -64,7 +65,22 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Output:     stderr,
 	})
 
-	ctl, err := newControl(log, *configPath, cfg)
+	tracing, err := telemetry.New(ctx, telemetry.Options{
+		Endpoint: cfg.Telemetry.OTLPEndpoint, Headers: cfg.Telemetry.OTLPHeaders,
+		ServiceName: cfg.Telemetry.ServiceName, ServiceVersion: version, SampleRatio: cfg.Telemetry.Ratio(),
+	}, log.Named("telemetry"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Export the spans still buffered.
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(fctx); err != nil {
+			log.Warn("trace export incomplete", "error", err)
+		}
+	}()
+	ctl, err := newControl(log, *configPath, cfg, tracing)
 	if err != nil {
 		return err
 	}
@@ -207,6 +223,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Auth:              ctl.auth,
 		CORSOrigins:       cfg.Server.CORSOrigins,
 		Metrics:           m.Handler(),
+		Tracing:           ctl.tracing,
 	})
 }
 

@@ -166,7 +166,7 @@ func (c *control) restore(ctx context.Context) error {
 	if nkeys == 0 && next == c.cfg {
 		return nil
 	}
-	providers, clients, err := buildProviders(next, c.apiKeys)
+	providers, clients, err := buildProviders(next, c.apiKeys, c.tracing)
 	if err != nil {
 		return err
 	}
