@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/engine/llm"
+	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/store"
 )
 
