@@ -38,10 +38,11 @@ check-generated: tools
 vet:
 	$(GO) vet ./...
 
-## test-go: go test -race ./... with a throwaway redis-server (installed if missing) for the cache suites
+## test-go: go test -race ./... with a throwaway redis-server and postgres (installed if missing) for the cache and store suites
 test-go:
-	@addr=$$(scripts/redis.sh) && trap "scripts/redis.sh stop $$addr" EXIT && \
-		SWITCHYARD_TEST_REDIS=$$addr $(GO) test -race -count=1 ./...
+	@set -e; addr=$$(scripts/redis.sh); trap 'scripts/redis.sh stop "$$addr"' EXIT; \
+		pg=$$(scripts/postgres.sh); trap 'scripts/redis.sh stop "$$addr"; scripts/postgres.sh stop "$$pg"' EXIT; \
+		SWITCHYARD_TEST_REDIS=$$addr SWITCHYARD_TEST_POSTGRES=$$pg $(GO) test -race -count=1 ./...
 
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh

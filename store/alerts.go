@@ -68,6 +68,9 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert) error {
 	if a.ID == "" || a.Type == "" {
 		return errors.New("store: alert needs ID and Type")
 	}
+	if err := checkText("alert", a.ID, a.Name, a.Type, a.KeyID, a.WebhookURL); err != nil {
+		return err
+	}
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = time.Now()
 	}
@@ -89,6 +92,9 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert) error {
 
 // GetAlert returns the alert, or ErrNotFound.
 func (s *Store) GetAlert(ctx context.Context, id string) (Alert, error) {
+	if !storable(id) {
+		return Alert{}, fmt.Errorf("store: alert: %w", ErrNotFound)
+	}
 	a, err := scanAlert(s.db.QueryRowContext(ctx, s.d.q(`SELECT `+alertCols+` FROM alerts WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Alert{}, fmt.Errorf("store: alert %s: %w", id, ErrNotFound)
@@ -101,13 +107,16 @@ func (s *Store) GetAlert(ctx context.Context, id string) (Alert, error) {
 
 // ListAlerts returns all alerts, or only those for keyID when it is not "".
 func (s *Store) ListAlerts(ctx context.Context, keyID string) ([]Alert, error) {
+	if !storable(keyID) {
+		return nil, nil // no alert can carry it
+	}
 	query := `SELECT ` + alertCols + ` FROM alerts`
 	var args []any
 	if keyID != "" {
 		query += ` WHERE key_id = ?`
 		args = append(args, keyID)
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.q(query+` ORDER BY created_at, id`), args...)
+	rows, err := s.db.QueryContext(ctx, s.d.q(query+` ORDER BY created_at, id`+s.d.bytewise), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list alerts: %w", err)
 	}
@@ -128,6 +137,12 @@ func (s *Store) ListAlerts(ctx context.Context, keyID string) ([]Alert, error) {
 
 // UpdateAlert replaces the rule's settings (not CreatedAt or LastFiredAt).
 func (s *Store) UpdateAlert(ctx context.Context, a Alert) error {
+	if !storable(a.ID) {
+		return fmt.Errorf("store: update alert: %w", ErrNotFound)
+	}
+	if err := checkText("alert", a.Name, a.Type, a.KeyID, a.WebhookURL); err != nil {
+		return err
+	}
 	cfg, err := alertConfig(a)
 	if err != nil {
 		return err
@@ -142,6 +157,9 @@ func (s *Store) UpdateAlert(ctx context.Context, a Alert) error {
 // MarkAlertFired records a firing at at, only if the cooldown since the last firing has passed.
 // It reports whether this caller won, so several gateways sharing a database fire once.
 func (s *Store) MarkAlertFired(ctx context.Context, id string, at time.Time) (bool, error) {
+	if !storable(id) {
+		return false, fmt.Errorf("store: mark alert fired: %w", ErrNotFound)
+	}
 	ms := toMillis(at)
 	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE alerts SET last_fired_at = ?
 		WHERE id = ? AND (last_fired_at IS NULL OR last_fired_at + cooldown_ms <= ?)`), ms, id, ms)
@@ -162,6 +180,9 @@ func (s *Store) MarkAlertFired(ctx context.Context, id string, at time.Time) (bo
 
 // DeleteAlert removes the alert, or returns ErrNotFound.
 func (s *Store) DeleteAlert(ctx context.Context, id string) error {
+	if !storable(id) {
+		return fmt.Errorf("store: delete alert: %w", ErrNotFound)
+	}
 	res, err := s.db.ExecContext(ctx, s.d.q(`DELETE FROM alerts WHERE id = ?`), id)
 	return affectedOne(res, err, "delete alert "+id)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -90,4 +91,38 @@ func BenchmarkInsertUsageBatch500(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/row")
+}
+
+// BenchmarkInsertUsageBatch500Postgres is the same flush against Postgres (skipped unless
+// SWITCHYARD_TEST_POSTGRES is set; make test-go starts one).
+func BenchmarkInsertUsageBatch500Postgres(b *testing.B) {
+	s, err := Open(context.Background(), Options{PostgresURL: freshPostgresSchema(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]UsageRecord, 500)
+	for i := range batch {
+		batch[i] = benchRecord()
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.InsertUsage(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/row")
+}
+
+// BenchmarkLedgerText is the per-field check every ledger row pays; odd text is the rare path.
+func BenchmarkLedgerText(b *testing.B) {
+	for _, in := range []string{"openai/gpt-4o-mini", "req\x00\xffid"} {
+		b.Run(fmt.Sprintf("%q", in), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ledgerText(in)
+			}
+		})
+	}
 }

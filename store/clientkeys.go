@@ -119,6 +119,9 @@ func (s *Store) CreateClientKey(ctx context.Context, k ClientKey) error {
 	if k.ID == "" || k.Hash == "" {
 		return errors.New("store: client key needs ID and Hash")
 	}
+	if err := checkText("client key", k.ID, k.Name, k.Prefix, k.Hash, k.BudgetPeriod); err != nil {
+		return err
+	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = time.Now()
 	}
@@ -149,6 +152,9 @@ func (s *Store) ClientKeyByHash(ctx context.Context, hash string) (ClientKey, er
 }
 
 func (s *Store) getClientKey(ctx context.Context, col, v string) (ClientKey, error) {
+	if !storable(v) { // could never have been stored; Postgres would fail the query instead
+		return ClientKey{}, fmt.Errorf("store: client key: %w", ErrNotFound)
+	}
 	row := s.db.QueryRowContext(ctx, s.d.q(`SELECT `+clientKeyCols+` FROM client_keys WHERE `+col+` = ?`), v)
 	k, err := scanClientKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -162,7 +168,7 @@ func (s *Store) getClientKey(ctx context.Context, col, v string) (ClientKey, err
 
 // ListClientKeys returns every key, oldest first.
 func (s *Store) ListClientKeys(ctx context.Context) ([]ClientKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+clientKeyCols+` FROM client_keys ORDER BY created_at, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+clientKeyCols+` FROM client_keys ORDER BY created_at, id`+s.d.bytewise)
 	if err != nil {
 		return nil, fmt.Errorf("store: list client keys: %w", err)
 	}
@@ -184,6 +190,12 @@ func (s *Store) ListClientKeys(ctx context.Context) ([]ClientKey, error) {
 // UpdateClientKey replaces every field of the key k.ID except Hash, Prefix and CreatedAt (a key's
 // secret never changes; issue a new key instead).
 func (s *Store) UpdateClientKey(ctx context.Context, k ClientKey) error {
+	if !storable(k.ID) {
+		return fmt.Errorf("store: update client key: %w", ErrNotFound)
+	}
+	if err := checkText("client key", k.Name, k.BudgetPeriod); err != nil {
+		return err
+	}
 	args, err := clientKeyArgs(k)
 	if err != nil {
 		return err
@@ -201,6 +213,9 @@ func (s *Store) RevokeClientKey(ctx context.Context, id string, at time.Time) er
 	if at.IsZero() {
 		at = time.Now()
 	}
+	if !storable(id) {
+		return fmt.Errorf("store: revoke client key: %w", ErrNotFound)
+	}
 	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE client_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
 		toMillis(at), id)
 	return affectedOne(res, err, "revoke client key "+id)
@@ -208,6 +223,9 @@ func (s *Store) RevokeClientKey(ctx context.Context, id string, at time.Time) er
 
 // DeleteClientKey removes the key. Its usage rows stay (they carry the key id as text).
 func (s *Store) DeleteClientKey(ctx context.Context, id string) error {
+	if !storable(id) {
+		return fmt.Errorf("store: delete client key: %w", ErrNotFound)
+	}
 	res, err := s.db.ExecContext(ctx, s.d.q(`DELETE FROM client_keys WHERE id = ?`), id)
 	return affectedOne(res, err, "delete client key "+id)
 }

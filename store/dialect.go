@@ -1,9 +1,13 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -18,6 +22,11 @@ type dialect struct {
 	ddl *strings.Replacer
 	// numbered placeholders ($1, $2...) instead of '?'.
 	numbered bool
+	// bytewise follows a text column in ORDER BY so that both backends sort by bytes (code
+	// points). SQLite's default BINARY collation already does; a Postgres database created with
+	// a linguistic locale (en_US.UTF-8, ICU) would otherwise order "a" before "B" and ignore
+	// punctuation, so listings and usage groups would come back in another order per backend.
+	bytewise string
 }
 
 var (
@@ -37,6 +46,7 @@ var (
 			"{{FLOAT}}", "DOUBLE PRECISION",
 		),
 		numbered: true,
+		bytewise: ` COLLATE "C"`,
 	}
 )
 
@@ -58,6 +68,38 @@ func (d dialect) q(query string) string {
 		b.WriteByte(query[i])
 	}
 	return b.String()
+}
+
+// lockForWrite serialises read-then-write transactions on table (read MAX(version), insert the
+// next). SQLite needs nothing: its transactions begin IMMEDIATE, one writer at a time. Postgres's
+// default READ COMMITTED lets two transactions read the same state and then collide on the
+// insert; SHARE ROW EXCLUSIVE conflicts with itself and with writes but not with plain SELECTs.
+// table is always a constant from this package.
+func (d dialect) lockForWrite(ctx context.Context, tx *sql.Tx, table string) error {
+	if d.name != postgresDialect.name {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `LOCK TABLE `+table+` IN SHARE ROW EXCLUSIVE MODE`)
+	return err
+}
+
+// ErrInvalidText is returned (wrapped) when an id, name or label holds a NUL byte or invalid
+// UTF-8. Postgres's TEXT rejects both (SQLSTATE 22021) while SQLite would store them; both
+// backends refuse so that data written to one can always move to the other.
+var ErrInvalidText = errors.New("store: text must be valid UTF-8 without NUL bytes")
+
+// storable reports whether s can be stored as TEXT on both backends.
+func storable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// checkText returns ErrInvalidText for the first of vals that is not storable.
+func checkText(what string, vals ...string) error {
+	for _, v := range vals {
+		if !storable(v) {
+			// Not the value itself: it may be a whole routing document.
+			return fmt.Errorf("store: %s: %w", what, ErrInvalidText)
+		}
+	}
+	return nil
 }
 
 // isUniqueViolation reports a primary-key or unique-constraint failure on either backend.

@@ -13,8 +13,8 @@ import (
 )
 
 // A minimal database/sql driver over pgx.Conn. pgx's own stdlib package imports pgxpool, whose
-// dependency (jackc/puddle) is not in go.sum; this covers exactly what the store uses: Exec,
-// Query, transactions, Ping. Values come back as int64, float64, string, []byte, bool or time.
+// dependency (jackc/puddle) is not in go.sum; this covers what the store uses: Exec, Query,
+// Prepare, transactions, Ping. Values come back as int64, float64, string, []byte, bool or time.
 
 type pgConnector struct{ cfg *pgx.ConnConfig }
 
@@ -37,18 +37,29 @@ func (pgDriver) Open(string) (driver.Conn, error) {
 type pgConn struct{ c *pgx.Conn }
 
 var (
-	_ driver.ConnBeginTx       = (*pgConn)(nil)
-	_ driver.ExecerContext     = (*pgConn)(nil)
-	_ driver.QueryerContext    = (*pgConn)(nil)
-	_ driver.Pinger            = (*pgConn)(nil)
-	_ driver.SessionResetter   = (*pgConn)(nil)
-	_ driver.Validator         = (*pgConn)(nil)
-	_ driver.NamedValueChecker = (*pgConn)(nil)
+	_ driver.ConnBeginTx        = (*pgConn)(nil)
+	_ driver.ConnPrepareContext = (*pgConn)(nil)
+	_ driver.ExecerContext      = (*pgConn)(nil)
+	_ driver.QueryerContext     = (*pgConn)(nil)
+	_ driver.Pinger             = (*pgConn)(nil)
+	_ driver.SessionResetter    = (*pgConn)(nil)
+	_ driver.Validator          = (*pgConn)(nil)
+	_ driver.NamedValueChecker  = (*pgConn)(nil)
 )
 
-func (c *pgConn) Prepare(string) (driver.Stmt, error) {
-	// pgx caches prepared statements per connection by itself.
-	return nil, errors.New("store: explicit prepare is not supported by the postgres driver")
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+// PrepareContext prepares on the server, so a bad query fails here as it does on SQLite and
+// database/sql can check the argument count. pgx keys the statement by its SQL text: Exec and
+// Query with that text use it.
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	sd, err := c.c.Prepare(ctx, query, query)
+	if err != nil {
+		return nil, err
+	}
+	return &pgStmt{c: c, query: query, numInput: len(sd.ParamOIDs)}, nil
 }
 
 func (c *pgConn) Close() error {
@@ -118,6 +129,55 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, named []driver.
 		cols[i] = fd.Name
 	}
 	return &pgRows{rows: rows, cols: cols}, nil
+}
+
+type pgStmt struct {
+	c        *pgConn
+	query    string
+	numInput int
+}
+
+var (
+	_ driver.StmtExecContext  = (*pgStmt)(nil)
+	_ driver.StmtQueryContext = (*pgStmt)(nil)
+)
+
+// Close deallocates the server-side statement. Another Stmt with the same text on this connection
+// shares it; after this it runs through pgx's statement cache instead, which gives the same results.
+func (s *pgStmt) Close() error {
+	if s.c.c.IsClosed() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.c.c.Deallocate(ctx, s.query)
+}
+
+func (s *pgStmt) NumInput() int { return s.numInput }
+
+func (s *pgStmt) ExecContext(ctx context.Context, named []driver.NamedValue) (driver.Result, error) {
+	return s.c.ExecContext(ctx, s.query, named)
+}
+
+func (s *pgStmt) QueryContext(ctx context.Context, named []driver.NamedValue) (driver.Rows, error) {
+	return s.c.QueryContext(ctx, s.query, named)
+}
+
+// Exec and Query are the pre-context interface; database/sql calls the Context forms above.
+func (s *pgStmt) Exec(args []driver.Value) (driver.Result, error) {
+	return s.ExecContext(context.Background(), namedValues(args))
+}
+
+func (s *pgStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return s.QueryContext(context.Background(), namedValues(args))
+}
+
+func namedValues(args []driver.Value) []driver.NamedValue {
+	named := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return named
 }
 
 type pgTx struct{ tx pgx.Tx }

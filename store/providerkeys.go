@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,9 @@ func (s *Store) AddProviderKey(ctx context.Context, sl *Sealer, k ProviderKey, s
 	if k.Provider == "" || k.KeyID == "" || secret == "" {
 		return errors.New("store: provider key needs Provider, KeyID and a secret")
 	}
+	if err := checkText("provider key", k.Provider, k.KeyID, k.Label); err != nil {
+		return err
+	}
 	if k.Weight <= 0 {
 		k.Weight = 1
 	}
@@ -41,7 +45,8 @@ func (s *Store) AddProviderKey(ctx context.Context, sl *Sealer, k ProviderKey, s
 	}
 	k.Hint = ""
 	if len(secret) >= 12 { // never reveal a meaningful share of a short secret
-		k.Hint = secret[len(secret)-4:]
+		// Four bytes can split a multi-byte character; the hint is only for display.
+		k.Hint = strings.ToValidUTF8(strings.ReplaceAll(secret[len(secret)-4:], "\x00", ""), "")
 	}
 	ct, nonce, err := sl.Seal([]byte(secret), providerKeyAAD(k.Provider, k.KeyID))
 	if err != nil {
@@ -75,6 +80,9 @@ func scanProviderKey(sc interface{ Scan(...any) error }) (ProviderKey, error) {
 
 // GetProviderKey returns the key's metadata, or ErrNotFound.
 func (s *Store) GetProviderKey(ctx context.Context, provider, keyID string) (ProviderKey, error) {
+	if !storable(provider) || !storable(keyID) {
+		return ProviderKey{}, fmt.Errorf("store: provider key: %w", ErrNotFound)
+	}
 	row := s.db.QueryRowContext(ctx, s.d.q(`SELECT `+providerKeyCols+` FROM provider_keys WHERE provider = ? AND key_id = ?`),
 		provider, keyID)
 	k, err := scanProviderKey(row)
@@ -89,13 +97,16 @@ func (s *Store) GetProviderKey(ctx context.Context, provider, keyID string) (Pro
 
 // ListProviderKeys returns the keys of provider (all providers when ""), by provider then age.
 func (s *Store) ListProviderKeys(ctx context.Context, provider string) ([]ProviderKey, error) {
+	if !storable(provider) {
+		return nil, nil // no key can carry it
+	}
 	query := `SELECT ` + providerKeyCols + ` FROM provider_keys`
 	var args []any
 	if provider != "" {
 		query += ` WHERE provider = ?`
 		args = append(args, provider)
 	}
-	rows, err := s.db.QueryContext(ctx, s.d.q(query+` ORDER BY provider, created_at, key_id`), args...)
+	rows, err := s.db.QueryContext(ctx, s.d.q(query+` ORDER BY provider`+s.d.bytewise+`, created_at, key_id`+s.d.bytewise), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list provider keys: %w", err)
 	}
@@ -119,6 +130,12 @@ func (s *Store) UpdateProviderKey(ctx context.Context, k ProviderKey) error {
 	if k.Weight <= 0 {
 		k.Weight = 1
 	}
+	if !storable(k.Provider) || !storable(k.KeyID) {
+		return fmt.Errorf("store: update provider key: %w", ErrNotFound)
+	}
+	if err := checkText("provider key", k.Label); err != nil {
+		return err
+	}
 	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE provider_keys SET label = ?, weight = ? WHERE provider = ? AND key_id = ?`),
 		k.Label, k.Weight, k.Provider, k.KeyID)
 	return affectedOne(res, err, "update provider key "+k.Provider+"/"+k.KeyID)
@@ -129,6 +146,9 @@ func (s *Store) UpdateProviderKey(ctx context.Context, k ProviderKey) error {
 func (s *Store) RevealProviderKey(ctx context.Context, sl *Sealer, provider, keyID string) (string, error) {
 	if sl == nil {
 		return "", errors.New("store: RevealProviderKey needs a Sealer")
+	}
+	if !storable(provider) || !storable(keyID) {
+		return "", fmt.Errorf("store: provider key: %w", ErrNotFound)
 	}
 	var ct, nonce []byte
 	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT ciphertext, nonce FROM provider_keys WHERE provider = ? AND key_id = ?`),
@@ -148,6 +168,9 @@ func (s *Store) RevealProviderKey(ctx context.Context, sl *Sealer, provider, key
 
 // DeleteProviderKey removes the key, or returns ErrNotFound.
 func (s *Store) DeleteProviderKey(ctx context.Context, provider, keyID string) error {
+	if !storable(provider) || !storable(keyID) {
+		return fmt.Errorf("store: delete provider key: %w", ErrNotFound)
+	}
 	res, err := s.db.ExecContext(ctx, s.d.q(`DELETE FROM provider_keys WHERE provider = ? AND key_id = ?`), provider, keyID)
 	return affectedOne(res, err, "delete provider key "+provider+"/"+keyID)
 }

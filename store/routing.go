@@ -28,8 +28,16 @@ func (s *Store) PutRoutingConfig(ctx context.Context, doc json.RawMessage, updat
 	if !json.Valid(doc) {
 		return RoutingConfig{}, errors.New("store: routing config is not valid JSON")
 	}
+	// json.Valid lets invalid UTF-8 inside strings through.
+	if err := checkText("routing config", string(doc), updatedBy); err != nil {
+		return RoutingConfig{}, err
+	}
 	rc := RoutingConfig{Doc: append(json.RawMessage(nil), doc...), UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), UpdatedBy: updatedBy}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Without it, concurrent unconditional puts on Postgres fail with ErrConflict.
+		if err := s.d.lockForWrite(ctx, tx, "routing_config"); err != nil {
+			return err
+		}
 		var cur int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM routing_config`).Scan(&cur); err != nil {
 			return err

@@ -57,7 +57,7 @@ func openPostgresStore(t *testing.T) *Store {
 }
 
 // freshPostgresSchema creates an empty schema and returns a URL whose search_path selects it.
-func freshPostgresSchema(t *testing.T) string {
+func freshPostgresSchema(t testing.TB) string {
 	t.Helper()
 	raw := os.Getenv(postgresEnv)
 	if raw == "" {

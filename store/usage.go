@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -69,9 +70,11 @@ func (s *Store) InsertUsage(ctx context.Context, recs []UsageRecord) error {
 				if status == "" {
 					status = StatusOK
 				}
-				args = append(args, r.RequestID, toMillis(r.TS), r.KeyID, r.Route, r.Provider, r.Model, r.Target,
-					r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.ReasoningTokens, r.CostUSD,
-					r.LatencyMS, r.TTFTMS, status, r.Cache, int64(r.Attempts), boolInt(r.Stream), boolInt(r.Partial))
+				args = append(args, ledgerText(r.RequestID), toMillis(r.TS), ledgerText(r.KeyID), ledgerText(r.Route),
+					ledgerText(r.Provider), ledgerText(r.Model), ledgerText(r.Target),
+					r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.ReasoningTokens, ledgerCost(r.CostUSD),
+					r.LatencyMS, r.TTFTMS, ledgerText(status), ledgerText(r.Cache), int64(r.Attempts),
+					boolInt(r.Stream), boolInt(r.Partial))
 			}
 			var err error
 			if len(part) == usageChunk && s.usageInsert != nil {
@@ -89,6 +92,26 @@ func (s *Store) InsertUsage(ctx context.Context, recs []UsageRecord) error {
 		return fmt.Errorf("store: insert %d usage rows: %w", len(recs), err)
 	}
 	return nil
+}
+
+// ledgerText makes s storable as TEXT on both backends. Postgres rejects NUL and invalid UTF-8
+// (SQLSTATE 22021) and the whole batch would fail with it; request ids come from client headers
+// and model names from request bodies, so one odd request must not cost the other rows of its
+// batch. Both backends store the same replacement so that queries agree.
+func ledgerText(s string) string {
+	if storable(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// ledgerCost keeps NaN and ±Inf out of the ledger: SQLite stores NaN as NULL (failing NOT NULL
+// for the batch) and Postgres keeps it, turning every later SUM into NaN.
+func ledgerCost(c float64) float64 {
+	if math.IsNaN(c) || math.IsInf(c, 0) {
+		return 0
+	}
+	return c
 }
 
 func usageInsertSQL(rows int) string {
@@ -163,7 +186,8 @@ func (q UsageQuery) where() (string, []any) {
 		conds, args = append(conds, "ts < ?"), append(args, toMillis(q.To))
 	}
 	if q.KeyID != "" {
-		conds, args = append(conds, "key_id = ?"), append(args, q.KeyID)
+		// As the ledger stored it, so the filter means the same on both backends.
+		conds, args = append(conds, "key_id = ?"), append(args, ledgerText(q.KeyID))
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -174,14 +198,17 @@ func (q UsageQuery) where() (string, []any) {
 // Usage aggregates the ledger. It returns one row per group (ordered by the group columns) and the
 // total over everything matched; with no GroupBy, rows is empty.
 func (s *Store) Usage(ctx context.Context, q UsageQuery) (rows []UsageRow, total UsageRow, err error) {
-	var dims, exprs []string
+	var dims, exprs, order []string
 	for _, g := range q.GroupBy {
 		col, ok := groupCols[g]
 		if !ok {
 			return nil, UsageRow{}, fmt.Errorf("store: usage: unknown group-by %q (want key, provider, model, route or day)", g)
 		}
 		if !slices.Contains(dims, g) {
-			dims, exprs = append(dims, g), append(exprs, col)
+			dims, exprs, order = append(dims, g), append(exprs, col), append(order, col)
+			if g != GroupDay { // the day is an integer: COLLATE applies to text only
+				order[len(order)-1] += s.d.bytewise
+			}
 		}
 	}
 	where, args := q.where()
@@ -195,7 +222,7 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (rows []UsageRow, total
 	}
 	groups := strings.Join(exprs, ", ")
 	r, err := s.db.QueryContext(ctx, s.d.q(`SELECT `+groups+`, `+usageAggCols+` FROM usage`+where+
-		` GROUP BY `+groups+` ORDER BY `+groups), args...)
+		` GROUP BY `+groups+` ORDER BY `+strings.Join(order, ", ")), args...)
 	if err != nil {
 		return nil, UsageRow{}, fmt.Errorf("store: usage: %w", err)
 	}

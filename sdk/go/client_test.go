@@ -361,8 +361,13 @@ func TestAPIKey(t *testing.T) {
 				_, err = c.Embeddings(ctx, &switchyardv1.CreateEmbeddingsRequest{Model: "sim-small", Input: []string{"x"}})
 				check("Embeddings", err)
 				// The raw clients share the interceptor that sends the key.
+				_, err = c.ModelService().ListModels(ctx, &switchyardv1.ListModelsRequest{})
+				check("ModelService().ListModels", err)
+				// Admin services need the admin key, which no client key is.
 				_, err = c.RoutingConfigService().GetRoutingConfig(ctx, &switchyardv1.GetRoutingConfigRequest{})
-				check("RoutingConfigService().GetRoutingConfig", err)
+				if !switchyard.IsUnauthenticated(err) && connect.CodeOf(err) != connect.CodePermissionDenied {
+					t.Errorf("RoutingConfigService with a client key: %v, want Unauthenticated or PermissionDenied", err)
+				}
 			})
 		}
 	}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// WindowStats summarises the ledger rows of one time window for the alert evaluator.
+type WindowStats struct {
+	Requests int64
+	// Failures counts requests the gateway or its upstreams failed. Outcomes caused by the client
+	// (invalid_request, unauthenticated, permission_denied, not_found, canceled) and refusals by
+	// the admission gate (rate_limited with no provider: the key's own RPM/TPM/budget) are not
+	// failures: a client sending bad requests must not page the operator.
+	Failures int64
+	// P95LatencyMS is the nearest-rank 95th percentile over all requests of the window, the
+	// same definition as Metrics.P95LatencyMS; 0 without requests.
+	P95LatencyMS int64
+}
+
+// alertFailure is the SQL predicate for WindowStats.Failures. Constant text: no user input.
+const alertFailure = `status <> 'ok'
+	AND status NOT IN ('invalid_request', 'unauthenticated', 'permission_denied', 'not_found', 'canceled')
+	AND NOT (status = 'rate_limited' AND provider = '')`
+
+// WindowStats returns request, failure and p95 figures over ts >= since, for keyID or, when it is
+// "", the whole gateway.
+func (s *Store) WindowStats(ctx context.Context, since time.Time, keyID string) (WindowStats, error) {
+	where, args := UsageQuery{From: since, KeyID: keyID}.where()
+	var ws WindowStats
+	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN `+alertFailure+` THEN 1 ELSE 0 END), 0)
+		FROM usage`+where), args...).Scan(&ws.Requests, &ws.Failures)
+	if err != nil {
+		return WindowStats{}, fmt.Errorf("store: window stats: %w", err)
+	}
+	if ws.Requests == 0 {
+		return ws, nil
+	}
+	rank := (95*ws.Requests + 99) / 100 // ceil(0.95*N) without float rounding
+	err = s.db.QueryRowContext(ctx, s.d.q(`SELECT latency_ms FROM usage`+where+
+		fmt.Sprintf(` ORDER BY latency_ms LIMIT 1 OFFSET %d`, rank-1)), args...).Scan(&ws.P95LatencyMS)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) { // rows pruned between the two queries: leave 0
+		return WindowStats{}, fmt.Errorf("store: window stats p95: %w", err)
+	}
+	return ws, nil
+}
+
+// SpendByKey returns the cost recorded since since, per client key id ("" holds requests made
+// without a key). One query serves every budget alert of a period, however many keys they watch.
+func (s *Store) SpendByKey(ctx context.Context, since time.Time) (map[string]float64, error) {
+	where, args := UsageQuery{From: since}.where()
+	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT key_id, COALESCE(SUM(cost_usd), 0) FROM usage`+where+
+		` GROUP BY key_id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: spend by key: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]float64)
+	for rows.Next() {
+		var (
+			key  string
+			cost float64
+		)
+		if err := rows.Scan(&key, &cost); err != nil {
+			return nil, fmt.Errorf("store: spend by key: %w", err)
+		}
+		out[key] = cost
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: spend by key: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimAlertFiring sets last_fired_at to at only if it still holds prev (the zero time for
+// "never fired") and the alert's cooldown since prev has passed. It reports whether this caller
+// won: of several gateways sharing the database that saw the same state, exactly one fires.
+// Unlike MarkAlertFired it also works for alerts without a cooldown. ErrNotFound when the alert
+// is gone.
+func (s *Store) ClaimAlertFiring(ctx context.Context, id string, prev, at time.Time) (bool, error) {
+	prevMS := int64(-1)
+	if !prev.IsZero() {
+		prevMS = toMillis(prev)
+	}
+	ms := toMillis(at)
+	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE alerts SET last_fired_at = ?
+		WHERE id = ? AND COALESCE(last_fired_at, -1) = ?
+		AND (last_fired_at IS NULL OR last_fired_at + cooldown_ms <= ?)`), ms, id, prevMS, ms)
+	if err != nil {
+		return false, fmt.Errorf("store: claim alert %s firing: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: claim alert %s firing: %w", id, err)
+	}
+	if n == 0 {
+		if _, err := s.GetAlert(ctx, id); err != nil {
+			return false, err
+		}
+	}
+	return n == 1, nil
+}
