@@ -160,10 +160,18 @@ func (a *Auth) Authorize(ctx context.Context, h http.Header, peer string, admin 
 		return access.WithKey(ctx, adminKey), nil
 	}
 	if !a.Enabled() {
-		if isLoopback(peer) {
-			return ctx, nil
+		if !isLoopback(peer) {
+			return ctx, errLoopbackOnly
 		}
-		return ctx, errLoopbackOnly
+		// A key this instance has not heard of may have just been created
+		// on another one: a presented key that resolves is enforced. Any
+		// other (SDKs always send one) is the open loopback mode.
+		if secret != "" {
+			if k, err := a.lookup(ctx, sum, secret); err == nil && k != nil {
+				return a.admitKey(ctx, k, secret, peer)
+			}
+		}
+		return ctx, nil
 	}
 	if secret == "" {
 		return ctx, errMissingKey
@@ -175,6 +183,11 @@ func (a *Auth) Authorize(ctx context.Context, h http.Header, peer string, admin 
 	if k == nil {
 		return ctx, invalidKey(secret)
 	}
+	return a.admitKey(ctx, k, secret, peer)
+}
+
+// admitKey applies a resolved key's expiry and IP allowlist.
+func (a *Auth) admitKey(ctx context.Context, k *access.Key, secret, peer string) (context.Context, error) {
 	if k.Expired(a.now()) {
 		return ctx, &llm.Error{Kind: llm.KindUnauthenticated, Code: "expired_api_key",
 			Message: "The API key " + maskKey(secret) + " expired at " + k.ExpiresAt.UTC().Format(time.RFC3339) + "."}
