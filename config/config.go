@@ -41,6 +41,9 @@ type Config struct {
 	Storage Storage `yaml:"storage"`
 	// Telemetry exports OpenTelemetry traces; off without an OTLP endpoint.
 	Telemetry Telemetry `yaml:"telemetry"`
+	// Alerts tunes the evaluation of the alerts created through
+	// BillingService (budget, error rate, p95 latency).
+	Alerts Alerts `yaml:"alerts"`
 }
 
 // Storage selects the state store: SQLite in DataDir by default, Postgres
@@ -306,4 +309,15 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// Alerts tunes alert evaluation; the alerts themselves are created through
+// the API (POST /v1/billing/alerts) and kept in the state store.
+type Alerts struct {
+	// Interval between evaluations (default 15s, at least 1s). A budget
+	// crossing triggers one at once.
+	Interval Duration `yaml:"interval"`
+	// MinSamples is the fewest requests in a window for an error-rate or
+	// latency alert to fire (default 20), so one failure of two pages no one.
+	MinSamples int `yaml:"min_samples"`
 }

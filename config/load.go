@@ -223,6 +223,12 @@ func validEnvName(s string) bool {
 }
 
 func (c *Config) applyDefaults() {
+	if c.Alerts.Interval == 0 {
+		c.Alerts.Interval = Duration(15 * time.Second)
+	}
+	if c.Alerts.MinSamples == 0 {
+		c.Alerts.MinSamples = 20
+	}
 	if c.Storage.DataDir == "" {
 		c.Storage.DataDir = "data"
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // FieldError is one problem, at a field path such as "providers[1].type".
@@ -73,6 +74,12 @@ func (c *Config) Validate() error {
 	k := &checker{}
 	c.validateTop(k)
 	c.Telemetry.validate(k)
+	if c.Alerts.Interval != 0 && c.Alerts.Interval < Duration(time.Second) { // 0 takes the default
+		k.add("alerts.interval", "must be at least 1s")
+	}
+	if c.Alerts.MinSamples < 0 {
+		k.add("alerts.min_samples", "must not be negative")
+	}
 	models := c.validateProviders(k)
 	validateRouting(k, c.Routing, c.Routes, c.Providers, models)
 	if len(k.errs) == 0 {

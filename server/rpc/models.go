@@ -174,13 +174,8 @@ func (s *Providers) RemoveProviderKey(ctx context.Context, in *pb.RemoveProvider
 	return &pb.RemoveProviderKeyResponse{}, nil
 }
 
-// Keys and Billing answer Unimplemented until their issue lands; the
-// contract and the REST routes are already in place.
-type (
-	Keys struct {
-		pb.UnimplementedKeyServiceServer
-	}
-	Billing struct {
-		pb.UnimplementedBillingServiceServer
-	}
-)
+// Keys answers Unimplemented until its issue lands; the contract and the
+// REST routes are already in place.
+type Keys struct {
+	pb.UnimplementedKeyServiceServer
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/server"
+	"github.com/switchyard/switchyard/server/alerts"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -116,6 +117,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := ctl.restore(ctx); err != nil {
 		return fmt.Errorf("restoring state from storage: %w", err)
 	}
+	// Alerts: evaluated on a timer and at once when a budget crosses a
+	// threshold; delivered as webhooks off the evaluation loop. The
+	// evaluator stops before the notifier, so queued deliveries get their
+	// grace period.
+	notifier := alerts.NewNotifier(alerts.WithNotifierLogger(log.Named("alerts")))
+	defer notifier.Close()
+	evaluator, err := alerts.New(st, notifier, alerts.WithInterval(time.Duration(cfg.Alerts.Interval)),
+		alerts.WithMinSamples(cfg.Alerts.MinSamples), alerts.WithLogger(log.Named("alerts")))
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	defer evaluator.Close()
+	ctl.alerts = evaluator.Trigger
 	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f, spent float64) {
 		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.LimitUSD,
 			"period", b.Period.String(), "threshold", f, "spent_usd", spent)
@@ -215,7 +229,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Providers:  rpc.NewProviders(ctl),
 		Usage:      rpc.NewUsage(usage),
 		Keys:       &rpc.Keys{},
-		Billing:    &rpc.Billing{},
+		Billing:    billingService(ctl),
 	}
 	return server.New(ctx, log, svc, server.Options{
 		MaxBodyBytes:      cfg.Server.MaxBodyBytes,
@@ -259,4 +273,17 @@ func loadConfig(path string) (*config.Config, error) {
 		return config.Default(os.LookupEnv)
 	}
 	return config.Load(path, os.LookupEnv)
+}
+
+// billingService serves alerts over the store; without storage (in-process
+// tests) it answers Unimplemented.
+func billingService(ctl *control) *rpc.Billing {
+	if ctl.store == nil {
+		return &rpc.Billing{}
+	}
+	var opts []rpc.BillingOption
+	if ctl.alerts != nil {
+		opts = append(opts, rpc.WithAlertCreated(ctl.alerts))
+	}
+	return rpc.NewBilling(ctl.store, opts...)
 }
