@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 import switchyard
-from switchyard.v1 import routing_pb2
+from switchyard.v1 import models_pb2, routing_pb2
 
 from conftest import Gateway
 
@@ -131,13 +131,17 @@ def test_api_key(gateway: Gateway, api_key: str | None, ok: bool) -> None:
             else:
                 with pytest.raises(switchyard.UnauthenticatedError):
                     await call()
-        raw = client.routing_config_service.GetRoutingConfig(routing_pb2.GetRoutingConfigRequest())
+        raw = client.model_service.ListModels(models_pb2.ListModelsRequest())
         if ok:
             assert await raw is not None
         else:
             with pytest.raises(grpc.RpcError) as err:
                 await raw
             assert isinstance(switchyard.SwitchyardError.from_rpc_error(err.value), switchyard.UnauthenticatedError)
+        # Admin services need the admin key: a client key is refused.
+        with pytest.raises(grpc.RpcError) as admin:
+            await client.routing_config_service.GetRoutingConfig(routing_pb2.GetRoutingConfigRequest())
+        assert admin.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
     run(gateway, body, api_key=api_key)
 

@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 import switchyard
-from switchyard.v1 import routing_pb2
+from switchyard.v1 import models_pb2, routing_pb2
 
 from conftest import Gateway
 
@@ -162,13 +162,17 @@ def test_api_key(gateway: Gateway, api_key: str | None, ok: bool) -> None:
                 assert "API key" in err.value.message, name
         # The raw stubs carry the key too; their errors stay grpc.RpcError.
         if ok:
-            cfg = c.routing_config_service.GetRoutingConfig(routing_pb2.GetRoutingConfigRequest())
-            assert cfg is not None
+            models = c.model_service.ListModels(models_pb2.ListModelsRequest())
+            assert models is not None
         else:
             with pytest.raises(grpc.RpcError) as raw:
-                c.routing_config_service.GetRoutingConfig(routing_pb2.GetRoutingConfigRequest())
+                c.model_service.ListModels(models_pb2.ListModelsRequest())
             mapped = switchyard.SwitchyardError.from_rpc_error(raw.value)
             assert isinstance(mapped, switchyard.UnauthenticatedError)
+        # Admin services need the admin key: a client key is refused.
+        with pytest.raises(grpc.RpcError) as admin:
+            c.routing_config_service.GetRoutingConfig(routing_pb2.GetRoutingConfigRequest())
+        assert admin.value.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
 
 # A rate-limited target stays ejected for its Retry-After, so each
