@@ -37,6 +37,9 @@ type Key struct {
 	Labels    map[string]string
 }
 
+// AdminKeyID is the identity of admin-key callers on client services.
+const AdminKeyID = "admin"
+
 // ctxKey carries the *Key.
 type ctxKey struct{}
 

@@ -110,7 +110,7 @@ func presented(h http.Header) string {
 }
 
 // adminKey is the identity of admin-key callers on client services.
-var adminKey = &access.Key{ID: "admin", Name: "admin key"}
+var adminKey = &access.Key{ID: access.AdminKeyID, Name: "admin key"}
 
 var (
 	errMissingKey = &llm.Error{Kind: llm.KindUnauthenticated, Code: "missing_api_key",
@@ -243,8 +243,12 @@ func maskKey(k string) string {
 }
 
 // AdminProcedure reports whether a connect procedure ("/pkg.Service/Method")
-// belongs to an admin service: everything but chat, models and embeddings.
+// belongs to an admin service: everything but chat, models, embeddings and
+// GetUsage (where a client key sees its own usage).
 func AdminProcedure(procedure string) bool {
+	if procedure == "/switchyard.v1.UsageService/GetUsage" {
+		return false
+	}
 	for _, p := range [...]string{"/switchyard.v1.ChatService/", "/switchyard.v1.ModelService/", "/switchyard.v1.EmbeddingService/"} {
 		if strings.HasPrefix(procedure, p) {
 			return false

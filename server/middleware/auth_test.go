@@ -98,7 +98,8 @@ func TestAdminProcedure(t *testing.T) {
 		"/switchyard.v1.EmbeddingService/CreateEmbedding": false,
 		"/switchyard.v1.KeyService/CreateKey":             true,
 		"/switchyard.v1.BillingService/ListAlerts":        true,
-		"/switchyard.v1.UsageService/GetUsage":            true,
+		"/switchyard.v1.UsageService/GetUsage":            false,
+		"/switchyard.v1.UsageService/GetMetrics":          true,
 		"/switchyard.v1.ProviderService/AddProviderKey":   true,
 		"/switchyard.v1.RoutingConfigService/Update":      true,
 	} {

@@ -102,6 +102,8 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 		}
 	}
 	mux.Handle("/v1/", f.guard(gw, true))
+	// A client key may read its own usage (UsageService.GetUsage scopes it).
+	mux.Handle("GET /v1/usage", f.guard(gw, false))
 	return nil
 }
 

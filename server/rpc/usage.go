@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/llm"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/store"
@@ -45,6 +46,10 @@ func (s *Usage) GetUsage(ctx context.Context, in *pb.GetUsageRequest) (*pb.GetUs
 		return s.UnimplementedUsageServiceServer.GetUsage(ctx, in)
 	}
 	q := store.UsageQuery{KeyID: in.GetKeyId(), To: s.now()}
+	if k := access.FromContext(ctx); k != nil && k.ID != access.AdminKeyID {
+		// A client key sees its own usage only, whatever it asks for.
+		q.KeyID = k.ID
+	}
 	if in.GetEndTime() != nil {
 		q.To = in.GetEndTime().AsTime()
 	}
