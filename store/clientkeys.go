@@ -146,9 +146,42 @@ func (s *Store) GetClientKey(ctx context.Context, id string) (ClientKey, error) 
 }
 
 // ClientKeyByHash finds the key whose secret hashes to hash (see HashClientKey), or ErrNotFound.
-// This is the authentication lookup; it does not check expiry or revocation (see Active).
+// The secret a rotation replaced still matches until its grace period ends. This is the
+// authentication lookup; it does not check expiry or revocation (see Active).
 func (s *Store) ClientKeyByHash(ctx context.Context, hash string) (ClientKey, error) {
-	return s.getClientKey(ctx, "hash", hash)
+	if !storable(hash) {
+		return ClientKey{}, fmt.Errorf("store: client key: %w", ErrNotFound)
+	}
+	row := s.db.QueryRowContext(ctx, s.d.q(`SELECT `+clientKeyCols+` FROM client_keys
+		WHERE hash = ? OR (previous_hash = ? AND previous_expires_at > ?)`), hash, hash, toMillis(time.Now()))
+	k, err := scanClientKey(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ClientKey{}, fmt.Errorf("store: client key: %w", ErrNotFound)
+	}
+	if err != nil {
+		return ClientKey{}, fmt.Errorf("store: get client key: %w", err)
+	}
+	return k, nil
+}
+
+// RotateClientKey gives key id a new secret (returned, with the updated key). The old secret
+// keeps working for grace (0: not at all), so clients can switch without an outage.
+func (s *Store) RotateClientKey(ctx context.Context, id string, grace time.Duration) (string, ClientKey, error) {
+	if !storable(id) {
+		return "", ClientKey{}, fmt.Errorf("store: rotate client key: %w", ErrNotFound)
+	}
+	secret, prefix, hash, err := NewClientKeySecret()
+	if err != nil {
+		return "", ClientKey{}, err
+	}
+	until := time.Now().Add(max(grace, 0))
+	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE client_keys SET previous_hash = hash, previous_expires_at = ?,
+		hash = ?, prefix = ? WHERE id = ? AND revoked_at IS NULL`), toMillis(until), hash, prefix, id)
+	if err := affectedOne(res, err, "rotate client key "+id); err != nil {
+		return "", ClientKey{}, err
+	}
+	k, err := s.GetClientKey(ctx, id)
+	return secret, k, err
 }
 
 func (s *Store) getClientKey(ctx context.Context, col, v string) (ClientKey, error) {

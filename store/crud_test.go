@@ -457,3 +457,54 @@ func TestAlerts_CRUD(t *testing.T) {
 		})
 	}
 }
+
+func TestRotateClientKeyKeepsTheOldSecretForTheGrace(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := be.open(t)
+			old, prefix, hash, err := NewClientKeySecret()
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := "rot-" + prefix
+			if err := s.CreateClientKey(ctx, ClientKey{ID: id, Prefix: prefix, Hash: hash}); err != nil {
+				t.Fatal(err)
+			}
+			fresh, k, err := s.RotateClientKey(ctx, id, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fresh == old || k.Hash != HashClientKey(fresh) || k.Prefix != fresh[:ClientKeyPrefixLen] {
+				t.Fatalf("rotated key %+v", k)
+			}
+			for _, sec := range []string{old, fresh} {
+				if got, err := s.ClientKeyByHash(ctx, HashClientKey(sec)); err != nil || got.ID != id {
+					t.Fatalf("lookup during grace: %v %v", got.ID, err)
+				}
+			}
+			// Rotating again without grace ends the first secret's grace too.
+			third, _, err := s.RotateClientKey(ctx, id, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sec := range []string{old, fresh} {
+				if _, err := s.ClientKeyByHash(ctx, HashClientKey(sec)); !errors.Is(err, ErrNotFound) {
+					t.Fatalf("replaced secret still resolves: %v", err)
+				}
+			}
+			if got, err := s.ClientKeyByHash(ctx, HashClientKey(third)); err != nil || got.ID != id {
+				t.Fatalf("newest secret: %v", err)
+			}
+			if err := s.RevokeClientKey(ctx, id, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.RotateClientKey(ctx, id, time.Hour); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("rotating a revoked key: %v", err)
+			}
+			if _, _, err := s.RotateClientKey(ctx, "nope", time.Hour); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("rotating a missing key: %v", err)
+			}
+		})
+	}
+}

@@ -97,6 +97,15 @@ var migrations = []migration{
 			`CREATE INDEX usage_key_ts ON usage (key_id, ts)`,
 		},
 	},
+	{
+		version: 2,
+		name:    "client key rotation grace",
+		stmts: []string{
+			`ALTER TABLE client_keys ADD COLUMN previous_hash TEXT`,
+			`ALTER TABLE client_keys ADD COLUMN previous_expires_at BIGINT`,
+			`CREATE INDEX client_keys_previous_hash ON client_keys (previous_hash)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -173,9 +173,3 @@ func (s *Providers) RemoveProviderKey(ctx context.Context, in *pb.RemoveProvider
 	}
 	return &pb.RemoveProviderKeyResponse{}, nil
 }
-
-// Keys answers Unimplemented until its issue lands; the contract and the
-// REST routes are already in place.
-type Keys struct {
-	pb.UnimplementedKeyServiceServer
-}

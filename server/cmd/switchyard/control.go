@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -358,6 +359,12 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 		}
 	}
 	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{key: key, label: label, weight: ks.Weight})
+	// Later table rebuilds (routing changes) start from c.providers.
+	for i := range c.providers {
+		if c.providers[i].Name == provider {
+			c.providers[i].Keys = append(c.providers[i].Keys[:len(c.providers[i].Keys):len(c.providers[i].Keys)], ks)
+		}
+	}
 	c.log.Info("provider key added", "provider", provider, "key_id", ks.ID, "key", ks.Masked)
 	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
 }
@@ -380,6 +387,11 @@ func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
 		}
 	}
 	c.apiKeys[provider] = keys
+	for i := range c.providers {
+		if c.providers[i].Name == provider {
+			c.providers[i].Keys = slices.DeleteFunc(slices.Clone(c.providers[i].Keys), func(k route.KeySpec) bool { return k.ID == id })
+		}
+	}
 	c.log.Info("provider key removed", "provider", provider, "key_id", id)
 	return nil
 }

@@ -228,7 +228,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Routing:    rpc.NewRoutingConfig(ctl),
 		Providers:  rpc.NewProviders(ctl),
 		Usage:      rpc.NewUsage(usage),
-		Keys:       &rpc.Keys{},
+		Keys:       keysService(ctl),
 		Billing:    billingService(ctl),
 	}
 	return server.New(ctx, log, svc, server.Options{
@@ -286,4 +286,13 @@ func billingService(ctl *control) *rpc.Billing {
 		opts = append(opts, rpc.WithAlertCreated(ctl.alerts))
 	}
 	return rpc.NewBilling(ctl.store, opts...)
+}
+
+// keysService serves client keys over the store; without storage
+// (in-process tests) it answers Unimplemented.
+func keysService(ctl *control) *rpc.Keys {
+	if ctl.store == nil {
+		return &rpc.Keys{}
+	}
+	return rpc.NewKeys(ctl.store, ctl.keysChanged)
 }
