@@ -124,7 +124,10 @@ func TestKeyLifecycle(t *testing.T) {
 		"get":    func() error { _, err := s.GetKey(ctx, &pb.GetKeyRequest{Id: "nope"}); return err }(),
 		"revoke": func() error { _, err := s.RevokeKey(ctx, &pb.RevokeKeyRequest{Id: "nope"}); return err }(),
 		"rotate": func() error { _, err := s.RotateKey(ctx, &pb.RotateKeyRequest{Id: "nope"}); return err }(),
-		"update": func() error { _, err := s.UpdateKey(ctx, &pb.UpdateKeyRequest{Key: &pb.ClientKey{Id: "nope"}}); return err }(),
+		"update": func() error {
+			_, err := s.UpdateKey(ctx, &pb.UpdateKeyRequest{Key: &pb.ClientKey{Id: "nope"}})
+			return err
+		}(),
 	} {
 		if llm.KindOf(err) != llm.KindNotFound {
 			t.Errorf("%s of a missing key: %v", name, err)
