@@ -103,22 +103,15 @@ func (d *Directory) loop() {
 	}
 }
 
-// refresh learns whether any active key exists (another instance may have
-// created the first one).
+// refresh learns whether any key exists (another instance may have created
+// the first one). Revoked and expired keys count: once a gateway has used
+// keys, revoking the last one must not reopen it to keyless callers.
 func (d *Directory) refresh(ctx context.Context) error {
 	keys, err := d.st.ListClientKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("keydir: list client keys: %w", err)
 	}
-	now := d.now()
-	found := false
-	for _, k := range keys {
-		if k.Active(now) {
-			found = true
-			break
-		}
-	}
-	d.any.Store(found)
+	d.any.Store(len(keys) > 0)
 	return nil
 }
 
@@ -133,7 +126,8 @@ func (d *Directory) Close() error {
 	return nil
 }
 
-// Any implements middleware.KeyDirectory.
+// Any implements middleware.KeyDirectory: whether any key was ever created
+// (and not deleted).
 func (d *Directory) Any() bool { return d.any.Load() }
 
 // Invalidate drops every cached resolution and re-reads whether any key

@@ -89,6 +89,10 @@ func TestDirectoryResolvesCachesAndInvalidates(t *testing.T) {
 	if k, _ := d.Lookup(ctx, secret); k != nil {
 		t.Fatal("revoked key still resolves after the TTL")
 	}
+	d.Invalidate(ctx)
+	if !d.Any() {
+		t.Fatal("revoking the only key reopened the gateway (Any false)")
+	}
 
 	// An unknown secret is cached as unknown; Invalidate applies a create
 	// at once.

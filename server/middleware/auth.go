@@ -21,7 +21,8 @@ import (
 type KeyDirectory interface {
 	// Lookup returns the active key whose secret is secret, or nil.
 	Lookup(ctx context.Context, secret string) (*access.Key, error)
-	// Any reports whether at least one active key exists.
+	// Any reports whether any key exists (revoked ones included: revoking
+	// the last key must not reopen the gateway).
 	Any() bool
 }
 

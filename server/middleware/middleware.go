@@ -4,8 +4,9 @@ package middleware
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -43,10 +44,14 @@ func ContextWithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, ctxKey{}, id)
 }
 
-// NewRequestID returns "req_" and 12 random bytes in hex.
+// NewRequestID returns "req_" and 12 random bytes in hex. The bytes come
+// from math/rand/v2's runtime ChaCha8 source (seeded from the OS, per
+// thread): unpredictable enough for correlation ids, at half the cost of
+// crypto/rand (89 -> 41 ns).
 func NewRequestID() string {
 	var b [12]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
 	var out [4 + 24]byte
 	copy(out[:], "req_")
 	hex.Encode(out[4:], b[:])
@@ -104,6 +109,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // maxBody ≤ 0 disables the limit.
 func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			growStack(0)
+		}
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
 		if !validID(id) {
@@ -139,4 +147,21 @@ func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// growStack gives the calling goroutine a 32 KB stack in one step. net/http
+// serves each HTTP/2 request (gRPC, Connect) on a fresh goroutine that
+// starts small; a unary chat needs about 32 KB (protobuf decoding, the
+// upstream http.Transport round trip), and letting the runtime double the
+// stack twice on the way down copied 10-20 KB of frames each time: ~9% of
+// the gateway's CPU for gRPC. Growing here, where the stack is nearly
+// empty, copies almost nothing. A 16 KB frame makes the runtime pick the
+// next size that fits it past the current stack: 32 KB. HTTP/1.1 requests
+// run on their connection's goroutine, whose stack is already grown.
+//
+//go:noinline
+func growStack(i int) byte {
+	var buf [16 << 10]byte
+	buf[i&(len(buf)-1)] = 1 // indexed at run time, so the array is kept
+	return buf[(i+1)&(len(buf)-1)]
 }

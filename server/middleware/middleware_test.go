@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -64,5 +65,85 @@ func TestPanicBecomesA500AndBodyLimitApplies(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader("0123456789")))
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("body limit: %d", rec.Code)
+	}
+}
+
+func TestHTTP2RequestsAreServedLikeHTTP1(t *testing.T) {
+	for _, major := range []int{1, 2} {
+		t.Run(fmt.Sprintf("HTTP/%d", major), func(t *testing.T) {
+			var seen string
+			h := Wrap(hclog.NewNullLogger(), 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen = RequestID(r.Context())
+				w.WriteHeader(http.StatusTeapot)
+			}))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.ProtoMajor = major
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusTeapot || seen == "" || rec.Header().Get(RequestIDHeader) != seen {
+				t.Fatalf("status %d, id %q, header %q", rec.Code, seen, rec.Header().Get(RequestIDHeader))
+			}
+		})
+	}
+}
+
+// deepCall uses about 300 bytes of stack per level, like the frames of a
+// request's decode and upstream round trip.
+//
+//go:noinline
+func deepCall(n int) int {
+	var pad [256]byte
+	pad[n&255] = byte(n)
+	if n == 0 {
+		return int(pad[0])
+	}
+	return deepCall(n-1) + int(pad[n&255])
+}
+
+// BenchmarkWrapFreshGoroutine serves each request on a new goroutine, as
+// net/http does for HTTP/2, with a handler needing ~24 KB of stack: HTTP/2
+// requests get their stack grown once up front, HTTP/1 ones (served on a
+// long-lived connection goroutine in real use) are left to grow it frame
+// by frame.
+func BenchmarkWrapFreshGoroutine(b *testing.B) {
+	for _, major := range []int{1, 2} {
+		b.Run(fmt.Sprintf("HTTP%d", major), func(b *testing.B) {
+			h := Wrap(hclog.NewNullLogger(), 0, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				deepCall(80)
+			}))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.ProtoMajor = major
+			rec := httptest.NewRecorder()
+			done := make(chan struct{})
+			b.ReportAllocs()
+			for b.Loop() {
+				go func() {
+					h.ServeHTTP(rec, req)
+					done <- struct{}{}
+				}()
+				<-done
+			}
+		})
+	}
+}
+
+func TestNewRequestIDIsWellFormedAndUnique(t *testing.T) {
+	seen := make(map[string]bool, 10000)
+	for i := 0; i < 10000; i++ {
+		id := NewRequestID()
+		if len(id) != 28 || !strings.HasPrefix(id, "req_") || strings.Trim(id[4:], "0123456789abcdef") != "" {
+			t.Fatalf("malformed id %q", id)
+		}
+		if seen[id] {
+			t.Fatalf("id %q repeated after %d", id, i)
+		}
+		seen[id] = true
+	}
+}
+
+func BenchmarkNewRequestID(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewRequestID()
 	}
 }

@@ -31,6 +31,17 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && isCLI(os.Args[1]) {
+		err := runCLI(context.Background(), os.Args[1:], cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+		switch {
+		case errors.Is(err, errUsage):
+			os.Exit(2)
+		case err != nil:
+			fmt.Fprintln(os.Stderr, "switchyard:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
 		os.Exit(1)
