@@ -289,55 +289,49 @@ func TestAcceptanceConcurrentRequestsCannotOverspendABudget(t *testing.T) {
 	}
 }
 
-// usageCost reads a key's recorded spend through UsageService, waiting for
-// the ledger's batch to land.
+// usageTotal reads GetUsage's total for keyID ("" for all) with key.
+func usageTotal(t *testing.T, base, key, keyID string) (requests int64, costUSD float64) {
+	t.Helper()
+	st, _, b := call(t, "GET", base+"/v1/usage?key_id="+keyID, key, "")
+	if st != 200 {
+		t.Fatalf("usage: %d %s", st, b)
+	}
+	var u struct {
+		Total struct {
+			Requests string  `json:"requests"`
+			CostUSD  float64 `json:"cost_usd"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal(b, &u); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Sscan(u.Total.Requests, &requests)
+	return requests, u.Total.CostUSD
+}
+
+// usageCost reads a key's recorded spend, waiting for the ledger's batches
+// to land (two equal readings in a row).
 func usageCost(t *testing.T, base, id string) float64 {
 	t.Helper()
 	var cost float64
 	for range 40 {
-		st, _, b := call(t, "GET", base+"/v1/usage?key_id="+id, adminKey, "")
-		if st != 200 {
-			t.Fatalf("usage: %d %s", st, b)
-		}
-		var u struct {
-			Total struct {
-				Requests string  `json:"requests"`
-				CostUSD  float64 `json:"cost_usd"`
-			} `json:"total"`
-		}
-		if err := json.Unmarshal(b, &u); err != nil {
-			t.Fatal(err)
-		}
-		if u.Total.CostUSD == cost && cost > 0 {
+		_, c := usageTotal(t, base, adminKey, id)
+		if c == cost && cost > 0 {
 			return cost
 		}
-		cost = u.Total.CostUSD
+		cost = c
 		time.Sleep(150 * time.Millisecond)
 	}
 	return cost
 }
 
-// usageRequests polls GetUsage (the ledger writes in batches) until it
-// reports want requests for keyID, or a few seconds pass.
+// usageRequests polls GetUsage until it reports want requests for keyID,
+// or a few seconds pass.
 func usageRequests(t *testing.T, base, key, keyID string, want int64) int64 {
 	t.Helper()
 	var n int64
 	for range 30 {
-		st, _, b := call(t, "GET", base+"/v1/usage?key_id="+keyID, key, "")
-		if st != 200 {
-			t.Fatalf("usage: %d %s", st, b)
-		}
-		var u struct {
-			Total struct {
-				Requests string `json:"requests"`
-			} `json:"total"`
-		}
-		if err := json.Unmarshal(b, &u); err != nil {
-			t.Fatal(err)
-		}
-		n = 0
-		fmt.Sscan(u.Total.Requests, &n)
-		if n >= want {
+		if n, _ = usageTotal(t, base, key, keyID); n >= want {
 			return n
 		}
 		time.Sleep(100 * time.Millisecond)
