@@ -17,6 +17,7 @@ COLORS = {
     "direct": "#9e9e9e",
     "switchyard-rest": "#1565c0",
     "switchyard-grpc": "#42a5f5",
+    "nethttp-floor": "#bdbdbd",
     "portkey": "#ef6c00",
     "litellm": "#2e7d32",
 }
@@ -42,7 +43,7 @@ def panel(ax, rows, key, title, unit, fmt="{:.2f}", gateways_only=False, lower_b
         label = "not\nmeasured" if v is None else fmt.format(v)
         ax.text(x, (v or 0) + top * 0.02, label, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([n.replace("switchyard-", "switchyard\n") for n in names], fontsize=8)
+    ax.set_xticklabels([n.replace("switchyard-", "switchyard\n").replace("nethttp-", "nethttp\n") for n in names], fontsize=8)
     ax.set_title(title + ("  (lower is better)" if lower_better else "  (higher is better)"), fontsize=10)
     ax.set_ylabel(unit, fontsize=9)
     ax.set_ylim(0, top * 1.25)

@@ -2,7 +2,8 @@
 # Switchyard beside its peers (make bench). Starts the fake upstream at zero
 # latency and, in interleaved rounds (A B C … A B C …) so machine noise hits
 # every target alike, measures with one load client (bin loadclient):
-#   direct to the fake | Switchyard REST | Switchyard gRPC | Portkey | LiteLLM
+#   direct to the fake | Switchyard REST | Switchyard gRPC | nethttp-floor
+#   (a bare net/http forwarder: the floor for a Go gateway) | Portkey | LiteLLM
 # Figures: added latency p50/p99 at concurrency 1, req/s at concurrency 32
 # and its ratio to direct, SSE time to first token, gateway CPU ms per 1,000
 # requests (utime+stime of the serving process), peak RSS (VmHWM).
@@ -94,7 +95,7 @@ only() {
 
 say "building"
 mkdir -p "$WORK/bin" "$OUT"
-go build -o "$WORK/bin/" ./server/cmd/switchyard ./loadtest/fakeupstream/cmd/fakeupstream ./loadtest/cmd/loadclient ./loadtest/cmd/benchreport
+go build -o "$WORK/bin/" ./server/cmd/switchyard ./loadtest/fakeupstream/cmd/fakeupstream ./loadtest/cmd/loadclient ./loadtest/cmd/benchreport ./loadtest/cmd/floorproxy
 B=$WORK/bin
 # The gateway config, with the usage ledger (SQLite) in the scratch dir.
 CONFIG=$WORK/switchyard.yaml
@@ -116,15 +117,22 @@ SYG_PORT=$(free_port)
 start switchyard-rest "$WORK/syr.log" "$B/switchyard" --config "$CONFIG" --listen "127.0.0.1:$SYR_PORT"
 start switchyard-grpc "$WORK/syg.log" "$B/switchyard" --config "$CONFIG" --listen "127.0.0.1:$SYG_PORT"
 
+# The floor: a bare net/http forwarder (loadtest/cmd/floorproxy), what any
+# gateway built on Go's HTTP server and client costs before doing any work.
+FLOOR_PORT=$(free_port)
+start nethttp-floor "$WORK/floor.log" "$B/floorproxy" --listen "127.0.0.1:$FLOOR_PORT" --upstream "http://$FAKE_ADDR"
+
 declare -A STATUS MODE SMODE URL HDRS PORT
-TARGETS=(direct switchyard-rest switchyard-grpc)
+TARGETS=(direct switchyard-rest switchyard-grpc nethttp-floor)
 MODE[direct]=http SMODE[direct]=sse URL[direct]=$FAKE_URL/chat/completions HDRS[direct]="Authorization: Bearer sk-fake"
 MODE[switchyard-rest]=http SMODE[switchyard-rest]=sse URL[switchyard-rest]=http://127.0.0.1:$SYR_PORT/v1/chat/completions
 MODE[switchyard-grpc]=grpc SMODE[switchyard-grpc]=grpc-stream URL[switchyard-grpc]=127.0.0.1:$SYG_PORT
-PORT[direct]=$FAKE_PORT PORT[switchyard-rest]=$SYR_PORT PORT[switchyard-grpc]=$SYG_PORT
+MODE[nethttp-floor]=http SMODE[nethttp-floor]=sse URL[nethttp-floor]=http://127.0.0.1:$FLOOR_PORT/v1/chat/completions HDRS[nethttp-floor]="Authorization: Bearer sk-fake"
+PORT[direct]=$FAKE_PORT PORT[switchyard-rest]=$SYR_PORT PORT[switchyard-grpc]=$SYG_PORT PORT[nethttp-floor]=$FLOOR_PORT
 for t in "${TARGETS[@]}"; do STATUS[$t]=ok; done
 wait_port "$SYR_PORT" 10 "$WORK/syr.log" || STATUS[switchyard-rest]="did not start"
 wait_port "$SYG_PORT" 10 "$WORK/syg.log" || STATUS[switchyard-grpc]="did not start"
+wait_port "$FLOOR_PORT" 10 "$WORK/floor.log" || STATUS[nethttp-floor]="did not start"
 
 for peer in $PEERS; do
 	TARGETS+=("$peer")

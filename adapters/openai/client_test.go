@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -676,5 +677,60 @@ func TestExcerpt(t *testing.T) {
 	}
 	if got := excerpt([]byte("bad \xff utf8")); got != "bad \uFFFD utf8" {
 		t.Fatalf("excerpt = %q", got)
+	}
+}
+
+// TestRedirectsAreFollowed: the adapter calls the transport directly (see
+// Client.do) but still follows an upstream's redirect like http.Client.
+func TestRedirectsAreFollowed(t *testing.T) {
+	answer := fixtureHandler(t, 200, "application/json", "response_unary.json")
+	srv, seen := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old/chat/completions" {
+			http.Redirect(w, r, "/v1/chat/completions", http.StatusPermanentRedirect)
+			return
+		}
+		answer(w, r)
+	})
+	for _, tc := range []struct {
+		name string
+		hc   *http.Client
+	}{
+		{"shared transport called directly", nil},
+		{"client with a timeout", &http.Client{Timeout: 5 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(seen())
+			c := newClient(t, Options{BaseURL: srv.URL + "/old", APIKey: "sk-test", HTTPClient: tc.hc})
+			resp, err := c.Chat(context.Background(), simpleRequest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Choices[0].Message.Content == "" {
+				t.Fatalf("decoded %+v", resp)
+			}
+			// The direct path sends the redirected request again through
+			// http.Client (one extra request, on a path APIs do not take).
+			got := seen()[before:]
+			last := got[len(got)-1]
+			if len(got) < 2 || last.Path != "/v1/chat/completions" || last.Method != http.MethodPost ||
+				last.Header.Get("Authorization") != "Bearer sk-test" || string(last.Body) != string(got[0].Body) || len(last.Body) == 0 {
+				t.Fatalf("requests seen: %+v", got)
+			}
+		})
+	}
+}
+
+func TestTransportErrorKeepsHTTPClientShape(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	c := newClient(t, Options{BaseURL: "http://" + addr + "/v1"})
+	_, err = c.Chat(context.Background(), simpleRequest())
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue.Op != "Post" || ue.URL != "http://"+addr+"/v1/chat/completions" {
+		t.Fatalf("err = %#v, want a *url.Error for Post", err)
 	}
 }

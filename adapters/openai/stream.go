@@ -15,9 +15,12 @@ import (
 )
 
 const (
-	// sseBufferSize is the bufio buffer per stream. Chat chunks are well
-	// under it; longer lines spill into a reused line buffer.
-	sseBufferSize = 4 << 10
+	// sseBufferSize is the bufio buffer per stream, held for as long as
+	// the stream is open. Content-delta lines are 150-400 bytes; longer ones
+	// (big tool-call deltas) spill into a reused line buffer. It reads from
+	// the transport's own 4 KB buffer, so 1 KB costs no extra syscalls
+	// (BenchmarkStream1000Chunks unchanged) and saves 3 KB per open stream.
+	sseBufferSize = 1 << 10
 	// maxEventBytes bounds one event, so a hostile or broken upstream cannot
 	// grow a stream's memory without limit.
 	maxEventBytes = 8 << 20

@@ -209,14 +209,20 @@ type attempt struct {
 	rt       *Route
 	strategy string
 	breq     balancer.Request
-	tried    []balancer.Mask // per group
+	tried    []balancer.Mask  // per group
+	triedBuf [2]balancer.Mask // tried's storage for routes of up to two groups (most)
 	info     Info
 	lastErr  error
 	hint     time.Duration // largest Retry-After seen
 }
 
 func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*attempt, error) {
-	a := &attempt{rt: rt, strategy: rt.Strategy, tried: make([]balancer.Mask, len(rt.groups))}
+	a := &attempt{rt: rt, strategy: rt.Strategy}
+	if len(rt.groups) <= len(a.triedBuf) {
+		a.tried = a.triedBuf[:len(rt.groups)]
+	} else {
+		a.tried = make([]balancer.Mask, len(rt.groups))
+	}
 	if hints.Strategy != "" {
 		if !knownStrategy(hints.Strategy) {
 			return nil, llm.InvalidParam("switchyard.strategy", "unknown strategy %q", hints.Strategy)
@@ -559,8 +565,14 @@ func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 }
 
 func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatRequest) (*llm.ChatResponse, Info, error) {
-	ctx, cancel := withOverall(ctx, a.rt)
-	defer cancel()
+	// A unary call leaves nothing running when it returns (hedge cancels
+	// its own lanes), so without an overall timeout the caller's ctx is
+	// enough: a cancel context here cost four allocations a request.
+	if a.rt.Retry.OverallTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.rt.Retry.OverallTimeout)
+		defer cancel()
+	}
 	call := func(ctx context.Context, tg *Target) (*llm.ChatResponse, error) {
 		up := *req
 		up.Model = tg.Model
@@ -931,8 +943,11 @@ func (r *Router) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.Emb
 	if err != nil {
 		return nil, Info{}, err
 	}
-	ctx, cancel := withOverall(ctx, rt)
-	defer cancel()
+	if rt.Retry.OverallTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, rt.Retry.OverallTimeout)
+		defer cancel()
+	}
 	resp, err := run(ctx, r, a, func(ctx context.Context, tg *Target) (*llm.EmbeddingResponse, error) {
 		e, ok := tg.impl.(Embedder)
 		if !ok {

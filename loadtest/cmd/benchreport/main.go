@@ -243,6 +243,9 @@ func f(v float64, prec int) string {
 	return fmt.Sprintf("%.*f", prec, v)
 }
 
+// FloorTarget names the bare net/http forwarder: a reference, not a peer.
+const FloorTarget = "nethttp-floor"
+
 // Markdown renders the report.
 func Markdown(s Summary) string {
 	var b strings.Builder
@@ -289,6 +292,12 @@ func Markdown(s Summary) string {
 			ttftCell(r.TTFT), added(r.AddedTTFT), cpu, rss, r.Errors, r.Requests+r.Errors)
 	}
 	b.WriteString("\nThe direct row's CPU and RSS (in brackets) are the fake upstream's own.\n")
+	for _, r := range s.Rows {
+		if r.Name == FloorTarget && r.Status == "ok" {
+			b.WriteString(FloorTarget + " is a bare net/http forwarder (loadtest/cmd/floorproxy: no parsing, routing or accounting): " +
+				"what any gateway built on Go's HTTP server and client costs on this machine before doing any work.\n")
+		}
+	}
 	for i, n := range notes {
 		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
 	}
@@ -300,7 +309,7 @@ func Markdown(s Summary) string {
 		switch {
 		case strings.HasPrefix(r.Name, "switchyard") && r.Status == "ok":
 			sy = append(sy, r)
-		case r.Gateway && r.Status == "ok":
+		case r.Gateway && r.Status == "ok" && r.Name != FloorTarget:
 			peers = append(peers, r)
 		}
 	}

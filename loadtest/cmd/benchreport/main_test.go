@@ -77,3 +77,30 @@ func TestMedian(t *testing.T) {
 		t.Error("median(nil) is not NaN")
 	}
 }
+
+func TestFloorIsAReferenceNotAPeer(t *testing.T) {
+	meta := Meta{Targets: []TargetMeta{
+		{Name: "direct", Status: "ok", StreamStatus: "ok"},
+		{Name: "switchyard-rest", Status: "ok", StreamStatus: "ok", Gateway: true},
+		{Name: FloorTarget, Status: "ok", StreamStatus: "ok", Gateway: true},
+		{Name: "portkey", Status: "ok", StreamStatus: "ok", Gateway: true},
+	}}
+	var in []labelled
+	for _, name := range []string{"direct", "switchyard-rest", FloorTarget, "portkey"} {
+		in = append(in, labelled{name, "lat", "1", res(1, 2, 0, 0, 0)}, labelled{name, "tput", "1", res(0, 0, 100, 0.05, 0)})
+	}
+	md := Markdown(Summarize(meta, in))
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"| " + FloorTarget + " | ", true},
+		{FloorTarget + " is a bare net/http forwarder", true},
+		{"| switchyard-rest | portkey |", true},
+		{"| switchyard-rest | " + FloorTarget + " |", false},
+	} {
+		if strings.Contains(md, tc.text) != tc.want {
+			t.Errorf("markdown contains %q = %v, want %v:\n%s", tc.text, !tc.want, tc.want, md)
+		}
+	}
+}
