@@ -221,7 +221,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	if resp != nil {
 		usage = resp.Usage
 	}
-	s.settle(ctx, ticket, usage, info.CostUSD)
+	s.settle(ctx, ticket, billable(info, usage), info.CostUSD)
 	s.observe(ctx, recordOf(ctx, info, usage, err, time.Since(start), 0))
 	s.logDecision(ctx, info, err)
 	if err != nil {
@@ -246,6 +246,16 @@ type StreamOpen struct {
 	ticket       *access.Ticket
 	chat         *Chat
 	span         telemetry.Span
+}
+
+// billable is the usage a request takes from its key's token allowance:
+// answers served from the cache or shared with an identical request in
+// flight cost the upstream nothing, so they take nothing.
+func billable(info route.Info, u llm.Usage) llm.Usage {
+	if info.Cache == llm.CacheHit || info.Cache == llm.CacheCoalesced {
+		return llm.Usage{}
+	}
+	return u
 }
 
 // settle charges a request's real usage to its key's limits and budget.
@@ -327,7 +337,7 @@ func (o *StreamOpen) Close() error {
 	if !o.closed {
 		o.closed = true
 		u, partial := o.st.Usage()
-		o.chat.settle(context.Background(), o.ticket, u, o.st.Info().CostUSD)
+		o.chat.settle(context.Background(), o.ticket, billable(o.st.Info(), u), o.st.Info().CostUSD)
 		o.obs.RequestFinished()
 		rec := recordOf(context.Background(), o.st.Info(), u, o.err, time.Since(o.start), o.ttft)
 		rec.RequestID, rec.Client, rec.Stream, rec.Partial = o.requestID, o.client, true, o.err != nil && o.sent > 0
