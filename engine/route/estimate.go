@@ -19,8 +19,9 @@ func (r *Router) Estimate(req *llm.ChatRequest) (access.Estimate, error) {
 		return access.Estimate{}, err
 	}
 	e := access.Estimate{Route: rt.Name, PromptTokens: promptTokenBound(req), MaxOutputTokens: DefaultMaxOutputTokens}
-	if req.MaxTokens != nil && *req.MaxTokens > 0 {
-		e.MaxOutputTokens = *req.MaxTokens
+	if req.MaxTokens != nil {
+		// An explicit 0 is a prompt with no completion (embeddings).
+		e.MaxOutputTokens = max(*req.MaxTokens, 0)
 	}
 	u := llm.Usage{PromptTokens: e.PromptTokens, CompletionTokens: e.MaxOutputTokens}
 	for _, g := range rt.groups {

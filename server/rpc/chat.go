@@ -53,14 +53,18 @@ func WithAdmission(a Admitter) ChatOption { return func(c *Chat) { c.gate = a } 
 // admit runs the gate and reports the rate-limit state to the caller's
 // response headers (x-ratelimit-*), denials included.
 func (s *Chat) admit(ctx context.Context, req *llm.ChatRequest) (*access.Ticket, error) {
-	if s.gate == nil {
+	return admit(ctx, s.gate, req)
+}
+
+func admit(ctx context.Context, gate Admitter, req *llm.ChatRequest) (*access.Ticket, error) {
+	if gate == nil {
 		return nil, nil
 	}
 	k := access.FromContext(ctx)
 	if k == nil {
 		return nil, nil
 	}
-	t, err := s.gate.Admit(ctx, k, req)
+	t, err := gate.Admit(ctx, k, req)
 	st := t.Status()
 	if err != nil {
 		st, _ = limits.StatusOf(err)

@@ -50,7 +50,15 @@ func TestCLIOperatesAGateway(t *testing.T) {
 		t.Fatalf("chat with the CLI's key: %d %s %v", st, b, h)
 	}
 
-	usageRequests(t, p.base, adminKey, id[1], 1) // the ledger writes in batches
+	// Embeddings go through the same gate: they count against the RPM and
+	// land in the ledger.
+	if st, _, b := call(t, "POST", p.base+"/v1/embeddings", secret[1], `{"model":"fake-gpt","input":["a","b"]}`); st != 200 {
+		t.Fatalf("embeddings with the CLI's key: %d %s", st, b)
+	}
+	if st, h, b := call(t, "POST", p.base+"/v1/chat/completions", secret[1], chatBody(5)); st != 200 || h.Get("x-ratelimit-remaining-requests") != "57" {
+		t.Fatalf("third request: %d %s remaining %q, want 57", st, b, h.Get("x-ratelimit-remaining-requests"))
+	}
+	usageRequests(t, p.base, adminKey, id[1], 3) // the ledger writes in batches
 
 	tests := []struct {
 		name   string

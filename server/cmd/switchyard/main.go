@@ -229,13 +229,15 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		usage = ctl.store
 	}
 	chatOpts := []rpc.ChatOption{rpc.WithObserver(observer{m: m, ledger: ctl.ledger})}
+	embOpts := []rpc.EmbeddingsOption{rpc.WithEmbeddingsObserver(observer{m: m, ledger: ctl.ledger})}
 	if ctl.gate != nil {
 		chatOpts = append(chatOpts, rpc.WithAdmission(ctl.gate))
+		embOpts = append(embOpts, rpc.WithEmbeddingsAdmission(ctl.gate))
 	}
 	svc := rpc.Services{
 		Chat:       rpc.NewChat(ctl.router, log.Named("route"), chatOpts...),
 		Models:     rpc.NewModels(ctl.router),
-		Embeddings: rpc.NewEmbeddings(ctl.router),
+		Embeddings: rpc.NewEmbeddings(ctl.router, embOpts...),
 		Routing:    rpc.NewRoutingConfig(ctl),
 		Providers:  rpc.NewProviders(ctl),
 		Usage:      rpc.NewUsage(usage),
