@@ -134,3 +134,27 @@ func TestDirectoryCacheIsBounded(t *testing.T) {
 		t.Fatalf("%d cache entries, cap 10", n)
 	}
 }
+
+func BenchmarkLookupCached(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	secret, prefix, hash, _ := store.NewClientKeySecret()
+	if err := st.CreateClientKey(ctx, store.ClientKey{ID: "key_b", Prefix: prefix, Hash: hash, RPM: 60}); err != nil {
+		b.Fatal(err)
+	}
+	d, err := New(ctx, st, nil, WithTTL(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if k, err := d.Lookup(ctx, secret); err != nil || k == nil {
+			b.Fatal(k, err)
+		}
+	}
+}
