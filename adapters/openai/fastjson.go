@@ -2,9 +2,9 @@ package openai
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/internal/jsonw"
 )
 
 // appendFast encodes the common request shape — text messages and scalar
@@ -127,80 +127,12 @@ func appendOptBool(b []byte, key string, v *bool) []byte {
 }
 
 // appendJSONFloat formats f as encoding/json does for a float64 (the caller
-// has rejected NaN and infinities): shortest form, exponent only outside
-// [1e-6, 1e21), and a two-digit negative exponent trimmed to one digit.
-func appendJSONFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
+// has rejected NaN and infinities).
+func appendJSONFloat(b []byte, f float64) []byte { return jsonw.AppendFloat(b, f, 64) }
 
 // appendJSONString quotes s as encoding/json does with its default HTML
-// escaping: <, > and & as \u003c \u003e \u0026, invalid UTF-8 as \ufffd,
-// and U+2028/U+2029 escaped for JavaScript.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// escaping.
+func appendJSONString(b []byte, s string) []byte { return jsonw.AppendString(b, s, true) }
 
 // scanner walks a JSON document without reflection for decodeFast. Every
 // method reports false on anything it does not handle; the caller then

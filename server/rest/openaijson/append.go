@@ -1,66 +1,14 @@
 package openaijson
 
 import (
-	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/internal/jsonw"
 )
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Control characters, quotes and
-// backslashes are escaped; so are U+2028 and U+2029, which JavaScript
-// treats as line breaks; invalid UTF-8 becomes U+FFFD. HTML characters are
-// left alone, as OpenAI leaves them.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendString appends s as a JSON string. HTML characters are left
+// alone, as OpenAI leaves them.
+func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s, false) }
 
 // appendStringOrNull appends s, or null when it is empty.
 func appendStringOrNull(dst []byte, s string) []byte {
@@ -78,34 +26,9 @@ func appendOptString(dst []byte, p *string) []byte {
 	return appendString(dst, *p)
 }
 
-// appendFloat appends the shortest decimal that reads back as f at the
-// given bit size, in plain notation for ordinary magnitudes and exponent
-// notation for tiny or huge ones (the same choice encoding/json makes, so
-// clients see 0.00012, not 1.2e-04). JSON has no NaN or Infinity; they are
-// written as 0.
-func appendFloat(dst []byte, f float64, bits int) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, '0')
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 {
-		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
-			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
-			format = 'e'
-		}
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, bits)
-	if format == 'e' {
-		// e-09 -> e-9, as JavaScript and encoding/json write it.
-		n := len(dst)
-		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst
-}
+// appendFloat appends f as encoding/json would at the given bit size
+// (NaN and infinities, which JSON lacks, as 0).
+func appendFloat(dst []byte, f float64, bits int) []byte { return jsonw.AppendFloat(dst, f, bits) }
 
 func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
 
