@@ -52,10 +52,6 @@ func WithAdmission(a Admitter) ChatOption { return func(c *Chat) { c.gate = a } 
 
 // admit runs the gate and reports the rate-limit state to the caller's
 // response headers (x-ratelimit-*), denials included.
-func (s *Chat) admit(ctx context.Context, req *llm.ChatRequest) (*access.Ticket, error) {
-	return admit(ctx, s.gate, req)
-}
-
 func admit(ctx context.Context, gate Admitter, req *llm.ChatRequest) (*access.Ticket, error) {
 	if gate == nil {
 		return nil, nil
@@ -213,7 +209,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	}
 	req.Hints.Client = middleware.Client(ctx)
 	start := time.Now()
-	ticket, err := s.admit(ctx, req)
+	ticket, err := admit(ctx, s.gate, req)
 	if err != nil {
 		s.observe(ctx, recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
 		return nil, err
@@ -281,7 +277,7 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	}
 	req.Hints.Client = middleware.Client(ctx)
 	start := time.Now()
-	ticket, err := s.admit(ctx, req)
+	ticket, err := admit(ctx, s.gate, req)
 	if err != nil {
 		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
 		rec.Stream = true

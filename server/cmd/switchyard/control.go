@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +55,6 @@ type control struct {
 
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config
-	providers []route.ProviderSpec
 	clients   map[string]*http.Client // one keep-alive pool per provider
 	apiKeys   map[string][]apiKey     // keys added through the API, kept across reloads
 	version   int64
@@ -83,7 +81,7 @@ func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *tele
 		c.Close()
 		return nil, err
 	}
-	c.cfg, c.providers, c.clients, c.version, c.updatedAt = cfg, providers, clients, 1, time.Now()
+	c.cfg, c.clients, c.version, c.updatedAt = cfg, clients, 1, time.Now()
 	c.baseHash = routingHash(cfg)
 	return c, nil
 }
@@ -164,7 +162,7 @@ func (c *control) reload() error {
 		cfg.Listen = c.cfg.Listen
 	}
 	c.auth.SetKeys(cfg.Auth.APIKeys)
-	c.cfg, c.providers, c.clients, c.baseHash = cfg, providers, clients, base
+	c.cfg, c.clients, c.baseHash = cfg, clients, base
 	c.version++
 	c.updatedAt = time.Now()
 	c.log.Info("config reloaded", "file", c.path, "version", c.version, "routing", c.router.Table().String())
@@ -196,7 +194,9 @@ func (c *control) UpdateRouting(ctx context.Context, r config.Routing, routes []
 	if err := c.saveRouting(ctx, next); err != nil {
 		return rpc.RoutingState{}, &llm.Error{Kind: llm.KindUnavailable, Message: "saving the routing config failed: " + err.Error(), Err: err}
 	}
-	if err := c.router.Update(buildSpec(next, c.providers)); err != nil {
+	// The router's providers include keys added through the API since the
+	// last build.
+	if err := c.router.Update(buildSpec(next, c.router.Spec().Providers)); err != nil {
 		return rpc.RoutingState{}, llm.InvalidParam("config", "%v", err)
 	}
 	c.cfg, c.apiRouted = next, true
@@ -359,12 +359,6 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 		}
 	}
 	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{key: key, label: label, weight: ks.Weight})
-	// Later table rebuilds (routing changes) start from c.providers.
-	for i := range c.providers {
-		if c.providers[i].Name == provider {
-			c.providers[i].Keys = append(c.providers[i].Keys[:len(c.providers[i].Keys):len(c.providers[i].Keys)], ks)
-		}
-	}
 	c.log.Info("provider key added", "provider", provider, "key_id", ks.ID, "key", ks.Masked)
 	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
 }
@@ -387,11 +381,6 @@ func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
 		}
 	}
 	c.apiKeys[provider] = keys
-	for i := range c.providers {
-		if c.providers[i].Name == provider {
-			c.providers[i].Keys = slices.DeleteFunc(slices.Clone(c.providers[i].Keys), func(k route.KeySpec) bool { return k.ID == id })
-		}
-	}
 	c.log.Info("provider key removed", "provider", provider, "key_id", id)
 	return nil
 }

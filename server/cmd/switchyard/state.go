@@ -39,53 +39,61 @@ func newRedisClient(u string) (*redis.Client, error) {
 // a key's spend first reaches 80% and 100% of its budget.
 func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est access.Estimator, st *store.Store, onCross budget.ThresholdFunc) (*access.Gate, func(), error) {
 	bopts := []budget.Option{budget.WithThresholds(onCross, 0.8, 1)}
+	var (
+		lim     limits.Limiter
+		bud     budget.Budgeter
+		release = func() {}
+	)
 	if u := cfg.Storage.RedisURL; u != "" {
 		rdb, err := newRedisClient(u)
 		if err != nil {
 			return nil, nil, fmt.Errorf("storage.redis_url: %w", err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		if err := rdb.Ping(pctx).Err(); err != nil {
-			// Limits and budgets fail closed without their store: better to
-			// refuse to start than to serve without them.
-			_ = rdb.Close()
-			return nil, nil, fmt.Errorf("storage.redis_url %s unreachable: %w", config.RedactURL(u), err)
-		}
-		lim, err := limits.NewRedis(rdb)
-		if err != nil {
-			_ = rdb.Close()
-			return nil, nil, err
-		}
-		bud, err := budget.NewRedis(rdb, bopts...)
-		if err != nil {
-			_ = rdb.Close()
-			return nil, nil, err
-		}
-		g, err := access.NewGate(est, lim, bud)
-		if err != nil {
-			_ = rdb.Close()
-			return nil, nil, err
+		release = func() { _ = rdb.Close() }
+		if lim, bud, err = redisAllowances(ctx, rdb, bopts); err != nil {
+			release()
+			return nil, nil, fmt.Errorf("storage.redis_url %s: %w", config.RedactURL(u), err)
 		}
 		log.Info("rate limits and budgets shared through redis", "url", config.RedactURL(u))
-		return g, func() { _ = rdb.Close() }, nil
+	} else {
+		if st != nil {
+			bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (float64, error) {
+				_, total, err := st.Usage(ctx, store.UsageQuery{From: start, KeyID: key})
+				return total.CostUSD, err
+			}))
+		}
+		m, err := budget.NewMemory(bopts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		lim, bud = limits.NewMemory(), m
 	}
-	if st != nil {
-		bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (float64, error) {
-			_, total, err := st.Usage(ctx, store.UsageQuery{From: start, KeyID: key})
-			return total.CostUSD, err
-		}))
-	}
-	bud, err := budget.NewMemory(bopts...)
-	if err != nil {
-		return nil, nil, err
-	}
-	lim := limits.NewMemory()
 	g, err := access.NewGate(est, lim, bud)
 	if err != nil {
+		release()
 		return nil, nil, err
 	}
-	return g, func() {}, nil
+	return g, release, nil
+}
+
+// redisAllowances checks Redis answers and builds the shared limiter and
+// budgeter on it. Limits and budgets fail closed without their store:
+// better to refuse to start than to serve without them.
+func redisAllowances(ctx context.Context, rdb *redis.Client, bopts []budget.Option) (limits.Limiter, budget.Budgeter, error) {
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		return nil, nil, fmt.Errorf("unreachable: %w", err)
+	}
+	lim, err := limits.NewRedis(rdb)
+	if err != nil {
+		return nil, nil, err
+	}
+	bud, err := budget.NewRedis(rdb, bopts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lim, bud, nil
 }
 
 // routingDoc is what a routing change made through the API saves. Base
@@ -173,7 +181,7 @@ func (c *control) restore(ctx context.Context) error {
 	if err := c.router.Update(buildSpec(next, providers)); err != nil {
 		return err
 	}
-	c.cfg, c.providers, c.clients = next, providers, clients
+	c.cfg, c.clients = next, clients
 	if nkeys > 0 {
 		c.log.Info("provider keys restored from the store", "count", nkeys)
 	}
