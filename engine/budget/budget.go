@@ -34,6 +34,20 @@ func (p Period) String() string {
 	return "day"
 }
 
+// ParsePeriod reads "day" or "daily", "month" or "monthly".
+func ParsePeriod(s string) (Period, error) {
+	switch s {
+	case "day", "daily":
+		return Daily, nil
+	case "month", "monthly":
+		return Monthly, nil
+	}
+	return Daily, fmt.Errorf("unknown budget period %q (want day or month)", s)
+}
+
+// Start is the first instant of the UTC period containing t.
+func (p Period) Start(t time.Time) time.Time { return windowOf(p, t).start(p) }
+
 // Budget is one key's allowance.
 type Budget struct {
 	// Name identifies the budget in errors and alerts (e.g. "team-a daily").

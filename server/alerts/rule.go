@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	budgets "github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -58,22 +59,23 @@ func KnownType(t string) bool {
 // configs day|month); "" is month, the seed's example. It returns the canonical PeriodDay or
 // PeriodMonth.
 func ParsePeriod(p string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(p)) {
-	case "", "month", "monthly":
+	norm := strings.ToLower(strings.TrimSpace(p))
+	if norm == "" {
 		return PeriodMonth, nil
-	case "day", "daily":
-		return PeriodDay, nil
 	}
-	return "", fmt.Errorf("period must be daily or monthly, got %q", p)
+	bp, err := budgets.ParsePeriod(norm)
+	if err != nil {
+		return "", fmt.Errorf("period must be daily or monthly, got %q", p)
+	}
+	return bp.String(), nil
 }
 
 // PeriodStart is the start of the UTC period containing now.
 func PeriodStart(period string, now time.Time) time.Time {
-	now = now.UTC()
 	if period == PeriodDay {
-		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		return budgets.Daily.Start(now)
 	}
-	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return budgets.Monthly.Start(now)
 }
 
 // PeriodName is how the API spells a period: "daily" or "monthly".

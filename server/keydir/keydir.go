@@ -190,14 +190,12 @@ func FromStore(ck store.ClientKey) (*access.Key, error) {
 		ExpiresAt: ck.ExpiresAt, Labels: ck.Labels,
 	}
 	if ck.BudgetUSD > 0 || ck.BudgetPeriod != "" {
-		b := &budget.Budget{Name: "key " + ck.ID + " budget", LimitUSD: ck.BudgetUSD}
-		switch ck.BudgetPeriod {
-		case "day", "daily", "":
-			b.Period = budget.Daily
-		case "month", "monthly":
-			b.Period = budget.Monthly
-		default:
-			return nil, fmt.Errorf("unknown budget period %q", ck.BudgetPeriod)
+		b := &budget.Budget{Name: "key " + ck.ID + " budget", LimitUSD: ck.BudgetUSD, Period: budget.Daily}
+		if ck.BudgetPeriod != "" {
+			var err error
+			if b.Period, err = budget.ParsePeriod(ck.BudgetPeriod); err != nil {
+				return nil, err
+			}
 		}
 		if ck.Name != "" {
 			b.Name = "key " + ck.Name + " budget"
