@@ -7,6 +7,7 @@ package keydir
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -142,8 +143,8 @@ func (d *Directory) Invalidate(ctx context.Context) {
 }
 
 // Lookup implements middleware.KeyDirectory.
-func (d *Directory) Lookup(ctx context.Context, secret string) (*access.Key, error) {
-	hash := store.HashClientKey(secret)
+func (d *Directory) Lookup(ctx context.Context, sum [32]byte) (*access.Key, error) {
+	hash := hex.EncodeToString(sum[:]) // store.HashClientKey's form
 	now := d.now()
 	d.mu.Lock()
 	e, ok := d.entries[hash]

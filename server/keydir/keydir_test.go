@@ -2,6 +2,7 @@ package keydir
 
 import (
 	"context"
+	"crypto/sha256"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,9 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// digest is what Auth hands the directory for a presented secret.
+func digest(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
 
 func newKey(t *testing.T, st *store.Store, id string, mod func(*store.ClientKey)) string {
 	t.Helper()
@@ -65,7 +69,7 @@ func TestDirectoryResolvesCachesAndInvalidates(t *testing.T) {
 	if !d.Any() {
 		t.Fatal("Any after a key was created and announced")
 	}
-	k, err := d.Lookup(ctx, secret)
+	k, err := d.Lookup(ctx, digest(secret))
 	if err != nil || k == nil {
 		t.Fatalf("Lookup: %v %v", k, err)
 	}
@@ -73,7 +77,7 @@ func TestDirectoryResolvesCachesAndInvalidates(t *testing.T) {
 		k.Budget.Period != budget.Monthly || len(k.IPAllowlist) != 1 || k.AllowedModels[0] != "gpt-4o-mini" {
 		t.Fatalf("converted key %+v budget %+v", k, k.Budget)
 	}
-	if k2, _ := d.Lookup(ctx, "sy-made-up"); k2 != nil {
+	if k2, _ := d.Lookup(ctx, digest("sy-made-up")); k2 != nil {
 		t.Fatal("made-up secret resolved")
 	}
 
@@ -82,11 +86,11 @@ func TestDirectoryResolvesCachesAndInvalidates(t *testing.T) {
 	if err := st.RevokeClientKey(ctx, "key_a", clk.now()); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := d.Lookup(ctx, secret); k == nil {
+	if k, _ := d.Lookup(ctx, digest(secret)); k == nil {
 		t.Fatal("cached key dropped before its TTL")
 	}
 	clk.add(time.Hour + time.Second)
-	if k, _ := d.Lookup(ctx, secret); k != nil {
+	if k, _ := d.Lookup(ctx, digest(secret)); k != nil {
 		t.Fatal("revoked key still resolves after the TTL")
 	}
 	d.Invalidate(ctx)
@@ -97,17 +101,17 @@ func TestDirectoryResolvesCachesAndInvalidates(t *testing.T) {
 	// An unknown secret is cached as unknown; Invalidate applies a create
 	// at once.
 	s2, prefix, hash, _ := store.NewClientKeySecret()
-	if k, _ := d.Lookup(ctx, s2); k != nil {
+	if k, _ := d.Lookup(ctx, digest(s2)); k != nil {
 		t.Fatal("b resolved before it existed")
 	}
 	if err := st.CreateClientKey(ctx, store.ClientKey{ID: "key_b", Prefix: prefix, Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := d.Lookup(ctx, s2); k != nil {
+	if k, _ := d.Lookup(ctx, digest(s2)); k != nil {
 		t.Fatal("negative cache not used")
 	}
 	d.Invalidate(ctx)
-	if k, _ := d.Lookup(ctx, s2); k == nil {
+	if k, _ := d.Lookup(ctx, digest(s2)); k == nil {
 		t.Fatal("key b not resolved after Invalidate")
 	}
 }
@@ -125,7 +129,7 @@ func TestDirectoryCacheIsBounded(t *testing.T) {
 	}
 	defer d.Close()
 	for i := range 100 {
-		_, _ = d.Lookup(ctx, "sy-junk-"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+		_, _ = d.Lookup(ctx, digest("sy-junk-"+string(rune('a'+i%26))+string(rune('a'+i/26))))
 	}
 	d.mu.Lock()
 	n := len(d.entries)
@@ -153,7 +157,7 @@ func BenchmarkLookupCached(b *testing.B) {
 	defer d.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		if k, err := d.Lookup(ctx, secret); err != nil || k == nil {
+		if k, err := d.Lookup(ctx, digest(secret)); err != nil || k == nil {
 			b.Fatal(k, err)
 		}
 	}

@@ -19,8 +19,9 @@ import (
 // KeyDirectory resolves client keys created through the API (the state
 // store, behind a cache).
 type KeyDirectory interface {
-	// Lookup returns the active key whose secret is secret, or nil.
-	Lookup(ctx context.Context, secret string) (*access.Key, error)
+	// Lookup returns the active key whose secret has the SHA-256 digest
+	// sum, or nil. (Auth hashes a presented secret once, for every use.)
+	Lookup(ctx context.Context, sum [32]byte) (*access.Key, error)
 	// Any reports whether any key exists (revoked ones included: revoking
 	// the last key must not reopen the gateway).
 	Any() bool
@@ -152,7 +153,7 @@ func (a *Auth) Authorize(ctx context.Context, h http.Header, peer string, admin 
 		case secret == "":
 			return ctx, errMissingKey
 		}
-		if k, _ := a.lookup(ctx, sum, secret); k != nil {
+		if k, _ := a.lookup(ctx, sum); k != nil {
 			return ctx, errAdminRequired
 		}
 		return ctx, invalidKey(secret)
@@ -168,16 +169,18 @@ func (a *Auth) Authorize(ctx context.Context, h http.Header, peer string, admin 
 		// on another one: a presented key that resolves is enforced. Any
 		// other (SDKs always send one) is the open loopback mode.
 		if secret != "" {
-			if k, err := a.lookup(ctx, sum, secret); err == nil && k != nil {
+			if k, err := a.lookup(ctx, sum); err == nil && k != nil {
 				return a.admitKey(ctx, k, secret, peer)
 			}
+			// Named for per-key cache scopes and the ledger all the same.
+			return context.WithValue(ctx, clientKey{}, hex.EncodeToString(sum[:8])), nil
 		}
 		return ctx, nil
 	}
 	if secret == "" {
 		return ctx, errMissingKey
 	}
-	k, err := a.lookup(ctx, sum, secret)
+	k, err := a.lookup(ctx, sum)
 	if err != nil {
 		return ctx, err
 	}
@@ -204,14 +207,14 @@ func (a *Auth) admitKey(ctx context.Context, k *access.Key, secret, peer string)
 	return access.WithKey(ctx, k), nil
 }
 
-func (a *Auth) lookup(ctx context.Context, sum [32]byte, secret string) (*access.Key, error) {
+func (a *Auth) lookup(ctx context.Context, sum [32]byte) (*access.Key, error) {
 	if k := (*a.static.Load())[sum]; k != nil {
 		return k, nil
 	}
 	if a.dir == nil {
 		return nil, nil
 	}
-	k, err := a.dir.Lookup(ctx, secret)
+	k, err := a.dir.Lookup(ctx, sum)
 	if err != nil {
 		return nil, &llm.Error{Kind: llm.KindUnavailable, Code: "key_store_unavailable",
 			Message: "The key store could not be read; try again shortly.", Err: err}

@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"testing"
@@ -12,22 +14,32 @@ import (
 )
 
 type fakeDir struct {
-	keys map[string]*access.Key
+	keys map[[32]byte]*access.Key
 	err  error
 }
 
-func (d fakeDir) Lookup(_ context.Context, secret string) (*access.Key, error) {
-	return d.keys[secret], d.err
+// newFakeDir holds keys by the digest of their secret, as the store does.
+func newFakeDir(bySecret map[string]*access.Key, err error) fakeDir {
+	d := fakeDir{keys: map[[32]byte]*access.Key{}, err: err}
+	for secret, k := range bySecret {
+		d.keys[sha256.Sum256([]byte(secret))] = k
+	}
+	return d
+}
+
+func (d fakeDir) Lookup(_ context.Context, sum [32]byte) (*access.Key, error) {
+	return d.keys[sum], d.err
 }
 func (d fakeDir) Any() bool { return len(d.keys) > 0 }
 
 func TestAuthorize(t *testing.T) {
 	office, _ := access.ParseIPAllowlist([]string{"10.0.0.0/8"})
-	dir := fakeDir{keys: map[string]*access.Key{
+	secrets := map[string]*access.Key{
 		"sy-team-a-secret-000": {ID: "key_a"},
 		"sy-expired-secret-00": {ID: "key_old", ExpiresAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
 		"sy-office-secret-000": {ID: "key_office", IPAllowlist: office},
-	}}
+	}
+	dir := newFakeDir(secrets, nil)
 	const (
 		local  = "127.0.0.1:50000"
 		remote = "203.0.113.9:50000"
@@ -58,7 +70,7 @@ func TestAuthorize(t *testing.T) {
 		{"client key on admin API", NewAuth(nil, WithDirectory(dir), WithAdminKey("admin-secret-0000")), "sy-team-a-secret-000", local, true, "admin_key_required", llm.KindPermissionDenied, ""},
 		{"no key on admin API", NewAuth(nil, WithDirectory(dir), WithAdminKey("admin-secret-0000")), "", local, true, "missing_api_key", llm.KindUnauthenticated, ""},
 		{"admin key works on client APIs", NewAuth(nil, WithDirectory(dir), WithAdminKey("admin-secret-0000")), "admin-secret-0000", remote, false, "", 0, "admin"},
-		{"store down", NewAuth(nil, WithDirectory(fakeDir{keys: dir.keys, err: errors.New("db gone")})), "sy-team-a-secret-000", local, false, "key_store_unavailable", llm.KindUnavailable, ""},
+		{"store down", NewAuth(nil, WithDirectory(newFakeDir(secrets, errors.New("db gone")))), "sy-team-a-secret-000", local, false, "key_store_unavailable", llm.KindUnavailable, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +122,7 @@ func TestAdminProcedure(t *testing.T) {
 }
 
 func BenchmarkAuthorizeDirectoryKey(b *testing.B) {
-	a := NewAuth(nil, WithDirectory(fakeDir{keys: map[string]*access.Key{"sy-team-a-secret-000": {ID: "key_a"}}}))
+	a := NewAuth(nil, WithDirectory(newFakeDir(map[string]*access.Key{"sy-team-a-secret-000": {ID: "key_a"}}, nil)))
 	h := http.Header{"Authorization": {"Bearer sy-team-a-secret-000"}}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -118,5 +130,21 @@ func BenchmarkAuthorizeDirectoryKey(b *testing.B) {
 		if _, err := a.Authorize(ctx, h, "127.0.0.1:1", false); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestOpenModeNamesThePresentedKey(t *testing.T) {
+	a := NewAuth(nil)
+	h := http.Header{"Authorization": {"Bearer sk-anything-the-sdk-sends"}}
+	ctx, err := a.Authorize(context.Background(), h, "127.0.0.1:1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("sk-anything-the-sdk-sends"))
+	if got, want := Client(ctx), hex.EncodeToString(sum[:8]); got != want {
+		t.Fatalf("Client = %q, want the fingerprint %q", got, want)
+	}
+	if ctx, _ := a.Authorize(context.Background(), http.Header{}, "127.0.0.1:1", false); Client(ctx) != "" {
+		t.Fatalf("no key presented: Client = %q", Client(ctx))
 	}
 }

@@ -20,8 +20,8 @@ type ctxKey struct{}
 type clientKey struct{}
 
 // Client names the caller for the ledger, metrics and per-key cache
-// scopes: the id of the key Auth resolved, else the fingerprint of
-// whatever key was presented ("" without one).
+// scopes: the id of the key Auth resolved, else (open loopback mode) the
+// fingerprint of whatever key was presented ("" without one).
 func Client(ctx context.Context) string {
 	if k := access.FromContext(ctx); k != nil {
 		return k.ID
@@ -118,11 +118,7 @@ func Wrap(log hclog.Logger, maxBody int64, next http.Handler) http.Handler {
 			id = NewRequestID()
 		}
 		w.Header()[RequestIDHeader] = []string{id} // canonical key already
-		ctx := ContextWithRequestID(r.Context(), id)
-		if k := presented(r.Header); k != "" {
-			ctx = context.WithValue(ctx, clientKey{}, keyFingerprint(k))
-		}
-		r = r.WithContext(ctx)
+		r = r.WithContext(ContextWithRequestID(r.Context(), id))
 		if maxBody > 0 && r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
