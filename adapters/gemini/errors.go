@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/adapters/internal/retryafter"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -127,22 +127,7 @@ func parseError(body []byte) *gError {
 
 // retryAfter reads Retry-After as seconds or an HTTP date.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 || s > 1e6 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return retryafter.Parse(h.Get("Retry-After"), now)
 }
 
 // transportError keeps the caller's cancellation a context error (wrapped
