@@ -199,6 +199,20 @@ func (s *Store) getClientKey(ctx context.Context, col, v string) (ClientKey, err
 	return k, nil
 }
 
+// HasClientKeys reports whether any client key exists, revoked and expired
+// ones included, without reading them.
+func (s *Store) HasClientKeys(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM client_keys LIMIT 1`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: client keys: %w", err)
+	}
+	return true, nil
+}
+
 // ListClientKeys returns every key, oldest first.
 func (s *Store) ListClientKeys(ctx context.Context) ([]ClientKey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+clientKeyCols+` FROM client_keys ORDER BY created_at, id`+s.d.bytewise)

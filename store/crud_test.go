@@ -508,3 +508,25 @@ func TestRotateClientKeyKeepsTheOldSecretForTheGrace(t *testing.T) {
 		})
 	}
 }
+
+func TestHasClientKeys(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := be.open(t)
+			if has, err := s.HasClientKeys(ctx); err != nil || has {
+				t.Fatalf("empty store: %v %v", has, err)
+			}
+			_, prefix, hash, _ := NewClientKeySecret()
+			if err := s.CreateClientKey(ctx, ClientKey{ID: "k1", Prefix: prefix, Hash: hash}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RevokeClientKey(ctx, "k1", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if has, err := s.HasClientKeys(ctx); err != nil || !has {
+				t.Fatalf("with a revoked key: %v %v", has, err)
+			}
+		})
+	}
+}

@@ -25,7 +25,7 @@ import (
 // Store is what the directory reads.
 type Store interface {
 	ClientKeyByHash(ctx context.Context, hash string) (store.ClientKey, error)
-	ListClientKeys(ctx context.Context) ([]store.ClientKey, error)
+	HasClientKeys(ctx context.Context) (bool, error)
 }
 
 // Directory implements middleware.KeyDirectory.
@@ -108,11 +108,11 @@ func (d *Directory) loop() {
 // the first one). Revoked and expired keys count: once a gateway has used
 // keys, revoking the last one must not reopen it to keyless callers.
 func (d *Directory) refresh(ctx context.Context) error {
-	keys, err := d.st.ListClientKeys(ctx)
+	exists, err := d.st.HasClientKeys(ctx)
 	if err != nil {
-		return fmt.Errorf("keydir: list client keys: %w", err)
+		return fmt.Errorf("keydir: %w", err)
 	}
-	d.any.Store(len(keys) > 0)
+	d.any.Store(exists)
 	return nil
 }
 
