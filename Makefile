@@ -42,7 +42,9 @@ vet:
 test-go:
 	@set -e; addr=$$(scripts/redis.sh); trap 'scripts/redis.sh stop "$$addr"' EXIT; \
 		pg=$$(scripts/postgres.sh); trap 'scripts/redis.sh stop "$$addr"; scripts/postgres.sh stop "$$pg"' EXIT; \
-		SWITCHYARD_TEST_REDIS=$$addr SWITCHYARD_TEST_POSTGRES=$$pg $(GO) test -race -count=1 ./...
+		SWITCHYARD_TEST_REDIS=$$addr SWITCHYARD_TEST_POSTGRES=$$pg $(GO) test -race -count=1 ./...; \
+		for years in 2 -2; do echo "budget and limit suites with the test clock $$years years away (real Redis)"; \
+			SWITCHYARD_TEST_CLOCK_YEARS=$$years SWITCHYARD_TEST_REDIS=$$addr $(GO) test -count=1 ./engine/budget ./engine/limits; done
 
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh

@@ -40,7 +40,10 @@ func NewRedis(rdb Client, opts ...Option) (*Redis, error) {
 	return &Redis{rdb: rdb, o: o}, nil
 }
 
-// ARGV: estimate, limit, expire-at (unix ms). Returns {ok, spent, held}.
+// ARGV: estimate, limit, time to live (ms). Returns {ok, spent, held}.
+// The TTL is relative: the period's end comes from the gateway's clock,
+// which need not agree with Redis's (an injected test clock, or skew), and
+// an absolute PEXPIREAT would let Redis drop a live account at once.
 var reserveScript = redis.NewScript(`
 local est = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
@@ -49,11 +52,11 @@ local spent = tonumber(h[1]) or 0
 local held = tonumber(h[2]) or 0
 if spent + held >= limit then return {0, spent, held} end
 held = redis.call('HINCRBY', KEYS[1], 'held', est)
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, spent, held}
 `)
 
-// ARGV: estimate held, actual, expire-at (unix ms). Returns {before, after}
+// ARGV: estimate held, actual, time to live (ms). Returns {before, after}
 // spend so the caller can detect threshold crossings exactly once.
 var settleScript = redis.NewScript(`
 local est = tonumber(ARGV[1])
@@ -63,7 +66,7 @@ local spent = tonumber(h[1]) or 0
 local held = tonumber(h[2]) or 0
 redis.call('HSET', KEYS[1], 'held', math.max(held - est, 0))
 local after = redis.call('HINCRBY', KEYS[1], 'spent', actual)
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {spent, after}
 `)
 
@@ -75,12 +78,15 @@ func (r *Redis) accountKey(key string, p Period, w window) string {
 	return r.o.prefix + key + ":" + tag + ":" + strconv.Itoa(w.id)
 }
 
-// expireAt keeps an account one period past its end.
-func expireAt(p Period, w window) int64 {
+// ttlMillis keeps an account one period past its end, measured from now
+// on the gateway's clock; at least one second so a late settle still finds
+// its account.
+func ttlMillis(p Period, w window, now time.Time) int64 {
+	end := w.end.Add(24 * time.Hour)
 	if p == Monthly {
-		return w.end.AddDate(0, 1, 0).UnixMilli()
+		end = w.end.AddDate(0, 1, 0)
 	}
-	return w.end.Add(24 * time.Hour).UnixMilli()
+	return max(end.Sub(now).Milliseconds(), 1000)
 }
 
 // Reserve implements Budgeter.
@@ -92,7 +98,7 @@ func (r *Redis) Reserve(ctx context.Context, key string, b Budget, estimateUSD f
 	w := windowOf(b.Period, now)
 	est, limit := micros(estimateUSD), micros(b.LimitUSD)
 	rk := r.accountKey(key, b.Period, w)
-	res, err := reserveScript.Run(ctx, r.rdb, []string{rk}, est, limit, expireAt(b.Period, w)).Int64Slice()
+	res, err := reserveScript.Run(ctx, r.rdb, []string{rk}, est, limit, ttlMillis(b.Period, w, now)).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("budget: redis reserve: %w", err)
 	}
@@ -133,7 +139,7 @@ func (h *redisHold) Settle(ctx context.Context, actualUSD float64) error {
 	}
 	h.settled = true
 	actual := max(micros(actualUSD), 0)
-	res, err := settleScript.Run(ctx, h.r.rdb, []string{h.rk}, h.est, actual, expireAt(h.b.Period, h.w)).Int64Slice()
+	res, err := settleScript.Run(ctx, h.r.rdb, []string{h.rk}, h.est, actual, ttlMillis(h.b.Period, h.w, h.r.o.now())).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("budget: redis settle: %w", err)
 	}

@@ -21,7 +21,7 @@ type fakeClock struct{ ns atomic.Int64 }
 
 func newFakeClock() *fakeClock {
 	c := &fakeClock{}
-	c.ns.Store(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixNano())
+	c.ns.Store(testDate(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixNano())
 	return c
 }
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
