@@ -35,6 +35,9 @@ type UsageRecord struct {
 	Attempts int
 	Stream   bool
 	Partial  bool // a stream that failed after its first byte; billed for what was sent
+	// Estimated marks usage the provider did not report (aborted or failed
+	// streams): prompt counted from the request, completion from what was relayed.
+	Estimated bool
 }
 
 // StatusOK is UsageRecord.Status for a successful request.

@@ -118,6 +118,9 @@ type RequestRecord struct {
 	TTFT      time.Duration
 	Usage     llm.Usage
 	CostUSD   float64
+	// Estimated marks usage (and so cost) the provider did not report:
+	// counted from the request and from what was relayed.
+	Estimated bool
 }
 
 // ChatOption configures Chat.
