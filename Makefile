@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers fmt clean loadtest bench
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers fmt clean loadtest bench
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -63,8 +63,11 @@ test-sdk-typescript: build
 test-browser: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-browser.sh
 
-## test: install what the tests need, then run every suite
-test: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser
+## test: install what the tests need, then run every suite (in a temp dir of its own: nothing left in /tmp)
+test:
+	scripts/test-all.sh
+
+test-suites: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser
 	@echo "all suites passed"
 
 ## loadtest: ghz scenarios (unary, stream, cache hit), a 60 s soak and a 10k-stream soak against the fake upstream (loopback, bounded)

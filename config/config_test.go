@@ -580,3 +580,26 @@ func TestEffectivePricesPreferConfigOverBuiltin(t *testing.T) {
 		}
 	}
 }
+
+func TestDataDirEnvironmentOverridesFile(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unset keeps the default", nil, "data"},
+		{"empty keeps the default", map[string]string{"SWITCHYARD_DATA_DIR": ""}, "data"},
+		{"set wins", map[string]string{"SWITCHYARD_DATA_DIR": "/srv/sy"}, "/srv/sy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Default(fakeEnv(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Storage.DataDir != tt.want {
+				t.Fatalf("data dir = %q, want %q", c.Storage.DataDir, tt.want)
+			}
+		})
+	}
+}

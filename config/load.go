@@ -141,6 +141,11 @@ func finish(c *Config, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	c.expandEnv(getenv)
 	c.Telemetry.resolve(getenv)
+	// SWITCHYARD_DATA_DIR wins over the file, so test suites and second
+	// instances never share the ./data of a gateway started by make run.
+	if d, ok := getenv("SWITCHYARD_DATA_DIR"); ok && d != "" {
+		c.Storage.DataDir = d
+	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err

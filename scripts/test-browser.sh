@@ -19,6 +19,8 @@ PAGE="$ROOT/test/browser"
 STEP_TIMEOUT="${BROWSER_STEP_TIMEOUT:-300}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 WORK="$(mktemp -d -t switchyard-browser.XXXXXX)"
+# Gateways started here keep their state in this run's own directory, never in the ./data of `make run`.
+export SWITCHYARD_DATA_DIR="$WORK/data"
 trap 'rm -rf "$WORK"' EXIT
 
 say() { printf '==> %s\n' "$*"; }

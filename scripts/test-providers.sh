@@ -25,6 +25,8 @@ GATEWAY="$ROOT/bin/switchyard"
 FAKE="$ROOT/bin/fakeupstream"
 
 TMP="$(mktemp -d -t switchyard-providers.XXXXXX)"
+# Gateways started here keep their state in this run's own directory, never in the ./data of `make run`.
+export SWITCHYARD_DATA_DIR="$TMP/data"
 GATEWAY_LOG="$TMP/switchyard.log"
 FAKE_LOG="$TMP/fakeupstream.log"
 GATEWAY_PID=""

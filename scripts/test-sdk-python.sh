@@ -19,6 +19,8 @@ STEP_TIMEOUT="${SDK_STEP_TIMEOUT:-300}"
 PYTHON="${PYTHON:-python3}"
 
 TMP="$(mktemp -d -t switchyard-sdk-python.XXXXXX)"
+# Gateways started here keep their state in this run's own directory, never in the ./data of `make run`.
+export SWITCHYARD_DATA_DIR="$TMP/data"
 cleanup() {
   rm -rf "$TMP" "$SDK/build" "$SDK"/src/*.egg-info
 }

@@ -19,6 +19,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SDK="$ROOT/sdk/typescript"
 STEP_TIMEOUT="${SDK_TS_STEP_TIMEOUT:-300}"
 WORK="$(mktemp -d -t switchyard-sdk-ts.XXXXXX)"
+# Gateways started here keep their state in this run's own directory, never in the ./data of `make run`.
+export SWITCHYARD_DATA_DIR="$WORK/data"
 SERVER_PID=""
 PASSED=0
 FAILED=0

@@ -20,6 +20,8 @@ PY="$ROOT/.venv/bin/python"
 BIN="$ROOT/bin/switchyard"
 
 LOG="$(mktemp -t switchyard-sdkcompat.XXXXXX.log)"
+# The gateway's state is its own, never the ./data of `make run`.
+export SWITCHYARD_DATA_DIR="$(mktemp -d -t switchyard-sdkcompat-data.XXXXXX)"
 SERVER_PID=""
 FAILED=0
 
@@ -71,6 +73,7 @@ stop_server() {
 cleanup() {
   stop_server
   rm -f "$LOG"
+  rm -rf "$SWITCHYARD_DATA_DIR"
 }
 trap cleanup EXIT
 trap 'fail "interrupted"; exit 130' INT TERM
