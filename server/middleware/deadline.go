@@ -19,22 +19,13 @@ type deadlineBody struct {
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.clear()
-	}
-	return n, err
-}
-
-func (b *deadlineBody) Close() error {
-	b.clear()
-	return b.ReadCloser.Close()
-}
-
-func (b *deadlineBody) clear() {
-	if !b.done {
+	// Only a complete body lifts the deadline: after a timeout or a close
+	// the server still drains what is left, and must not wait forever.
+	if err == io.EOF && !b.done {
 		b.done = true
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}
+	return n, err
 }
 
 func contextWithTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
