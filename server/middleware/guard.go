@@ -133,9 +133,10 @@ type Timeouts struct {
 	// Body bounds reading the request body (not gRPC or Connect streams,
 	// whose body is the client's half of a stream).
 	Body time.Duration
-	// Request bounds a unary Connect call (application/json or
-	// application/proto) through its context. REST routes that may stream
-	// apply it themselves.
+	// Request bounds a unary call through its context: Connect unary
+	// (application/json or application/proto) and every REST route but
+	// chat completions, the only one that may stream (stream:true), which
+	// cannot be told without reading the body.
 	Request time.Duration
 }
 
@@ -159,7 +160,7 @@ func Deadlines(t Timeouts, next http.Handler) http.Handler {
 				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
 			}
 		}
-		if t.Request > 0 && rpcPath(r.URL.Path) {
+		if t.Request > 0 && !(r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions") {
 			ctx, cancel := contextWithTimeout(r, t.Request)
 			defer cancel()
 			r = r.WithContext(ctx)
