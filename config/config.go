@@ -96,10 +96,22 @@ type Server struct {
 	MaxBodyBytes      int64    `yaml:"max_body_bytes"`
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
-	// RequestTimeout bounds one whole request, streams included.
+	// BodyReadTimeout bounds reading a request body (not gRPC or Connect
+	// streams), so a client that sends headers then nothing is dropped.
+	BodyReadTimeout Duration `yaml:"body_read_timeout"`
+	// IdleTimeout closes keep-alive connections left idle this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes caps the request header size.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// RequestTimeout bounds one whole unary request; streams are not cut.
 	RequestTimeout Duration `yaml:"request_timeout"`
-	// CORSOrigins lists the browser origins allowed; empty disables CORS.
+	// CORSOrigins lists the browser origins allowed; empty disables CORS,
+	// and a request carrying any other Origin is refused.
 	CORSOrigins []string `yaml:"cors_origins"`
+	// AllowedHosts are Host names served besides loopback. While no client
+	// key exists only loopback and these are served (DNS rebinding); with
+	// keys, Host is checked only when this is set.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // Provider is one upstream account: a wire format, where it lives, its

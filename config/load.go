@@ -22,6 +22,9 @@ const (
 	DefaultShutdownTimeout     = 30 * time.Second
 	DefaultReadHeaderTimeout   = 10 * time.Second
 	DefaultRequestTimeout      = 10 * time.Minute
+	DefaultBodyReadTimeout     = 60 * time.Second
+	DefaultIdleTimeout         = 120 * time.Second
+	DefaultMaxHeaderBytes      = 1 << 20
 	DefaultProviderTimeout     = 120 * time.Second
 	DefaultMaxIdleConnsPerHost = 256
 	DefaultAnthropicVersion    = "2023-06-01"
@@ -273,6 +276,15 @@ func (c *Config) applyDefaults() {
 	}
 	if s.RequestTimeout == 0 {
 		s.RequestTimeout = Duration(DefaultRequestTimeout)
+	}
+	if s.BodyReadTimeout == 0 {
+		s.BodyReadTimeout = Duration(DefaultBodyReadTimeout)
+	}
+	if s.IdleTimeout == 0 {
+		s.IdleTimeout = Duration(DefaultIdleTimeout)
+	}
+	if s.MaxHeaderBytes == 0 {
+		s.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	for i := range c.Providers {
 		p := &c.Providers[i]

@@ -102,6 +102,16 @@ func (c *Config) validateTop(k *checker) {
 	k.nonNegative("server.shutdown_timeout", c.Server.ShutdownTimeout)
 	k.nonNegative("server.read_header_timeout", c.Server.ReadHeaderTimeout)
 	k.nonNegative("server.request_timeout", c.Server.RequestTimeout)
+	k.nonNegative("server.body_read_timeout", c.Server.BodyReadTimeout)
+	k.nonNegative("server.idle_timeout", c.Server.IdleTimeout)
+	if c.Server.MaxHeaderBytes < 0 {
+		k.add("server.max_header_bytes", "must not be negative")
+	}
+	for i, h := range c.Server.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/ *") {
+			k.add(fmt.Sprintf("server.allowed_hosts[%d]", i), "want a host name like gateway.internal, got %q", h)
+		}
+	}
 	if u := c.Storage.PostgresURL; u != "" {
 		if unset := unsetVars(u); len(unset) > 0 {
 			k.add("storage.postgres_url", "environment variable %s is not set", unset[0])

@@ -26,8 +26,21 @@ type Options struct {
 	ReadHeaderTimeout time.Duration
 	// Auth checks client API keys on every RPC and /v1 route; nil is open.
 	Auth *middleware.Auth
-	// CORSOrigins are the browser origins allowed ("*" for any).
+	// CORSOrigins are the browser origins allowed ("*" for any); other
+	// Origins are refused.
 	CORSOrigins []string
+	// AllowedHosts are Host names served besides loopback; see
+	// middleware.GuardOptions.
+	AllowedHosts []string
+	// BodyReadTimeout bounds reading a non-stream request body.
+	BodyReadTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps request headers.
+	MaxHeaderBytes int
+	// RequestTimeout bounds a unary Connect call; REST applies it to
+	// requests that do not stream.
+	RequestTimeout time.Duration
 	// Metrics serves GET /metrics (Prometheus text); nil leaves it out.
 	Metrics http.Handler
 	// Tracing makes a server span per request (OTLP); nil traces nothing.
@@ -49,6 +62,9 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	}
 	if opts.ReadHeaderTimeout <= 0 {
 		opts.ReadHeaderTimeout = 10 * time.Second
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 120 * time.Second
 	}
 	mux := http.NewServeMux()
 	if opts.Auth == nil {
@@ -77,10 +93,18 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
+	guard := middleware.GuardOptions{Origins: opts.CORSOrigins, AllowedHosts: opts.AllowedHosts,
+		Keyless: func() bool { return !opts.Auth.Enabled() }}
+	deadlines := middleware.Timeouts{Body: opts.BodyReadTimeout, Request: opts.RequestTimeout}
+	h := middleware.Guard(guard, middleware.Deadlines(deadlines, opts.Tracing.Middleware(middleware.CORS(opts.CORSOrigins, mux))))
+	// No WriteTimeout or ReadTimeout: both would cut long streams. The body
+	// read is bounded per request by middleware.Deadlines instead.
 	hs := &http.Server{
-		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, opts.Tracing.Middleware(middleware.CORS(opts.CORSOrigins, mux))),
+		Handler:           middleware.Wrap(log.Named("http"), opts.MaxBodyBytes, h),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

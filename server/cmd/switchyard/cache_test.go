@@ -141,6 +141,7 @@ func TestHundredConcurrentIdenticalRequestsMakeOneUpstreamCall(t *testing.T) {
 	}
 	// Per-request control: no-cache skips the read (a new upstream call).
 	req, _ := http.NewRequest("POST", g.base+"/v1/chat/completions", strings.NewReader(cachedBody))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Switchyard-Cache", "no-cache")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -552,6 +552,7 @@ func TestAPIKeysGuardEveryProtocolButHealth(t *testing.T) {
 	for _, tc := range cases {
 		t.Run("REST "+tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest("POST", g.base+"/v1/chat/completions", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
 			if tc.header != "" {
 				req.Header.Set("Authorization", tc.header)
 			}

@@ -168,6 +168,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if !ctl.auth.Enabled() {
 		log.Warn("no client keys exist (auth.api_keys or switchyard keys create): serving unauthenticated callers on loopback only; others are refused")
+		log.Warn("keyless mode refuses cross-site requests: REST writes without a JSON Content-Type, any Origin not in server.cors_origins, and any Host that is not loopback or in server.allowed_hosts")
 	}
 	if !ctl.auth.HasAdminKey() {
 		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists")
@@ -249,6 +250,11 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
 		Auth:              ctl.auth,
 		CORSOrigins:       cfg.Server.CORSOrigins,
+		AllowedHosts:      cfg.Server.AllowedHosts,
+		BodyReadTimeout:   time.Duration(cfg.Server.BodyReadTimeout),
+		IdleTimeout:       time.Duration(cfg.Server.IdleTimeout),
+		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
+		RequestTimeout:    time.Duration(cfg.Server.RequestTimeout),
 		Metrics:           m.Handler(),
 		Tracing:           ctl.tracing,
 	})
