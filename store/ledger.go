@@ -23,6 +23,9 @@ const (
 	DefaultLedgerBatch    = 500
 	DefaultLedgerInterval = 200 * time.Millisecond
 	DefaultLedgerTimeout  = 10 * time.Second
+	DefaultLedgerWait     = 250 * time.Millisecond
+	maxLedgerWait         = 5 * time.Second
+	ledgerWarnEvery       = 10 * time.Second
 	maxLedgerQueue        = 1 << 20
 	maxLedgerBatch        = 5000
 	ledgerRetries         = 3
@@ -32,7 +35,7 @@ const (
 type LedgerOption func(*Ledger)
 
 // WithQueueSize sets how many records may wait for the writer (default 16384, max 1<<20).
-// Beyond it Record drops and counts.
+// When it is full Record waits up to the enqueue wait (WithEnqueueWait) for space, then drops.
 func WithQueueSize(n int) LedgerOption { return func(l *Ledger) { l.queue = n } }
 
 // WithBatchSize sets the most rows per transaction (default 500, max 5000).
@@ -44,17 +47,25 @@ func WithFlushInterval(d time.Duration) LedgerOption { return func(l *Ledger) { 
 // WithWriteTimeout bounds one batch write attempt (default 10s).
 func WithWriteTimeout(d time.Duration) LedgerOption { return func(l *Ledger) { l.timeout = d } }
 
-// WithLedgerLogger receives write failures (default: discarded; they are still counted).
+// WithEnqueueWait bounds how long Record blocks for queue space when the queue is full, so a
+// slow store slows callers a little before any record is lost (default 250ms, max 5s; a
+// negative d never waits).
+func WithEnqueueWait(d time.Duration) LedgerOption { return func(l *Ledger) { l.wait = d } }
+
+// WithLedgerLogger receives write failures and, at most once per 10s, a warning with the running
+// count of dropped records (default: discarded; both are still counted).
 func WithLedgerLogger(lg hclog.Logger) LedgerOption { return func(l *Ledger) { l.log = lg } }
 
 // Ledger records usage off the request path: Record puts the record on a bounded queue and
-// returns; one goroutine writes batches, each in one transaction.
+// returns; one goroutine writes batches, each in one transaction. A full queue applies
+// back-pressure: Record waits a bounded time for space before it drops and counts the record.
 type Ledger struct {
 	w        UsageWriter
 	queue    int
 	batch    int
 	interval time.Duration
 	timeout  time.Duration
+	wait     time.Duration
 	log      hclog.Logger
 
 	ch   chan UsageRecord
@@ -69,6 +80,8 @@ type Ledger struct {
 	inflight atomic.Int64
 
 	dropped atomic.Uint64
+	// lastWarn is the UnixNano of the last dropped-records warning (0: none yet).
+	lastWarn atomic.Int64
 	written atomic.Uint64
 	failed  atomic.Uint64
 
@@ -97,6 +110,10 @@ func NewLedger(w UsageWriter, opts ...LedgerOption) *Ledger {
 	if l.timeout <= 0 {
 		l.timeout = DefaultLedgerTimeout
 	}
+	if l.wait == 0 {
+		l.wait = DefaultLedgerWait
+	}
+	l.wait = min(max(l.wait, 0), maxLedgerWait)
 	if l.log == nil {
 		l.log = hclog.NewNullLogger()
 	}
@@ -109,8 +126,10 @@ func NewLedger(w UsageWriter, opts ...LedgerOption) *Ledger {
 	return l
 }
 
-// Record queues rec without ever blocking. It reports false when the record was dropped because
-// the queue is full or the ledger is closed (see Stats().Dropped). A zero TS is set to now.
+// Record queues rec. When the queue is full it waits up to the enqueue wait for the writer to
+// make space; it reports false when the record was dropped because the queue stayed full or the
+// ledger is closed (see Stats().Dropped; drops are also logged, rate-limited). A zero TS is set
+// to now.
 func (l *Ledger) Record(rec UsageRecord) bool {
 	if rec.TS.IsZero() {
 		rec.TS = time.Now()
@@ -118,16 +137,40 @@ func (l *Ledger) Record(rec UsageRecord) bool {
 	l.inflight.Add(1)
 	defer l.inflight.Add(-1)
 	if l.closed.Load() {
-		l.dropped.Add(1)
+		l.drop("closed")
 		return false
 	}
 	select {
 	case l.ch <- rec:
 		return true
 	default:
-		l.dropped.Add(1)
-		return false
 	}
+	if l.wait > 0 {
+		t := time.NewTimer(l.wait)
+		defer t.Stop()
+		select {
+		case l.ch <- rec:
+			return true
+		case <-t.C:
+		}
+	}
+	l.drop("queue full")
+	return false
+}
+
+// drop counts one lost record and warns at most once per ledgerWarnEvery.
+func (l *Ledger) drop(reason string) {
+	n := l.dropped.Add(1)
+	now := time.Now().UnixNano()
+	last := l.lastWarn.Load()
+	if last != 0 && now-last < int64(ledgerWarnEvery) {
+		return
+	}
+	if !l.lastWarn.CompareAndSwap(last, now) {
+		return // another Record just warned
+	}
+	l.log.Warn("usage ledger: dropping records", "reason", reason, "dropped_total", n,
+		"queue", l.queue, "wait", l.wait)
 }
 
 // LedgerStats are the ledger's counters.

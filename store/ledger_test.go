@@ -78,7 +78,7 @@ func (f *fakeWriter) snapshot() ([]int, int) {
 
 func TestLedger_FullQueueDropsWithoutBlocking(t *testing.T) {
 	w := &fakeWriter{hold: make(chan struct{})}
-	l := NewLedger(w, WithQueueSize(10), WithBatchSize(5), WithFlushInterval(time.Hour))
+	l := NewLedger(w, WithQueueSize(10), WithBatchSize(5), WithFlushInterval(time.Hour), WithEnqueueWait(-1))
 	start := time.Now()
 	accepted := 0
 	for range 1000 {

@@ -70,6 +70,7 @@ type config struct {
 	namespace string
 	states    func() []TargetState
 	runtime   bool
+	dropped   func() uint64
 }
 
 // WithNamespace prefixes every metric name (default "switchyard").
@@ -81,6 +82,10 @@ func WithNamespace(ns string) Option { return func(c *config) { c.namespace = ns
 func WithBreakerStates(fn func() []TargetState) Option {
 	return func(c *config) { c.states = fn }
 }
+
+// WithLedgerDropped exports fn, read on every scrape, as the ledger_dropped_total counter:
+// usage records the ledger dropped because its queue stayed full or it was closed.
+func WithLedgerDropped(fn func() uint64) Option { return func(c *config) { c.dropped = fn } }
 
 // WithRuntimeMetrics adds the Go runtime and process collectors.
 func WithRuntimeMetrics() Option { return func(c *config) { c.runtime = true } }
@@ -160,6 +165,13 @@ func New(opts ...Option) *Metrics {
 				[]string{"provider", "target"}, nil),
 			states: c.states,
 		})
+	}
+	if c.dropped != nil {
+		fn := c.dropped
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: ns, Name: "ledger_dropped_total",
+			Help: "Usage records dropped by the ledger (queue full after the enqueue wait, or closed).",
+		}, func() float64 { return float64(fn()) }))
 	}
 	if c.runtime {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -197,3 +197,25 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	})
 }
+
+func TestLedgerDroppedExportedAsCounter(t *testing.T) {
+	tests := []struct {
+		name    string
+		dropped uint64
+		want    string
+	}{
+		{"none", 0, "switchyard_ledger_dropped_total 0\n"},
+		{"some", 7, "switchyard_ledger_dropped_total 7\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(WithLedgerDropped(func() uint64 { return tt.dropped }))
+			rec := httptest.NewRecorder()
+			m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			body := rec.Body.String()
+			if !strings.Contains(body, "# TYPE switchyard_ledger_dropped_total counter\n") || !strings.Contains(body, tt.want) {
+				t.Fatalf("missing ledger counter in:\n%s", body)
+			}
+		})
+	}
+}

@@ -224,7 +224,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
-	m := metrics.New(metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates))
+	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates)}
+	if ctl.ledger != nil {
+		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ctl.ledger.Stats().Dropped }))
+	}
+	m := metrics.New(mopts...)
 	var usage rpc.UsageQuerier
 	if ctl.store != nil {
 		usage = ctl.store
