@@ -124,7 +124,7 @@ func TestUpstreamErrorsAreMapped(t *testing.T) {
 		},
 		{
 			name: "invalid key with ErrorInfo reason", status: 400, body: string(readFixture(t, "error_invalid_key.json")),
-			wantType: "INVALID_ARGUMENT", wantCode: "API_KEY_INVALID", wantMsg: "API key not valid. Please pass a valid API key.", kind: llm.KindInvalidRequest,
+			wantType: "INVALID_ARGUMENT", wantCode: "API_KEY_INVALID", wantMsg: "API key not valid. Please pass a valid API key.", kind: llm.KindUnavailable, // our key is bad: a provider failure, failed over
 		},
 		{
 			name: "array-shaped error", status: 404,

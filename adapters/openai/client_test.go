@@ -226,7 +226,7 @@ func TestUpstreamStatusMapping(t *testing.T) {
 			wantKind: llm.KindInvalidRequest},
 		{name: "401 bad key", status: 401, fixture: "error_invalid_api_key.json",
 			wantType: "invalid_request_error", wantCode: "invalid_api_key", wantMsg: "Incorrect API key provided",
-			wantKind: llm.KindUnavailable},
+			wantKind: llm.KindUnavailable, wantRetries: true},
 		{name: "429 with retry-after seconds", status: 429, fixture: "error_rate_limit.json",
 			header:   map[string]string{"Retry-After": "7"},
 			wantType: "tokens", wantCode: "rate_limit_exceeded", wantMsg: "Rate limit reached for gpt-4o",

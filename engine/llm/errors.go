@@ -79,9 +79,11 @@ type UpstreamError struct {
 func (e *UpstreamError) Error() string {
 	switch {
 	case e.Status == 0 && e.Err != nil:
-		return fmt.Sprintf("%s: connection error: %v", e.Provider, e.Err)
+		return fmt.Sprintf("%s: connection error: %s", e.Provider, Redact(e.Err.Error()))
+	case e.AuthFailed():
+		return fmt.Sprintf("%s: upstream provider authentication failed (status %d)", e.Provider, e.Status)
 	case e.Message != "":
-		return fmt.Sprintf("%s: upstream status %d: %s", e.Provider, e.Status, e.Message)
+		return fmt.Sprintf("%s: upstream status %d: %s", e.Provider, e.Status, Redact(e.Message))
 	default:
 		return fmt.Sprintf("%s: upstream status %d", e.Provider, e.Status)
 	}
@@ -92,11 +94,21 @@ func (e *UpstreamError) Unwrap() error { return e.Err }
 // Retryable reports whether another attempt may succeed: rate limits,
 // server errors and connection failures, never client errors.
 func (e *UpstreamError) Retryable() bool {
+	if e.AuthFailed() {
+		return true // our key is bad: another key or target may serve
+	}
 	switch e.Status {
 	case 0, 408, 429, 500, 502, 503, 504, 529:
 		return true
 	}
 	return false
+}
+
+// AuthFailed reports an upstream refusing our credentials: 401 or 403 from
+// any provider, or Gemini's 400 with reason API_KEY_INVALID. It is the
+// provider's failure, not the client's.
+func (e *UpstreamError) AuthFailed() bool {
+	return e.Status == 401 || e.Status == 403 || (e.Status == 400 && e.Code == "API_KEY_INVALID")
 }
 
 // KindOf classifies any error for the transports.
@@ -108,6 +120,8 @@ func KindOf(err error) Kind {
 	var ue *UpstreamError
 	if errors.As(err, &ue) {
 		switch {
+		case ue.AuthFailed():
+			return KindUnavailable
 		case ue.Status == 429:
 			return KindRateLimited
 		case ue.Status == 504 || ue.Status == 408:

@@ -39,7 +39,7 @@ func TestKindOfClassifiesWrappedErrors(t *testing.T) {
 }
 
 func TestUpstreamRetryable(t *testing.T) {
-	for status, want := range map[int]bool{0: true, 429: true, 500: true, 502: true, 503: true, 504: true, 400: false, 401: false, 403: false, 404: false, 422: false} {
+	for status, want := range map[int]bool{0: true, 429: true, 500: true, 502: true, 503: true, 504: true, 400: false, 401: true, 403: true, 404: false, 422: false} {
 		if got := (&UpstreamError{Status: status}).Retryable(); got != want {
 			t.Errorf("status %d: retryable %v, want %v", status, got, want)
 		}

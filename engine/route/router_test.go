@@ -135,8 +135,9 @@ func TestChatFailsOverOnlyOnRetryableErrors(t *testing.T) {
 		{"429 fails over", &llm.UpstreamError{Provider: "a", Status: 429}, "failover", "b", 2, 0},
 		{"connection error fails over", &llm.UpstreamError{Provider: "a", Err: io.ErrUnexpectedEOF}, "failover", "b", 2, 0},
 		{"400 does not", &llm.UpstreamError{Provider: "a", Status: 400}, "failover", "", 1, llm.KindInvalidRequest},
-		{"401 does not", &llm.UpstreamError{Provider: "a", Status: 401}, "failover", "", 1, llm.KindUnavailable},
-		{"403 does not", &llm.UpstreamError{Provider: "a", Status: 403}, "failover", "", 1, llm.KindUnavailable},
+		{"401 bad key fails over", &llm.UpstreamError{Provider: "a", Status: 401}, "failover", "b", 2, 0},
+		{"403 bad key fails over", &llm.UpstreamError{Provider: "a", Status: 403}, "failover", "b", 2, 0},
+		{"gemini API_KEY_INVALID fails over", &llm.UpstreamError{Provider: "a", Status: 400, Code: "API_KEY_INVALID"}, "failover", "b", 2, 0},
 		{"404 does not", &llm.UpstreamError{Provider: "a", Status: 404}, "failover", "", 1, llm.KindNotFound},
 		{"failover none", &llm.UpstreamError{Provider: "a", Status: 503}, "none", "", 1, llm.KindUnavailable},
 	}
