@@ -112,7 +112,13 @@ func (d *Directory) refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keydir: %w", err)
 	}
-	d.any.Store(exists)
+	if old := d.any.Swap(exists); old != exists {
+		if exists {
+			d.log.Info("a client key exists: open mode ended; every caller now needs a key, and admin APIs need SWITCHYARD_ADMIN_KEY")
+		} else {
+			d.log.Warn("no client key exists: open mode began; unauthenticated loopback callers are served")
+		}
+	}
 	return nil
 }
 

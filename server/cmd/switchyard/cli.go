@@ -116,6 +116,10 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 	}
 	cmd, sub := args[0], ""
 	rest := args[1:]
+	if len(rest) > 0 && isHelp(rest[0]) && cmd != "usage" {
+		printHelp(env.stdout, env.stderr, []string{cmd})
+		return nil
+	}
 	if cmd != "usage" {
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
 			fmt.Fprint(env.stderr, cliUsage)
@@ -124,8 +128,8 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 		sub, rest = rest[0], rest[1:]
 	}
 	fs := flag.NewFlagSet("switchyard "+strings.TrimSpace(cmd+" "+sub), flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() { fmt.Fprint(env.stderr, cliUsage) }
+	fs.SetOutput(env.stdout)
+	fs.Usage = func() { printHelp(env.stdout, env.stderr, []string{cmd}); fs.PrintDefaults() }
 	var g cliFlags
 	g.register(fs, env)
 

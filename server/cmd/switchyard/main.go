@@ -31,6 +31,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && isHelp(os.Args[1]) {
+		os.Exit(printHelp(os.Stdout, os.Stderr, os.Args[2:]))
+	}
 	if len(os.Args) > 1 && isCLI(os.Args[1]) {
 		err := runCLI(context.Background(), os.Args[1:], cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 		switch {
