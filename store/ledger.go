@@ -82,8 +82,8 @@ type Ledger struct {
 	dropped atomic.Uint64
 	// lastWarn is the UnixNano of the last dropped-records warning (0: none yet).
 	lastWarn atomic.Int64
-	written atomic.Uint64
-	failed  atomic.Uint64
+	written  atomic.Uint64
+	failed   atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
