@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"time"
@@ -26,8 +25,4 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		_ = b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
-}
-
-func contextWithTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), d)
 }

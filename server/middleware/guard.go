@@ -1,12 +1,15 @@
 package middleware
 
 import (
+	"context"
 	"mime"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/jsonw"
 )
 
 // GuardOptions configure Guard.
@@ -54,27 +57,10 @@ func Guard(opts GuardOptions, next http.Handler) http.Handler {
 func refuse(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"error":{"message":` + quoteJSON(msg) + `,"type":"invalid_request_error","param":null,"code":"` + code + `"}}` + "\n"))
-}
-
-// quoteJSON quotes s for JSON; the messages are ours plus an Origin value,
-// so escaping quotes, backslashes and controls is enough.
-func quoteJSON(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(c)
-		case c < 0x20:
-			b.WriteString(" ")
-		default:
-			b.WriteRune(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
+	b := []byte(`{"error":{"message":`)
+	b = jsonw.AppendString(b, msg, false)
+	b = append(b, `,"type":"invalid_request_error","param":null,"code":"`+code+`"}}`+"\n"...)
+	_, _ = w.Write(b)
 }
 
 // hostAllowed accepts loopback names and listed hosts, with any port.
@@ -161,7 +147,7 @@ func Deadlines(t Timeouts, next http.Handler) http.Handler {
 			}
 		}
 		if t.Request > 0 && !(r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions") {
-			ctx, cancel := contextWithTimeout(r, t.Request)
+			ctx, cancel := context.WithTimeout(r.Context(), t.Request)
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
