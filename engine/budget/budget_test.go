@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/internal/testclock"
 )
 
 type fakeClock struct{ ns atomic.Int64 }
@@ -68,7 +69,7 @@ func backends() []backend {
 	}
 }
 
-var noon = testDate(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+var noon = testclock.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func TestReserveAndSettle(t *testing.T) {
 	daily := Budget{Name: "team-a daily", LimitUSD: 10, Period: Daily}
@@ -113,9 +114,9 @@ func TestReserveAndSettle(t *testing.T) {
 		{
 			name: "a new UTC day starts from zero",
 			ops: []op{
-				{at: testDate(2026, 11, 24, 23, 59, 59, 0, time.UTC), b: daily, est: 10, settle: 10},
+				{at: testclock.Date(2026, 11, 24, 23, 59, 59, 0, time.UTC), b: daily, est: 10, settle: 10},
 				{b: daily, est: 1, wantErr: true},
-				{at: testDate(2026, 11, 25, 0, 0, 0, 0, time.UTC), b: daily, est: 3, settle: 3},
+				{at: testclock.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), b: daily, est: 3, settle: 3},
 			},
 			period:    Daily,
 			wantSpent: 3,
@@ -123,10 +124,10 @@ func TestReserveAndSettle(t *testing.T) {
 		{
 			name: "a month accumulates across days and resets on the 1st",
 			ops: []op{
-				{at: testDate(2026, 11, 1, 0, 0, 0, 0, time.UTC), b: monthly, est: 4, settle: 4},
-				{at: testDate(2026, 11, 30, 23, 0, 0, 0, time.UTC), b: monthly, est: 6, settle: 6},
+				{at: testclock.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), b: monthly, est: 4, settle: 4},
+				{at: testclock.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), b: monthly, est: 6, settle: 6},
 				{b: monthly, est: 0.5, wantErr: true},
-				{at: testDate(2026, 12, 1, 0, 0, 0, 0, time.UTC), b: monthly, est: 1, settle: 1.5},
+				{at: testclock.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), b: monthly, est: 1, settle: 1.5},
 			},
 			period:    Monthly,
 			wantSpent: 1.5,
@@ -188,7 +189,7 @@ func TestReserveAndSettle(t *testing.T) {
 func TestRetryAfterPointsAtPeriodEnd(t *testing.T) {
 	for _, be := range backends() {
 		t.Run(be.name, func(t *testing.T) {
-			clk := newFakeClock(testDate(2026, 11, 24, 18, 0, 0, 0, time.UTC))
+			clk := newFakeClock(testclock.Date(2026, 11, 24, 18, 0, 0, 0, time.UTC))
 			bg := be.make(t, WithClock(clk.Now))
 			b := Budget{Name: "x", LimitUSD: 1, Period: Daily}
 			h, err := bg.Reserve(context.Background(), "k", b, 1)
@@ -398,7 +399,7 @@ func BenchmarkMemoryReserveSettle(b *testing.B) {
 }
 
 func TestMemorySeedsAccountsFromSpendSoFar(t *testing.T) {
-	clk := newFakeClock(testDate(2026, 11, 24, 15, 0, 0, 0, time.UTC))
+	clk := newFakeClock(testclock.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC))
 	var calls []time.Time
 	seed := func(_ context.Context, key string, start time.Time) (float64, error) {
 		calls = append(calls, start)
@@ -424,14 +425,14 @@ func TestMemorySeedsAccountsFromSpendSoFar(t *testing.T) {
 	if spent, _ := bg.Spent(ctx, "k", Daily); spent != 10.1 {
 		t.Fatalf("Spent = %v, want 10.1", spent)
 	}
-	if len(calls) != 1 || !calls[0].Equal(testDate(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
+	if len(calls) != 1 || !calls[0].Equal(testclock.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("seed calls %v, want one from UTC midnight", calls)
 	}
 	mb := Budget{Name: "m", LimitUSD: 100, Period: Monthly}
 	if _, err := bg.Reserve(ctx, "k", mb, 1); err != nil {
 		t.Fatal(err)
 	}
-	if got := calls[len(calls)-1]; !got.Equal(testDate(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+	if got := calls[len(calls)-1]; !got.Equal(testclock.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("monthly seed from %v, want the 1st", got)
 	}
 	if _, err := bg.Reserve(ctx, "broken", b, 1); llm.KindOf(err) != llm.KindUnavailable {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/internal/testclock"
 )
 
 // fakeClock is a settable clock safe for concurrent reads.
@@ -21,7 +22,7 @@ type fakeClock struct{ ns atomic.Int64 }
 
 func newFakeClock() *fakeClock {
 	c := &fakeClock{}
-	c.ns.Store(testDate(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixNano())
+	c.ns.Store(testclock.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixNano())
 	return c
 }
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
