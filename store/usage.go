@@ -171,11 +171,19 @@ type UsageRow struct {
 	CachedTokens     int64
 	ReasoningTokens  int64
 	CostUSD          float64
+	// CacheHits counts requests answered from the response cache (cache "hit"). Coalesced
+	// requests are counted apart: they did wait for a live upstream call (shared with an
+	// identical request in flight), so folding them into hits would overstate what the cache
+	// saves in latency, though neither is billed.
+	CacheHits int64
+	Coalesced int64 // cache "coalesced"
 }
 
 const usageAggCols = `COUNT(*), COALESCE(SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END), 0),
 	COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cached_tokens), 0),
-	COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0)`
+	COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0),
+	COALESCE(SUM(CASE WHEN cache = 'hit' THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN cache = 'coalesced' THEN 1 ELSE 0 END), 0)`
 
 func (q UsageQuery) where() (string, []any) {
 	var (
@@ -265,7 +273,8 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (rows []UsageRow, total
 }
 
 func usageAggDest(r *UsageRow) []any {
-	return []any{&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CostUSD}
+	return []any{&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CostUSD,
+		&r.CacheHits, &r.Coalesced}
 }
 
 // Metrics summarises the ledger since a point in time.

@@ -11,14 +11,15 @@ import (
 
 var day0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// usageFixture: 6 rows over two days, two keys, two providers.
+// usageFixture: 6 rows over two days, two keys, two providers, two routes; one cache hit, one
+// coalesced request and one miss.
 func usageFixture() []UsageRecord {
 	return []UsageRecord{
 		{TS: day0, KeyID: "a", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 10, CompletionTokens: 20, CostUSD: 0.5, LatencyMS: 100, Status: "ok"},
 		{TS: day0.Add(time.Hour), KeyID: "a", Provider: "openai", Model: "gpt-4o-mini", Route: "auto", PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1, LatencyMS: 50, Status: "ok", Cache: "hit"},
 		{TS: day0.Add(2 * time.Hour), KeyID: "b", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 7, CompletionTokens: 3, ReasoningTokens: 4, CostUSD: 0.25, LatencyMS: 300, Status: "upstream_503"},
-		{TS: day0.Add(24 * time.Hour), KeyID: "a", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 1, CompletionTokens: 1, CostUSD: 1, LatencyMS: 10, Status: "ok", Stream: true, TTFTMS: 4},
-		{TS: day0.Add(25 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 2, CompletionTokens: 2, CostUSD: 2, LatencyMS: 20, Status: "ok", Stream: true, TTFTMS: 8, Partial: true},
+		{TS: day0.Add(24 * time.Hour), KeyID: "a", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 1, CompletionTokens: 1, CostUSD: 1, LatencyMS: 10, Status: "ok", Stream: true, TTFTMS: 4, Cache: "miss"},
+		{TS: day0.Add(25 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 2, CompletionTokens: 2, CostUSD: 2, LatencyMS: 20, Status: "ok", Stream: true, TTFTMS: 8, Partial: true, Cache: "coalesced"},
 		{TS: day0.Add(26 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 0, CompletionTokens: 0, CostUSD: 0, LatencyMS: 5, Status: "rate_limited"},
 	}
 }
@@ -40,25 +41,25 @@ func TestUsage_Aggregation(t *testing.T) {
 				{
 					name:  "no grouping gives only the total",
 					q:     UsageQuery{},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85, CacheHits: 1, Coalesced: 1},
 				},
 				{
 					name: "by key",
 					q:    UsageQuery{GroupBy: []string{GroupKey}},
 					rows: []UsageRow{
-						{KeyID: "a", Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostUSD: 1.6},
-						{KeyID: "b", Requests: 3, Errors: 2, PromptTokens: 9, CompletionTokens: 5, ReasoningTokens: 4, CostUSD: 2.25},
+						{KeyID: "a", Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostUSD: 1.6, CacheHits: 1},
+						{KeyID: "b", Requests: 3, Errors: 2, PromptTokens: 9, CompletionTokens: 5, ReasoningTokens: 4, CostUSD: 2.25, Coalesced: 1},
 					},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85, CacheHits: 1, Coalesced: 1},
 				},
 				{
 					name: "by provider",
 					q:    UsageQuery{GroupBy: []string{GroupProvider}},
 					rows: []UsageRow{
 						{Provider: "anthropic", Requests: 2, Errors: 1, PromptTokens: 8, CompletionTokens: 4, ReasoningTokens: 4, CostUSD: 1.25},
-						{Provider: "openai", Requests: 4, Errors: 1, PromptTokens: 17, CompletionTokens: 27, CachedTokens: 2, CostUSD: 2.6},
+						{Provider: "openai", Requests: 4, Errors: 1, PromptTokens: 17, CompletionTokens: 27, CachedTokens: 2, CostUSD: 2.6, CacheHits: 1, Coalesced: 1},
 					},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85, CacheHits: 1, Coalesced: 1},
 				},
 				{
 					name: "by model for one key",
@@ -66,37 +67,46 @@ func TestUsage_Aggregation(t *testing.T) {
 					rows: []UsageRow{
 						{Model: "claude", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostUSD: 1},
 						{Model: "gpt-4o", Requests: 1, PromptTokens: 10, CompletionTokens: 20, CostUSD: 0.5},
-						{Model: "gpt-4o-mini", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1},
+						{Model: "gpt-4o-mini", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1, CacheHits: 1},
 					},
-					total: UsageRow{Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostUSD: 1.6},
+					total: UsageRow{Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostUSD: 1.6, CacheHits: 1},
 				},
 				{
 					name: "by day",
 					q:    UsageQuery{GroupBy: []string{GroupDay}},
 					rows: []UsageRow{
-						{Day: "2026-03-01", Requests: 3, Errors: 1, PromptTokens: 22, CompletionTokens: 28, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 0.85},
-						{Day: "2026-03-02", Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostUSD: 3},
+						{Day: "2026-03-01", Requests: 3, Errors: 1, PromptTokens: 22, CompletionTokens: 28, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 0.85, CacheHits: 1},
+						{Day: "2026-03-02", Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostUSD: 3, Coalesced: 1},
 					},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85, CacheHits: 1, Coalesced: 1},
 				},
 				{
 					name: "by day and key within a time range (To exclusive)",
 					q:    UsageQuery{GroupBy: []string{GroupDay, GroupKey, GroupDay}, From: day0.Add(time.Hour), To: day0.Add(25 * time.Hour)},
 					rows: []UsageRow{
-						{Day: "2026-03-01", KeyID: "a", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1},
+						{Day: "2026-03-01", KeyID: "a", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1, CacheHits: 1},
 						{Day: "2026-03-01", KeyID: "b", Requests: 1, Errors: 1, PromptTokens: 7, CompletionTokens: 3, ReasoningTokens: 4, CostUSD: 0.25},
 						{Day: "2026-03-02", KeyID: "a", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostUSD: 1},
 					},
-					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 13, CompletionTokens: 9, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 1.35},
+					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 13, CompletionTokens: 9, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 1.35, CacheHits: 1},
 				},
 				{
 					name: "by route",
 					q:    UsageQuery{GroupBy: []string{GroupRoute}, From: day0.Add(24 * time.Hour)},
 					rows: []UsageRow{
-						{Route: "auto", Requests: 2, Errors: 1, PromptTokens: 2, CompletionTokens: 2, CostUSD: 2},
+						{Route: "auto", Requests: 2, Errors: 1, PromptTokens: 2, CompletionTokens: 2, CostUSD: 2, Coalesced: 1},
 						{Route: "smart", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostUSD: 1},
 					},
-					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostUSD: 3},
+					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostUSD: 3, Coalesced: 1},
+				},
+				{
+					name: "by route over everything: hits and coalesced requests land in their route",
+					q:    UsageQuery{GroupBy: []string{GroupRoute}},
+					rows: []UsageRow{
+						{Route: "auto", Requests: 4, Errors: 1, PromptTokens: 17, CompletionTokens: 27, CachedTokens: 2, CostUSD: 2.6, CacheHits: 1, Coalesced: 1},
+						{Route: "smart", Requests: 2, Errors: 1, PromptTokens: 8, CompletionTokens: 4, ReasoningTokens: 4, CostUSD: 1.25},
+					},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85, CacheHits: 1, Coalesced: 1},
 				},
 				{
 					name: "empty range",

@@ -33,13 +33,14 @@ var groupNames = map[string]string{
 
 func usageRowToProto(r store.UsageRow) *pb.UsageRow {
 	return &pb.UsageRow{
-		KeyId: r.KeyID, Provider: r.Provider, Model: r.Model, Day: r.Day,
+		KeyId: r.KeyID, Provider: r.Provider, Model: r.Model, Day: r.Day, Route: r.Route,
 		Requests: r.Requests, Errors: r.Errors, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens,
 		CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens, CostUsd: r.CostUSD,
+		CacheHits: r.CacheHits, Coalesced: r.Coalesced,
 	}
 }
 
-// GetUsage aggregates the ledger by key / provider / model / day over a
+// GetUsage aggregates the ledger by key / provider / model / day / route over a
 // time range (default: the last 30 days).
 func (s *Usage) GetUsage(ctx context.Context, in *pb.GetUsageRequest) (*pb.GetUsageResponse, error) {
 	if s.q == nil {

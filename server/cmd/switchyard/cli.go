@@ -44,7 +44,7 @@ SWITCHYARD_ADMIN_KEY). Add --json for machine-readable output.
               [--models a,b] [--routes a,b] [--ip CIDR,...] [--expires 720h] [--label k=v ...]
   keys list [--all]            keys get ID            keys revoke ID
   keys rotate ID [--grace 1h]
-  usage [--group-by key,provider,model,day] [--since 24h] [--key ID]
+  usage [--group-by key,provider,model,day,route] [--since 24h] [--key ID]
   config get                   config set FILE        (the routing section, YAML or JSON)
   providers list
   providers add-key NAME --key-env VAR [--label L] [--weight N]   (or the key on stdin)
@@ -148,7 +148,7 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 		run = func(pos []string) error { return c.keysRotate(pos, *grace) }
 	case "usage ":
 		var groups listFlag
-		fs.Var(&groups, "group-by", "key, provider, model, day (comma-separated)")
+		fs.Var(&groups, "group-by", "key, provider, model, day, route (comma-separated)")
 		since := fs.Duration("since", 30*24*time.Hour, "how far back")
 		key := fs.String("key", "", "only this client key")
 		run = func([]string) error { return c.usage(groups, *since, *key) }
@@ -388,17 +388,17 @@ func (c *cli) usage(groups []string, since time.Duration, key string) error {
 		return c.printJSON(resp)
 	}
 	row := func(label []string, r *pb.UsageRow) []string {
-		return append(label, fmt.Sprint(r.GetRequests()), fmt.Sprint(r.GetErrors()), fmt.Sprint(r.GetPromptTokens()),
+		return append(label, fmt.Sprint(r.GetRequests()), fmt.Sprint(r.GetErrors()), fmt.Sprint(r.GetCacheHits()), fmt.Sprint(r.GetPromptTokens()),
 			fmt.Sprint(r.GetCompletionTokens()), fmt.Sprintf("%.6f", r.GetCostUsd()))
 	}
-	header := "REQUESTS\tERRORS\tPROMPT\tCOMPLETION\tCOST_USD"
+	header := "REQUESTS\tERRORS\tCACHE_HITS\tPROMPT\tCOMPLETION\tCOST_USD"
 	var rows [][]string
 	if len(groups) > 0 {
 		header = strings.ToUpper(strings.Join(groups, "\t")) + "\t" + header
 		for _, r := range resp.GetRows() {
 			var label []string
 			for _, g := range groups {
-				label = append(label, orDash(map[string]string{"key": r.GetKeyId(), "provider": r.GetProvider(), "model": r.GetModel(), "day": r.GetDay()}[g]))
+				label = append(label, orDash(map[string]string{"key": r.GetKeyId(), "provider": r.GetProvider(), "model": r.GetModel(), "day": r.GetDay(), "route": r.GetRoute()}[g]))
 			}
 			rows = append(rows, row(label, r))
 		}

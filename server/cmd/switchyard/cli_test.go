@@ -72,6 +72,7 @@ func TestCLIOperatesAGateway(t *testing.T) {
 		{"list", "", nil, []string{"keys", "list"}, 0, []string{id[1], "team-a", "$5.00/month", "fake-gpt", "active"}, ""},
 		{"get as json", "", nil, []string{"keys", "get", id[1], "--json"}, 0, []string{`"rpm_limit": 60`, `"team": "a"`}, ""},
 		{"usage by key", "", nil, []string{"usage", "--group-by", "key", "--since", "1h"}, 0, []string{"KEY", id[1], "TOTAL"}, ""},
+		{"usage by route names the route", "", nil, []string{"usage", "--group-by", "route", "--since", "1h"}, 0, []string{"ROUTE", "CACHE_HITS", "fake-gpt", "TOTAL"}, ""},
 		{"config get", "", nil, []string{"config", "get"}, 0, []string{"strategy: priority", "model: auto"}, ""},
 		{"config set", "strategy: priority\nfallback_strategy: failover\nroutes:\n  - model: cli-route\n    targets: [{provider: fake, model: fake-gpt}]\n",
 			nil, []string{"config", "set", "-"}, 0, []string{"routing config updated: version 2"}, ""},

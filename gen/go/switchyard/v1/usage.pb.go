@@ -27,7 +27,7 @@ type GetUsageRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	// Any of: key | provider | model | day. Empty gives one total row.
+	// Any of: key | provider | model | day | route. Empty gives the total only.
 	GroupBy []string `protobuf:"bytes,3,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
 	// Only this client key (admins may ask for any; a client key sees its own).
 	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -107,9 +107,15 @@ type UsageRow struct {
 	CachedTokens     int64   `protobuf:"varint,9,opt,name=cached_tokens,json=cachedTokens,proto3" json:"cached_tokens,omitempty"`
 	ReasoningTokens  int64   `protobuf:"varint,10,opt,name=reasoning_tokens,json=reasoningTokens,proto3" json:"reasoning_tokens,omitempty"`
 	CostUsd          float64 `protobuf:"fixed64,11,opt,name=cost_usd,json=costUsd,proto3" json:"cost_usd,omitempty"`
-	CacheHits        int64   `protobuf:"varint,12,opt,name=cache_hits,json=cacheHits,proto3" json:"cache_hits,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Requests answered from the response cache (cache status "hit").
+	CacheHits int64 `protobuf:"varint,12,opt,name=cache_hits,json=cacheHits,proto3" json:"cache_hits,omitempty"`
+	// The route (the model name the client asked for) when grouped by route.
+	Route string `protobuf:"bytes,13,opt,name=route,proto3" json:"route,omitempty"`
+	// Requests that shared the answer of an identical request in flight (cache
+	// status "coalesced"); not counted in cache_hits.
+	Coalesced     int64 `protobuf:"varint,14,opt,name=coalesced,proto3" json:"coalesced,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UsageRow) Reset() {
@@ -222,6 +228,20 @@ func (x *UsageRow) GetCostUsd() float64 {
 func (x *UsageRow) GetCacheHits() int64 {
 	if x != nil {
 		return x.CacheHits
+	}
+	return 0
+}
+
+func (x *UsageRow) GetRoute() string {
+	if x != nil {
+		return x.Route
+	}
+	return ""
+}
+
+func (x *UsageRow) GetCoalesced() int64 {
+	if x != nil {
+		return x.Coalesced
 	}
 	return 0
 }
@@ -486,7 +506,7 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x19\n" +
 	"\bgroup_by\x18\x03 \x03(\tR\agroupBy\x12\x15\n" +
-	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xf5\x02\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xa9\x03\n" +
 	"\bUsageRow\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x14\n" +
@@ -501,7 +521,9 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	" \x01(\x03R\x0freasoningTokens\x12\x19\n" +
 	"\bcost_usd\x18\v \x01(\x01R\acostUsd\x12\x1d\n" +
 	"\n" +
-	"cache_hits\x18\f \x01(\x03R\tcacheHits\"n\n" +
+	"cache_hits\x18\f \x01(\x03R\tcacheHits\x12\x14\n" +
+	"\x05route\x18\r \x01(\tR\x05route\x12\x1c\n" +
+	"\tcoalesced\x18\x0e \x01(\x03R\tcoalesced\"n\n" +
 	"\x10GetUsageResponse\x12+\n" +
 	"\x04rows\x18\x01 \x03(\v2\x17.switchyard.v1.UsageRowR\x04rows\x12-\n" +
 	"\x05total\x18\x02 \x01(\v2\x17.switchyard.v1.UsageRowR\x05total\"+\n" +

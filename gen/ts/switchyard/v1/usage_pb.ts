@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/usage.proto.
  */
 export const file_switchyard_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2h5YXJkL3YxL3VzYWdlLnByb3RvEg1zd2l0Y2h5YXJkLnYxIpEBCg9HZXRVc2FnZVJlcXVlc3QSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGdyb3VwX2J5GAMgAygJEg4KBmtleV9pZBgEIAEoCSLzAQoIVXNhZ2VSb3cSDgoGa2V5X2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg0KBW1vZGVsGAMgASgJEgsKA2RheRgEIAEoCRIQCghyZXF1ZXN0cxgFIAEoAxIOCgZlcnJvcnMYBiABKAMSFQoNcHJvbXB0X3Rva2VucxgHIAEoAxIZChFjb21wbGV0aW9uX3Rva2VucxgIIAEoAxIVCg1jYWNoZWRfdG9rZW5zGAkgASgDEhgKEHJlYXNvbmluZ190b2tlbnMYCiABKAMSEAoIY29zdF91c2QYCyABKAESEgoKY2FjaGVfaGl0cxgMIAEoAyJhChBHZXRVc2FnZVJlc3BvbnNlEiUKBHJvd3MYASADKAsyFy5zd2l0Y2h5YXJkLnYxLlVzYWdlUm93EiYKBXRvdGFsGAIgASgLMhcuc3dpdGNoeWFyZC52MS5Vc2FnZVJvdyIjChFHZXRNZXRyaWNzUmVxdWVzdBIOCgZwZXJpb2QYASABKAkiugEKB01ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAMSFAoMc3VjY2Vzc19yYXRlGAIgASgBEhYKDmF2Z19sYXRlbmN5X21zGAMgASgBEhYKDnA5NV9sYXRlbmN5X21zGAQgASgBEhIKCmVycm9yX3JhdGUYBSABKAESEwoLYXZnX3R0ZnRfbXMYBiABKAESEAoIY29zdF91c2QYByABKAESFgoOY2FjaGVfaGl0X3JhdGUYCCABKAEiTQoSR2V0TWV0cmljc1Jlc3BvbnNlEicKB21ldHJpY3MYASABKAsyFi5zd2l0Y2h5YXJkLnYxLk1ldHJpY3MSDgoGcGVyaW9kGAIgASgJMuEBCgxVc2FnZVNlcnZpY2USXgoIR2V0VXNhZ2USHi5zd2l0Y2h5YXJkLnYxLkdldFVzYWdlUmVxdWVzdBofLnN3aXRjaHlhcmQudjEuR2V0VXNhZ2VSZXNwb25zZSIRgtPkkwILEgkvdjEvdXNhZ2UScQoKR2V0TWV0cmljcxIgLnN3aXRjaHlhcmQudjEuR2V0TWV0cmljc1JlcXVlc3QaIS5zd2l0Y2h5YXJkLnYxLkdldE1ldHJpY3NSZXNwb25zZSIegtPkkwIYEhYvdjEvbW9uaXRvcmluZy9tZXRyaWNzQrgBChFjb20uc3dpdGNoeWFyZC52MUIKVXNhZ2VQcm90b1ABWkJnaXRodWIuY29tL3N3aXRjaHlhcmQvc3dpdGNoeWFyZC9nZW4vZ28vc3dpdGNoeWFyZC92MTtzd2l0Y2h5YXJkdjGiAgNTWFiqAg1Td2l0Y2h5YXJkLlYxygINU3dpdGNoeWFyZFxWMeICGVN3aXRjaHlhcmRcVjFcR1BCTWV0YWRhdGHqAg5Td2l0Y2h5YXJkOjpWMWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chlzd2l0Y2h5YXJkL3YxL3VzYWdlLnByb3RvEg1zd2l0Y2h5YXJkLnYxIpEBCg9HZXRVc2FnZVJlcXVlc3QSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGdyb3VwX2J5GAMgAygJEg4KBmtleV9pZBgEIAEoCSKVAgoIVXNhZ2VSb3cSDgoGa2V5X2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg0KBW1vZGVsGAMgASgJEgsKA2RheRgEIAEoCRIQCghyZXF1ZXN0cxgFIAEoAxIOCgZlcnJvcnMYBiABKAMSFQoNcHJvbXB0X3Rva2VucxgHIAEoAxIZChFjb21wbGV0aW9uX3Rva2VucxgIIAEoAxIVCg1jYWNoZWRfdG9rZW5zGAkgASgDEhgKEHJlYXNvbmluZ190b2tlbnMYCiABKAMSEAoIY29zdF91c2QYCyABKAESEgoKY2FjaGVfaGl0cxgMIAEoAxINCgVyb3V0ZRgNIAEoCRIRCgljb2FsZXNjZWQYDiABKAMiYQoQR2V0VXNhZ2VSZXNwb25zZRIlCgRyb3dzGAEgAygLMhcuc3dpdGNoeWFyZC52MS5Vc2FnZVJvdxImCgV0b3RhbBgCIAEoCzIXLnN3aXRjaHlhcmQudjEuVXNhZ2VSb3ciIwoRR2V0TWV0cmljc1JlcXVlc3QSDgoGcGVyaW9kGAEgASgJIroBCgdNZXRyaWNzEhYKDnJlcXVlc3RzX3RvdGFsGAEgASgDEhQKDHN1Y2Nlc3NfcmF0ZRgCIAEoARIWCg5hdmdfbGF0ZW5jeV9tcxgDIAEoARIWCg5wOTVfbGF0ZW5jeV9tcxgEIAEoARISCgplcnJvcl9yYXRlGAUgASgBEhMKC2F2Z190dGZ0X21zGAYgASgBEhAKCGNvc3RfdXNkGAcgASgBEhYKDmNhY2hlX2hpdF9yYXRlGAggASgBIk0KEkdldE1ldHJpY3NSZXNwb25zZRInCgdtZXRyaWNzGAEgASgLMhYuc3dpdGNoeWFyZC52MS5NZXRyaWNzEg4KBnBlcmlvZBgCIAEoCTLhAQoMVXNhZ2VTZXJ2aWNlEl4KCEdldFVzYWdlEh4uc3dpdGNoeWFyZC52MS5HZXRVc2FnZVJlcXVlc3QaHy5zd2l0Y2h5YXJkLnYxLkdldFVzYWdlUmVzcG9uc2UiEYLT5JMCCxIJL3YxL3VzYWdlEnEKCkdldE1ldHJpY3MSIC5zd2l0Y2h5YXJkLnYxLkdldE1ldHJpY3NSZXF1ZXN0GiEuc3dpdGNoeWFyZC52MS5HZXRNZXRyaWNzUmVzcG9uc2UiHoLT5JMCGBIWL3YxL21vbml0b3JpbmcvbWV0cmljc0K4AQoRY29tLnN3aXRjaHlhcmQudjFCClVzYWdlUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message switchyard.v1.GetUsageRequest
@@ -30,7 +30,7 @@ export type GetUsageRequest = Message<"switchyard.v1.GetUsageRequest"> & {
   endTime?: Timestamp | undefined;
 
   /**
-   * Any of: key | provider | model | day. Empty gives one total row.
+   * Any of: key | provider | model | day | route. Empty gives the total only.
    *
    * @generated from field: repeated string group_by = 3;
    */
@@ -113,9 +113,26 @@ export type UsageRow = Message<"switchyard.v1.UsageRow"> & {
   costUsd: number;
 
   /**
+   * Requests answered from the response cache (cache status "hit").
+   *
    * @generated from field: int64 cache_hits = 12;
    */
   cacheHits: bigint;
+
+  /**
+   * The route (the model name the client asked for) when grouped by route.
+   *
+   * @generated from field: string route = 13;
+   */
+  route: string;
+
+  /**
+   * Requests that shared the answer of an identical request in flight (cache
+   * status "coalesced"); not counted in cache_hits.
+   *
+   * @generated from field: int64 coalesced = 14;
+   */
+  coalesced: bigint;
 };
 
 /**
