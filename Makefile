@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers fmt clean loadtest bench
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers test-openapi fmt clean loadtest bench
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -59,6 +59,10 @@ test-sdk-python: build
 test-sdk-typescript: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-sdk-typescript.sh
 
+## test-openapi: schemathesis checks the served OpenAPI document against what the REST facade sends
+test-openapi: build
+	SWITCHYARD_BIN=$(BIN) scripts/test-openapi.sh
+
 ## test-browser: Connect-Web in headless Chromium (installs Debian chromium if missing)
 test-browser: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-browser.sh
@@ -67,7 +71,7 @@ test-browser: build
 test:
 	scripts/test-all.sh
 
-test-suites: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser
+test-suites: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser test-openapi
 	@echo "all suites passed"
 
 ## loadtest: ghz scenarios (unary, stream, cache hit), a 60 s soak and a 10k-stream soak against the fake upstream (loopback, bounded)

@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/llm"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
+	"github.com/switchyard/switchyard/gen/openapi"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest/openaijson"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -32,6 +33,9 @@ type Facade struct {
 	svc  rpc.Services
 	auth Authenticator
 	bufs sync.Pool
+	// openapi is the served API description, converted from the embedded
+	// string once rather than per request.
+	openapi []byte
 }
 
 // Authenticator authenticates a request (see middleware.Auth.Authorize):
@@ -42,7 +46,8 @@ type Authenticator interface {
 
 // New returns the facade over the services. auth may be nil (open).
 func New(log hclog.Logger, svc rpc.Services, auth Authenticator) *Facade {
-	return &Facade{log: log, svc: svc, auth: auth, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
+	return &Facade{log: log, svc: svc, auth: auth, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }},
+		openapi: []byte(openapi.JSON)}
 }
 
 // guard rejects requests without a valid API key, in OpenAI's error shape.
@@ -71,10 +76,18 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 	mux.Handle("GET /v1/models", f.guard(http.HandlerFunc(f.listModels), false))
 	mux.Handle("GET /v1/models/{id...}", f.guard(http.HandlerFunc(f.getModel), false))
 	mux.Handle("POST /v1/embeddings", f.guard(http.HandlerFunc(f.embeddings), false))
+	// The API description is public, like the routes it describes: no key.
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		f.writeJSON(w, f.openapi)
+	})
 
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+			// Zero scalars and empty lists are sent (clients need not guess
+			// defaults), but an unset message or timestamp is left out rather
+			// than sent as null: the OpenAPI document (Swagger 2.0) has no
+			// null for objects, and it must describe what is sent.
+			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 		}),
 		runtime.WithErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {

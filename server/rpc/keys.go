@@ -232,7 +232,13 @@ func (s *Keys) UpdateKey(ctx context.Context, in *pb.UpdateKeyRequest) (*pb.Upda
 	if s.st == nil {
 		return s.UnimplementedKeyServiceServer.UpdateKey(ctx, in)
 	}
-	id := in.GetKey().GetId()
+	id := in.GetId()
+	switch body := in.GetKey().GetId(); {
+	case id == "":
+		id = body
+	case body != "" && body != id:
+		return nil, llm.InvalidParam("key.id", "key.id %q does not match the key %q being updated", body, id)
+	}
 	k, err := s.st.GetClientKey(ctx, id)
 	if err != nil {
 		return nil, keyErr(id, err)

@@ -137,3 +137,49 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatalf("onChange called %d times, want 4 (create, update, rotate, revoke)", len(*changed))
 	}
 }
+
+// REST names the key in the path (UpdateKeyRequest.id) and gRPC callers in
+// the body (key.id): either works, and a disagreement is refused rather than
+// updating one of them.
+func TestUpdateKeyNamesTheKeyByPathOrBody(t *testing.T) {
+	tests := []struct {
+		name      string
+		req       func(id string) *pb.UpdateKeyRequest
+		wantParam string // "" = success
+	}{
+		{"body only", func(id string) *pb.UpdateKeyRequest {
+			return &pb.UpdateKeyRequest{Key: &pb.ClientKey{Id: id, Name: "renamed"}}
+		}, ""},
+		{"path only", func(id string) *pb.UpdateKeyRequest {
+			return &pb.UpdateKeyRequest{Id: id, Key: &pb.ClientKey{Name: "renamed"}}
+		}, ""},
+		{"both agree", func(id string) *pb.UpdateKeyRequest {
+			return &pb.UpdateKeyRequest{Id: id, Key: &pb.ClientKey{Id: id, Name: "renamed"}}
+		}, ""},
+		{"both disagree", func(id string) *pb.UpdateKeyRequest {
+			return &pb.UpdateKeyRequest{Id: id, Key: &pb.ClientKey{Id: "key_other", Name: "renamed"}}
+		}, "key.id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, _, _ := newKeysService(t)
+			c, err := s.CreateKey(ctx, &pb.CreateKeyRequest{Key: &pb.ClientKey{Name: "a"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := c.GetKey().GetId()
+			u, err := s.UpdateKey(ctx, tt.req(id))
+			if tt.wantParam != "" {
+				var le *llm.Error
+				if !errors.As(err, &le) || le.Kind != llm.KindInvalidRequest || le.Param != tt.wantParam {
+					t.Fatalf("err %v, want invalid %s", err, tt.wantParam)
+				}
+				return
+			}
+			if err != nil || u.GetKey().GetId() != id || u.GetKey().GetName() != "renamed" {
+				t.Fatalf("update: %+v %v", u, err)
+			}
+		})
+	}
+}

@@ -26,7 +26,7 @@ Without a command, switchyard starts the gateway.
 
 Commands:
   keys       create, list, get, update, rotate and revoke client keys
-  usage      report usage grouped by key, provider, model or day
+  usage      report usage grouped by key, provider, model, day or route
   config     get or set the routing section of the running gateway
   providers  list providers, add and remove provider API keys
   help       show this help, or a command's (switchyard help keys)

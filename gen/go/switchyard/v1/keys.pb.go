@@ -544,8 +544,11 @@ func (x *GetKeyResponse) GetKey() *ClientKey {
 }
 
 type UpdateKeyRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           *ClientKey             `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   *ClientKey             `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The key to update; when empty, key.id names it. REST puts it in the path
+	// (PATCH /v1/keys/{id}); the two must agree when both are set.
+	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -585,6 +588,13 @@ func (x *UpdateKeyRequest) GetKey() *ClientKey {
 		return x.Key
 	}
 	return nil
+}
+
+func (x *UpdateKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
 }
 
 type UpdateKeyResponse struct {
@@ -866,9 +876,10 @@ const file_switchyard_v1_keys_proto_rawDesc = "" +
 	"\rGetKeyRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"<\n" +
 	"\x0eGetKeyResponse\x12*\n" +
-	"\x03key\x18\x01 \x01(\v2\x18.switchyard.v1.ClientKeyR\x03key\">\n" +
+	"\x03key\x18\x01 \x01(\v2\x18.switchyard.v1.ClientKeyR\x03key\"N\n" +
 	"\x10UpdateKeyRequest\x12*\n" +
-	"\x03key\x18\x01 \x01(\v2\x18.switchyard.v1.ClientKeyR\x03key\"?\n" +
+	"\x03key\x18\x01 \x01(\v2\x18.switchyard.v1.ClientKeyR\x03key\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"?\n" +
 	"\x11UpdateKeyResponse\x12*\n" +
 	"\x03key\x18\x01 \x01(\v2\x18.switchyard.v1.ClientKeyR\x03key\"\"\n" +
 	"\x10RevokeKeyRequest\x12\x0e\n" +
@@ -884,14 +895,14 @@ const file_switchyard_v1_keys_proto_rawDesc = "" +
 	"\fBudgetPeriod\x12\x1d\n" +
 	"\x19BUDGET_PERIOD_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11BUDGET_PERIOD_DAY\x10\x01\x12\x17\n" +
-	"\x13BUDGET_PERIOD_MONTH\x10\x022\xf6\x04\n" +
+	"\x13BUDGET_PERIOD_MONTH\x10\x022\xf2\x04\n" +
 	"\n" +
 	"KeyService\x12c\n" +
 	"\tCreateKey\x12\x1f.switchyard.v1.CreateKeyRequest\x1a .switchyard.v1.CreateKeyResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/keys\x12]\n" +
 	"\bListKeys\x12\x1e.switchyard.v1.ListKeysRequest\x1a\x1f.switchyard.v1.ListKeysResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
 	"\x12\b/v1/keys\x12\\\n" +
-	"\x06GetKey\x12\x1c.switchyard.v1.GetKeyRequest\x1a\x1d.switchyard.v1.GetKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/keys/{id}\x12n\n" +
-	"\tUpdateKey\x12\x1f.switchyard.v1.UpdateKeyRequest\x1a .switchyard.v1.UpdateKeyResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x03key2\x11/v1/keys/{key.id}\x12e\n" +
+	"\x06GetKey\x12\x1c.switchyard.v1.GetKeyRequest\x1a\x1d.switchyard.v1.GetKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/keys/{id}\x12j\n" +
+	"\tUpdateKey\x12\x1f.switchyard.v1.UpdateKeyRequest\x1a .switchyard.v1.UpdateKeyResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x03key2\r/v1/keys/{id}\x12e\n" +
 	"\tRevokeKey\x12\x1f.switchyard.v1.RevokeKeyRequest\x1a .switchyard.v1.RevokeKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f*\r/v1/keys/{id}\x12o\n" +
 	"\tRotateKey\x12\x1f.switchyard.v1.RotateKeyRequest\x1a .switchyard.v1.RotateKeyResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/keys/{id}:rotateB\xb7\x01\n" +
 	"\x11com.switchyard.v1B\tKeysProtoP\x01ZBgithub.com/switchyard/switchyard/gen/go/switchyard/v1;switchyardv1\xa2\x02\x03SXX\xaa\x02\rSwitchyard.V1\xca\x02\rSwitchyard\\V1\xe2\x02\x19Switchyard\\V1\\GPBMetadata\xea\x02\x0eSwitchyard::V1b\x06proto3"

@@ -307,12 +307,12 @@ const file_switchyard_v1_models_proto_rawDesc = "" +
 	"\x0fGetModelRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\">\n" +
 	"\x10GetModelResponse\x12*\n" +
-	"\x05model\x18\x01 \x01(\v2\x14.switchyard.v1.ModelR\x05model2\xde\x01\n" +
+	"\x05model\x18\x01 \x01(\v2\x14.switchyard.v1.ModelR\x05model2\xe5\x01\n" +
 	"\fModelService\x12e\n" +
 	"\n" +
 	"ListModels\x12 .switchyard.v1.ListModelsRequest\x1a!.switchyard.v1.ListModelsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
-	"/v1/models\x12g\n" +
-	"\bGetModel\x12\x1e.switchyard.v1.GetModelRequest\x1a\x1f.switchyard.v1.GetModelResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/models/{id=**}B\xb9\x01\n" +
+	"/v1/models\x12n\n" +
+	"\bGetModel\x12\x1e.switchyard.v1.GetModelRequest\x1a\x1f.switchyard.v1.GetModelResponse\"!\x82\xd3\xe4\x93\x02\x1bb\x05model\x12\x12/v1/models/{id=**}B\xb9\x01\n" +
 	"\x11com.switchyard.v1B\vModelsProtoP\x01ZBgithub.com/switchyard/switchyard/gen/go/switchyard/v1;switchyardv1\xa2\x02\x03SXX\xaa\x02\rSwitchyard.V1\xca\x02\rSwitchyard\\V1\xe2\x02\x19Switchyard\\V1\\GPBMetadata\xea\x02\x0eSwitchyard::V1b\x06proto3"
 
 var (

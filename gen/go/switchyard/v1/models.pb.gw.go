@@ -139,7 +139,7 @@ func RegisterModelServiceHandlerServer(ctx context.Context, mux *runtime.ServeMu
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_ModelService_GetModel_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_ModelService_GetModel_0(annotatedContext, mux, outboundMarshaler, w, req, response_ModelService_GetModel_0{resp.(*GetModelResponse)}, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -213,9 +213,18 @@ func RegisterModelServiceHandlerClient(ctx context.Context, mux *runtime.ServeMu
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_ModelService_GetModel_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_ModelService_GetModel_0(annotatedContext, mux, outboundMarshaler, w, req, response_ModelService_GetModel_0{resp.(*GetModelResponse)}, mux.GetForwardResponseOptions()...)
 	})
 	return nil
+}
+
+type response_ModelService_GetModel_0 struct {
+	*GetModelResponse
+}
+
+func (m response_ModelService_GetModel_0) XXX_ResponseBody() interface{} {
+	response := m.GetModelResponse
+	return response.Model
 }
 
 var (

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18switchyard/v1/keys.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"I\n\x06\x42udget\x12\x12\n\namount_usd\x18\x01 \x01(\x01\x12+\n\x06period\x18\x02 \x01(\x0e\x32\x1b.switchyard.v1.BudgetPeriod\"\xbd\x03\n\tClientKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61llowed_models\x18\x07 \x03(\t\x12\x16\n\x0e\x61llowed_routes\x18\x08 \x03(\t\x12\x11\n\trpm_limit\x18\t \x01(\x05\x12\x11\n\ttpm_limit\x18\n \x01(\x05\x12\x14\n\x0cip_allowlist\x18\x0b \x03(\t\x12%\n\x06\x62udget\x18\x0c \x01(\x0b\x32\x15.switchyard.v1.Budget\x12\x34\n\x06labels\x18\r \x03(\x0b\x32$.switchyard.v1.ClientKey.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"9\n\x10\x43reateKeyRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"J\n\x11\x43reateKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"*\n\x0fListKeysRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\":\n\x10ListKeysResponse\x12&\n\x04keys\x18\x01 \x03(\x0b\x32\x18.switchyard.v1.ClientKey\"\x1b\n\rGetKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x0eGetKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"9\n\x10UpdateKeyRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\":\n\x11UpdateKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"\x1e\n\x10RevokeKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\":\n\x11RevokeKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"5\n\x10RotateKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x05\"J\n\x11RotateKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\x12\x0e\n\x06secret\x18\x02 \x01(\t*]\n\x0c\x42udgetPeriod\x12\x1d\n\x19\x42UDGET_PERIOD_UNSPECIFIED\x10\x00\x12\x15\n\x11\x42UDGET_PERIOD_DAY\x10\x01\x12\x17\n\x13\x42UDGET_PERIOD_MONTH\x10\x02\x32\xf6\x04\n\nKeyService\x12\x63\n\tCreateKey\x12\x1f.switchyard.v1.CreateKeyRequest\x1a .switchyard.v1.CreateKeyResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/v1/keys:\x01*\x12]\n\x08ListKeys\x12\x1e.switchyard.v1.ListKeysRequest\x1a\x1f.switchyard.v1.ListKeysResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/v1/keys\x12\\\n\x06GetKey\x12\x1c.switchyard.v1.GetKeyRequest\x1a\x1d.switchyard.v1.GetKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/keys/{id}\x12n\n\tUpdateKey\x12\x1f.switchyard.v1.UpdateKeyRequest\x1a .switchyard.v1.UpdateKeyResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x32\x11/v1/keys/{key.id}:\x03key\x12\x65\n\tRevokeKey\x12\x1f.switchyard.v1.RevokeKeyRequest\x1a .switchyard.v1.RevokeKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f*\r/v1/keys/{id}\x12o\n\tRotateKey\x12\x1f.switchyard.v1.RotateKeyRequest\x1a .switchyard.v1.RotateKeyResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/v1/keys/{id}:rotate:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18switchyard/v1/keys.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"I\n\x06\x42udget\x12\x12\n\namount_usd\x18\x01 \x01(\x01\x12+\n\x06period\x18\x02 \x01(\x0e\x32\x1b.switchyard.v1.BudgetPeriod\"\xbd\x03\n\tClientKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61llowed_models\x18\x07 \x03(\t\x12\x16\n\x0e\x61llowed_routes\x18\x08 \x03(\t\x12\x11\n\trpm_limit\x18\t \x01(\x05\x12\x11\n\ttpm_limit\x18\n \x01(\x05\x12\x14\n\x0cip_allowlist\x18\x0b \x03(\t\x12%\n\x06\x62udget\x18\x0c \x01(\x0b\x32\x15.switchyard.v1.Budget\x12\x34\n\x06labels\x18\r \x03(\x0b\x32$.switchyard.v1.ClientKey.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"9\n\x10\x43reateKeyRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"J\n\x11\x43reateKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"*\n\x0fListKeysRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\":\n\x10ListKeysResponse\x12&\n\x04keys\x18\x01 \x03(\x0b\x32\x18.switchyard.v1.ClientKey\"\x1b\n\rGetKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x0eGetKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"E\n\x10UpdateKeyRequest\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\x12\n\n\x02id\x18\x02 \x01(\t\":\n\x11UpdateKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"\x1e\n\x10RevokeKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\":\n\x11RevokeKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\"5\n\x10RotateKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x15\n\rgrace_seconds\x18\x02 \x01(\x05\"J\n\x11RotateKeyResponse\x12%\n\x03key\x18\x01 \x01(\x0b\x32\x18.switchyard.v1.ClientKey\x12\x0e\n\x06secret\x18\x02 \x01(\t*]\n\x0c\x42udgetPeriod\x12\x1d\n\x19\x42UDGET_PERIOD_UNSPECIFIED\x10\x00\x12\x15\n\x11\x42UDGET_PERIOD_DAY\x10\x01\x12\x17\n\x13\x42UDGET_PERIOD_MONTH\x10\x02\x32\xf2\x04\n\nKeyService\x12\x63\n\tCreateKey\x12\x1f.switchyard.v1.CreateKeyRequest\x1a .switchyard.v1.CreateKeyResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/v1/keys:\x01*\x12]\n\x08ListKeys\x12\x1e.switchyard.v1.ListKeysRequest\x1a\x1f.switchyard.v1.ListKeysResponse\"\x10\x82\xd3\xe4\x93\x02\n\x12\x08/v1/keys\x12\\\n\x06GetKey\x12\x1c.switchyard.v1.GetKeyRequest\x1a\x1d.switchyard.v1.GetKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/keys/{id}\x12j\n\tUpdateKey\x12\x1f.switchyard.v1.UpdateKeyRequest\x1a .switchyard.v1.UpdateKeyResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x32\r/v1/keys/{id}:\x03key\x12\x65\n\tRevokeKey\x12\x1f.switchyard.v1.RevokeKeyRequest\x1a .switchyard.v1.RevokeKeyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f*\r/v1/keys/{id}\x12o\n\tRotateKey\x12\x1f.switchyard.v1.RotateKeyRequest\x1a .switchyard.v1.RotateKeyResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/v1/keys/{id}:rotate:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,13 +42,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_KEYSERVICE'].methods_by_name['GetKey']._loaded_options = None
   _globals['_KEYSERVICE'].methods_by_name['GetKey']._serialized_options = b'\202\323\344\223\002\017\022\r/v1/keys/{id}'
   _globals['_KEYSERVICE'].methods_by_name['UpdateKey']._loaded_options = None
-  _globals['_KEYSERVICE'].methods_by_name['UpdateKey']._serialized_options = b'\202\323\344\223\002\0302\021/v1/keys/{key.id}:\003key'
+  _globals['_KEYSERVICE'].methods_by_name['UpdateKey']._serialized_options = b'\202\323\344\223\002\0242\r/v1/keys/{id}:\003key'
   _globals['_KEYSERVICE'].methods_by_name['RevokeKey']._loaded_options = None
   _globals['_KEYSERVICE'].methods_by_name['RevokeKey']._serialized_options = b'\202\323\344\223\002\017*\r/v1/keys/{id}'
   _globals['_KEYSERVICE'].methods_by_name['RotateKey']._loaded_options = None
   _globals['_KEYSERVICE'].methods_by_name['RotateKey']._serialized_options = b'\202\323\344\223\002\031\"\024/v1/keys/{id}:rotate:\001*'
-  _globals['_BUDGETPERIOD']._serialized_start=1296
-  _globals['_BUDGETPERIOD']._serialized_end=1389
+  _globals['_BUDGETPERIOD']._serialized_start=1308
+  _globals['_BUDGETPERIOD']._serialized_end=1401
   _globals['_BUDGET']._serialized_start=106
   _globals['_BUDGET']._serialized_end=179
   _globals['_CLIENTKEY']._serialized_start=182
@@ -68,17 +68,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETKEYRESPONSE']._serialized_start=897
   _globals['_GETKEYRESPONSE']._serialized_end=952
   _globals['_UPDATEKEYREQUEST']._serialized_start=954
-  _globals['_UPDATEKEYREQUEST']._serialized_end=1011
-  _globals['_UPDATEKEYRESPONSE']._serialized_start=1013
-  _globals['_UPDATEKEYRESPONSE']._serialized_end=1071
-  _globals['_REVOKEKEYREQUEST']._serialized_start=1073
-  _globals['_REVOKEKEYREQUEST']._serialized_end=1103
-  _globals['_REVOKEKEYRESPONSE']._serialized_start=1105
-  _globals['_REVOKEKEYRESPONSE']._serialized_end=1163
-  _globals['_ROTATEKEYREQUEST']._serialized_start=1165
-  _globals['_ROTATEKEYREQUEST']._serialized_end=1218
-  _globals['_ROTATEKEYRESPONSE']._serialized_start=1220
-  _globals['_ROTATEKEYRESPONSE']._serialized_end=1294
-  _globals['_KEYSERVICE']._serialized_start=1392
-  _globals['_KEYSERVICE']._serialized_end=2022
+  _globals['_UPDATEKEYREQUEST']._serialized_end=1023
+  _globals['_UPDATEKEYRESPONSE']._serialized_start=1025
+  _globals['_UPDATEKEYRESPONSE']._serialized_end=1083
+  _globals['_REVOKEKEYREQUEST']._serialized_start=1085
+  _globals['_REVOKEKEYREQUEST']._serialized_end=1115
+  _globals['_REVOKEKEYRESPONSE']._serialized_start=1117
+  _globals['_REVOKEKEYRESPONSE']._serialized_end=1175
+  _globals['_ROTATEKEYREQUEST']._serialized_start=1177
+  _globals['_ROTATEKEYREQUEST']._serialized_end=1230
+  _globals['_ROTATEKEYRESPONSE']._serialized_start=1232
+  _globals['_ROTATEKEYRESPONSE']._serialized_end=1306
+  _globals['_KEYSERVICE']._serialized_start=1404
+  _globals['_KEYSERVICE']._serialized_end=2030
 # @@protoc_insertion_point(module_scope)

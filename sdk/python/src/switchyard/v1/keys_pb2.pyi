@@ -104,10 +104,12 @@ class GetKeyResponse(_message.Message):
     def __init__(self, key: _Optional[_Union[ClientKey, _Mapping]] = ...) -> None: ...
 
 class UpdateKeyRequest(_message.Message):
-    __slots__ = ("key",)
+    __slots__ = ("key", "id")
     KEY_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
     key: ClientKey
-    def __init__(self, key: _Optional[_Union[ClientKey, _Mapping]] = ...) -> None: ...
+    id: str
+    def __init__(self, key: _Optional[_Union[ClientKey, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
 
 class UpdateKeyResponse(_message.Message):
     __slots__ = ("key",)

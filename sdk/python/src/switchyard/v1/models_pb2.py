@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aswitchyard/v1/models.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\"h\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06object\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x10\n\x08owned_by\x18\x04 \x01(\t\x12\x11\n\tproviders\x18\x05 \x03(\t\x12\r\n\x05\x61lias\x18\x06 \x01(\x08\"\x13\n\x11ListModelsRequest\"H\n\x12ListModelsResponse\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\"\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x14.switchyard.v1.Model\"\x1d\n\x0fGetModelRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x10GetModelResponse\x12#\n\x05model\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Model2\xde\x01\n\x0cModelService\x12\x65\n\nListModels\x12 .switchyard.v1.ListModelsRequest\x1a!.switchyard.v1.ListModelsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/models\x12g\n\x08GetModel\x12\x1e.switchyard.v1.GetModelRequest\x1a\x1f.switchyard.v1.GetModelResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/models/{id=**}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aswitchyard/v1/models.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\"h\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06object\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x10\n\x08owned_by\x18\x04 \x01(\t\x12\x11\n\tproviders\x18\x05 \x03(\t\x12\r\n\x05\x61lias\x18\x06 \x01(\x08\"\x13\n\x11ListModelsRequest\"H\n\x12ListModelsResponse\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\"\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x14.switchyard.v1.Model\"\x1d\n\x0fGetModelRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x10GetModelResponse\x12#\n\x05model\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Model2\xe5\x01\n\x0cModelService\x12\x65\n\nListModels\x12 .switchyard.v1.ListModelsRequest\x1a!.switchyard.v1.ListModelsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/models\x12n\n\x08GetModel\x12\x1e.switchyard.v1.GetModelRequest\x1a\x1f.switchyard.v1.GetModelResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x12/v1/models/{id=**}b\x05modelb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,7 +35,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELSERVICE'].methods_by_name['ListModels']._loaded_options = None
   _globals['_MODELSERVICE'].methods_by_name['ListModels']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/models'
   _globals['_MODELSERVICE'].methods_by_name['GetModel']._loaded_options = None
-  _globals['_MODELSERVICE'].methods_by_name['GetModel']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/models/{id=**}'
+  _globals['_MODELSERVICE'].methods_by_name['GetModel']._serialized_options = b'\202\323\344\223\002\033\022\022/v1/models/{id=**}b\005model'
   _globals['_MODEL']._serialized_start=75
   _globals['_MODEL']._serialized_end=179
   _globals['_LISTMODELSREQUEST']._serialized_start=181
@@ -47,5 +47,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMODELRESPONSE']._serialized_start=307
   _globals['_GETMODELRESPONSE']._serialized_end=362
   _globals['_MODELSERVICE']._serialized_start=365
-  _globals['_MODELSERVICE']._serialized_end=587
+  _globals['_MODELSERVICE']._serialized_end=594
 # @@protoc_insertion_point(module_scope)
