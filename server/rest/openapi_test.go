@@ -131,3 +131,46 @@ func TestRESTLeavesUnsetMessagesOutInsteadOfNull(t *testing.T) {
 		t.Errorf("zero scalars must still be sent: rpm_limit=%s name=%s", resp.Key["rpm_limit"], resp.Key["name"])
 	}
 }
+
+// PATCH /v1/keys/{id} names the key in the path (a plain {id}, like its
+// sibling routes, where it used to be {key.id}); the body is the key.
+func TestRESTPatchKeyByPathID(t *testing.T) {
+	h, _ := newStoreFacade(t)
+	send := func(method, path, body string) (int, map[string]json.RawMessage) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+		var resp struct {
+			Key map[string]json.RawMessage `json:"key"`
+		}
+		_ = json.Unmarshal(rec.Body.Bytes(), &resp)
+		return rec.Code, resp.Key
+	}
+	code, created := send("POST", "/v1/keys", `{"key":{"name":"team-a"}}`)
+	var id string
+	if code != 200 || json.Unmarshal(created["id"], &id) != nil || id == "" {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	tests := []struct {
+		name, path, body string
+		status           int
+		wantName         string
+	}{
+		{"path only", "/v1/keys/" + id, `{"name":"renamed","rpm_limit":5}`, 200, `"renamed"`},
+		{"path and matching body id", "/v1/keys/" + id, `{"id":"` + id + `","name":"again"}`, 200, `"again"`},
+		{"body id disagrees with the path", "/v1/keys/" + id, `{"id":"key_other","name":"x"}`, 400, ""},
+		{"unknown key", "/v1/keys/key_nope", `{"name":"x"}`, 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, key := send("PATCH", tt.path, tt.body)
+			if code != tt.status {
+				t.Fatalf("status %d, want %d (%v)", code, tt.status, key)
+			}
+			if tt.wantName != "" && string(key["name"]) != tt.wantName {
+				t.Fatalf("name %s, want %s", key["name"], tt.wantName)
+			}
+		})
+	}
+}
