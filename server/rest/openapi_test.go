@@ -132,8 +132,8 @@ func TestRESTLeavesUnsetMessagesOutInsteadOfNull(t *testing.T) {
 	}
 }
 
-// PATCH /v1/keys/{id} names the key in the path (a plain {id}, like its
-// sibling routes, where it used to be {key.id}); the body is the key.
+// PATCH /v1/keys/{id} names the key in the path, like its sibling routes;
+// the body is the key.
 func TestRESTPatchKeyByPathID(t *testing.T) {
 	h, _ := newStoreFacade(t)
 	send := func(method, path, body string) (int, map[string]json.RawMessage) {
