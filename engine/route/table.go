@@ -19,16 +19,16 @@ type Price struct {
 
 // Cost prices a usage. Cached prompt tokens are billed at CachedInput (or
 // Input when no cached price is set), the rest of the prompt at Input.
-func (p Price) Cost(u llm.Usage) float64 {
-	cached := p.CachedInput
-	if cached == 0 {
-		cached = p.Input
+// The sum is taken in integer nano-USD per million tokens and rounded once,
+// so a request's cost is exact to the nano-dollar and sums never drift.
+func (p Price) Cost(u llm.Usage) llm.Money {
+	in, out, cached := llm.USD(p.Input), llm.USD(p.Output), llm.USD(p.CachedInput)
+	if p.CachedInput == 0 {
+		cached = in
 	}
-	uncached := u.PromptTokens - u.CachedTokens
-	if uncached < 0 {
-		uncached = 0
-	}
-	return (float64(uncached)*p.Input + float64(u.CachedTokens)*cached + float64(u.CompletionTokens)*p.Output) / 1e6
+	hits := min(max(u.CachedTokens, 0), max(u.PromptTokens, 0))
+	perMillion := llm.Money(max(u.PromptTokens, 0)-hits)*in + llm.Money(hits)*cached + llm.Money(max(u.CompletionTokens, 0))*out
+	return (perMillion + 500_000) / 1_000_000
 }
 
 // KeySpec is one API key of a provider's pool, already wrapped in its adapter.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/budget"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/alerts"
 	"github.com/switchyard/switchyard/server/keydir"
@@ -144,9 +145,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer evaluator.Close()
 	ctl.alerts = evaluator.Trigger
-	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f, spent float64) {
-		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.LimitUSD,
-			"period", b.Period.String(), "threshold", f, "spent_usd", spent)
+	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f float64, spent llm.Money) {
+		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.Limit.String(),
+			"period", b.Period.String(), "threshold", f, "spent_usd", spent.String())
 		ctl.budgetCrossed()
 	})
 	if err != nil {
@@ -280,7 +281,7 @@ func (o observer) Observe(r rpc.RequestRecord) {
 	o.m.Observe(metrics.RequestMetric{
 		Provider: r.Provider, Model: r.Model, Route: r.Route, Status: r.Status, Cache: r.Cache,
 		Latency: r.Latency, TTFT: r.TTFT, PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
-		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.CostUSD,
+		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.Cost.Dollars(),
 	})
 	if o.ledger == nil {
 		return
@@ -288,9 +289,9 @@ func (o observer) Observe(r rpc.RequestRecord) {
 	o.ledger.Record(store.UsageRecord{
 		RequestID: r.RequestID, KeyID: r.Client, Route: r.Route, Provider: r.Provider, Model: r.Model, Target: r.Target,
 		PromptTokens: int64(r.Usage.PromptTokens), CompletionTokens: int64(r.Usage.CompletionTokens),
-		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostUSD: r.CostUSD,
+		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostNanos: int64(r.Cost),
 		LatencyMS: r.Latency.Milliseconds(), TTFTMS: r.TTFT.Milliseconds(), Status: r.Status, Cache: r.Cache,
-		Attempts: r.Attempts, Stream: r.Stream, Partial: r.Partial,
+		Attempts: r.Attempts, Stream: r.Stream, Partial: r.Partial, Estimated: r.Estimated,
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/engine/limits"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -57,9 +58,9 @@ func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est ac
 		log.Info("rate limits and budgets shared through redis", "url", config.RedactURL(u))
 	} else {
 		if st != nil {
-			bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (float64, error) {
+			bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (llm.Money, error) {
 				_, total, err := st.Usage(ctx, store.UsageQuery{From: start, KeyID: key})
-				return total.CostUSD, err
+				return llm.Money(total.CostNanos), err
 			}))
 		}
 		m, err := budget.NewMemory(bopts...)

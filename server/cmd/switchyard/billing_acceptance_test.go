@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/loadtest/fakeupstream"
+)
+
+// The budget bypass: streams that end early on a cacheable route
+// (temperature 0) were billed $0. Each upstream stream must now be paid
+// for what it relayed, so a $0.50/day key runs out at temperature 0 with
+// the same spend as at 0.7, whether the client leaves after 40 of 50
+// chunks or the upstream cuts the stream there, and every paid row is
+// marked estimated. (At temperature 0 a request that arrives while an
+// identical stream is still in flight shares it; it costs nothing when the
+// shared stream was already paid for what it received, so more requests
+// may be served for the same spend: the upstream was paid once.)
+func TestAcceptanceAbortedStreamsExhaustTheBudget(t *testing.T) {
+	for _, mode := range []string{"client leaves", "upstream cuts"} {
+		t.Run(mode, func(t *testing.T) {
+			knobs := fakeupstream.Knobs{Tokens: 50, TokenDelay: 10 * time.Millisecond}
+			if mode == "upstream cuts" {
+				knobs.AbortAfter = 40
+			}
+			up := fakeUpstream(t, knobs)
+			// $2,500 per million output tokens: 40 relayed words are ~$0.1 to $0.2.
+			cfg := strings.Replace(acceptConfig(up, t.TempDir(), ""), "{input: 1, output: 10}", "{input: 1000, output: 2500}", 1)
+			p := startProc(t, cfg, "SWITCHYARD_ADMIN_KEY="+adminKey)
+			type run struct {
+				admitted, chunks int
+				estimated        int64
+				cost             string
+			}
+			runs := map[string]run{}
+			for _, temp := range []string{"0.7", "0"} {
+				id, secret := createKey(t, p.base, adminKey, `{"name":"t`+temp+`","budget":{"amount_usd":0.5,"period":"BUDGET_PERIOD_DAY"}}`)
+				var r run
+				for ; r.admitted < 40; r.admitted++ {
+					got, refused := abortedStream(t, p.base, secret, temp, 40)
+					if refused {
+						break
+					}
+					r.chunks += got
+				}
+				if r.admitted == 40 {
+					t.Fatalf("temperature %s: all 40 streams admitted (%d chunks) on a $0.50 budget", temp, r.chunks)
+				}
+				// One more row: the refusal that ended the run.
+				var requests int64
+				requests, r.estimated, r.cost = usageEstimated(t, p.base, id, int64(r.admitted+1))
+				t.Logf("%s, temperature %s: %d streams admitted (%d chunks), then budget_exceeded; ledger: %d rows, %d estimated, $%s",
+					mode, temp, r.admitted, r.chunks, requests, r.estimated, r.cost)
+				if spent, _ := strconv.ParseFloat(r.cost, 64); requests != int64(r.admitted+1) || r.estimated == 0 || spent < 0.5 {
+					t.Fatalf("ledger: %d rows, %d estimated, $%s; want %d streams and a refusal, spend past the $0.50 budget",
+						requests, r.estimated, r.cost, r.admitted)
+				}
+				runs[temp] = r
+			}
+			// Both runs stop within one stream (~$0.15) past the budget; every
+			// stream at 0.7 reached the upstream and is estimated, and at 0
+			// at least as many rows are (one per upstream stream, plus any
+			// request that read more of a shared stream than was paid).
+			cold, hot := runs["0"], runs["0.7"]
+			for _, r := range []run{cold, hot} {
+				if spent, _ := strconv.ParseFloat(r.cost, 64); spent > 0.5+0.2 {
+					t.Fatalf("%+v: spend past the budget by more than one stream", r)
+				}
+			}
+			if hot.estimated != int64(hot.admitted) || cold.estimated < hot.estimated || cold.admitted < hot.admitted {
+				t.Fatalf("temperature 0: %+v; 0.7: %+v; want every paid stream estimated", cold, hot)
+			}
+		})
+	}
+}
+
+// abortedStream opens a stream and reads at most max content events, then
+// hangs up; refused reports a 429 budget_exceeded instead.
+func abortedStream(t *testing.T, base, key, temp string, max int) (events int, refused bool) {
+	t.Helper()
+	body := fmt.Sprintf(`{"model":"fake-gpt","stream":true,"max_tokens":60,"temperature":%s,"messages":[{"role":"user","content":"Say hello"}]}`, temp)
+	req, err := http.NewRequest("POST", base+"/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == 429 {
+		return 0, true
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for events < max && sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "data: {") && strings.Contains(line, `"content":"`) {
+			events++
+		}
+	}
+	return events, false
+}
+
+// usageEstimated polls GetUsage for keyID until want rows have landed.
+func usageEstimated(t *testing.T, base, keyID string, want int64) (requests, estimated int64, cost string) {
+	t.Helper()
+	for range 40 {
+		st, _, b := call(t, "GET", base+"/v1/usage?key_id="+keyID, adminKey, "")
+		if st != 200 {
+			t.Fatalf("usage: %d %s", st, b)
+		}
+		var u struct {
+			Total struct {
+				Requests  string `json:"requests"`
+				Estimated string `json:"estimated"`
+				Cost      string `json:"cost"`
+			} `json:"total"`
+		}
+		if err := json.Unmarshal(b, &u); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Sscan(u.Total.Requests, &requests)
+		fmt.Sscan(u.Total.Estimated, &estimated)
+		if requests >= want {
+			return requests, estimated, u.Total.Cost
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return requests, estimated, cost
+}
