@@ -8,8 +8,9 @@ import (
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
-// legCost is what one losing hedge lane cost: it reached a provider too, so
-// it is billed with the request that won.
+// legCost is what a call that did not answer cost: a losing hedge lane, or
+// a call the client gave up on. It reached a provider, so it is billed with
+// the request.
 type legCost struct {
 	usage     llm.Usage
 	cost      llm.Money
@@ -47,7 +48,7 @@ func (l *legs) wait() legCost {
 	return legCost{usage: l.usage, cost: l.cost, estimated: l.estimated}
 }
 
-// fold adds the losing lanes' cost into a winner's routing report.
+// fold adds a leg's cost into a request's routing report.
 func (c legCost) fold(info *Info) {
 	info.Extra = info.Extra.Add(c.usage)
 	info.Cost += c.cost

@@ -306,3 +306,61 @@ func TestHedgedRequestsBillBothLegs(t *testing.T) {
 		t.Fatalf("stream hedge: %+v; want extra %+v and cost %v", info, leg, own+billPrice.Cost(leg))
 	}
 }
+
+// A unary answer shared by identical requests is paid by the first to get
+// it: when the leader left before it came, the follower pays.
+func TestCoalescedUnaryIsPaidByWhoeverGetsIt(t *testing.T) {
+	up := &wordy{n: 10, delay: 100 * time.Millisecond}
+	r := billRouter(t, RouteSpec{Model: "r", Strategy: "priority", Targets: []TargetSpec{{Provider: "p", Model: "m"}}},
+		map[string]Provider{"p": up}, WithCache(memCache{cache.NewL1()}, false))
+	req := &llm.ChatRequest{Model: "r", Temperature: zeroTemp(), Messages: billPrompt}
+	lctx, leave := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, _, err := r.Chat(lctx, req)
+		leaderErr <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the leader's call is in flight
+	follower := make(chan Info, 1)
+	go func() {
+		_, info, err := r.Chat(context.Background(), req)
+		if err != nil {
+			t.Error(err)
+		}
+		follower <- info
+	}()
+	time.Sleep(20 * time.Millisecond)
+	leave()
+	if err := <-leaderErr; err == nil {
+		t.Fatal("the leader that left got an answer")
+	}
+	info := <-follower
+	if want := billPrice.Cost(llm.Usage{PromptTokens: 100, CompletionTokens: 10}); info.Cache != llm.CacheCoalesced || info.Cost != want {
+		t.Fatalf("follower %v cost %v, want coalesced paying %v", info.Cache, info.Cost, want)
+	}
+}
+
+// A unary call the client gave up on reached a provider: its prompt is
+// billed, estimated.
+func TestCancelledUnaryBillsItsPrompt(t *testing.T) {
+	up := &wordy{n: 10, delay: time.Second}
+	r := billRouter(t, RouteSpec{Model: "r", Strategy: "priority", Targets: []TargetSpec{{Provider: "p", Model: "m"}}},
+		map[string]Provider{"p": up})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, info, err := r.Chat(ctx, &llm.ChatRequest{Model: "r", Messages: billPrompt})
+	if err == nil {
+		t.Fatal("want the cancellation")
+	}
+	// A deadline is not a cancellation by the client: the provider timed out.
+	if info.Cost != 0 {
+		t.Fatalf("deadline: cost %v", info.Cost)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	_, info, err = r.Chat(ctx, &llm.ChatRequest{Model: "r", Messages: billPrompt})
+	leg := llm.Usage{PromptTokens: 101, TotalTokens: 101}
+	if err == nil || info.Extra != leg || !info.Estimated || info.Cost != billPrice.Cost(leg) {
+		t.Fatalf("cancelled: %v %+v", err, info)
+	}
+}

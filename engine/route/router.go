@@ -30,8 +30,9 @@ type Info struct {
 	// Cost is what the request is billed: its own usage at its target's
 	// price plus, for a hedged request, the lanes that lost (Extra).
 	Cost llm.Money
-	// Extra is the usage of hedge lanes that lost: they reached a provider,
-	// so their tokens are billed with this request.
+	// Extra is usage billed beyond the answer's own: hedge lanes that lost,
+	// or the prompt of a call the client gave up on. They reached a
+	// provider, so their tokens are billed with this request.
 	Extra llm.Usage
 	// Estimated marks a cost that is partly an estimate: a lane cancelled
 	// before it answered is billed for its prompt, counted from the request.
@@ -66,6 +67,10 @@ type ResponseCache interface {
 type chatResult struct {
 	resp *llm.ChatResponse
 	info Info
+	// paid is taken by the first caller to receive the answer: it pays for
+	// it, the others share it for free. A leader that left before the
+	// answer came does not pay, so the answer is not free to the rest.
+	paid *atomic.Bool
 }
 
 // WithCache enables the response cache and the coalescing of identical
@@ -560,14 +565,17 @@ func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 			r.cache.Set(ctx, key, &cache.Entry{Response: resp, Provider: info.Provider, Target: info.Target, UpstreamModel: info.UpstreamModel}, cacheTTL(a.rt, req))
 		}
 		info.Cache = llm.CacheMiss
-		return chatResult{resp, info}, err
+		return chatResult{resp, info, new(atomic.Bool)}, err
 	})
 	if err != nil {
 		return nil, res.info, err
 	}
 	if shared {
-		// One upstream call served everyone; only its leader is billed.
-		res.info.Cache, res.info.Cost, res.info.Extra, res.info.Estimated = llm.CacheCoalesced, 0, llm.Usage{}, false
+		res.info.Cache = llm.CacheCoalesced
+	}
+	if !res.paid.CompareAndSwap(false, true) {
+		// One upstream call served everyone; the first to get it paid.
+		res.info.Cost, res.info.Extra, res.info.Estimated = 0, llm.Usage{}, false
 	}
 	return res.resp, res.info, nil
 }
@@ -620,6 +628,9 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 	}
 	resp, err := run(ctx, r, a, call, nil)
 	if err != nil {
+		// A call the client gave up on had reached a provider: its prompt
+		// is billed, as an estimate.
+		cancelledLeg(a, a.info, err).fold(&a.info)
 		return nil, a.info, err
 	}
 	a.info.Cost = priceOf(a.info, a.rt).Cost(resp.Usage)
