@@ -106,6 +106,17 @@ var migrations = []migration{
 			`CREATE INDEX client_keys_previous_hash ON client_keys (previous_hash)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "per-install secrets",
+		stmts: []string{
+			`CREATE TABLE install_secrets (
+				name       TEXT PRIMARY KEY,
+				value      TEXT NOT NULL,
+				created_at BIGINT NOT NULL
+			)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
