@@ -43,6 +43,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Metrics serves GET /metrics (Prometheus text); nil leaves it out.
 	Metrics http.Handler
+	// Listen is the configured listen address. Beyond loopback, /metrics
+	// needs MetricsToken or the admin key (middleware.MetricsGate).
+	Listen       string
+	MetricsToken string
 	// Tracing makes a server span per request (OTLP); nil traces nothing.
 	Tracing *telemetry.Tracing
 }
@@ -83,7 +87,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		return nil, err
 	}
 	if opts.Metrics != nil {
-		mux.Handle("GET /metrics", opts.Metrics)
+		mux.Handle("GET /metrics", middleware.MetricsGate(opts.Auth, opts.MetricsToken, middleware.ListensBeyondLoopback(opts.Listen), opts.Metrics))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
