@@ -228,3 +228,39 @@ func TestDrainDeadlineEndsConnectStreamsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+func TestDrainDeadlineAnswersUnaryRequests503(t *testing.T) {
+	d := startDrainable(t)
+	body := strings.Replace(slowStream, `"stream":true,`, "", 1)
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Post(d.base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		got <- result{status: resp.StatusCode, body: string(b), err: err}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for d.inFlight(t) != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never got in flight")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	shut := d.shutdown(300 * time.Millisecond)
+	r := <-got
+	if r.err != nil || r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, `"code":"server_shutting_down"`) {
+		t.Fatalf("status %d, body %s, error %v; want 503 server_shutting_down", r.status, r.body, r.err)
+	}
+	if err := <-shut; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("shutdown: %v, want the deadline to pass", err)
+	}
+}
