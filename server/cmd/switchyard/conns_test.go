@@ -44,6 +44,106 @@ func ensureFDLimit(t *testing.T, need uint64) {
 	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) })
 }
 
+// clientConn is one test client; since is when the server's timeout for
+// it started running.
+type clientConn struct {
+	c     net.Conn
+	since time.Time
+}
+
+// openSlowBody opens n connections that send a request's headers and the
+// first byte of a 1000-byte body.
+func openSlowBody(t *testing.T, addr string, n int) []clientConn {
+	t.Helper()
+	out := make([]clientConn, 0, n)
+	for range n {
+		c := dialClient(t, addr)
+		if _, err := io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, clientConn{c: c, since: time.Now()})
+	}
+	return out
+}
+
+// openIdle opens n keep-alive connections that each finish one request.
+func openIdle(t *testing.T, addr string, n int) []clientConn {
+	t.Helper()
+	out := make([]clientConn, 0, n)
+	for range n {
+		c := dialClient(t, addr)
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.Close {
+			t.Fatal("the server did not keep the connection alive")
+		}
+		out = append(out, clientConn{c: c, since: time.Now()})
+	}
+	return out
+}
+
+func dialClient(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// trickle writes a byte to each connection every period until stop.
+func trickle(conns []clientConn, period time.Duration, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		for _, c := range conns {
+			_ = c.c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+			_, _ = c.c.Write([]byte(" "))
+		}
+	}
+}
+
+// awaitClosed waits for the server to close each connection, at most
+// within from its since, and returns how many it closed and the slowest.
+func awaitClosed(conns []clientConn, within time.Duration) (n int, slowest time.Duration) {
+	type closed struct {
+		after time.Duration
+		ok    bool
+	}
+	results := make(chan closed, len(conns))
+	for _, c := range conns {
+		go func() {
+			_ = c.c.SetReadDeadline(c.since.Add(within))
+			// EOF or a reset: closed. A timeout: still open.
+			_, err := io.Copy(io.Discard, c.c)
+			ne, isNet := err.(net.Error)
+			results <- closed{after: time.Since(c.since), ok: !(isNet && ne.Timeout())}
+			_ = c.c.Close()
+		}()
+	}
+	for range conns {
+		if r := <-results; r.ok {
+			n++
+			slowest = max(slowest, r.after)
+		}
+	}
+	return n, slowest
+}
+
 // The measurement behind the timeouts: hundreds of clients trickling a
 // body or idling on keep-alive are all dropped on time, and their file
 // descriptors come back.
@@ -53,12 +153,11 @@ func TestGatewayClosesHundredsOfSlowAndIdleConnectionsOnTime(t *testing.T) {
 	}
 	const (
 		perKind = 500
-		timeout = time.Second
+		timeout = time.Second // body_read_timeout and idle_timeout below
 		margin  = 2 * time.Second
 	)
 	ensureFDLimit(t, 4*perKind+512) // a client and a server end per connection
-	cfg := strings.Replace(testConfig, "server: {", "server: {body_read_timeout: 1s, idle_timeout: 1s, ", 1)
-	g := startGateway(t, cfg)
+	g := startGateway(t, strings.Replace(testConfig, "server: {", "server: {body_read_timeout: 1s, idle_timeout: 1s, ", 1))
 	warm, err := http.Get(g.base + "/healthz") // the server's first-request allocations, out of the baseline
 	if err != nil {
 		t.Fatal(err)
@@ -68,116 +167,36 @@ func TestGatewayClosesHundredsOfSlowAndIdleConnectionsOnTime(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	baseline := openFDs(t)
 
-	type conn struct {
-		c     net.Conn
-		since time.Time // when the server's timeout started running
-		slow  bool
-	}
-	dial := func() net.Conn {
-		c, err := net.DialTimeout("tcp", g.addr, 5*time.Second)
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
-		return c
-	}
-	var conns []*conn
-	t.Cleanup(func() {
-		for _, c := range conns {
-			_ = c.c.Close()
-		}
-	})
-	for i := 0; i < perKind; i++ {
-		c := dial()
-		if _, err := io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"); err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, &conn{c: c, since: time.Now(), slow: true})
-	}
-	for i := 0; i < perKind; i++ {
-		c := dial()
-		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		br := bufio.NewReader(c)
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		if resp.Close {
-			t.Fatal("the server did not keep the connection alive")
-		}
-		conns = append(conns, &conn{c: c, since: time.Now()})
-	}
+	slow := openSlowBody(t, g.addr, perKind)
+	idle := openIdle(t, g.addr, perKind)
 	peak := openFDs(t)
-
-	// The slow clients keep trickling a byte every 200ms: the body timeout
-	// bounds the whole body, not each read.
+	// The body timeout bounds the whole body, not each read: the slow
+	// clients keep sending.
 	stop := make(chan struct{})
-	var trickle sync.WaitGroup
-	trickle.Add(1)
-	go func() {
-		defer trickle.Done()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			for _, c := range conns[:perKind] {
-				_ = c.c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-				_, _ = c.c.Write([]byte(" "))
-			}
-		}
-	}()
-
-	type closed struct {
-		slow  bool
-		after time.Duration
-		ok    bool
-	}
-	results := make(chan closed, len(conns))
-	for _, c := range conns {
-		go func() {
-			_ = c.c.SetReadDeadline(c.since.Add(timeout + margin))
-			_, err := io.Copy(io.Discard, c.c)
-			after := time.Since(c.since)
-			ne, isNet := err.(net.Error)
-			results <- closed{slow: c.slow, after: after, ok: !(isNet && ne.Timeout())}
-			_ = c.c.Close()
-		}()
-	}
-	var nSlow, nIdle int
-	var maxSlow, maxIdle time.Duration
-	for range conns {
-		r := <-results
-		switch {
-		case !r.ok:
-		case r.slow:
-			nSlow++
-			maxSlow = max(maxSlow, r.after)
-		default:
-			nIdle++
-			maxIdle = max(maxIdle, r.after)
-		}
-	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go trickle(slow, 200*time.Millisecond, stop, &wg)
+	var (
+		nSlow, nIdle     int
+		maxSlow, maxIdle time.Duration
+		waits            sync.WaitGroup
+	)
+	waits.Add(2)
+	go func() { defer waits.Done(); nSlow, maxSlow = awaitClosed(slow, timeout+margin) }()
+	go func() { defer waits.Done(); nIdle, maxIdle = awaitClosed(idle, timeout+margin) }()
+	waits.Wait()
 	close(stop)
-	trickle.Wait()
-	t.Logf("slow-body: %d/%d closed, slowest after %v; idle keep-alive: %d/%d closed, slowest after %v (timeouts 1s)",
-		nSlow, perKind, maxSlow.Round(time.Millisecond), nIdle, perKind, maxIdle.Round(time.Millisecond))
+	wg.Wait()
+	t.Logf("slow-body: %d/%d closed, slowest after %v; idle keep-alive: %d/%d closed, slowest after %v (timeouts %v)",
+		nSlow, perKind, maxSlow.Round(time.Millisecond), nIdle, perKind, maxIdle.Round(time.Millisecond), timeout)
 	if nSlow != perKind || nIdle != perKind {
-		t.Fatalf("connections still open %v after a %v timeout: %d slow-body, %d idle", timeout+margin, timeout, perKind-nSlow, perKind-nIdle)
+		t.Fatalf("still open %v after a %v timeout: %d slow-body, %d idle connections", timeout+margin, timeout, perKind-nSlow, perKind-nIdle)
 	}
 
 	// The server's ends close with the clients'; give the last few a moment.
-	var now int
-	for end := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if now = openFDs(t); now <= baseline+16 || time.Now().After(end) {
-			break
-		}
+	now := openFDs(t)
+	for end := time.Now().Add(2 * time.Second); now > baseline+16 && time.Now().Before(end); now = openFDs(t) {
+		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("open files: %d before, %d with every connection open, %d after", baseline, peak, now)
 	if now > baseline+16 {
