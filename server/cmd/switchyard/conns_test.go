@@ -153,7 +153,7 @@ func TestGatewayClosesHundredsOfSlowAndIdleConnectionsOnTime(t *testing.T) {
 	}
 	const (
 		perKind = 500
-		timeout = time.Second // body_read_timeout and idle_timeout below
+		timeout = time.Second     // body_read_timeout and idle_timeout below
 		margin  = 3 * time.Second // the machine may be loaded; a missed timeout shows as never closing
 	)
 	ensureFDLimit(t, 4*perKind+512) // a client and a server end per connection
