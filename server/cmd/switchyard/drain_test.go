@@ -95,7 +95,7 @@ func TestDrainAnswersKeepAliveClientsWithConnectionClose(t *testing.T) {
 	const n = 8
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
 	t.Cleanup(client.CloseIdleConnections)
-	body := `{"model":"auto","metadata":{"simulator.delay":"100ms","simulator.tokens":"6"},"messages":[{"role":"user","content":"hi"}]}`
+	body := `{"model":"auto","metadata":{"simulator.delay":"100ms","simulator.tokens":"10"},"messages":[{"role":"user","content":"hi"}]}`
 	type result struct {
 		status int
 		close  bool
