@@ -112,6 +112,10 @@ type Server struct {
 	// key exists only loopback and these are served (DNS rebinding); with
 	// keys, Host is checked only when this is set.
 	AllowedHosts []string `yaml:"allowed_hosts"`
+	// MetricsToken (literal or ${ENV}) lets a scraper read /metrics with
+	// 'Authorization: Bearer TOKEN' when the gateway listens beyond
+	// loopback; the admin key works too.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // Provider is one upstream account: a wire format, where it lives, its

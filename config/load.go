@@ -160,6 +160,7 @@ func (c *Config) expandEnv(getenv func(string) (string, bool)) {
 	c.ResponseCache.RedisURL, _ = expand(c.ResponseCache.RedisURL, getenv)
 	c.Storage.PostgresURL, _ = expand(c.Storage.PostgresURL, getenv)
 	c.Storage.RedisURL, _ = expand(c.Storage.RedisURL, getenv)
+	c.Server.MetricsToken, _ = expand(c.Server.MetricsToken, getenv)
 	for j, k := range c.Auth.APIKeys {
 		c.Auth.APIKeys[j], _ = expand(k, getenv)
 	}

@@ -29,6 +29,9 @@ func (c *Config) Redacted() *Config {
 	for i, k := range n.Auth.APIKeys {
 		n.Auth.APIKeys[i] = MaskSecret(k)
 	}
+	if n.Server.MetricsToken != "" {
+		n.Server.MetricsToken = MaskSecret(n.Server.MetricsToken)
+	}
 	n.ResponseCache.RedisURL = redactURL(n.ResponseCache.RedisURL)
 	n.Storage.PostgresURL = redactURL(n.Storage.PostgresURL)
 	n.Telemetry = n.Telemetry.redacted()

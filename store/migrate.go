@@ -117,6 +117,17 @@ var migrations = []migration{
 			`UPDATE usage SET cost_nanos = CAST(ROUND(cost_usd * 1000000000) AS BIGINT)`,
 		},
 	},
+	{
+		version: 4,
+		name:    "per-install secrets",
+		stmts: []string{
+			`CREATE TABLE install_secrets (
+				name       TEXT PRIMARY KEY,
+				value      TEXT NOT NULL,
+				created_at BIGINT NOT NULL
+			)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

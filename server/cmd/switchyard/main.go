@@ -177,6 +177,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if !ctl.auth.HasAdminKey() {
 		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists")
 	}
+	warnMetricsAccess(log, cfg, ctl.auth)
 	if ctl.sealer == nil {
 		log.Warn("SWITCHYARD_MASTER_KEY is not set: provider keys added through the API are kept in memory only, until restart")
 	}
@@ -264,6 +265,8 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		RequestTimeout:    time.Duration(cfg.Server.RequestTimeout),
 		Metrics:           m.Handler(),
+		Listen:            cfg.Listen,
+		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.tracing,
 	})
 }
