@@ -252,6 +252,7 @@ type StreamOpen struct {
 	ticket       *access.Ticket
 	chat         *Chat
 	span         telemetry.Span
+	ctx          context.Context // the request's: says whether a drain cut it
 }
 
 // billable is the usage a request takes from its key's token allowance:
@@ -305,7 +306,7 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	}
 	s.logDecision(ctx, st.Info(), nil)
 	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start,
-		client: middleware.Client(ctx), ticket: ticket, chat: s, span: telemetry.SpanFrom(ctx)}, nil
+		client: middleware.Client(ctx), ticket: ticket, chat: s, span: telemetry.SpanFrom(ctx), ctx: ctx}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -317,6 +318,11 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				o.err = err
+				// Cut by the drain deadline, not by the client: recorded
+				// (and answered) as the gateway's unavailability.
+				if sd := middleware.ShuttingDown(o.ctx); sd != nil {
+					o.err, err = sd, sd
+				}
 			}
 			return nil, err
 		}
