@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -53,8 +52,10 @@ func TestAcceptanceAbortedStreamsExhaustTheBudget(t *testing.T) {
 					t.Fatalf("temperature %s: all 40 streams admitted (%d chunks) on a $0.50 budget", temp, r.chunks)
 				}
 				// One more row: the refusal that ended the run.
-				var requests int64
-				requests, r.estimated, r.cost = usageEstimated(t, p.base, id, int64(r.admitted+1))
+				usageRequests(t, p.base, adminKey, id, int64(r.admitted+1))
+				sums := usageTotal(t, p.base, adminKey, id)
+				requests := sums.requests
+				r.estimated, r.cost = sums.estimated, sums.cost
 				t.Logf("%s, temperature %s: %d streams admitted (%d chunks), then budget_exceeded; ledger: %d rows, %d estimated, $%s",
 					mode, temp, r.admitted, r.chunks, requests, r.estimated, r.cost)
 				if spent, _ := strconv.ParseFloat(r.cost, 64); requests != int64(r.admitted+1) || r.estimated == 0 || spent < 0.5 {
@@ -109,32 +110,4 @@ func abortedStream(t *testing.T, base, key, temp string, max int) (events int, r
 		}
 	}
 	return events, false
-}
-
-// usageEstimated polls GetUsage for keyID until want rows have landed.
-func usageEstimated(t *testing.T, base, keyID string, want int64) (requests, estimated int64, cost string) {
-	t.Helper()
-	for range 40 {
-		st, _, b := call(t, "GET", base+"/v1/usage?key_id="+keyID, adminKey, "")
-		if st != 200 {
-			t.Fatalf("usage: %d %s", st, b)
-		}
-		var u struct {
-			Total struct {
-				Requests  string `json:"requests"`
-				Estimated string `json:"estimated"`
-				Cost      string `json:"cost"`
-			} `json:"total"`
-		}
-		if err := json.Unmarshal(b, &u); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Sscan(u.Total.Requests, &requests)
-		fmt.Sscan(u.Total.Estimated, &estimated)
-		if requests >= want {
-			return requests, estimated, u.Total.Cost
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return requests, estimated, cost
 }
