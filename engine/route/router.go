@@ -224,15 +224,15 @@ func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*
 		a.tried = make([]balancer.Mask, len(rt.groups))
 	}
 	if hints.Strategy != "" {
-		if !knownStrategy(hints.Strategy) {
-			return nil, llm.InvalidParam("switchyard.strategy", "unknown strategy %q", hints.Strategy)
+		if !balancer.KnownStrategy(hints.Strategy) {
+			return nil, llm.InvalidParam("switchyard.strategy", "%s", unknownStrategy(hints.Strategy))
 		}
 		a.strategy = hints.Strategy
 	}
 	a.breq.Now = r.now()
 	if req != nil {
 		a.breq.Tokens, a.breq.OutTokens = estimateTokens(req)
-		if a.strategy == "consistent_hash" {
+		if a.strategy == balancer.StrategyConsistentHash {
 			a.breq.Key = affinityKey(req)
 		}
 	}
@@ -310,7 +310,7 @@ func (r *Router) pick(a *attempt) (*Target, bool, error) {
 				excl = excl.With(i)
 			}
 		}
-		p := g.pickers[a.strategy]
+		p := a.rt.picker(gi, a.strategy)
 		for {
 			a.breq.Exclude = excl
 			idx, err := p.Pick(&a.breq)
