@@ -104,7 +104,16 @@ func (c *Config) clone() *Config {
 
 func cloneRouting(r Routing) Routing {
 	r.Providers = slices.Clone(r.Providers)
+	r.PanicMode = clonePtr(r.PanicMode)
 	return r
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func cloneRoutes(routes []Route) []Route {
@@ -112,6 +121,7 @@ func cloneRoutes(routes []Route) []Route {
 	for i := range out {
 		out[i].Targets = slices.Clone(out[i].Targets)
 		out[i].Fallbacks = slices.Clone(out[i].Fallbacks)
+		out[i].PanicMode = clonePtr(out[i].PanicMode)
 	}
 	return out
 }
