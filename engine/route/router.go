@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -300,9 +299,6 @@ func affinityKey(req *llm.ChatRequest) uint64 {
 	return k
 }
 
-// PanicPicks counts the picks made in panic mode since the router started.
-func (r *Router) PanicPicks() uint64 { return r.panics.Load() }
-
 // pick chooses the next target: the route's own group first, then each
 // fallback's. Targets already tried in this request, breaker-open and
 // cooling ones are excluded; the breaker reserves the call (probe slots).
@@ -352,62 +348,6 @@ func (r *Router) pick(a *attempt) (*Target, bool, error) {
 		}
 	}
 	return nil, false, llm.ErrNoHealthyTarget
-}
-
-// panicPick is the pick when no target can take calls. Failing at once
-// turns a route whose targets all tripped on a high but survivable error
-// rate into a full outage, so the request tries an untried open target,
-// the one whose open period ends soonest: the breaker's best guess at which
-// recovered first. The call reserves no probe slot and its outcome leaves
-// the breaker as it is; the breaker reopens on its own schedule.
-func (r *Router) panicPick(a *attempt, now time.Time) *Target {
-	gi, cand := panicCandidates(a, now, true)
-	if cand == 0 {
-		return nil
-	}
-	a.breq.Exclude = ^cand
-	idx, err := a.rt.picker(gi, a.strategy).Pick(&a.breq)
-	if err != nil {
-		return nil
-	}
-	a.tried[gi] = a.tried[gi].With(idx)
-	a.info.Panic = true
-	r.panics.Add(1)
-	return a.rt.groups[gi].targets[idx]
-}
-
-// panicCandidates finds the targets panic mode may try: open, or half-open
-// with every probe slot taken, and not cooling after a 429 (the upstream
-// said when to come back, so that wait is honoured even in panic). It
-// returns the group and the set of those whose open period ends soonest.
-func panicCandidates(a *attempt, now time.Time, untried bool) (int, balancer.Mask) {
-	best, bestG := int64(math.MaxInt64), -1
-	var set balancer.Mask
-	for gi, g := range a.rt.groups {
-		if gi > 0 && !a.rt.Failover {
-			break
-		}
-		for i, tg := range g.targets {
-			if untried && a.tried[gi].Has(i) {
-				continue
-			}
-			s := tg.state.breaker.Snapshot()
-			if s.State == breaker.Closed || s.Cooling(now) {
-				continue
-			}
-			end := now.UnixNano()
-			if s.State == breaker.Open && s.OpenUntil.After(now) {
-				end = s.OpenUntil.UnixNano()
-			}
-			switch {
-			case end < best:
-				best, bestG, set = end, gi, balancer.Mask(0).With(i)
-			case end == best && gi == bestG:
-				set = set.With(i)
-			}
-		}
-	}
-	return bestG, set
 }
 
 // exclude marks tg as tried in every group that holds it (hedging's second
@@ -512,12 +452,6 @@ func (r *Router) soonestAvailable(a *attempt, now time.Time) time.Duration {
 		}
 	}
 	return max(best, 0)
-}
-
-// panicPossible reports whether the next round could pick in panic mode.
-func panicPossible(a *attempt, now time.Time) bool {
-	_, set := panicCandidates(a, now, false)
-	return set != 0
 }
 
 // allCooling reports whether every usable target is out only because of a
