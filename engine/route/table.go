@@ -112,12 +112,12 @@ type Spec struct {
 	// DefaultStrategy and DefaultFallback apply to model names that are no alias.
 	DefaultStrategy string
 	DefaultFallback string
-	// DefaultNoPanic turns panic mode off for model names that are no alias.
-	DefaultNoPanic bool
-	DefaultRetry   RetrySpec
-	DefaultCache   CacheSpec
+	DefaultRetry    RetrySpec
+	DefaultCache    CacheSpec
 	// Created is the "created" time reported for models (unix seconds).
 	Created int64
+	// DefaultNoPanic turns panic mode off for model names that are no alias.
+	DefaultNoPanic bool
 }
 
 func (r RetrySpec) withDefaults(d RetrySpec) RetrySpec {
@@ -182,12 +182,12 @@ type Route struct {
 	sig string
 	// groups are tried in order: the route's own targets, then each fallback's.
 	groups []*group
+	lat    *latencyWindow
 	// hybrid is the hybrid picker for each of groups, with this route's
 	// weights: a group shared as a fallback by routes with different
 	// weights is scored by each route its own way.
 	hybrid     []balancer.Picker
 	hybridSpec HybridSpec
-	lat        *latencyWindow
 }
 
 // picker is the policy the route uses for strategy over groups[gi].
