@@ -325,6 +325,10 @@ func applyRoutingDefaults(r *Routing, routes []Route) {
 	if r.FallbackStrategy == "" {
 		r.FallbackStrategy = FallbackFailover
 	}
+	if r.PanicMode == nil {
+		on := true
+		r.PanicMode = &on
+	}
 	for i := range routes {
 		rt := &routes[i]
 		// Routes inherit the default route's strategies; writing them out
@@ -334,6 +338,9 @@ func applyRoutingDefaults(r *Routing, routes []Route) {
 		}
 		if rt.FallbackStrategy == "" {
 			rt.FallbackStrategy = r.FallbackStrategy
+		}
+		if rt.PanicMode == nil {
+			rt.PanicMode = clonePtr(r.PanicMode)
 		}
 		if rt.Cache.Mode == "" {
 			rt.Cache.Mode = CacheDeterministic

@@ -38,6 +38,9 @@ type Info struct {
 	// before it answered is billed for its prompt, counted from the request.
 	Estimated bool
 	Scores    map[string]float64
+
+	// Panic is set when every target was out and one was tried anyway.
+	Panic bool
 }
 
 // Router routes requests over the current Table. Tables are immutable and
@@ -56,6 +59,8 @@ type Router struct {
 	scopePerKey bool
 	calls       *cache.Group[chatResult]
 	streams     *cache.StreamGroup
+
+	panics atomic.Uint64 // picks made in panic mode, for metrics
 }
 
 // ResponseCache stores whole answers (engine/cache.Tiered implements it).
@@ -237,15 +242,15 @@ func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*
 		a.tried = make([]balancer.Mask, len(rt.groups))
 	}
 	if hints.Strategy != "" {
-		if !knownStrategy(hints.Strategy) {
-			return nil, llm.InvalidParam("switchyard.strategy", "unknown strategy %q", hints.Strategy)
+		if !balancer.KnownStrategy(hints.Strategy) {
+			return nil, llm.InvalidParam("switchyard.strategy", "%s", unknownStrategy(hints.Strategy))
 		}
 		a.strategy = hints.Strategy
 	}
 	a.breq.Now = r.now()
 	if req != nil {
 		a.breq.Tokens, a.breq.OutTokens = estimateTokens(req)
-		if a.strategy == "consistent_hash" {
+		if a.strategy == balancer.StrategyConsistentHash {
 			a.breq.Key = affinityKey(req)
 		}
 	}
@@ -310,20 +315,24 @@ func affinityKey(req *llm.ChatRequest) uint64 {
 // pick chooses the next target: the route's own group first, then each
 // fallback's. Targets already tried in this request, breaker-open and
 // cooling ones are excluded; the breaker reserves the call (probe slots).
+// When every target is out, panic mode tries an open one anyway.
 func (r *Router) pick(a *attempt) (*Target, bool, error) {
 	now := r.now()
 	a.breq.Now = now
+	up := false
 	for gi, g := range a.rt.groups {
 		if gi > 0 && !a.rt.Failover {
 			break
 		}
 		excl := a.tried[gi]
 		for i, tg := range g.targets {
-			if !excl.Has(i) && !tg.state.breaker.Available(now) {
+			if tg.state.breaker.Available(now) {
+				up = true
+			} else {
 				excl = excl.With(i)
 			}
 		}
-		p := g.pickers[a.strategy]
+		p := a.rt.picker(gi, a.strategy)
 		for {
 			a.breq.Exclude = excl
 			idx, err := p.Pick(&a.breq)
@@ -344,6 +353,11 @@ func (r *Router) pick(a *attempt) (*Target, bool, error) {
 				}
 			}
 			return tg, probe, nil
+		}
+	}
+	if !up && a.rt.Panic {
+		if tg := r.panicPick(a, now); tg != nil {
+			return tg, false, nil
 		}
 	}
 	return nil, false, llm.ErrNoHealthyTarget
@@ -400,7 +414,9 @@ func (r *Router) backoff(ctx context.Context, a *attempt, round int) error {
 		wait = a.hint
 	}
 	now := r.now()
-	if soonest := r.soonestAvailable(a, now); soonest > wait {
+	// Waiting for a breaker to reopen is pointless when panic mode will try
+	// an open target anyway.
+	if soonest := r.soonestAvailable(a, now); soonest > wait && !(a.rt.Panic && panicPossible(a, now)) {
 		wait = soonest
 	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {

@@ -204,7 +204,7 @@ func (s *Chat) logDecision(ctx context.Context, info route.Info, err error) {
 		return
 	}
 	s.log.Debug("routed", "request_id", middleware.RequestID(ctx), "route", info.Route, "strategy", info.Strategy,
-		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "scores", info.Scores, "error", err)
+		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "panic", info.Panic, "scores", info.Scores, "error", err)
 }
 
 // CreateChatCompletion serves a unary chat request.

@@ -218,6 +218,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	spec := route.Spec{
 		DefaultStrategy: cfg.Routing.Strategy,
 		DefaultFallback: cfg.Routing.FallbackStrategy,
+		DefaultNoPanic:  off(cfg.Routing.PanicMode),
 		DefaultCache:    route.CacheSpec{Mode: cfg.ResponseCache.Mode, TTL: cfg.ResponseCache.TTL.D()},
 		Created:         time.Now().Unix(),
 	}
@@ -236,6 +237,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 			Cache:  route.CacheSpec{Mode: r.Cache.Mode, TTL: r.Cache.TTL.D()},
 			Hybrid: route.HybridSpec{Cost: r.Hybrid.Cost, Latency: r.Hybrid.Latency, Quality: r.Hybrid.Quality, ErrorRate: r.Hybrid.ErrorRate, Load: r.Hybrid.Load},
 		}
+		rs.NoPanic = off(r.PanicMode)
 		for _, t := range r.Targets {
 			rs.Targets = append(rs.Targets, route.TargetSpec{Provider: t.Provider, Model: t.Model, Weight: t.Weight, Priority: t.Priority, Quality: t.Quality})
 		}
@@ -243,6 +245,9 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	}
 	return spec
 }
+
+// off reports whether an on-by-default switch was set false.
+func off(b *bool) bool { return b != nil && !*b }
 
 // buildProviders makes one adapter per provider key, all keys of a provider
 // sharing one HTTP transport (one keep-alive pool per upstream). extra are

@@ -229,7 +229,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
-	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates)}
+	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates), metrics.WithPanicPicks(ctl.router.PanicPicks)}
 	if ctl.ledger != nil {
 		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ctl.ledger.Stats().Dropped }))
 	}
