@@ -17,6 +17,9 @@ import (
 // 30 days before it, so the default window covers them whatever today is.
 var usageNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
+// noCost is the exact cost of the fixture's rows, which carry none.
+const noCost = "0.000000000"
+
 func newUsageService(t *testing.T) *Usage {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir()})
@@ -58,38 +61,38 @@ func TestGetUsage_GroupsNameTheirRouteAndCountCacheHits(t *testing.T) {
 			ctx:  admin,
 			in:   &pb.GetUsageRequest{GroupBy: []string{"route"}},
 			rows: []*pb.UsageRow{
-				{Route: "fast", Requests: 3, PromptTokens: 3, CacheHits: 1, Coalesced: 1},
-				{Route: "smart", Requests: 2, Errors: 1, PromptTokens: 5, CacheHits: 1},
+				{Cost: noCost, Route: "fast", Requests: 3, PromptTokens: 3, CacheHits: 1, Coalesced: 1},
+				{Cost: noCost, Route: "smart", Requests: 2, Errors: 1, PromptTokens: 5, CacheHits: 1},
 			},
-			total: &pb.UsageRow{Requests: 5, Errors: 1, PromptTokens: 8, CacheHits: 2, Coalesced: 1},
+			total: &pb.UsageRow{Cost: noCost, Requests: 5, Errors: 1, PromptTokens: 8, CacheHits: 2, Coalesced: 1},
 		},
 		{
 			name: "by route and key",
 			ctx:  admin,
 			in:   &pb.GetUsageRequest{GroupBy: []string{"route", "key"}},
 			rows: []*pb.UsageRow{
-				{Route: "fast", KeyId: "a", Requests: 2, PromptTokens: 3, CacheHits: 1},
-				{Route: "fast", KeyId: "b", Requests: 1, Coalesced: 1},
-				{Route: "smart", KeyId: "b", Requests: 2, Errors: 1, PromptTokens: 5, CacheHits: 1},
+				{Cost: noCost, Route: "fast", KeyId: "a", Requests: 2, PromptTokens: 3, CacheHits: 1},
+				{Cost: noCost, Route: "fast", KeyId: "b", Requests: 1, Coalesced: 1},
+				{Cost: noCost, Route: "smart", KeyId: "b", Requests: 2, Errors: 1, PromptTokens: 5, CacheHits: 1},
 			},
-			total: &pb.UsageRow{Requests: 5, Errors: 1, PromptTokens: 8, CacheHits: 2, Coalesced: 1},
+			total: &pb.UsageRow{Cost: noCost, Requests: 5, Errors: 1, PromptTokens: 8, CacheHits: 2, Coalesced: 1},
 		},
 		{
 			name: "a client key sees only its own routes, whatever key it asks for",
 			ctx:  client,
 			in:   &pb.GetUsageRequest{GroupBy: []string{"route"}, KeyId: "b"},
 			rows: []*pb.UsageRow{
-				{Route: "fast", Requests: 2, PromptTokens: 3, CacheHits: 1},
+				{Cost: noCost, Route: "fast", Requests: 2, PromptTokens: 3, CacheHits: 1},
 			},
-			total: &pb.UsageRow{Requests: 2, PromptTokens: 3, CacheHits: 1},
+			total: &pb.UsageRow{Cost: noCost, Requests: 2, PromptTokens: 3, CacheHits: 1},
 		},
 		{
 			name: "an explicit range reaches the old row",
 			ctx:  admin,
 			in: &pb.GetUsageRequest{GroupBy: []string{"route"},
 				StartTime: timestamppb.New(usageNow.Add(-50 * 24 * time.Hour)), EndTime: timestamppb.New(usageNow.Add(-30 * 24 * time.Hour))},
-			rows:  []*pb.UsageRow{{Route: "old", Requests: 1, CacheHits: 1}},
-			total: &pb.UsageRow{Requests: 1, CacheHits: 1},
+			rows:  []*pb.UsageRow{{Cost: noCost, Route: "old", Requests: 1, CacheHits: 1}},
+			total: &pb.UsageRow{Cost: noCost, Requests: 1, CacheHits: 1},
 		},
 	}
 	for _, tt := range tests {
