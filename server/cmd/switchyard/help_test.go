@@ -14,6 +14,7 @@ func TestHelpPrintsUsageToStdoutAndExitsZero(t *testing.T) {
 		want string
 	}{
 		{"bare help", nil, 0, "providers  list providers"},
+		{"flags come from the flag set", nil, 0, "--connect           with --check, also dial"},
 		{"help keys", []string{"keys"}, 0, "keys rotate"},
 		{"help providers", []string{"providers"}, 0, "providers add-key"},
 		{"unknown command", []string{"nope"}, 2, `unknown command "nope"`},
