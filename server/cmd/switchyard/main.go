@@ -201,7 +201,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("keyless mode refuses cross-site requests: REST writes without a JSON Content-Type, any Origin not in server.cors_origins, and any Host that is not loopback or in server.allowed_hosts")
 	}
 	if !ctl.auth.HasAdminKey() {
-		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists")
+		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists; creating client keys needs it set (then restart)")
 	}
 	if ctl.sealer == nil {
 		log.Warn("SWITCHYARD_MASTER_KEY is not set: provider keys added through the API are kept in memory only, until restart")
@@ -347,5 +347,5 @@ func keysService(ctl *control) *rpc.Keys {
 	if ctl.store == nil {
 		return &rpc.Keys{}
 	}
-	return rpc.NewKeys(ctl.store, ctl.keysChanged)
+	return rpc.NewKeys(ctl.store, ctl.keysChanged, rpc.WithAdminKeyConfigured(ctl.auth.HasAdminKey()))
 }
