@@ -98,3 +98,21 @@ func TestUnknownGatewayCommandListsTheCommandsAndExitsTwo(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckConnectReportsAReachableRedis(t *testing.T) {
+	addr := testRedisAddr(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "never-created")
+	path := filepath.Join(dir, "redis.yaml")
+	cfg := "providers:\n  - {name: sim, type: simulator}\nstorage: {data_dir: " + data + ", redis_url: \"redis://" + addr + "/0\"}\ncache: {redis_url: \"" + addr + "\"}\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runBinary(t, []string{"SWITCHYARD_DATA_DIR=" + data}, "--check", "--connect", "--config", path)
+	if code != 0 || strings.Count(out, ": ok") != 2 {
+		t.Fatalf("exit %d, want 0 with both stores ok:\n%s", code, out)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("--check --connect created the data directory (stat: %v)", err)
+	}
+}
