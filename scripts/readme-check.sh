@@ -111,7 +111,8 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-export README_STATE="$STATE" README_BIN="$BIN" README_ADDR="127.0.0.1:$(free_port)"
+NAME="$(basename "$README")"
+export README_STATE="$STATE" README_BIN="$BIN" README_ADDR="127.0.0.1:$(free_port)" README_NAME="$NAME"
 ADDR="$README_ADDR"
 
 # The blocks' session starts from a clean slate: no admin, master or
@@ -130,7 +131,7 @@ $GATEWAY_FNS
 curl() { command curl --fail-with-body "\$@" || return \$?; }
 _readme_failed() {
   local rc=\$1 ln=\$((\$2 - 5))
-  echo "readme-check: README.md:\$((ln + README_LINE)): exit \$rc: \$(sed -n "\${ln}p" "\$README_BODY")" >&2
+  echo "readme-check: \${README_NAME}:\$((ln + README_LINE)): exit \$rc: \$(sed -n "\${ln}p" "\$README_BODY")" >&2
   exit "\$rc"
 }
 make() {
@@ -203,7 +204,7 @@ for f in "$TMP"/blocks/*.sh; do
   blocks=$((blocks + 1))
   if [ -f "$id.skip" ]; then
     skipped=$((skipped + 1))
-    printf 'readme-check: README.md:%s skipped (%s)\n' "$line" "$(cat "$id.skip")"
+    printf 'readme-check: %s:%s skipped (%s)\n' "$NAME" "$line" "$(cat "$id.skip")"
     continue
   fi
   # The README's address becomes this gateway's.
@@ -218,7 +219,7 @@ for f in "$TMP"/blocks/*.sh; do
     echo "trap 'export -p | grep -vE \"^declare -x (PWD|OLDPWD|SHLVL|_|README_LINE|README_BODY)=\" >\"$STATE/env.sh\"' EXIT"
     cat "$id.body"
   } >"$id.run"
-  printf 'readme-check: README.md:%s running\n' "$line"
+  printf 'readme-check: %s:%s running\n' "$NAME" "$line"
   set +e
   (cd "$TMP/work" && README_LINE="$line" README_BODY="$id.body" timeout "$BLOCK_TIMEOUT" bash "$id.run") >"$id.out" 2>&1 </dev/null
   rc=$?
@@ -230,9 +231,9 @@ for f in "$TMP"/blocks/*.sh; do
     {
       echo
       if [ "$rc" -eq 124 ]; then
-        echo "readme-check: FAIL: the block at README.md:$line did not finish within ${BLOCK_TIMEOUT}s"
+        echo "readme-check: FAIL: the block at $NAME:$line did not finish within ${BLOCK_TIMEOUT}s"
       else
-        echo "readme-check: FAIL: the block at README.md:$line exited $rc"
+        echo "readme-check: FAIL: the block at $NAME:$line exited $rc"
       fi
       echo "---- block (as run, address $ADDR) ----"
       nl -ba -v "$((line + 1))" "$id.body"
@@ -255,4 +256,4 @@ if [ "$blocks" -eq 0 ]; then
   echo "readme-check: FAIL: no shell blocks found in $README" >&2
   exit 1
 fi
-echo "readme-check: $((blocks - skipped)) blocks ran, $skipped skipped: README.md examples work"
+echo "readme-check: $((blocks - skipped)) blocks ran, $skipped skipped: the examples of $NAME work"
