@@ -28,7 +28,8 @@
 #     targets are refused.
 # A failing block is reported with its README line, the failing command's
 # line, the block's output and the end of the gateway log; the exit status
-# is 1. README_CHECK_VERBOSE=1 prints every block's output. The gateway is stopped and the scratch directory removed on exit.
+# is 1. README_CHECK_VERBOSE=1 prints every block's output. The gateway
+# is stopped and the scratch directory removed on exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,16 +64,16 @@ for e in "$ROOT"/* ; do
 done
 
 # start_gateway [flags…] starts bin/switchyard in the background with the
-# exported environment minus provider keys and config, on a free port,
-# and waits for /healthz. It is defined once here and again, identically,
-# inside the blocks' session (see prelude) for `make run`.
+# exported environment minus provider keys and config and waits for
+# /healthz; stop_gateway stops it, by the pid it recorded. They are defined
+# here and again, identically, in the blocks' session (see prelude), where
+# `make run` restarts the gateway.
 read -r -d '' GATEWAY_FNS <<'EOF' || true
 start_gateway() {
-  local log="$README_STATE/gateway.log" addr=""
+  local log="$README_STATE/gateway.log"
   : >"$log"
-  # The port is chosen by the kernel (--listen 127.0.0.1:0 would give a new
-  # one at every restart): keep the first one, so the README's address
-  # stays valid across `make run`.
+  # One address for the whole run (README_ADDR, chosen once), so the
+  # README's address stays valid across `make run` restarts.
   env -u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GEMINI_API_KEY -u DEEPSEEK_API_KEY -u SWITCHYARD_CONFIG \
     SWITCHYARD_DATA_DIR="$README_STATE/data" \
     "$README_BIN" --listen "$README_ADDR" "$@" >>"$log" 2>&1 </dev/null &
@@ -115,10 +116,14 @@ NAME="$(basename "$README")"
 export README_STATE="$STATE" README_BIN="$BIN" README_ADDR="127.0.0.1:$(free_port)" README_NAME="$NAME"
 ADDR="$README_ADDR"
 
-# The blocks' session starts from a clean slate: no admin, master or
-# provider keys of the caller's, the CLI pointed at this gateway.
+# The gateway and the blocks' session start from a clean slate: none of the
+# caller's admin, master, client or provider keys, nor config. The blocks
+# run under env -i with exactly the environment of env.sh, which each block
+# rewrites for the next.
+CALLER_VARS="SWITCHYARD_ADMIN_KEY SWITCHYARD_MASTER_KEY SWITCHYARD_API_KEY SWITCHYARD_URL SWITCHYARD_CONFIG SWITCHYARD_DATA_DIR SWITCHYARD_PPROF OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY DEEPSEEK_API_KEY"
 (
-  unset SWITCHYARD_ADMIN_KEY SWITCHYARD_MASTER_KEY SWITCHYARD_API_KEY OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY DEEPSEEK_API_KEY SWITCHYARD_CONFIG
+  # shellcheck disable=SC2086 # a list of names
+  unset $CALLER_VARS
   export SWITCHYARD_URL="http://$ADDR"
   export -p | grep -vE '^declare -x (PWD|OLDPWD|SHLVL|_)='
 ) >"$STATE/env.sh"
@@ -150,7 +155,11 @@ make() {
 }
 EOF
 
-start_gateway
+(
+  # shellcheck disable=SC2086 # a list of names
+  unset $CALLER_VARS
+  start_gateway
+)
 
 # Extract the blocks: for each, its first line number, whether it is
 # skipped (and why), and its commands.
@@ -221,7 +230,8 @@ for f in "$TMP"/blocks/*.sh; do
   } >"$id.run"
   printf 'readme-check: %s:%s running\n' "$NAME" "$line"
   set +e
-  (cd "$TMP/work" && README_LINE="$line" README_BODY="$id.body" timeout "$BLOCK_TIMEOUT" bash "$id.run") >"$id.out" 2>&1 </dev/null
+  (cd "$TMP/work" && timeout "$BLOCK_TIMEOUT" env -i PATH="$PATH" HOME="$HOME" README_LINE="$line" README_BODY="$id.body" \
+    bash "$id.run") >"$id.out" 2>&1 </dev/null
   rc=$?
   set -e
   if [ -n "${README_CHECK_VERBOSE:-}" ]; then
