@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/switchyard/switchyard/engine/balancer"
 )
 
 // Config is the whole gateway configuration.
@@ -112,6 +114,10 @@ type Server struct {
 	// key exists only loopback and these are served (DNS rebinding); with
 	// keys, Host is checked only when this is set.
 	AllowedHosts []string `yaml:"allowed_hosts"`
+	// MetricsToken (literal or ${ENV}) lets a scraper read /metrics with
+	// 'Authorization: Bearer TOKEN' when the gateway listens beyond
+	// loopback; the admin key works too.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // Provider is one upstream account: a wire format, where it lives, its
@@ -157,6 +163,10 @@ type Simulator struct {
 type Routing struct {
 	Strategy         string `yaml:"strategy"`
 	FallbackStrategy string `yaml:"fallback_strategy"`
+	// PanicMode, on unless set false, tries a route's targets anyway when
+	// every one is breaker-open, instead of answering 503 no_healthy_target.
+	// Routes inherit it.
+	PanicMode *bool `yaml:"panic_mode"`
 	// Providers rank the providers that serve the same model name.
 	Providers []ProviderWeight `yaml:"providers"`
 }
@@ -181,6 +191,8 @@ type Route struct {
 	Hedge     Hedge    `yaml:"hedge"`
 	Cache     Cache    `yaml:"cache"`
 	Hybrid    Hybrid   `yaml:"hybrid"`
+	// PanicMode overrides routing.panic_mode for this route.
+	PanicMode *bool `yaml:"panic_mode"`
 }
 
 // Target is one provider model behind a route.
@@ -236,15 +248,16 @@ const (
 	TypeSimulator        = "simulator"
 )
 
-// Routing strategies.
+// Routing strategies: the engine's names (engine/balancer), so the config
+// accepts exactly what the router runs.
 const (
-	StrategyConsistentHash   = "consistent_hash"
-	StrategyLeastConnections = "least_connections"
-	StrategyHybrid           = "hybrid"
-	StrategyWeighted         = "weighted"
-	StrategyPriority         = "priority"
-	StrategyLatencyPriority  = "latency_priority"
-	StrategyCostPriority     = "cost_priority"
+	StrategyConsistentHash   = balancer.StrategyConsistentHash
+	StrategyLeastConnections = balancer.StrategyLeastConnections
+	StrategyHybrid           = balancer.StrategyHybrid
+	StrategyWeighted         = balancer.StrategyWeighted
+	StrategyPriority         = balancer.StrategyPriority
+	StrategyLatencyPriority  = balancer.StrategyLatencyPriority
+	StrategyCostPriority     = balancer.StrategyCostPriority
 )
 
 // Fallback strategies.
@@ -265,11 +278,8 @@ func Types() []string {
 	return []string{TypeOpenAI, TypeAnthropic, TypeGemini, TypeOpenAICompatible, TypeAzure, TypeSimulator}
 }
 
-// Strategies lists the known routing strategies.
-func Strategies() []string {
-	return []string{StrategyConsistentHash, StrategyLeastConnections, StrategyHybrid, StrategyWeighted,
-		StrategyPriority, StrategyLatencyPriority, StrategyCostPriority}
-}
+// Strategies lists the known routing strategies (balancer.Strategies).
+func Strategies() []string { return balancer.Strategies() }
 
 // FallbackStrategies lists the known fallback strategies.
 func FallbackStrategies() []string { return []string{FallbackFailover, FallbackNone} }

@@ -327,6 +327,7 @@ var exampleEnv = map[string]string{
 	"ANTHROPIC_API_KEY": "sk-ant-cccccccccccc", "GEMINI_API_KEY": "gem-dddddddddddd",
 	"DEEPSEEK_API_KEY": "sk-ds-eeeeeeeeeeee", "AZURE_OPENAI_API_KEY": "az-ffffffffffff",
 	"AZURE_RESOURCE": "my-resource", "SWITCHYARD_API_KEY": "sk-switchyard-from-env-000000", "SWITCHYARD_POSTGRES_URL": "postgres://sy:pw@127.0.0.1:5432/sy",
+	"SWITCHYARD_METRICS_TOKEN": "scrape-from-env-000000000",
 }
 
 func TestExampleFileIsValidAndComplete(t *testing.T) {
@@ -511,8 +512,13 @@ func TestRedacted(t *testing.T) {
 	c := loadExample(t)
 	c.Providers[0].Headers["Authorization"] = "Bearer secret-token-value"
 	c.Providers[3].BaseURL = "https://user:hunter2@api.deepseek.com/v1"
+	c.Server.MetricsToken = "scrape-token-0123456789"
 	before := c.clone()
 	r := c.Redacted()
+
+	if got := r.Server.MetricsToken; got != "****6789" {
+		t.Errorf("metrics token = %q", got)
+	}
 
 	if got := r.Providers[0].APIKeys; !slices.Equal(got, []string{"****aaaa", "****bbbb"}) {
 		t.Errorf("keys = %v", got)

@@ -160,6 +160,7 @@ func (c *Config) expandEnv(getenv func(string) (string, bool)) {
 	c.ResponseCache.RedisURL, _ = expand(c.ResponseCache.RedisURL, getenv)
 	c.Storage.PostgresURL, _ = expand(c.Storage.PostgresURL, getenv)
 	c.Storage.RedisURL, _ = expand(c.Storage.RedisURL, getenv)
+	c.Server.MetricsToken, _ = expand(c.Server.MetricsToken, getenv)
 	for j, k := range c.Auth.APIKeys {
 		c.Auth.APIKeys[j], _ = expand(k, getenv)
 	}
@@ -324,6 +325,10 @@ func applyRoutingDefaults(r *Routing, routes []Route) {
 	if r.FallbackStrategy == "" {
 		r.FallbackStrategy = FallbackFailover
 	}
+	if r.PanicMode == nil {
+		on := true
+		r.PanicMode = &on
+	}
 	for i := range routes {
 		rt := &routes[i]
 		// Routes inherit the default route's strategies; writing them out
@@ -333,6 +338,9 @@ func applyRoutingDefaults(r *Routing, routes []Route) {
 		}
 		if rt.FallbackStrategy == "" {
 			rt.FallbackStrategy = r.FallbackStrategy
+		}
+		if rt.PanicMode == nil {
+			rt.PanicMode = clonePtr(r.PanicMode)
 		}
 		if rt.Cache.Mode == "" {
 			rt.Cache.Mode = CacheDeterministic

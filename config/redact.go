@@ -10,10 +10,23 @@ import (
 // WithRouting returns a validated copy of c with the routing section and
 // routes replaced; c itself is untouched. The live routing-config API uses
 // it, so zero fields arriving from the API get the same defaults as a file.
+// An unset panic_mode keeps the value in force (for a route, the one of the
+// route with the same model): the API may not carry the switch, and a
+// routing change must not quietly turn panic mode back on.
 func (c *Config) WithRouting(r Routing, routes []Route) (*Config, error) {
 	n := c.clone()
 	n.Routing = cloneRouting(r)
 	n.Routes = cloneRoutes(routes)
+	if n.Routing.PanicMode == nil {
+		n.Routing.PanicMode = clonePtr(c.Routing.PanicMode)
+	}
+	for i := range n.Routes {
+		for _, old := range c.Routes {
+			if n.Routes[i].PanicMode == nil && old.Model == n.Routes[i].Model {
+				n.Routes[i].PanicMode = clonePtr(old.PanicMode)
+			}
+		}
+	}
 	applyRoutingDefaults(&n.Routing, n.Routes)
 	if err := n.Validate(); err != nil {
 		return nil, err
@@ -28,6 +41,9 @@ func (c *Config) Redacted() *Config {
 	n := c.clone()
 	for i, k := range n.Auth.APIKeys {
 		n.Auth.APIKeys[i] = MaskSecret(k)
+	}
+	if n.Server.MetricsToken != "" {
+		n.Server.MetricsToken = MaskSecret(n.Server.MetricsToken)
 	}
 	n.ResponseCache.RedisURL = redactURL(n.ResponseCache.RedisURL)
 	n.Storage.PostgresURL = redactURL(n.Storage.PostgresURL)
@@ -104,7 +120,16 @@ func (c *Config) clone() *Config {
 
 func cloneRouting(r Routing) Routing {
 	r.Providers = slices.Clone(r.Providers)
+	r.PanicMode = clonePtr(r.PanicMode)
 	return r
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func cloneRoutes(routes []Route) []Route {
@@ -112,6 +137,7 @@ func cloneRoutes(routes []Route) []Route {
 	for i := range out {
 		out[i].Targets = slices.Clone(out[i].Targets)
 		out[i].Fallbacks = slices.Clone(out[i].Fallbacks)
+		out[i].PanicMode = clonePtr(out[i].PanicMode)
 	}
 	return out
 }

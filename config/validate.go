@@ -112,6 +112,13 @@ func (c *Config) validateTop(k *checker) {
 			k.add(fmt.Sprintf("server.allowed_hosts[%d]", i), "want a host name like gateway.internal, got %q", h)
 		}
 	}
+	switch tok := c.Server.MetricsToken; {
+	case tok == "":
+	case len(unsetVars(tok)) > 0:
+		k.add("server.metrics_token", "environment variable %s is not set", unsetVars(tok)[0])
+	case len(tok) < 16:
+		k.add("server.metrics_token", "too short: use at least 16 characters")
+	}
 	if u := c.Storage.PostgresURL; u != "" {
 		if unset := unsetVars(u); len(unset) > 0 {
 			k.add("storage.postgres_url", "environment variable %s is not set", unset[0])

@@ -43,6 +43,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Metrics serves GET /metrics (Prometheus text); nil leaves it out.
 	Metrics http.Handler
+	// Listen is the configured listen address. Beyond loopback, /metrics
+	// needs MetricsToken or the admin key (middleware.MetricsGate).
+	Listen       string
+	MetricsToken string
 	// Tracing makes a server span per request (OTLP); nil traces nothing.
 	Tracing *telemetry.Tracing
 }
@@ -53,7 +57,14 @@ type Server struct {
 	http   *http.Server
 	health *grpchealth.StaticChecker
 	names  []string
+	// cutoff cancels every request's context with
+	// middleware.ErrShuttingDown when the drain deadline passes.
+	cutoff context.CancelCauseFunc
 }
+
+// lastWordGrace is how long requests cut by the drain deadline get to write
+// their error (an in-band event, a trailer) before connections close.
+const lastWordGrace = time.Second
 
 // New builds the handler tree. It starts nothing.
 func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) (*Server, error) {
@@ -83,13 +94,14 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		return nil, err
 	}
 	if opts.Metrics != nil {
-		mux.Handle("GET /metrics", opts.Metrics)
+		mux.Handle("GET /metrics", middleware.MetricsGate(opts.Auth, opts.MetricsToken, middleware.ListensBeyondLoopback(opts.Listen), opts.Metrics))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 
+	base, cutoff := context.WithCancelCause(context.WithoutCancel(ctx))
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -106,9 +118,9 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	return &Server{log: log, http: hs, health: health, names: names}, nil
+	return &Server{log: log, http: hs, health: health, names: names, cutoff: cutoff}, nil
 }
 
 // Handler exposes the handler tree (in-process tests).
@@ -124,15 +136,26 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // Shutdown marks the health checks NOT_SERVING, stops accepting, and waits
-// for in-flight requests and streams until ctx ends; then it closes what is
-// left.
+// for in-flight requests and streams until ctx ends. Requests still running
+// then are cancelled with middleware.ErrShuttingDown, get lastWordGrace to
+// tell their clients, and whatever is left is closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	for _, n := range append([]string{""}, s.names...) {
 		s.health.SetStatus(n, grpchealth.StatusNotServing)
 	}
+	// Answers still in flight carry Connection: close, so HTTP/1.1
+	// keep-alive clients stop reusing the connection instead of sending
+	// their next request into one about to be closed.
+	s.http.SetKeepAlivesEnabled(false)
 	err := s.http.Shutdown(ctx)
-	if err != nil {
-		_ = s.http.Close()
+	if err == nil {
+		s.cutoff(nil)
+		return nil
 	}
+	s.cutoff(middleware.ErrShuttingDown)
+	gctx, cancel := context.WithTimeout(context.Background(), lastWordGrace)
+	defer cancel()
+	_ = s.http.Shutdown(gctx)
+	_ = s.http.Close()
 	return err
 }

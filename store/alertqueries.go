@@ -49,21 +49,21 @@ func (s *Store) WindowStats(ctx context.Context, since time.Time, keyID string) 
 	return ws, nil
 }
 
-// SpendByKey returns the cost recorded since since, per client key id ("" holds requests made
+// SpendByKey returns the cost in nano-dollars recorded since since, per client key id ("" holds requests made
 // without a key). One query serves every budget alert of a period, however many keys they watch.
-func (s *Store) SpendByKey(ctx context.Context, since time.Time) (map[string]float64, error) {
+func (s *Store) SpendByKey(ctx context.Context, since time.Time) (map[string]int64, error) {
 	where, args := UsageQuery{From: since}.where()
-	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT key_id, COALESCE(SUM(cost_usd), 0) FROM usage`+where+
+	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT key_id, COALESCE(SUM(cost_nanos), 0) FROM usage`+where+
 		` GROUP BY key_id`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: spend by key: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[string]float64)
+	out := make(map[string]int64)
 	for rows.Next() {
 		var (
 			key  string
-			cost float64
+			cost int64
 		)
 		if err := rows.Scan(&key, &cost); err != nil {
 			return nil, fmt.Errorf("store: spend by key: %w", err)

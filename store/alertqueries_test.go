@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"math"
 	"testing"
 	"time"
 )
@@ -72,11 +71,11 @@ func TestWindowStats_FailuresAndP95(t *testing.T) {
 func TestSpendByKey_SumsPerKeySince(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	recs := []UsageRecord{
-		{TS: t0.Add(-time.Minute), KeyID: "a", CostUSD: 100}, // before the period
-		{TS: t0, KeyID: "a", CostUSD: 1.25},
-		{TS: t0.Add(time.Hour), KeyID: "a", CostUSD: 2.5},
-		{TS: t0.Add(time.Hour), KeyID: "b", CostUSD: 0.5},
-		{TS: t0.Add(time.Hour), KeyID: "", CostUSD: 0.125},
+		{TS: t0.Add(-time.Minute), KeyID: "a", CostNanos: usd(100)}, // before the period
+		{TS: t0, KeyID: "a", CostNanos: usd(1.25)},
+		{TS: t0.Add(time.Hour), KeyID: "a", CostNanos: usd(2.5)},
+		{TS: t0.Add(time.Hour), KeyID: "b", CostNanos: usd(0.5)},
+		{TS: t0.Add(time.Hour), KeyID: "", CostNanos: usd(0.125)},
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
@@ -89,12 +88,12 @@ func TestSpendByKey_SumsPerKeySince(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]float64{"a": 3.75, "b": 0.5, "": 0.125}
+			want := map[string]int64{"a": usd(3.75), "b": usd(0.5), "": usd(0.125)}
 			if len(got) != len(want) {
 				t.Fatalf("SpendByKey = %v, want %v", got, want)
 			}
 			for k, v := range want {
-				if math.Abs(got[k]-v) > 1e-9 {
+				if got[k] != v {
 					t.Fatalf("SpendByKey[%q] = %v, want %v (all: %v)", k, got[k], v, got)
 				}
 			}

@@ -15,7 +15,7 @@ func (discardWriter) InsertUsage(context.Context, []UsageRecord) error { return 
 func benchRecord() UsageRecord {
 	return UsageRecord{RequestID: "req-123", TS: time.Now(), KeyID: "key-1", Route: "auto", Provider: "openai",
 		Model: "gpt-4o-mini", Target: "openai/gpt-4o-mini", PromptTokens: 120, CompletionTokens: 300,
-		CostUSD: 0.0002, LatencyMS: 850, TTFTMS: 120, Status: StatusOK, Cache: "miss", Attempts: 1, Stream: true}
+		CostNanos: usd(0.0002), LatencyMS: 850, TTFTMS: 120, Status: StatusOK, Cache: "miss", Attempts: 1, Stream: true}
 }
 
 // BenchmarkLedgerRecord is the hot-path cost a request pays to be billed: the accepted path

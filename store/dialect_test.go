@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -65,23 +64,26 @@ func TestInsertUsage_TextPostgresRejectsIsStoredNotLost(t *testing.T) {
 	}
 }
 
-func TestInsertUsage_NonFiniteCostStoredAsZero(t *testing.T) {
-	// SQLite turns NaN into NULL (a NOT NULL failure for the whole batch); Postgres keeps NaN,
-	// which then poisons every SUM. Neither belongs in a ledger.
+func TestUsage_CostsSumExactly(t *testing.T) {
+	// 1,000 requests of $0.00000615: a float ledger summed to 0.006149999999999…; nano-dollar
+	// integers sum to exactly 6,150,000, and the estimated ones are counted.
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
 			s := b.open(t)
-			recs := []UsageRecord{{TS: day0, CostUSD: math.NaN()}, {TS: day0, CostUSD: math.Inf(1)}, {TS: day0, CostUSD: 0.5}}
+			recs := make([]UsageRecord, 1000)
+			for i := range recs {
+				recs[i] = UsageRecord{TS: day0, CostNanos: 6150, Estimated: i%4 == 0}
+			}
 			if err := s.InsertUsage(ctx, recs); err != nil {
-				t.Fatalf("batch lost: %v", err)
+				t.Fatal(err)
 			}
 			_, total, err := s.Usage(ctx, UsageQuery{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if total.Requests != 3 || total.CostUSD != 0.5 {
-				t.Fatalf("total %+v, want 3 requests costing 0.5", total)
+			if total.Requests != 1000 || total.CostNanos != 6_150_000 || total.Estimated != 250 {
+				t.Fatalf("total %+v, want 1000 requests, 6150000 nano-dollars, 250 estimated", total)
 			}
 		})
 	}

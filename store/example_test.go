@@ -22,7 +22,7 @@ func ExampleLedger() {
 
 	l := store.NewLedger(s)
 	l.Record(store.UsageRecord{KeyID: "team-a", Provider: "openai", Model: "gpt-4o-mini",
-		PromptTokens: 12, CompletionTokens: 30, CostUSD: 0.00002, LatencyMS: 420, Status: store.StatusOK})
+		PromptTokens: 12, CompletionTokens: 30, CostNanos: 20_000, LatencyMS: 420, Status: store.StatusOK})
 	l.Record(store.UsageRecord{KeyID: "team-a", Provider: "anthropic", Model: "claude-haiku",
 		LatencyMS: 90, Status: "upstream_529"})
 	if err := l.Close(ctx); err != nil { // flushes the queue

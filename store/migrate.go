@@ -106,6 +106,28 @@ var migrations = []migration{
 			`CREATE INDEX client_keys_previous_hash ON client_keys (previous_hash)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "integer nano-dollar costs and estimated usage",
+		stmts: []string{
+			// cost_usd (a float) is kept for rows written before and no longer written: sums of
+			// floats drift, sums of integers do not.
+			`ALTER TABLE usage ADD COLUMN cost_nanos BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE usage ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0`,
+			`UPDATE usage SET cost_nanos = CAST(ROUND(cost_usd * 1000000000) AS BIGINT)`,
+		},
+	},
+	{
+		version: 4,
+		name:    "per-install secrets",
+		stmts: []string{
+			`CREATE TABLE install_secrets (
+				name       TEXT PRIMARY KEY,
+				value      TEXT NOT NULL,
+				created_at BIGINT NOT NULL
+			)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

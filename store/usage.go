@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +24,9 @@ type UsageRecord struct {
 	CompletionTokens int64
 	CachedTokens     int64
 	ReasoningTokens  int64
-	CostUSD          float64
+	// CostNanos is the cost in nano-dollars (1e-9 USD): integers, so a
+	// ledger of millions of rows sums exactly.
+	CostNanos int64
 
 	LatencyMS int64
 	TTFTMS    int64 // time to first token (streams); 0 when not measured
@@ -44,11 +45,11 @@ type UsageRecord struct {
 const StatusOK = "ok"
 
 const usageCols = `request_id, ts, key_id, route, provider, model, target, prompt_tokens, completion_tokens,
-	cached_tokens, reasoning_tokens, cost_usd, latency_ms, ttft_ms, status, cache, attempts, stream, partial`
+	cached_tokens, reasoning_tokens, cost_nanos, latency_ms, ttft_ms, status, cache, attempts, stream, partial, estimated`
 
-const usageNumCols = 19
+const usageNumCols = 20
 
-// usageChunk bounds rows per INSERT: 100*19 parameters stays far below SQLite's 32766 and
+// usageChunk bounds rows per INSERT: 100*20 parameters stays far below SQLite's 32766 and
 // Postgres's 65535.
 const usageChunk = 100
 
@@ -75,9 +76,9 @@ func (s *Store) InsertUsage(ctx context.Context, recs []UsageRecord) error {
 				}
 				args = append(args, ledgerText(r.RequestID), toMillis(r.TS), ledgerText(r.KeyID), ledgerText(r.Route),
 					ledgerText(r.Provider), ledgerText(r.Model), ledgerText(r.Target),
-					r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.ReasoningTokens, ledgerCost(r.CostUSD),
+					r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.ReasoningTokens, r.CostNanos,
 					r.LatencyMS, r.TTFTMS, ledgerText(status), ledgerText(r.Cache), int64(r.Attempts),
-					boolInt(r.Stream), boolInt(r.Partial))
+					boolInt(r.Stream), boolInt(r.Partial), boolInt(r.Estimated))
 			}
 			var err error
 			if len(part) == usageChunk && s.usageInsert != nil {
@@ -106,15 +107,6 @@ func ledgerText(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-// ledgerCost keeps NaN and ±Inf out of the ledger: SQLite stores NaN as NULL (failing NOT NULL
-// for the batch) and Postgres keeps it, turning every later SUM into NaN.
-func ledgerCost(c float64) float64 {
-	if math.IsNaN(c) || math.IsInf(c, 0) {
-		return 0
-	}
-	return c
 }
 
 func usageInsertSQL(rows int) string {
@@ -170,12 +162,13 @@ type UsageRow struct {
 	CompletionTokens int64
 	CachedTokens     int64
 	ReasoningTokens  int64
-	CostUSD          float64
+	CostNanos        int64 // nano-dollars
+	Estimated        int64 // requests whose usage was partly estimated
 }
 
 const usageAggCols = `COUNT(*), COALESCE(SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END), 0),
 	COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cached_tokens), 0),
-	COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0)`
+	COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(estimated), 0)`
 
 func (q UsageQuery) where() (string, []any) {
 	var (
@@ -265,7 +258,7 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (rows []UsageRow, total
 }
 
 func usageAggDest(r *UsageRow) []any {
-	return []any{&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CostUSD}
+	return []any{&r.Requests, &r.Errors, &r.PromptTokens, &r.CompletionTokens, &r.CachedTokens, &r.ReasoningTokens, &r.CostNanos, &r.Estimated}
 }
 
 // Metrics summarises the ledger since a point in time.
@@ -278,7 +271,7 @@ type Metrics struct {
 	// (1-based). For latencies 1..100 it is 95. Same definition on both backends.
 	P95LatencyMS float64
 	AvgTTFTMS    float64 // over rows that measured a first token (ttft_ms > 0)
-	CostUSD      float64
+	CostNanos    int64   // nano-dollars
 	CacheHitRate float64 // cache "hit" / requests
 }
 
@@ -296,8 +289,8 @@ func (s *Store) Metrics(ctx context.Context, since time.Time) (Metrics, error) {
 		COALESCE(SUM(CASE WHEN cache = 'hit' THEN 1 ELSE 0 END), 0),
 		AVG(CAST(latency_ms AS DOUBLE PRECISION)),
 		AVG(CASE WHEN ttft_ms > 0 THEN CAST(ttft_ms AS DOUBLE PRECISION) END),
-		COALESCE(SUM(cost_usd), 0)
-		FROM usage`+where), args...).Scan(&m.RequestsTotal, &ok, &hits, &avgLat, &avgTTFT, &m.CostUSD)
+		COALESCE(SUM(cost_nanos), 0)
+		FROM usage`+where), args...).Scan(&m.RequestsTotal, &ok, &hits, &avgLat, &avgTTFT, &m.CostNanos)
 	if err != nil {
 		return Metrics{}, fmt.Errorf("store: metrics: %w", err)
 	}

@@ -14,12 +14,12 @@ var day0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 // usageFixture: 6 rows over two days, two keys, two providers.
 func usageFixture() []UsageRecord {
 	return []UsageRecord{
-		{TS: day0, KeyID: "a", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 10, CompletionTokens: 20, CostUSD: 0.5, LatencyMS: 100, Status: "ok"},
-		{TS: day0.Add(time.Hour), KeyID: "a", Provider: "openai", Model: "gpt-4o-mini", Route: "auto", PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1, LatencyMS: 50, Status: "ok", Cache: "hit"},
-		{TS: day0.Add(2 * time.Hour), KeyID: "b", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 7, CompletionTokens: 3, ReasoningTokens: 4, CostUSD: 0.25, LatencyMS: 300, Status: "upstream_503"},
-		{TS: day0.Add(24 * time.Hour), KeyID: "a", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 1, CompletionTokens: 1, CostUSD: 1, LatencyMS: 10, Status: "ok", Stream: true, TTFTMS: 4},
-		{TS: day0.Add(25 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 2, CompletionTokens: 2, CostUSD: 2, LatencyMS: 20, Status: "ok", Stream: true, TTFTMS: 8, Partial: true},
-		{TS: day0.Add(26 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 0, CompletionTokens: 0, CostUSD: 0, LatencyMS: 5, Status: "rate_limited"},
+		{TS: day0, KeyID: "a", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 10, CompletionTokens: 20, CostNanos: usd(0.5), LatencyMS: 100, Status: "ok"},
+		{TS: day0.Add(time.Hour), KeyID: "a", Provider: "openai", Model: "gpt-4o-mini", Route: "auto", PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostNanos: usd(0.1), LatencyMS: 50, Status: "ok", Cache: "hit"},
+		{TS: day0.Add(2 * time.Hour), KeyID: "b", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 7, CompletionTokens: 3, ReasoningTokens: 4, CostNanos: usd(0.25), LatencyMS: 300, Status: "upstream_503"},
+		{TS: day0.Add(24 * time.Hour), KeyID: "a", Provider: "anthropic", Model: "claude", Route: "smart", PromptTokens: 1, CompletionTokens: 1, CostNanos: usd(1), LatencyMS: 10, Status: "ok", Stream: true, TTFTMS: 4},
+		{TS: day0.Add(25 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 2, CompletionTokens: 2, CostNanos: usd(2), LatencyMS: 20, Status: "ok", Stream: true, TTFTMS: 8, Partial: true},
+		{TS: day0.Add(26 * time.Hour), KeyID: "b", Provider: "openai", Model: "gpt-4o", Route: "auto", PromptTokens: 0, CompletionTokens: 0, CostNanos: usd(0), LatencyMS: 5, Status: "rate_limited"},
 	}
 }
 
@@ -40,63 +40,63 @@ func TestUsage_Aggregation(t *testing.T) {
 				{
 					name:  "no grouping gives only the total",
 					q:     UsageQuery{},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostNanos: usd(3.85)},
 				},
 				{
 					name: "by key",
 					q:    UsageQuery{GroupBy: []string{GroupKey}},
 					rows: []UsageRow{
-						{KeyID: "a", Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostUSD: 1.6},
-						{KeyID: "b", Requests: 3, Errors: 2, PromptTokens: 9, CompletionTokens: 5, ReasoningTokens: 4, CostUSD: 2.25},
+						{KeyID: "a", Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostNanos: usd(1.6)},
+						{KeyID: "b", Requests: 3, Errors: 2, PromptTokens: 9, CompletionTokens: 5, ReasoningTokens: 4, CostNanos: usd(2.25)},
 					},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostNanos: usd(3.85)},
 				},
 				{
 					name: "by provider",
 					q:    UsageQuery{GroupBy: []string{GroupProvider}},
 					rows: []UsageRow{
-						{Provider: "anthropic", Requests: 2, Errors: 1, PromptTokens: 8, CompletionTokens: 4, ReasoningTokens: 4, CostUSD: 1.25},
-						{Provider: "openai", Requests: 4, Errors: 1, PromptTokens: 17, CompletionTokens: 27, CachedTokens: 2, CostUSD: 2.6},
+						{Provider: "anthropic", Requests: 2, Errors: 1, PromptTokens: 8, CompletionTokens: 4, ReasoningTokens: 4, CostNanos: usd(1.25)},
+						{Provider: "openai", Requests: 4, Errors: 1, PromptTokens: 17, CompletionTokens: 27, CachedTokens: 2, CostNanos: usd(2.6)},
 					},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostNanos: usd(3.85)},
 				},
 				{
 					name: "by model for one key",
 					q:    UsageQuery{GroupBy: []string{GroupModel}, KeyID: "a"},
 					rows: []UsageRow{
-						{Model: "claude", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostUSD: 1},
-						{Model: "gpt-4o", Requests: 1, PromptTokens: 10, CompletionTokens: 20, CostUSD: 0.5},
-						{Model: "gpt-4o-mini", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1},
+						{Model: "claude", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostNanos: usd(1)},
+						{Model: "gpt-4o", Requests: 1, PromptTokens: 10, CompletionTokens: 20, CostNanos: usd(0.5)},
+						{Model: "gpt-4o-mini", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostNanos: usd(0.1)},
 					},
-					total: UsageRow{Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostUSD: 1.6},
+					total: UsageRow{Requests: 3, PromptTokens: 16, CompletionTokens: 26, CachedTokens: 2, CostNanos: usd(1.6)},
 				},
 				{
 					name: "by day",
 					q:    UsageQuery{GroupBy: []string{GroupDay}},
 					rows: []UsageRow{
-						{Day: "2026-03-01", Requests: 3, Errors: 1, PromptTokens: 22, CompletionTokens: 28, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 0.85},
-						{Day: "2026-03-02", Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostUSD: 3},
+						{Day: "2026-03-01", Requests: 3, Errors: 1, PromptTokens: 22, CompletionTokens: 28, CachedTokens: 2, ReasoningTokens: 4, CostNanos: usd(0.85)},
+						{Day: "2026-03-02", Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostNanos: usd(3)},
 					},
-					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 3.85},
+					total: UsageRow{Requests: 6, Errors: 2, PromptTokens: 25, CompletionTokens: 31, CachedTokens: 2, ReasoningTokens: 4, CostNanos: usd(3.85)},
 				},
 				{
 					name: "by day and key within a time range (To exclusive)",
 					q:    UsageQuery{GroupBy: []string{GroupDay, GroupKey, GroupDay}, From: day0.Add(time.Hour), To: day0.Add(25 * time.Hour)},
 					rows: []UsageRow{
-						{Day: "2026-03-01", KeyID: "a", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostUSD: 0.1},
-						{Day: "2026-03-01", KeyID: "b", Requests: 1, Errors: 1, PromptTokens: 7, CompletionTokens: 3, ReasoningTokens: 4, CostUSD: 0.25},
-						{Day: "2026-03-02", KeyID: "a", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostUSD: 1},
+						{Day: "2026-03-01", KeyID: "a", Requests: 1, PromptTokens: 5, CompletionTokens: 5, CachedTokens: 2, CostNanos: usd(0.1)},
+						{Day: "2026-03-01", KeyID: "b", Requests: 1, Errors: 1, PromptTokens: 7, CompletionTokens: 3, ReasoningTokens: 4, CostNanos: usd(0.25)},
+						{Day: "2026-03-02", KeyID: "a", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostNanos: usd(1)},
 					},
-					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 13, CompletionTokens: 9, CachedTokens: 2, ReasoningTokens: 4, CostUSD: 1.35},
+					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 13, CompletionTokens: 9, CachedTokens: 2, ReasoningTokens: 4, CostNanos: usd(1.35)},
 				},
 				{
 					name: "by route",
 					q:    UsageQuery{GroupBy: []string{GroupRoute}, From: day0.Add(24 * time.Hour)},
 					rows: []UsageRow{
-						{Route: "auto", Requests: 2, Errors: 1, PromptTokens: 2, CompletionTokens: 2, CostUSD: 2},
-						{Route: "smart", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostUSD: 1},
+						{Route: "auto", Requests: 2, Errors: 1, PromptTokens: 2, CompletionTokens: 2, CostNanos: usd(2)},
+						{Route: "smart", Requests: 1, PromptTokens: 1, CompletionTokens: 1, CostNanos: usd(1)},
 					},
-					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostUSD: 3},
+					total: UsageRow{Requests: 3, Errors: 1, PromptTokens: 3, CompletionTokens: 3, CostNanos: usd(3)},
 				},
 				{
 					name: "empty range",
@@ -109,8 +109,6 @@ func TestUsage_Aggregation(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					roundCost(rows)
-					total.CostUSD = round6(total.CostUSD)
 					if !reflect.DeepEqual(rows, tt.rows) {
 						t.Errorf("rows\n got %+v\nwant %+v", rows, tt.rows)
 					}
@@ -123,13 +121,8 @@ func TestUsage_Aggregation(t *testing.T) {
 	}
 }
 
-func round6(f float64) float64 { return math.Round(f*1e6) / 1e6 }
-
-func roundCost(rows []UsageRow) {
-	for i := range rows {
-		rows[i].CostUSD = round6(rows[i].CostUSD)
-	}
-}
+// usd is a test's dollar amount in nano-dollars.
+func usd(f float64) int64 { return int64(math.Round(f * 1e9)) }
 
 func TestUsage_UnknownGroupByRejected(t *testing.T) {
 	s := openSQLiteStore(t)
@@ -148,7 +141,7 @@ func TestMetrics_KnownData(t *testing.T) {
 			var recs []UsageRecord
 			for i := range 100 {
 				lat := int64((i*37)%100 + 1) // a permutation of 1..100
-				r := UsageRecord{TS: day0.Add(time.Duration(i) * time.Second), LatencyMS: lat, CostUSD: 0.01, Status: StatusOK}
+				r := UsageRecord{TS: day0.Add(time.Duration(i) * time.Second), LatencyMS: lat, CostNanos: usd(0.01), Status: StatusOK}
 				if i < 10 {
 					r.Status = "upstream_500"
 				}
@@ -160,7 +153,7 @@ func TestMetrics_KnownData(t *testing.T) {
 				}
 				recs = append(recs, r)
 			}
-			recs = append(recs, UsageRecord{TS: day0.Add(-time.Hour), LatencyMS: 100000, CostUSD: 50, Status: "x"})
+			recs = append(recs, UsageRecord{TS: day0.Add(-time.Hour), LatencyMS: 100000, CostNanos: usd(50), Status: "x"})
 			if err := s.InsertUsage(ctx, recs); err != nil {
 				t.Fatal(err)
 			}
@@ -169,8 +162,7 @@ func TestMetrics_KnownData(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := Metrics{RequestsTotal: 100, SuccessRate: 0.9, ErrorRate: 0.1, AvgLatencyMS: 50.5, P95LatencyMS: 95,
-				AvgTTFTMS: 25, CostUSD: 1, CacheHitRate: 0.2}
-			m.CostUSD = round6(m.CostUSD)
+				AvgTTFTMS: 25, CostNanos: usd(1), CacheHitRate: 0.2}
 			if m != want {
 				t.Fatalf("metrics\n got %+v\nwant %+v", m, want)
 			}
@@ -220,7 +212,7 @@ func TestInsertUsage_RoundTripsEveryColumn(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
 			in := UsageRecord{RequestID: "req-1", TS: ms(time.Now()), KeyID: "k", Route: "r", Provider: "p", Model: "m",
-				Target: "t", PromptTokens: 1, CompletionTokens: 2, CachedTokens: 3, ReasoningTokens: 4, CostUSD: 0.125,
+				Target: "t", PromptTokens: 1, CompletionTokens: 2, CachedTokens: 3, ReasoningTokens: 4, CostNanos: usd(0.125),
 				LatencyMS: 5, TTFTMS: 6, Status: "upstream_502", Cache: "miss", Attempts: 3, Stream: true, Partial: true}
 			if err := s.InsertUsage(context.Background(), []UsageRecord{in, {TS: in.TS}}); err != nil {
 				t.Fatal(err)
@@ -229,15 +221,16 @@ func TestInsertUsage_RoundTripsEveryColumn(t *testing.T) {
 				out           UsageRecord
 				ts            int64
 				stream, part  int64
+				est           int64
 				defaultStatus string
 			)
 			err := s.db.QueryRow(`SELECT `+usageCols+` FROM usage ORDER BY id LIMIT 1`).Scan(&out.RequestID, &ts, &out.KeyID,
 				&out.Route, &out.Provider, &out.Model, &out.Target, &out.PromptTokens, &out.CompletionTokens, &out.CachedTokens,
-				&out.ReasoningTokens, &out.CostUSD, &out.LatencyMS, &out.TTFTMS, &out.Status, &out.Cache, &out.Attempts, &stream, &part)
+				&out.ReasoningTokens, &out.CostNanos, &out.LatencyMS, &out.TTFTMS, &out.Status, &out.Cache, &out.Attempts, &stream, &part, &est)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out.TS, out.Stream, out.Partial = fromMillis(ts), stream == 1, part == 1
+			out.TS, out.Stream, out.Partial, out.Estimated = fromMillis(ts), stream == 1, part == 1, est == 1
 			if out != in {
 				t.Fatalf("got %+v\nwant %+v", out, in)
 			}

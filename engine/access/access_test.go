@@ -37,7 +37,7 @@ func req(model string) *llm.ChatRequest {
 }
 
 func TestAdmitPolicy(t *testing.T) {
-	est := Estimate{Route: "fast", PromptTokens: 10, MaxOutputTokens: 100, MaxCostUSD: 0.001}
+	est := Estimate{Route: "fast", PromptTokens: 10, MaxOutputTokens: 100, MaxCost: llm.USD(0.001)}
 	tests := []struct {
 		name     string
 		key      *Key
@@ -52,7 +52,7 @@ func TestAdmitPolicy(t *testing.T) {
 		{"model not allowed", &Key{ID: "k", AllowedModels: []string{"claude"}}, "gpt-4o", llm.KindPermissionDenied, "model_not_allowed"},
 		{"route allowed", &Key{ID: "k", AllowedRoutes: []string{"fast"}}, "gpt-4o", 0, ""},
 		{"route not allowed", &Key{ID: "k", AllowedRoutes: []string{"slow"}}, "gpt-4o", llm.KindPermissionDenied, "route_not_allowed"},
-		{"zero budget refuses", &Key{ID: "k", Budget: &budget.Budget{Name: "b", LimitUSD: 0}}, "gpt-4o", llm.KindRateLimited, "budget_exceeded"},
+		{"zero budget refuses", &Key{ID: "k", Budget: &budget.Budget{Name: "b", Limit: 0}}, "gpt-4o", llm.KindRateLimited, "budget_exceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,12 +97,12 @@ func TestAdmitRateLimitReportsStatusAndRefusesTheExtraRequest(t *testing.T) {
 func TestConcurrentBudgetSpendStaysWithinOneRequest(t *testing.T) {
 	// 50 concurrent requests whose worst case is $0.004 and real cost
 	// $0.003 against a $0.01 budget.
-	const maxCost, realCost, limit = 0.004, 0.003, 0.01
-	g := newGate(t, Estimate{Route: "r", PromptTokens: 100, MaxOutputTokens: 1000, MaxCostUSD: maxCost})
-	k := &Key{ID: "k", Budget: &budget.Budget{Name: "tiny", LimitUSD: limit, Period: budget.Daily}}
+	maxCost, realCost, limit := llm.USD(0.004), llm.USD(0.003), llm.USD(0.01)
+	g := newGate(t, Estimate{Route: "r", PromptTokens: 100, MaxOutputTokens: 1000, MaxCost: maxCost})
+	k := &Key{ID: "k", Budget: &budget.Budget{Name: "tiny", Limit: limit, Period: budget.Daily}}
 	var (
 		mu      sync.Mutex
-		spent   float64
+		spent   llm.Money
 		refused int
 		wg      sync.WaitGroup
 	)
@@ -129,8 +129,8 @@ func TestConcurrentBudgetSpendStaysWithinOneRequest(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if spent > limit+maxCost+1e-12 {
-		t.Fatalf("spent $%.4f > budget $%.4f + one request $%.4f", spent, limit, maxCost)
+	if spent > limit+maxCost {
+		t.Fatalf("spent $%s > budget $%s + one request $%s", spent, limit, maxCost)
 	}
 	if refused == 0 || refused == 50 {
 		t.Fatalf("refused %d of 50", refused)
@@ -177,8 +177,8 @@ func BenchmarkAdmitUnrestricted(b *testing.B) {
 }
 
 func BenchmarkAdmitWithLimitsAndBudget(b *testing.B) {
-	g := newGate(&testing.T{}, Estimate{Route: "r", PromptTokens: 10, MaxOutputTokens: 10, MaxCostUSD: 1e-9})
-	k := &Key{ID: "k", Limits: limits.Limits{RPM: 1 << 30, TPM: 1 << 30}, Budget: &budget.Budget{Name: "b", LimitUSD: 1e9}}
+	g := newGate(&testing.T{}, Estimate{Route: "r", PromptTokens: 10, MaxOutputTokens: 10, MaxCost: 1})
+	k := &Key{ID: "k", Limits: limits.Limits{RPM: 1 << 30, TPM: 1 << 30}, Budget: &budget.Budget{Name: "b", Limit: llm.USD(1e9)}}
 	r := req("m")
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -187,6 +187,6 @@ func BenchmarkAdmitWithLimitsAndBudget(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_ = tk.Settle(ctx, llm.Usage{PromptTokens: 10}, 1e-9)
+		_ = tk.Settle(ctx, llm.Usage{PromptTokens: 10}, 1)
 	}
 }

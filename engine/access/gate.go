@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/engine/budget"
@@ -17,9 +18,9 @@ type Estimate struct {
 	// MaxOutputTokens is max_tokens, or a default cap when the request
 	// sets none.
 	MaxOutputTokens int
-	// MaxCostUSD prices PromptTokens and MaxOutputTokens at the priciest
+	// MaxCost prices PromptTokens and MaxOutputTokens at the priciest
 	// target the route may use (fallbacks included).
-	MaxCostUSD float64
+	MaxCost llm.Money
 }
 
 // Estimator sizes a request (the routing table implements it).
@@ -49,6 +50,9 @@ type Ticket struct {
 	res  limits.Reservation
 	hold budget.Hold
 	est  Estimate
+	// settled makes Settle once-only whoever calls it: a hold charged twice
+	// would bill a request twice.
+	settled atomic.Bool
 }
 
 // Admit checks k's policy for req and reserves its allowances. Denials are
@@ -74,7 +78,7 @@ func (g *Gate) Admit(ctx context.Context, k *Key, req *llm.ChatRequest) (*Ticket
 		}
 	}
 	if k.Budget != nil {
-		if t.hold, err = g.bud.Reserve(ctx, k.ID, *k.Budget, e.MaxCostUSD); err != nil {
+		if t.hold, err = g.bud.Reserve(ctx, k.ID, *k.Budget, e.MaxCost); err != nil {
 			// The request was refused: it still counts as one request, but
 			// its tokens go back.
 			if t.res != nil {
@@ -102,8 +106,8 @@ const settleTimeout = 2 * time.Second
 // Settle charges what the request really used: tokens to the token bucket
 // and cost to the budget. A failed request settles with zero usage and
 // cost. Call once; later calls do nothing.
-func (t *Ticket) Settle(ctx context.Context, u llm.Usage, costUSD float64) error {
-	if t == nil {
+func (t *Ticket) Settle(ctx context.Context, u llm.Usage, cost llm.Money) error {
+	if t == nil || !t.settled.CompareAndSwap(false, true) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
@@ -113,7 +117,7 @@ func (t *Ticket) Settle(ctx context.Context, u llm.Usage, costUSD float64) error
 		errs = append(errs, t.res.Settle(ctx, u.PromptTokens+u.CompletionTokens))
 	}
 	if t.hold != nil {
-		errs = append(errs, t.hold.Settle(ctx, max(costUSD, 0)))
+		errs = append(errs, t.hold.Settle(ctx, max(cost, 0)))
 	}
 	return errors.Join(errs...)
 }

@@ -240,3 +240,29 @@ func BenchmarkStatsRead(b *testing.B) {
 	}
 	_ = sink
 }
+
+func TestKnownStrategyAcceptsExactlyTheListedNames(t *testing.T) {
+	names := Strategies()
+	if len(names) == 0 {
+		t.Fatal("no strategies")
+	}
+	seen := map[string]bool{}
+	for _, s := range names {
+		if seen[s] {
+			t.Fatalf("%q listed twice", s)
+		}
+		seen[s] = true
+		if !KnownStrategy(s) {
+			t.Fatalf("listed strategy %q is not known", s)
+		}
+	}
+	for _, s := range []string{"", "random", "Priority", "hybrid "} {
+		if KnownStrategy(s) {
+			t.Fatalf("%q should not be known", s)
+		}
+	}
+	names[0] = "mutated"
+	if Strategies()[0] == "mutated" {
+		t.Fatal("Strategies shares its slice with callers")
+	}
+}

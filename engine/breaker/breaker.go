@@ -1,8 +1,8 @@
 // Package breaker is a per-target circuit breaker with rate-limit cooldown.
 //
-// Closed: calls flow; it opens after N consecutive failures, or when the
-// failure ratio over a sliding window reaches a threshold (with a minimum
-// number of calls). Open: no calls until the open time passes; each re-open
+// Closed: calls flow; it opens when the failure ratio over a sliding window
+// reaches a threshold (with a minimum number of calls), or, when configured,
+// after N consecutive failures. Open: no calls until the open time passes; each re-open
 // doubles the open time up to a cap. Half-open: a limited number of probe
 // calls; enough successes close it, a failure re-opens it.
 //
@@ -38,7 +38,12 @@ func (s State) String() string {
 
 // Config tunes a breaker. Zero fields take the defaults.
 type Config struct {
-	ConsecutiveFailures int           // default 5
+	// ConsecutiveFailures trips after that many failures in a row; 0 (the
+	// default) disables the rule. At a 30% random error rate five in a row
+	// come every few hundred calls, so a default streak rule trips healthy-
+	// but-flaky targets that retries would have served; the ratio rule
+	// judges the rate instead.
+	ConsecutiveFailures int
 	FailureRatio        float64       // default 0.5
 	MinRequests         int           // calls in the window before the ratio counts; default 20
 	Window              time.Duration // default 10s
@@ -49,9 +54,7 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.ConsecutiveFailures <= 0 {
-		c.ConsecutiveFailures = 5
-	}
+	c.ConsecutiveFailures = max(c.ConsecutiveFailures, 0)
 	if c.FailureRatio <= 0 || c.FailureRatio > 1 {
 		c.FailureRatio = 0.5
 	}
@@ -228,7 +231,7 @@ func (b *Breaker) Record(probe bool, o Outcome, retryAfter time.Duration) {
 	}
 	b.consec++
 	bk.failed++
-	if b.consec >= b.cfg.ConsecutiveFailures {
+	if b.cfg.ConsecutiveFailures > 0 && b.consec >= b.cfg.ConsecutiveFailures {
 		b.tripLocked(ns)
 		return
 	}

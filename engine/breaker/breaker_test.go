@@ -163,3 +163,72 @@ func BenchmarkAllowRecord(b *testing.B) {
 		}
 	})
 }
+
+// The default rule is the failure ratio over the window: bursts of failures
+// at a tolerable overall rate leave the breaker closed, a mostly failing
+// target still trips once the window holds MinRequests calls.
+func TestDefaultsJudgeTheFailureRateNotStreaks(t *testing.T) {
+	cases := []struct {
+		name string
+		// failAt reports whether call i (0-based) fails.
+		failAt    func(i int) bool
+		calls     int
+		wantState State
+		wantAfter int // calls made when it tripped; 0 = never
+	}{
+		{"bursts of 5 failures at 29% overall", func(i int) bool { return i%17 < 5 }, 1000, Closed, 0},
+		{"bursts of 10 failures at 25% overall", func(i int) bool { return i%40 < 10 }, 1000, Closed, 0},
+		{"every call failing trips at MinRequests", func(int) bool { return true }, 1000, Open, 20},
+		// The 20th call succeeds and only failures are judged: the 21st trips.
+		{"60% failing trips once the window holds MinRequests", func(i int) bool { return i%5 < 3 }, 1000, Open, 21},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, c := newTest(Config{})
+			tripped := 0
+			for i := 0; i < tc.calls && tripped == 0; i++ {
+				o := Success
+				if tc.failAt(i) {
+					o = Failure
+				}
+				if !call(t, b, o) {
+					t.Fatalf("call %d refused while %v", i, b.Snapshot().State)
+				}
+				if b.Snapshot().State == Open {
+					tripped = i + 1
+				}
+				c.advance(10 * time.Millisecond) // 100 calls/s: the 10 s window holds 1000
+			}
+			if got := b.Snapshot().State; got != tc.wantState || tripped != tc.wantAfter {
+				t.Fatalf("state %v after %d calls (tripped at %d), want %v at %d", got, tc.calls, tripped, tc.wantState, tc.wantAfter)
+			}
+		})
+	}
+}
+
+func TestConsecutiveFailureRuleIsOptIn(t *testing.T) {
+	for _, n := range []int{0, -1} {
+		b, _ := newTest(Config{ConsecutiveFailures: n, MinRequests: 1000})
+		for i := 0; i < 100; i++ {
+			call(t, b, Failure)
+		}
+		if b.Snapshot().State != Closed {
+			t.Fatalf("ConsecutiveFailures %d: 100 failures below MinRequests tripped the breaker", n)
+		}
+	}
+	b, _ := newTest(Config{ConsecutiveFailures: 4, MinRequests: 1000})
+	for i := 0; i < 3; i++ {
+		call(t, b, Failure)
+	}
+	call(t, b, Success)
+	for i := 0; i < 3; i++ {
+		call(t, b, Failure)
+	}
+	if b.Snapshot().State != Closed {
+		t.Fatal("a success should reset the streak")
+	}
+	call(t, b, Failure)
+	if b.Snapshot().State != Open {
+		t.Fatal("4 consecutive failures did not trip with ConsecutiveFailures 4")
+	}
+}

@@ -4,8 +4,8 @@
 // concurrent requests cannot overshoot a budget by more than their
 // estimates' error.
 //
-// Amounts are kept in whole micro-dollars so sums are exact and Redis can
-// add them atomically.
+// Amounts are llm.Money (integer nano-dollars) end to end, so sums are
+// exact and Redis can add them atomically.
 package budget
 
 import (
@@ -51,39 +51,39 @@ func (p Period) Start(t time.Time) time.Time { return windowOf(p, t).start(p) }
 // Budget is one key's allowance.
 type Budget struct {
 	// Name identifies the budget in errors and alerts (e.g. "team-a daily").
-	Name     string
-	LimitUSD float64
-	Period   Period
+	Name   string
+	Limit  llm.Money
+	Period Period
 }
 
 // Budgeter holds and settles spend against budgets.
 type Budgeter interface {
-	// Reserve holds estimateUSD against key's budget for the current
+	// Reserve holds estimate against key's budget for the current
 	// period. It fails with KindRateLimited, code "budget_exceeded", when
 	// spent + held already reaches the limit. A request is admitted while
 	// any budget is left, so spend can pass the limit by at most one
 	// request's cost (estimates are upper bounds: max_tokens at the
 	// priciest target); refusing every request whose worst case exceeds
 	// what is left would starve a budget long before it is spent.
-	Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error)
+	Reserve(ctx context.Context, key string, b Budget, estimate llm.Money) (Hold, error)
 	// Spent is what key has settled in the current period p.
-	Spent(ctx context.Context, key string, p Period) (float64, error)
+	Spent(ctx context.Context, key string, p Period) (llm.Money, error)
 }
 
 // Hold is an estimate held against a budget.
 type Hold interface {
-	// Settle releases the hold and charges actualUSD to the period the hold
+	// Settle releases the hold and charges actual to the period the hold
 	// was taken in (a request straddling midnight counts for the day it
 	// started). Settle(ctx, 0) releases a failed request's hold. Settle
 	// once; later calls do nothing.
-	Settle(ctx context.Context, actualUSD float64) error
+	Settle(ctx context.Context, actual llm.Money) error
 }
 
 // ThresholdFunc is called once per key, period and threshold when settled
 // spend first reaches threshold × limit (e.g. 0.8 for an 80% alert). It is
 // called synchronously from Settle, after locks are released: keep it fast
 // (hand off to a channel for slow alerting).
-type ThresholdFunc func(key string, b Budget, threshold, spentUSD float64)
+type ThresholdFunc func(key string, b Budget, threshold float64, spent llm.Money)
 
 // Option configures a Memory or Redis budgeter.
 type Option func(*options)
@@ -107,7 +107,7 @@ func WithThresholds(fn ThresholdFunc, fractions ...float64) Option {
 
 // SeedFunc reports what key already spent from start (the beginning of the
 // current period) until now, e.g. from the usage ledger.
-type SeedFunc func(ctx context.Context, key string, start time.Time) (float64, error)
+type SeedFunc func(ctx context.Context, key string, start time.Time) (llm.Money, error)
 
 // WithSeed makes the in-process budgeter start each key's account from
 // what seed reports, so a restart does not hand out the period's budget
@@ -142,11 +142,6 @@ func buildOptions(opts []Option) (options, error) {
 	return o, nil
 }
 
-// micros converts USD to whole micro-dollars, rounding half away from zero.
-func micros(usd float64) int64 { return int64(math.Round(usd * 1e6)) }
-
-func usd(m int64) float64 { return float64(m) / 1e6 }
-
 // window is one calendar period: its id (YYYYMMDD or YYYYMM) and end.
 type window struct {
 	id  int
@@ -170,21 +165,21 @@ func windowOf(p Period, t time.Time) window {
 	return window{id: y*10000 + int(m)*100 + d, end: time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)}
 }
 
-func validate(key string, b Budget, estimateUSD float64) error {
+func validate(key string, b Budget, estimate llm.Money) error {
 	switch {
 	case key == "":
 		return llm.Errorf(llm.KindInternal, "budget: empty key")
-	case !(b.LimitUSD >= 0) || math.IsInf(b.LimitUSD, 0):
-		return llm.Errorf(llm.KindInternal, "budget: invalid limit %v", b.LimitUSD)
-	case !(estimateUSD >= 0) || math.IsInf(estimateUSD, 0):
-		return llm.Errorf(llm.KindInternal, "budget: invalid estimate %v", estimateUSD)
+	case b.Limit < 0:
+		return llm.Errorf(llm.KindInternal, "budget: invalid limit %v", b.Limit)
+	case estimate < 0:
+		return llm.Errorf(llm.KindInternal, "budget: invalid estimate %v", estimate)
 	case b.Period != Daily && b.Period != Monthly:
 		return llm.Errorf(llm.KindInternal, "budget: invalid period %d", b.Period)
 	}
 	return nil
 }
 
-func exceeded(b Budget, w window, now time.Time, spent, held, est int64) error {
+func exceeded(b Budget, w window, now time.Time, spent, held, est llm.Money) error {
 	name := b.Name
 	if name == "" {
 		name = "budget"
@@ -192,18 +187,18 @@ func exceeded(b Budget, w window, now time.Time, spent, held, est int64) error {
 	return &llm.Error{
 		Kind: llm.KindRateLimited,
 		Code: "budget_exceeded",
-		Message: fmt.Sprintf("%s of $%.2f per %s exceeded: spent $%.4f, held $%.4f, this request needs up to $%.4f",
-			name, b.LimitUSD, b.Period, usd(spent), usd(held), usd(est)),
+		Message: fmt.Sprintf("%s of $%s per %s exceeded: spent $%s, held $%s, this request needs up to $%s",
+			name, b.Limit, b.Period, spent, held, est),
 		RetryAfter: w.end.Sub(now),
 	}
 }
 
 // crossed returns the thresholds passed when spend went from before to
 // after against limit.
-func crossed(thresholds []float64, limit, before, after int64) []float64 {
+func crossed(thresholds []float64, limit, before, after llm.Money) []float64 {
 	var out []float64
 	for _, f := range thresholds {
-		at := int64(math.Ceil(f * float64(limit)))
+		at := llm.Money(math.Ceil(f * float64(limit)))
 		if before < at && after >= at {
 			out = append(out, f)
 		}

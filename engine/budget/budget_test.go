@@ -72,8 +72,8 @@ func backends() []backend {
 var noon = testclock.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func TestReserveAndSettle(t *testing.T) {
-	daily := Budget{Name: "team-a daily", LimitUSD: 10, Period: Daily}
-	monthly := Budget{Name: "team-a monthly", LimitUSD: 10, Period: Monthly}
+	daily := Budget{Name: "team-a daily", Limit: llm.USD(10), Period: Daily}
+	monthly := Budget{Name: "team-a monthly", Limit: llm.USD(10), Period: Monthly}
 	type op struct {
 		at      time.Time // zero: keep the clock
 		b       Budget
@@ -150,7 +150,7 @@ func TestReserveAndSettle(t *testing.T) {
 						if !o.at.IsZero() {
 							clk.Set(o.at)
 						}
-						h, err := bg.Reserve(ctx, "key-1", o.b, o.est)
+						h, err := bg.Reserve(ctx, "key-1", o.b, llm.USD(o.est))
 						if o.wantErr {
 							var le *llm.Error
 							if !errors.As(err, &le) || le.Kind != llm.KindRateLimited || le.Code != "budget_exceeded" {
@@ -168,7 +168,7 @@ func TestReserveAndSettle(t *testing.T) {
 							t.Fatalf("op %d: %v", i, err)
 						}
 						if o.settle >= 0 {
-							if err := h.Settle(ctx, o.settle); err != nil {
+							if err := h.Settle(ctx, llm.USD(o.settle)); err != nil {
 								t.Fatal(err)
 							}
 						}
@@ -177,7 +177,7 @@ func TestReserveAndSettle(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if got != tt.wantSpent {
+					if got != llm.USD(tt.wantSpent) {
 						t.Fatalf("Spent = %v, want %v", got, tt.wantSpent)
 					}
 				})
@@ -191,13 +191,13 @@ func TestRetryAfterPointsAtPeriodEnd(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			clk := newFakeClock(testclock.Date(2026, 11, 24, 18, 0, 0, 0, time.UTC))
 			bg := be.make(t, WithClock(clk.Now))
-			b := Budget{Name: "x", LimitUSD: 1, Period: Daily}
-			h, err := bg.Reserve(context.Background(), "k", b, 1)
+			b := Budget{Name: "x", Limit: llm.USD(1), Period: Daily}
+			h, err := bg.Reserve(context.Background(), "k", b, llm.USD(1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = h.Settle(context.Background(), 1)
-			_, err = bg.Reserve(context.Background(), "k", b, 0.5)
+			_ = h.Settle(context.Background(), llm.USD(1))
+			_, err = bg.Reserve(context.Background(), "k", b, llm.USD(0.5))
 			if got := llm.RetryAfter(err); got != 6*time.Hour {
 				t.Fatalf("RetryAfter = %v, want 6h (to UTC midnight)", got)
 			}
@@ -211,14 +211,14 @@ func TestConcurrentReservesNeverOvershoot(t *testing.T) {
 			clk := newFakeClock(noon)
 			bg := be.make(t, WithClock(clk.Now))
 			ctx := context.Background()
-			b := Budget{Name: "shared", LimitUSD: 50, Period: Daily}
+			b := Budget{Name: "shared", Limit: llm.USD(50), Period: Daily}
 			reserveAll := func(n int) []Hold {
 				var mu sync.Mutex
 				var holds []Hold
 				var wg sync.WaitGroup
 				for range n {
 					wg.Go(func() {
-						h, err := bg.Reserve(ctx, "k", b, 1)
+						h, err := bg.Reserve(ctx, "k", b, llm.USD(1))
 						if err != nil {
 							if llm.KindOf(err) != llm.KindRateLimited {
 								t.Error(err)
@@ -240,13 +240,13 @@ func TestConcurrentReservesNeverOvershoot(t *testing.T) {
 			var wg sync.WaitGroup
 			for _, h := range holds {
 				wg.Go(func() {
-					if err := h.Settle(ctx, 0.5); err != nil {
+					if err := h.Settle(ctx, llm.USD(0.5)); err != nil {
 						t.Error(err)
 					}
 				})
 			}
 			wg.Wait()
-			if spent, _ := bg.Spent(ctx, "k", Daily); spent != 25 {
+			if spent, _ := bg.Spent(ctx, "k", Daily); spent != llm.USD(25) {
 				t.Fatalf("Spent = %v, want 25", spent)
 			}
 			// $25 left: 25 more $1 reserves fit.
@@ -268,20 +268,20 @@ func TestThresholdsFireOncePerPeriod(t *testing.T) {
 			var mu sync.Mutex
 			var alerts []alert
 			clk := newFakeClock(noon)
-			bg := be.make(t, WithClock(clk.Now), WithThresholds(func(key string, b Budget, f, spent float64) {
+			bg := be.make(t, WithClock(clk.Now), WithThresholds(func(key string, b Budget, f float64, spent llm.Money) {
 				mu.Lock()
-				alerts = append(alerts, alert{key, f, spent})
+				alerts = append(alerts, alert{key, f, spent.Dollars()})
 				mu.Unlock()
 			}, 0.8, 0.5, 1))
 			ctx := context.Background()
-			b := Budget{Name: "d", LimitUSD: 10, Period: Daily}
+			b := Budget{Name: "d", Limit: llm.USD(10), Period: Daily}
 			spend := func(usd float64) {
 				t.Helper()
-				h, err := bg.Reserve(ctx, "k", b, usd)
+				h, err := bg.Reserve(ctx, "k", b, llm.USD(usd))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := h.Settle(ctx, usd); err != nil {
+				if err := h.Settle(ctx, llm.USD(usd)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -304,18 +304,18 @@ func TestConcurrentSettlesCrossEachThresholdOnce(t *testing.T) {
 	for _, be := range backends() {
 		t.Run(be.name, func(t *testing.T) {
 			var fired atomic.Int64
-			bg := be.make(t, WithThresholds(func(string, Budget, float64, float64) { fired.Add(1) }, 0.8))
+			bg := be.make(t, WithThresholds(func(string, Budget, float64, llm.Money) { fired.Add(1) }, 0.8))
 			ctx := context.Background()
-			b := Budget{Name: "d", LimitUSD: 100, Period: Monthly}
+			b := Budget{Name: "d", Limit: llm.USD(100), Period: Monthly}
 			var wg sync.WaitGroup
 			for range 100 {
 				wg.Go(func() {
-					h, err := bg.Reserve(ctx, "k", b, 1)
+					h, err := bg.Reserve(ctx, "k", b, llm.USD(1))
 					if err != nil {
 						t.Error(err)
 						return
 					}
-					if err := h.Settle(ctx, 1); err != nil {
+					if err := h.Settle(ctx, llm.USD(1)); err != nil {
 						t.Error(err)
 					}
 				})
@@ -333,8 +333,8 @@ func TestOptionsAreValidated(t *testing.T) {
 		name string
 		opts []Option
 	}{
-		{"threshold above one", []Option{WithThresholds(func(string, Budget, float64, float64) {}, 1.5)}},
-		{"threshold zero", []Option{WithThresholds(func(string, Budget, float64, float64) {}, 0)}},
+		{"threshold above one", []Option{WithThresholds(func(string, Budget, float64, llm.Money) {}, 1.5)}},
+		{"threshold zero", []Option{WithThresholds(func(string, Budget, float64, llm.Money) {}, 0)}},
 		{"thresholds without callback", []Option{WithThresholds(nil, 0.8)}},
 	}
 	for _, tt := range tests {
@@ -353,10 +353,10 @@ func TestMemoryDropsEndedPeriods(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	b := Budget{LimitUSD: 10, Period: Daily}
+	b := Budget{Limit: llm.USD(10), Period: Daily}
 	var open Hold
 	for i := range 100 {
-		h, err := m.Reserve(ctx, fmt.Sprintf("k%d", i), b, 1)
+		h, err := m.Reserve(ctx, fmt.Sprintf("k%d", i), b, llm.USD(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,10 +364,10 @@ func TestMemoryDropsEndedPeriods(t *testing.T) {
 			open = h // still held at midnight: must survive the sweep
 			continue
 		}
-		_ = h.Settle(ctx, 1)
+		_ = h.Settle(ctx, llm.USD(1))
 	}
 	clk.Advance(24 * time.Hour)
-	if _, err := m.Reserve(ctx, "fresh", b, 1); err != nil {
+	if _, err := m.Reserve(ctx, "fresh", b, llm.USD(1)); err != nil {
 		t.Fatal(err)
 	}
 	m.mu.Lock()
@@ -376,7 +376,7 @@ func TestMemoryDropsEndedPeriods(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("%d accounts after the day ended, want 2 (the open hold and the fresh key)", n)
 	}
-	if err := open.Settle(ctx, 1); err != nil {
+	if err := open.Settle(ctx, llm.USD(1)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -387,55 +387,55 @@ func BenchmarkMemoryReserveSettle(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	bud := Budget{Name: "bench", LimitUSD: 1e9, Period: Monthly}
+	bud := Budget{Name: "bench", Limit: llm.USD(1e9), Period: Monthly}
 	b.ReportAllocs()
 	for b.Loop() {
-		h, err := m.Reserve(ctx, "k", bud, 0.01)
+		h, err := m.Reserve(ctx, "k", bud, llm.USD(0.01))
 		if err != nil {
 			b.Fatal(err)
 		}
-		_ = h.Settle(ctx, 0.005)
+		_ = h.Settle(ctx, llm.USD(0.005))
 	}
 }
 
 func TestMemorySeedsAccountsFromSpendSoFar(t *testing.T) {
 	clk := newFakeClock(testclock.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC))
 	var calls []time.Time
-	seed := func(_ context.Context, key string, start time.Time) (float64, error) {
+	seed := func(_ context.Context, key string, start time.Time) (llm.Money, error) {
 		calls = append(calls, start)
 		if key == "broken" {
 			return 0, errors.New("db down")
 		}
-		return 9.5, nil
+		return llm.USD(9.5), nil
 	}
 	bg, err := NewMemory(WithClock(clk.Now), WithSeed(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	b := Budget{Name: "d", LimitUSD: 10, Period: Daily}
-	h, err := bg.Reserve(ctx, "k", b, 1)
+	b := Budget{Name: "d", Limit: llm.USD(10), Period: Daily}
+	h, err := bg.Reserve(ctx, "k", b, llm.USD(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = h.Settle(ctx, 0.6)
-	if _, err := bg.Reserve(ctx, "k", b, 1); llm.KindOf(err) != llm.KindRateLimited {
+	_ = h.Settle(ctx, llm.USD(0.6))
+	if _, err := bg.Reserve(ctx, "k", b, llm.USD(1)); llm.KindOf(err) != llm.KindRateLimited {
 		t.Fatalf("after seeded 9.5 + 0.6: want budget_exceeded, got %v", err)
 	}
-	if spent, _ := bg.Spent(ctx, "k", Daily); spent != 10.1 {
+	if spent, _ := bg.Spent(ctx, "k", Daily); spent != llm.USD(10.1) {
 		t.Fatalf("Spent = %v, want 10.1", spent)
 	}
 	if len(calls) != 1 || !calls[0].Equal(testclock.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("seed calls %v, want one from UTC midnight", calls)
 	}
-	mb := Budget{Name: "m", LimitUSD: 100, Period: Monthly}
-	if _, err := bg.Reserve(ctx, "k", mb, 1); err != nil {
+	mb := Budget{Name: "m", Limit: llm.USD(100), Period: Monthly}
+	if _, err := bg.Reserve(ctx, "k", mb, llm.USD(1)); err != nil {
 		t.Fatal(err)
 	}
 	if got := calls[len(calls)-1]; !got.Equal(testclock.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("monthly seed from %v, want the 1st", got)
 	}
-	if _, err := bg.Reserve(ctx, "broken", b, 1); llm.KindOf(err) != llm.KindUnavailable {
+	if _, err := bg.Reserve(ctx, "broken", b, llm.USD(1)); llm.KindOf(err) != llm.KindUnavailable {
 		t.Fatalf("seed failure: want unavailable, got %v", err)
 	}
 }

@@ -27,7 +27,7 @@ type acctKey struct {
 }
 
 type account struct {
-	spent, held int64
+	spent, held llm.Money
 	end         time.Time
 }
 
@@ -41,13 +41,13 @@ func NewMemory(opts ...Option) (*Memory, error) {
 }
 
 // Reserve implements Budgeter.
-func (m *Memory) Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error) {
-	if err := validate(key, b, estimateUSD); err != nil {
+func (m *Memory) Reserve(ctx context.Context, key string, b Budget, estimate llm.Money) (Hold, error) {
+	if err := validate(key, b, estimate); err != nil {
 		return nil, err
 	}
 	now := m.o.now()
 	w := windowOf(b.Period, now)
-	est, limit := micros(estimateUSD), micros(b.LimitUSD)
+	est, limit := estimate, b.Limit
 	ak := acctKey{key, b.Period, w.id}
 
 	m.mu.Lock()
@@ -58,7 +58,7 @@ func (m *Memory) Reserve(ctx context.Context, key string, b Budget, estimateUSD 
 	}
 	a := m.accounts[ak]
 	if a == nil {
-		var seeded int64
+		var seeded llm.Money
 		if m.o.seed != nil {
 			// The seed is a query (the ledger): run it unlocked. Two first
 			// requests may both query; the first to come back creates the
@@ -69,7 +69,7 @@ func (m *Memory) Reserve(ctx context.Context, key string, b Budget, estimateUSD 
 			if err != nil {
 				return nil, llm.Errorf(llm.KindUnavailable, "budget: reading what %s spent this %s: %v", key, b.Period, err)
 			}
-			seeded = max(micros(spent), 0)
+			seeded = max(spent, 0)
 		}
 		if a = m.accounts[ak]; a == nil {
 			a = &account{end: w.end, spent: seeded}
@@ -92,12 +92,12 @@ func (m *Memory) sweepLocked(now time.Time) {
 }
 
 // Spent implements Budgeter.
-func (m *Memory) Spent(_ context.Context, key string, p Period) (float64, error) {
+func (m *Memory) Spent(_ context.Context, key string, p Period) (llm.Money, error) {
 	w := windowOf(p, m.o.now())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if a := m.accounts[acctKey{key, p, w.id}]; a != nil {
-		return usd(a.spent), nil
+		return llm.Money(a.spent), nil
 	}
 	return 0, nil
 }
@@ -106,17 +106,17 @@ type memHold struct {
 	m       *Memory
 	ak      acctKey
 	b       Budget
-	est     int64
-	limit   int64
+	est     llm.Money
+	limit   llm.Money
 	settled bool
 }
 
-func (h *memHold) Settle(_ context.Context, actualUSD float64) error {
+func (h *memHold) Settle(_ context.Context, actual llm.Money) error {
 	if h.settled {
 		return nil
 	}
 	h.settled = true
-	actual := max(micros(actualUSD), 0)
+	actual = max(actual, 0)
 	h.m.mu.Lock()
 	a := h.m.accounts[h.ak]
 	if a == nil { // cannot happen while held; kept for safety
@@ -131,7 +131,7 @@ func (h *memHold) Settle(_ context.Context, actualUSD float64) error {
 
 	if h.m.o.onCross != nil {
 		for _, f := range crossed(h.m.o.thresholds, h.limit, before, after) {
-			h.m.o.onCross(h.ak.key, h.b, f, usd(after))
+			h.m.o.onCross(h.ak.key, h.b, f, llm.Money(after))
 		}
 	}
 	return nil

@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/switchyard/switchyard/engine/llm"
 )
 
 // Redis is a Budgeter shared by every gateway instance. Each account is a
-// hash {spent, held} in micro-dollars under prefix+key+":d:YYYYMMDD" (or
-// ":m:YYYYMM"); reserve and settle are one Lua script call each, so the
+// hash {spent, held} in nano-dollars under prefix+key+":dn:YYYYMMDD" (or
+// ":mn:YYYYMM"; the "n" keeps them apart from the micro-dollar accounts of
+// earlier versions, which are ignored); reserve and settle are one Lua script call each, so the
 // check-and-hold is atomic across instances. Keys expire one full period
 // after their own ends, long enough for late settles and reporting.
 type Redis struct {
@@ -71,9 +74,9 @@ return {spent, after}
 `)
 
 func (r *Redis) accountKey(key string, p Period, w window) string {
-	tag := "d"
+	tag := "dn"
 	if p == Monthly {
-		tag = "m"
+		tag = "mn"
 	}
 	return r.o.prefix + key + ":" + tag + ":" + strconv.Itoa(w.id)
 }
@@ -90,15 +93,15 @@ func ttlMillis(p Period, w window, now time.Time) int64 {
 }
 
 // Reserve implements Budgeter.
-func (r *Redis) Reserve(ctx context.Context, key string, b Budget, estimateUSD float64) (Hold, error) {
-	if err := validate(key, b, estimateUSD); err != nil {
+func (r *Redis) Reserve(ctx context.Context, key string, b Budget, estimate llm.Money) (Hold, error) {
+	if err := validate(key, b, estimate); err != nil {
 		return nil, err
 	}
 	now := r.o.now()
 	w := windowOf(b.Period, now)
-	est, limit := micros(estimateUSD), micros(b.LimitUSD)
+	est, limit := estimate, b.Limit
 	rk := r.accountKey(key, b.Period, w)
-	res, err := reserveScript.Run(ctx, r.rdb, []string{rk}, est, limit, ttlMillis(b.Period, w, now)).Int64Slice()
+	res, err := reserveScript.Run(ctx, r.rdb, []string{rk}, int64(est), int64(limit), ttlMillis(b.Period, w, now)).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("budget: redis reserve: %w", err)
 	}
@@ -106,13 +109,13 @@ func (r *Redis) Reserve(ctx context.Context, key string, b Budget, estimateUSD f
 		return nil, fmt.Errorf("budget: redis reserve: unexpected reply %v", res)
 	}
 	if res[0] != 1 {
-		return nil, exceeded(b, w, now, res[1], res[2], est)
+		return nil, exceeded(b, w, now, llm.Money(res[1]), llm.Money(res[2]), est)
 	}
 	return &redisHold{r: r, rk: rk, key: key, b: b, w: w, est: est, limit: limit}, nil
 }
 
 // Spent implements Budgeter.
-func (r *Redis) Spent(ctx context.Context, key string, p Period) (float64, error) {
+func (r *Redis) Spent(ctx context.Context, key string, p Period) (llm.Money, error) {
 	v, err := r.rdb.HGet(ctx, r.accountKey(key, p, windowOf(p, r.o.now())), "spent").Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -120,7 +123,7 @@ func (r *Redis) Spent(ctx context.Context, key string, p Period) (float64, error
 	if err != nil {
 		return 0, fmt.Errorf("budget: redis spent: %w", err)
 	}
-	return usd(v), nil
+	return llm.Money(v), nil
 }
 
 type redisHold struct {
@@ -128,18 +131,18 @@ type redisHold struct {
 	rk, key string
 	b       Budget
 	w       window
-	est     int64
-	limit   int64
+	est     llm.Money
+	limit   llm.Money
 	settled bool
 }
 
-func (h *redisHold) Settle(ctx context.Context, actualUSD float64) error {
+func (h *redisHold) Settle(ctx context.Context, actual llm.Money) error {
 	if h.settled {
 		return nil
 	}
 	h.settled = true
-	actual := max(micros(actualUSD), 0)
-	res, err := settleScript.Run(ctx, h.r.rdb, []string{h.rk}, h.est, actual, ttlMillis(h.b.Period, h.w, h.r.o.now())).Int64Slice()
+	actual = max(actual, 0)
+	res, err := settleScript.Run(ctx, h.r.rdb, []string{h.rk}, int64(h.est), int64(actual), ttlMillis(h.b.Period, h.w, h.r.o.now())).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("budget: redis settle: %w", err)
 	}
@@ -147,8 +150,8 @@ func (h *redisHold) Settle(ctx context.Context, actualUSD float64) error {
 		return fmt.Errorf("budget: redis settle: unexpected reply %v", res)
 	}
 	if h.r.o.onCross != nil {
-		for _, f := range crossed(h.r.o.thresholds, h.limit, res[0], res[1]) {
-			h.r.o.onCross(h.key, h.b, f, usd(res[1]))
+		for _, f := range crossed(h.r.o.thresholds, h.limit, llm.Money(res[0]), llm.Money(res[1])) {
+			h.r.o.onCross(h.key, h.b, f, llm.Money(res[1]))
 		}
 	}
 	return nil

@@ -26,7 +26,7 @@ func (r *Router) Estimate(req *llm.ChatRequest) (access.Estimate, error) {
 	u := llm.Usage{PromptTokens: e.PromptTokens, CompletionTokens: e.MaxOutputTokens}
 	for _, g := range rt.groups {
 		for _, tg := range g.targets {
-			e.MaxCostUSD = max(e.MaxCostUSD, tg.Price.Cost(u))
+			e.MaxCost = max(e.MaxCost, tg.Price.Cost(u))
 		}
 	}
 	return e, nil

@@ -11,25 +11,26 @@ import (
 	"github.com/switchyard/switchyard/engine/balancer/weighted"
 )
 
-// newPicker builds the policy for a strategy over one group's snapshot.
+// newPicker builds the policy for a strategy over one group's snapshot; h
+// matters to hybrid only.
 func newPicker(strategy string, ts []balancer.Target, st []*balancer.Stats, h HybridSpec) (balancer.Picker, error) {
 	switch strategy {
-	case "priority":
+	case balancer.StrategyPriority:
 		return priority.New(ts, st)
-	case "weighted":
+	case balancer.StrategyWeighted:
 		return weighted.New(ts, st)
-	case "least_connections":
+	case balancer.StrategyLeastConnections:
 		return leastconn.New(ts, st)
-	case "consistent_hash":
+	case balancer.StrategyConsistentHash:
 		return chash.New(ts, st)
-	case "hybrid":
+	case balancer.StrategyHybrid:
 		if h == (HybridSpec{}) {
 			return hybrid.New(ts, st)
 		}
 		return hybrid.New(ts, st, hybrid.WithWeights(h.Cost, h.Latency, h.Quality, h.ErrorRate, h.Load))
-	case "latency_priority":
+	case balancer.StrategyLatencyPriority:
 		return hybrid.New(ts, st, hybrid.LatencyOnly())
-	case "cost_priority":
+	case balancer.StrategyCostPriority:
 		return hybrid.New(ts, st, hybrid.CostOnly())
 	}
 	return nil, fmt.Errorf("unknown strategy %q", strategy)

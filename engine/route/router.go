@@ -27,8 +27,20 @@ type Info struct {
 	Attempts      int
 	Hedged        bool
 	Cache         llm.CacheStatus
-	CostUSD       float64
-	Scores        map[string]float64
+	// Cost is what the request is billed: its own usage at its target's
+	// price plus, for a hedged request, the lanes that lost (Extra).
+	Cost llm.Money
+	// Extra is usage billed beyond the answer's own: hedge lanes that lost,
+	// or the prompt of a call the client gave up on. They reached a
+	// provider, so their tokens are billed with this request.
+	Extra llm.Usage
+	// Estimated marks a cost that is partly an estimate: a lane cancelled
+	// before it answered is billed for its prompt, counted from the request.
+	Estimated bool
+	Scores    map[string]float64
+
+	// Panic is set when every target was out and one was tried anyway.
+	Panic bool
 }
 
 // Router routes requests over the current Table. Tables are immutable and
@@ -47,6 +59,8 @@ type Router struct {
 	scopePerKey bool
 	calls       *cache.Group[chatResult]
 	streams     *cache.StreamGroup
+
+	panics atomic.Uint64 // picks made in panic mode, for metrics
 }
 
 // ResponseCache stores whole answers (engine/cache.Tiered implements it).
@@ -58,6 +72,10 @@ type ResponseCache interface {
 type chatResult struct {
 	resp *llm.ChatResponse
 	info Info
+	// paid is taken by the first caller to receive the answer: it pays for
+	// it, the others share it for free. A leader that left before the
+	// answer came does not pay, so the answer is not free to the rest.
+	paid *atomic.Bool
 }
 
 // WithCache enables the response cache and the coalescing of identical
@@ -224,15 +242,15 @@ func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*
 		a.tried = make([]balancer.Mask, len(rt.groups))
 	}
 	if hints.Strategy != "" {
-		if !knownStrategy(hints.Strategy) {
-			return nil, llm.InvalidParam("switchyard.strategy", "unknown strategy %q", hints.Strategy)
+		if !balancer.KnownStrategy(hints.Strategy) {
+			return nil, llm.InvalidParam("switchyard.strategy", "%s", unknownStrategy(hints.Strategy))
 		}
 		a.strategy = hints.Strategy
 	}
 	a.breq.Now = r.now()
 	if req != nil {
 		a.breq.Tokens, a.breq.OutTokens = estimateTokens(req)
-		if a.strategy == "consistent_hash" {
+		if a.strategy == balancer.StrategyConsistentHash {
 			a.breq.Key = affinityKey(req)
 		}
 	}
@@ -297,20 +315,24 @@ func affinityKey(req *llm.ChatRequest) uint64 {
 // pick chooses the next target: the route's own group first, then each
 // fallback's. Targets already tried in this request, breaker-open and
 // cooling ones are excluded; the breaker reserves the call (probe slots).
+// When every target is out, panic mode tries an open one anyway.
 func (r *Router) pick(a *attempt) (*Target, bool, error) {
 	now := r.now()
 	a.breq.Now = now
+	up := false
 	for gi, g := range a.rt.groups {
 		if gi > 0 && !a.rt.Failover {
 			break
 		}
 		excl := a.tried[gi]
 		for i, tg := range g.targets {
-			if !excl.Has(i) && !tg.state.breaker.Available(now) {
+			if tg.state.breaker.Available(now) {
+				up = true
+			} else {
 				excl = excl.With(i)
 			}
 		}
-		p := g.pickers[a.strategy]
+		p := a.rt.picker(gi, a.strategy)
 		for {
 			a.breq.Exclude = excl
 			idx, err := p.Pick(&a.breq)
@@ -331,6 +353,11 @@ func (r *Router) pick(a *attempt) (*Target, bool, error) {
 				}
 			}
 			return tg, probe, nil
+		}
+	}
+	if !up && a.rt.Panic {
+		if tg := r.panicPick(a, now); tg != nil {
+			return tg, false, nil
 		}
 	}
 	return nil, false, llm.ErrNoHealthyTarget
@@ -387,7 +414,9 @@ func (r *Router) backoff(ctx context.Context, a *attempt, round int) error {
 		wait = a.hint
 	}
 	now := r.now()
-	if soonest := r.soonestAvailable(a, now); soonest > wait {
+	// Waiting for a breaker to reopen is pointless when panic mode will try
+	// an open target anyway.
+	if soonest := r.soonestAvailable(a, now); soonest > wait && !(a.rt.Panic && panicPossible(a, now)) {
 		wait = soonest
 	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
@@ -552,14 +581,17 @@ func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 			r.cache.Set(ctx, key, &cache.Entry{Response: resp, Provider: info.Provider, Target: info.Target, UpstreamModel: info.UpstreamModel}, cacheTTL(a.rt, req))
 		}
 		info.Cache = llm.CacheMiss
-		return chatResult{resp, info}, err
+		return chatResult{resp, info, new(atomic.Bool)}, err
 	})
 	if err != nil {
 		return nil, res.info, err
 	}
 	if shared {
-		// One upstream call served everyone; only its leader is billed.
-		res.info.Cache, res.info.CostUSD = llm.CacheCoalesced, 0
+		res.info.Cache = llm.CacheCoalesced
+	}
+	if !res.paid.CompareAndSwap(false, true) {
+		// One upstream call served everyone; the first to get it paid.
+		res.info.Cost, res.info.Extra, res.info.Estimated = 0, llm.Usage{}, false
 	}
 	return res.resp, res.info, nil
 }
@@ -593,17 +625,31 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 		return resp, err
 	}
 	if a.rt.Hedge.Enabled {
-		resp, info, err := hedge(ctx, r, a, req, call, func(*llm.ChatResponse) {})
-		if err == nil {
-			info.CostUSD = priceOf(info, a.rt).Cost(resp.Usage)
+		// A losing lane that answered anyway is billed its real usage; one
+		// cancelled in flight, its prompt.
+		loser := func(resp *llm.ChatResponse, info Info, err error) legCost {
+			if err != nil {
+				return cancelledLeg(a, info, err)
+			}
+			return legCost{usage: resp.Usage, cost: priceOf(info, a.rt).Cost(resp.Usage)}
 		}
-		return resp, info, err
+		resp, info, done, side, err := hedge(ctx, r, a, req, call, loser)
+		if err != nil {
+			return nil, info, err
+		}
+		done()
+		info.Cost = priceOf(info, a.rt).Cost(resp.Usage)
+		side.wait().fold(&info)
+		return resp, info, nil
 	}
 	resp, err := run(ctx, r, a, call, nil)
 	if err != nil {
+		// A call the client gave up on had reached a provider: its prompt
+		// is billed, as an estimate.
+		cancelledLeg(a, a.info, err).fold(&a.info)
 		return nil, a.info, err
 	}
-	a.info.CostUSD = priceOf(a.info, a.rt).Cost(resp.Usage)
+	a.info.Cost = priceOf(a.info, a.rt).Cost(resp.Usage)
 	return resp, a.info, nil
 }
 
@@ -619,13 +665,19 @@ func priceOf(info Info, rt *Route) Price {
 }
 
 // hedge runs a second lane on another target when the first has not
-// answered within the hedge delay; the first success wins and the other is
-// cancelled (closeLoser releases a loser's result if it arrives later).
-func hedge[T any](ctx context.Context, r *Router, a *attempt, req *llm.ChatRequest, call func(context.Context, *Target) (T, error), closeLoser func(T)) (T, Info, error) {
+// answered within the hedge delay. The first success wins and the other
+// lane is cancelled; a losing lane reached a provider too, so loser prices
+// it (whether it failed, was cancelled or answered late) in the background
+// and side collects the sum for the winner's bill. done releases the
+// winning lane's context: call it once finished with the result (a stream
+// reads on it until it ends).
+func hedge[T any](ctx context.Context, r *Router, a *attempt, req *llm.ChatRequest, call func(context.Context, *Target) (T, error),
+	loser func(v T, info Info, err error) legCost) (v T, info Info, done context.CancelFunc, side *legs, err error) {
 	type result struct {
 		v    T
 		info Info
 		err  error
+		lane int
 	}
 	delay := a.rt.Hedge.Delay
 	if delay <= 0 {
@@ -635,42 +687,51 @@ func hedge[T any](ctx context.Context, r *Router, a *attempt, req *llm.ChatReque
 	}
 	results := make(chan result, 2)
 	firstTarget := make(chan *Target, 1)
+	var cancels [2]context.CancelFunc
+	var finished [2]bool
 	ctx1, cancel1 := context.WithCancel(ctx)
-	defer cancel1()
+	cancels[0] = cancel1
 	go func() {
 		v, err := run(ctx1, r, a, call, func(tg *Target) { firstTarget <- tg })
-		results <- result{v, a.info, err}
+		results <- result{v, a.info, err, 0}
 	}()
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
-	lanes := 1
-	ctx2, cancel2 := context.WithCancel(ctx)
-	defer cancel2()
-	var failed []result
+	launched, running := 1, 1
 	for {
 		select {
 		case res := <-results:
+			running--
+			finished[res.lane] = true
 			if res.err == nil {
-				lanes--
-				if lanes > 0 {
-					// Cancel the loser and release whatever it returns.
-					cancel1()
-					cancel2()
-					go func() {
-						if late := <-results; late.err == nil {
-							closeLoser(late.v)
-						}
-					}()
+				side = &legs{}
+				for i := 0; i < launched; i++ {
+					if i != res.lane && !finished[i] {
+						cancels[i]()
+					}
 				}
-				res.info.Hedged = lanes > 0 || len(failed) > 0 || res.info.Hedged
-				return res.v, res.info, nil
+				if running > 0 {
+					side.wg.Add(running)
+					go func(n int) {
+						for range n {
+							late := <-results
+							side.add(loser(late.v, late.info, late.err))
+							cancels[late.lane]()
+							side.wg.Done()
+						}
+					}(running)
+				}
+				res.info.Hedged = launched > 1 || res.info.Hedged
+				return res.v, res.info, cancels[res.lane], side, nil
 			}
-			lanes--
-			failed = append(failed, res)
-			if lanes == 0 {
-				return res.v, res.info, res.err
+			cancels[res.lane]()
+			if running == 0 {
+				return res.v, res.info, func() {}, nil, res.err
 			}
 		case <-timer.C:
+			if launched == len(cancels) {
+				continue
+			}
 			b, err := r.newAttempt(a.rt, req, req.Hints)
 			if err != nil {
 				continue
@@ -681,11 +742,14 @@ func hedge[T any](ctx context.Context, r *Router, a *attempt, req *llm.ChatReque
 				firstTarget <- tg
 			default:
 			}
-			lanes++
+			ctx2, cancel2 := context.WithCancel(ctx)
+			cancels[1] = cancel2
+			launched++
+			running++
 			go func() {
 				v, err := run(ctx2, r, b, call, nil)
 				b.info.Hedged = true
-				results <- result{v, b.info, err}
+				results <- result{v, b.info, err, 1}
 			}()
 		}
 	}
@@ -716,6 +780,7 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 				return nil, err
 			}
 			s.info.Cache = llm.CacheMiss
+			s.shared = &tab{}
 			leader = s
 			return s, nil
 		},
@@ -731,16 +796,23 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 		return nil, err
 	}
 	out := &Stream{up: sub, r: r}
-	if src, ok := sub.Source().(*Stream); ok {
-		out.info = src.Info()
-		out.source = src
+	src, _ := sub.Source().(*Stream)
+	if src == nil {
+		return nil, fmt.Errorf("route: shared stream of '%s' has no routed source", a.rt.Name)
 	}
+	// Everyone reading the shared upstream is billed through its tab: the
+	// first to end pays for the prompt and what it received (the upstream's
+	// usage, or an estimate from what it relayed), a later one only for what
+	// it received beyond that. Usually the leader pays all and followers
+	// nothing; a leader that leaves early leaves the rest to whoever stayed.
+	out.info = src.Info()
+	out.price, out.promptEstimate, out.tab, out.billed = src.price, src.promptEstimate, src.shared, true
 	if shared {
-		out.info.Cache, out.info.CostUSD = llm.CacheCoalesced, 0
-	} else {
-		out.info.Cache = llm.CacheMiss
-		out.leader = true
+		out.info.Cache, out.info.Cost, out.info.Extra, out.info.Estimated = llm.CacheCoalesced, 0, llm.Usage{}, false
+		return out, nil
 	}
+	out.info.Cache = llm.CacheMiss
+	out.side = src.side
 	return out, nil
 }
 
@@ -783,26 +855,35 @@ func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequ
 		ttft := r.now().Sub(start)
 		a.rt.lat.observe(ttft)
 		return &Stream{up: st, r: r, tg: tg, price: tg.Price, first: first, hasFirst: true, start: start, ttft: ttft, cancel: scancel,
-			promptEstimate: a.breq.Tokens}, nil
+			promptEstimate: a.breq.Tokens, billed: true}, nil
 	}
-	closeLoser := func(s *Stream) { _ = s.Close() }
-	var (
-		s    *Stream
-		info Info
-		err  error
-	)
-	if a.rt.Hedge.Enabled {
-		s, info, err = hedge(ctx, r, a, req, call, closeLoser)
-	} else {
-		s, err = run(ctx, r, a, call, nil)
-		info = a.info
+	if !a.rt.Hedge.Enabled {
+		s, err := run(ctx, r, a, call, nil)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.info, s.overall = a.info, cancel
+		return s, nil
 	}
+	// A lane that opened a stream and lost is closed here, and billed its
+	// prompt and what it had produced; one cancelled before its first chunk,
+	// its prompt.
+	loser := func(ls *Stream, info Info, err error) legCost {
+		if err != nil {
+			return cancelledLeg(a, info, err)
+		}
+		_ = ls.Close()
+		u, partial := ls.Usage()
+		return legCost{usage: u, cost: ls.Info().Cost, estimated: partial}
+	}
+	s, info, done, side, err := hedge(ctx, r, a, req, call, loser)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	s.info = info
-	s.overall = cancel
+	s.info, s.side = info, side
+	s.overall = func() { done(); cancel() }
 	return s, nil
 }
 
@@ -820,17 +901,25 @@ type Stream struct {
 	cancel   context.CancelFunc
 	overall  context.CancelFunc
 	ended    atomic.Bool
-	// A stream served from the cache or a coalescing group has no target
-	// of its own; source is the shared upstream stream whose cost the leader
-	// reports.
-	source *Stream
-	leader bool
+	// billed is set on a stream that reached a provider itself and on every
+	// reader of a shared (coalesced) upstream stream, which has no target of
+	// its own (tg is nil) but bills at its upstream's price through the
+	// flight's tab. Cache hits cost nothing.
+	billed bool
+	// side is the hedge lanes that lost, billed with this stream at Close.
+	side     *legs
+	sideOnce sync.Once
+	// shared is the tab of a routed stream read through a coalescing group;
+	// tab is set on each reader of it, which is charged through it.
+	shared *tab
+	tab    *tab
 
 	mu             sync.Mutex
 	info           Info
 	usage          llm.Usage
 	output         int // content bytes seen, for a partial-usage estimate
 	promptEstimate int
+	charged        *llm.Usage // a tab reader's share, once it ended
 }
 
 // Recv returns the next chunk or io.EOF.
@@ -854,11 +943,8 @@ func (s *Stream) Recv() (llm.Chunk, error) {
 	}
 	if c.Usage != nil {
 		s.usage = *c.Usage
-		switch {
-		case s.tg != nil:
-			s.info.CostUSD = s.price.Cost(s.usage)
-		case s.leader && s.source != nil:
-			s.info.CostUSD = s.source.Info().CostUSD
+		if s.billed && s.tab == nil {
+			s.info.Cost = s.price.Cost(s.usage)
 		}
 	}
 	s.mu.Unlock()
@@ -867,7 +953,25 @@ func (s *Stream) Recv() (llm.Chunk, error) {
 
 // end reports the outcome once: a clean end or a mid-stream failure.
 func (s *Stream) end(err error) {
-	if !s.ended.CompareAndSwap(false, true) || s.tg == nil {
+	if !s.ended.CompareAndSwap(false, true) {
+		return
+	}
+	// A stream that ended before its usage chunk (client gone, upstream
+	// broken, or an upstream that never reports usage) is still billed: the
+	// prompt counted from the request, the completion from what it relayed.
+	if s.billed {
+		u, partial := s.Usage()
+		cost := s.price.Cost(u)
+		s.mu.Lock()
+		if s.tab != nil {
+			share, due := s.tab.charge(u, cost)
+			s.charged, cost = &share, due
+		}
+		s.info.Cost = cost
+		s.info.Estimated = s.info.Estimated || (partial && cost > 0)
+		s.mu.Unlock()
+	}
+	if s.tg == nil {
 		return
 	}
 	now := s.r.now()
@@ -883,13 +987,6 @@ func (s *Stream) end(err error) {
 		}
 	}
 	s.tg.state.stats.Done(now, balancer.DoneInfo{Latency: now.Sub(s.start), TTFT: s.ttft, Failed: failed})
-	// A stream that broke before its usage chunk is still billed, for the
-	// estimated tokens it relayed.
-	if u, partial := s.Usage(); partial {
-		s.mu.Lock()
-		s.info.CostUSD = s.price.Cost(u)
-		s.mu.Unlock()
-	}
 	// The first chunk already counted as the target answering; a stream
 	// that breaks later is a failure of its own.
 	if o == breaker.Failure {
@@ -897,12 +994,10 @@ func (s *Stream) end(err error) {
 	}
 }
 
-// Close releases the upstream stream.
+// Close releases the upstream stream and settles the bill: after Close,
+// Info's Cost is final, the losing lanes of a hedge included.
 func (s *Stream) Close() error {
 	err := s.up.Close()
-	if s.tg == nil {
-		return err
-	}
 	s.end(context.Canceled)
 	if s.cancel != nil {
 		s.cancel()
@@ -910,10 +1005,16 @@ func (s *Stream) Close() error {
 	if s.overall != nil {
 		s.overall()
 	}
+	s.sideOnce.Do(func() {
+		c := s.side.wait()
+		s.mu.Lock()
+		c.fold(&s.info)
+		s.mu.Unlock()
+	})
 	return err
 }
 
-// Info reports the routing decision and, once the usage chunk passed, cost.
+// Info reports the routing decision and the cost so far (final after Close).
 func (s *Stream) Info() Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -922,9 +1023,14 @@ func (s *Stream) Info() Info {
 
 // Usage reports the usage the upstream sent. When a stream broke before its
 // usage chunk, Partial estimates completion tokens from what was relayed.
+// For a reader of a shared stream, once it ended, it is the share it was
+// charged (see tab).
 func (s *Stream) Usage() (u llm.Usage, partial bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.charged != nil {
+		return *s.charged, s.usage == (llm.Usage{})
+	}
 	if s.usage != (llm.Usage{}) {
 		return s.usage, false
 	}
@@ -960,6 +1066,6 @@ func (r *Router) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.Emb
 	if err != nil {
 		return nil, a.info, err
 	}
-	a.info.CostUSD = priceOf(a.info, rt).Cost(resp.Usage)
+	a.info.Cost = priceOf(a.info, rt).Cost(resp.Usage)
 	return resp, a.info, nil
 }

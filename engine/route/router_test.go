@@ -346,11 +346,42 @@ func TestCostUsesPriceTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 0.002; info.CostUSD < want-1e-12 || info.CostUSD > want+1e-12 {
-		t.Fatalf("cost %v, want %v", info.CostUSD, want)
+	if want := llm.USD(0.002); info.Cost != want {
+		t.Fatalf("cost %v, want %v", info.Cost, want)
 	}
-	if got := (Price{Input: 2, Output: 4, CachedInput: 1}).Cost(llm.Usage{PromptTokens: 1000, CachedTokens: 400, CompletionTokens: 100}); got != (600*2+400*1+100*4)/1e6 {
-		t.Fatalf("cached pricing %v", got)
+}
+
+func TestPriceCostIsExactInNanoDollars(t *testing.T) {
+	tests := []struct {
+		name  string
+		price Price
+		usage llm.Usage
+		want  llm.Money
+	}{
+		// The float sum gave 6.1499999999999996e-06 here.
+		{"small request", Price{Input: 0.15, Output: 0.6}, llm.Usage{PromptTokens: 9, CompletionTokens: 8}, 6150},
+		{"cached prompt at its own price", Price{Input: 2, Output: 4, CachedInput: 1}, llm.Usage{PromptTokens: 1000, CachedTokens: 400, CompletionTokens: 100}, 2_000_000},
+		{"cached prompt at the input price when none is set", Price{Input: 2, Output: 4}, llm.Usage{PromptTokens: 1000, CachedTokens: 400, CompletionTokens: 100}, 2_400_000},
+		{"rounds half up to the nano-dollar", Price{Input: 0.0005}, llm.Usage{PromptTokens: 1}, 1},
+		{"below half a nano-dollar is nothing", Price{Input: 0.0004}, llm.Usage{PromptTokens: 1}, 0},
+		{"a million tokens at $100", Price{Output: 100}, llm.Usage{CompletionTokens: 1_000_000}, llm.USD(100)},
+		{"cached tokens beyond the prompt are not billed", Price{Input: 1, CachedInput: 0.5}, llm.Usage{PromptTokens: 2, CachedTokens: 5}, 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.price.Cost(tt.usage); got != tt.want {
+				t.Fatalf("Cost = %v (%s), want %v (%s)", int64(got), got, int64(tt.want), tt.want)
+			}
+		})
+	}
+	// A million small requests sum to exactly a million times one.
+	var sum llm.Money
+	one := (Price{Input: 0.15, Output: 0.6}).Cost(llm.Usage{PromptTokens: 9, CompletionTokens: 8})
+	for range 1_000_000 {
+		sum += one
+	}
+	if sum.String() != "6.150000000" {
+		t.Fatalf("sum %s", sum)
 	}
 }
 

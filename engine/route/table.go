@@ -19,16 +19,16 @@ type Price struct {
 
 // Cost prices a usage. Cached prompt tokens are billed at CachedInput (or
 // Input when no cached price is set), the rest of the prompt at Input.
-func (p Price) Cost(u llm.Usage) float64 {
-	cached := p.CachedInput
-	if cached == 0 {
-		cached = p.Input
+// The sum is taken in integer nano-USD per million tokens and rounded once,
+// so a request's cost is exact to the nano-dollar and sums never drift.
+func (p Price) Cost(u llm.Usage) llm.Money {
+	in, out, cached := llm.USD(p.Input), llm.USD(p.Output), llm.USD(p.CachedInput)
+	if p.CachedInput == 0 {
+		cached = in
 	}
-	uncached := u.PromptTokens - u.CachedTokens
-	if uncached < 0 {
-		uncached = 0
-	}
-	return (float64(uncached)*p.Input + float64(u.CachedTokens)*cached + float64(u.CompletionTokens)*p.Output) / 1e6
+	hits := min(max(u.CachedTokens, 0), max(u.PromptTokens, 0))
+	perMillion := llm.Money(max(u.PromptTokens, 0)-hits)*in + llm.Money(hits)*cached + llm.Money(max(u.CompletionTokens, 0))*out
+	return (perMillion + 500_000) / 1_000_000
 }
 
 // KeySpec is one API key of a provider's pool, already wrapped in its adapter.
@@ -100,6 +100,9 @@ type RouteSpec struct {
 	Hedge            HedgeSpec
 	Hybrid           HybridSpec
 	Cache            CacheSpec
+	// NoPanic turns panic mode off: when every target is open the request
+	// fails at once with no_healthy_target instead of trying them anyway.
+	NoPanic bool
 }
 
 // Spec is everything a Table is built from.
@@ -113,6 +116,8 @@ type Spec struct {
 	DefaultCache    CacheSpec
 	// Created is the "created" time reported for models (unix seconds).
 	Created int64
+	// DefaultNoPanic turns panic mode off for model names that are no alias.
+	DefaultNoPanic bool
 }
 
 func (r RetrySpec) withDefaults(d RetrySpec) RetrySpec {
@@ -155,7 +160,9 @@ type group struct {
 	targets []*Target
 	bt      []balancer.Target
 	stats   []*balancer.Stats
-	pickers map[string]balancer.Picker // by strategy, built on demand at table build
+	// pickers holds one policy per strategy whose picks depend on the group
+	// alone; hybrid ones carry a route's weights and live on the Route.
+	pickers map[string]balancer.Picker
 }
 
 // Route is a resolved route.
@@ -167,12 +174,28 @@ type Route struct {
 	Retry    RetrySpec
 	Hedge    HedgeSpec
 	Cache    CacheSpec
+	// Panic lets the route try open targets when every target is open,
+	// rather than fail at once.
+	Panic bool
 	// sig names the route's target set for cache keys: a change of targets
 	// or upstream models is a change of answer.
 	sig string
 	// groups are tried in order: the route's own targets, then each fallback's.
 	groups []*group
 	lat    *latencyWindow
+	// hybrid is the hybrid picker for each of groups, with this route's
+	// weights: a group shared as a fallback by routes with different
+	// weights is scored by each route its own way.
+	hybrid     []balancer.Picker
+	hybridSpec HybridSpec
+}
+
+// picker is the policy the route uses for strategy over groups[gi].
+func (r *Route) picker(gi int, strategy string) balancer.Picker {
+	if strategy == balancer.StrategyHybrid {
+		return r.hybrid[gi]
+	}
+	return r.groups[gi].pickers[strategy]
 }
 
 // Targets lists the route's own targets.
@@ -195,16 +218,10 @@ type Table struct {
 	targets   []*Target // every target, for status
 }
 
-// strategies lists every strategy name a route may use.
-var strategies = [...]string{"priority", "weighted", "least_connections", "consistent_hash", "hybrid", "latency_priority", "cost_priority"}
-
-func knownStrategy(s string) bool {
-	for _, k := range strategies {
-		if k == s {
-			return true
-		}
-	}
-	return false
+// unknownStrategy is the error for a strategy name balancer.Strategies
+// does not list, naming the ones it does.
+func unknownStrategy(s string) string {
+	return fmt.Sprintf("unknown strategy %q (want one of %s)", s, strings.Join(balancer.Strategies(), ", "))
 }
 
 // buildTable resolves a spec; reg keeps per-target state across rebuilds.
@@ -228,7 +245,7 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 	}
 	defStrategy := spec.DefaultStrategy
 	if defStrategy == "" {
-		defStrategy = "priority"
+		defStrategy = balancer.StrategyPriority
 	}
 	seenTarget := map[string]*Target{}
 	expand := func(p ProviderSpec, model string, ts TargetSpec) []*Target {
@@ -297,12 +314,11 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("route: model %s: %w", m, err)
 		}
-		t.routes[m] = &Route{Name: m, Strategy: defStrategy, Failover: spec.DefaultFallback != "none",
+		t.routes[m] = &Route{Name: m, Strategy: defStrategy, Failover: spec.DefaultFallback != "none", Panic: !spec.DefaultNoPanic,
 			Retry: RetrySpec{}.withDefaults(spec.DefaultRetry), Cache: spec.DefaultCache, groups: []*group{g}, lat: reg.latency(m)}
 		t.models = append(t.models, ModelInfo{ID: m, OwnedBy: owners[0], Created: spec.Created, Providers: owners})
 	}
 
-	hybrid := map[string]HybridSpec{}
 	for _, rs := range spec.Routes {
 		if rs.Model == "" {
 			return nil, fmt.Errorf("route: a route has no model alias")
@@ -310,8 +326,8 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 		if prev, ok := t.routes[rs.Model]; ok && prev.Alias {
 			return nil, fmt.Errorf("route: alias %q defined twice", rs.Model)
 		}
-		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Alias: true,
-			Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model)}
+		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Alias: true, Panic: !rs.NoPanic,
+			hybridSpec: rs.Hybrid, Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model)}
 		if r.Cache.Mode == "" {
 			r.Cache.Mode = spec.DefaultCache.Mode
 		}
@@ -341,7 +357,6 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			return nil, fmt.Errorf("route: %s: %w", rs.Model, err)
 		}
 		r.groups = []*group{g}
-		hybrid[rs.Model] = rs.Hybrid
 		t.routes[rs.Model] = r
 		t.models = append(t.models, ModelInfo{ID: rs.Model, OwnedBy: "switchyard", Created: spec.Created, Providers: owners, Alias: true})
 	}
@@ -360,8 +375,32 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			}
 		}
 	}
-	// Pickers: every group gets one per strategy its routes may ask for.
+	if err := buildPickers(t); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(t.models, func(i, j int) bool {
+		if t.models[i].Alias != t.models[j].Alias {
+			return t.models[i].Alias
+		}
+		return t.models[i].ID < t.models[j].ID
+	})
+	return t, nil
+}
+
+// buildPickers gives every group one picker per group-only strategy and
+// every route a hybrid picker per group with the route's own weights. Routes
+// that share a group and weights share the picker, so the result does not
+// depend on which route the map walk reaches first.
+func buildPickers(t *Table) error {
+	type hybridKey struct {
+		g *group
+		h HybridSpec
+	}
+	hybrids := map[hybridKey]balancer.Picker{}
 	for _, r := range t.routes {
+		if !balancer.KnownStrategy(r.Strategy) {
+			return fmt.Errorf("route: %s: %s", r.Name, unknownStrategy(r.Strategy))
+		}
 		var sig strings.Builder
 		for _, g := range r.groups {
 			for _, tg := range g.targets {
@@ -372,30 +411,35 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			}
 		}
 		r.sig = sig.String()
-		for _, g := range r.groups {
+		r.hybrid = make([]balancer.Picker, len(r.groups))
+		for gi, g := range r.groups {
+			k := hybridKey{g, r.hybridSpec}
+			p, ok := hybrids[k]
+			if !ok {
+				var err error
+				if p, err = newPicker(balancer.StrategyHybrid, g.bt, g.stats, r.hybridSpec); err != nil {
+					return fmt.Errorf("route: %s: %s: %w", r.Name, balancer.StrategyHybrid, err)
+				}
+				hybrids[k] = p
+			}
+			r.hybrid[gi] = p
 			if g.pickers != nil {
 				continue
 			}
-			g.pickers = make(map[string]balancer.Picker, len(strategies))
-			for _, s := range strategies {
-				p, err := newPicker(s, g.bt, g.stats, hybrid[r.Name])
+			g.pickers = make(map[string]balancer.Picker)
+			for _, s := range balancer.Strategies() {
+				if s == balancer.StrategyHybrid {
+					continue
+				}
+				p, err := newPicker(s, g.bt, g.stats, HybridSpec{})
 				if err != nil {
-					return nil, fmt.Errorf("route: %s: %s: %w", r.Name, s, err)
+					return fmt.Errorf("route: %s: %s: %w", r.Name, s, err)
 				}
 				g.pickers[s] = p
 			}
 		}
-		if !knownStrategy(r.Strategy) {
-			return nil, fmt.Errorf("route: %s: unknown strategy %q", r.Name, r.Strategy)
-		}
 	}
-	sort.SliceStable(t.models, func(i, j int) bool {
-		if t.models[i].Alias != t.models[j].Alias {
-			return t.models[i].Alias
-		}
-		return t.models[i].ID < t.models[j].ID
-	})
-	return t, nil
+	return nil
 }
 
 func appendUnique(s []string, v string) []string {

@@ -15,7 +15,7 @@ import (
 // Store is what the evaluator reads and writes (store.Store implements it).
 type Store interface {
 	ListAlerts(ctx context.Context, keyID string) ([]store.Alert, error)
-	SpendByKey(ctx context.Context, since time.Time) (map[string]float64, error)
+	SpendByKey(ctx context.Context, since time.Time) (map[string]int64, error) // nano-dollars
 	WindowStats(ctx context.Context, since time.Time, keyID string) (store.WindowStats, error)
 	ClaimAlertFiring(ctx context.Context, id string, prev, at time.Time) (bool, error)
 }
@@ -156,7 +156,7 @@ type windowKey struct {
 
 // passCache holds the ledger answers of one pass.
 type passCache struct {
-	spend map[time.Time]map[string]float64 // by period start
+	spend map[time.Time]map[string]int64 // nano-dollars by period start
 	stats map[windowKey]store.WindowStats
 }
 
@@ -170,7 +170,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 		return fmt.Errorf("alerts: list: %w", err)
 	}
 	now := e.now()
-	pc := passCache{spend: make(map[time.Time]map[string]float64), stats: make(map[windowKey]store.WindowStats)}
+	pc := passCache{spend: make(map[time.Time]map[string]int64), stats: make(map[windowKey]store.WindowStats)}
 	seen := make(map[string]bool, len(rules))
 	var errs []error
 	for _, a := range rules {
@@ -210,13 +210,16 @@ func (e *Evaluator) evaluate(ctx context.Context, a store.Alert, now time.Time, 
 			}
 			pc.spend[start] = spend
 		}
+		// Summed in nano-dollars, compared in dollars (the threshold's unit).
+		var nanos int64
 		if a.KeyID != "" {
-			value = spend[a.KeyID]
+			nanos = spend[a.KeyID]
 		} else {
 			for _, v := range spend {
-				value += v
+				nanos += v
 			}
 		}
+		value = float64(nanos) / 1e9
 		frac := FireAt(a)
 		holds = a.Threshold > 0 && value >= frac*a.Threshold
 		// Spend only grows within a period: once per period is once per crossing.

@@ -124,36 +124,36 @@ func TestEvaluate_FiresWhenConditionHolds(t *testing.T) {
 		{
 			name:  "budget below 80% of the key's monthly budget",
 			alert: budget("k1", 100, "monthly", 0),
-			ledger: []store.UsageRecord{{TS: now0.Add(-time.Hour), KeyID: "k1", CostUSD: 79.99},
-				{TS: now0.Add(-time.Hour), KeyID: "k2", CostUSD: 50}},
+			ledger: []store.UsageRecord{{TS: now0.Add(-time.Hour), KeyID: "k1", CostNanos: 79990000000},
+				{TS: now0.Add(-time.Hour), KeyID: "k2", CostNanos: 50000000000}},
 		},
 		{
 			name:   "budget at 80% of the key's monthly budget",
 			alert:  budget("k1", 100, "monthly", 0),
-			ledger: []store.UsageRecord{{TS: now0.Add(-time.Hour), KeyID: "k1", CostUSD: 40}, {TS: now0.Add(-48 * time.Hour), KeyID: "k1", CostUSD: 40}},
+			ledger: []store.UsageRecord{{TS: now0.Add(-time.Hour), KeyID: "k1", CostNanos: 40000000000}, {TS: now0.Add(-48 * time.Hour), KeyID: "k1", CostNanos: 40000000000}},
 			fire:   true, value: 80,
 		},
 		{
 			name:   "daily budget ignores yesterday's spend",
 			alert:  budget("k1", 100, "daily", 0),
-			ledger: []store.UsageRecord{{TS: dayStart.Add(-time.Second), KeyID: "k1", CostUSD: 90}, {TS: dayStart, KeyID: "k1", CostUSD: 10}},
+			ledger: []store.UsageRecord{{TS: dayStart.Add(-time.Second), KeyID: "k1", CostNanos: 90000000000}, {TS: dayStart, KeyID: "k1", CostNanos: 10000000000}},
 		},
 		{
 			name:   "gateway-wide budget sums every key",
 			alert:  budget("", 10, "day", 0),
-			ledger: []store.UsageRecord{{TS: dayStart, KeyID: "k1", CostUSD: 5}, {TS: dayStart, KeyID: "k2", CostUSD: 3}, {TS: dayStart, CostUSD: 0.5}},
+			ledger: []store.UsageRecord{{TS: dayStart, KeyID: "k1", CostNanos: 5000000000}, {TS: dayStart, KeyID: "k2", CostNanos: 3000000000}, {TS: dayStart, CostNanos: 500000000}},
 			fire:   true, value: 8.5,
 		},
 		{
 			name:   "custom fire_at_fraction",
 			alert:  budget("k1", 10, "day", 0.5),
-			ledger: []store.UsageRecord{{TS: dayStart, KeyID: "k1", CostUSD: 5}},
+			ledger: []store.UsageRecord{{TS: dayStart, KeyID: "k1", CostNanos: 5000000000}},
 			fire:   true, value: 5,
 		},
 		{
 			name:   "disabled rule never fires",
 			alert:  func() store.Alert { a := budget("k1", 10, "day", 0); a.Enabled = false; return a }(),
-			ledger: []store.UsageRecord{{TS: dayStart, KeyID: "k1", CostUSD: 50}},
+			ledger: []store.UsageRecord{{TS: dayStart, KeyID: "k1", CostNanos: 50000000000}},
 		},
 		{
 			name:   "error rate above threshold",
@@ -307,14 +307,14 @@ func TestEvaluate_RestartDoesNotRefire(t *testing.T) {
 		{
 			name:      "budget later in the same month",
 			alert:     budget("", 10, "monthly", 0),
-			ledger:    []store.UsageRecord{{TS: now0.Add(-time.Hour), CostUSD: 9}},
+			ledger:    []store.UsageRecord{{TS: now0.Add(-time.Hour), CostNanos: 9000000000}},
 			firstAt:   now0,
 			restartAt: now0.Add(5 * 24 * time.Hour),
 		},
 		{
 			name:      "budget in the next day",
 			alert:     budget("", 10, "daily", 0),
-			ledger:    []store.UsageRecord{{TS: now0.Add(-time.Hour), CostUSD: 9}, {TS: now0.Add(24 * time.Hour), CostUSD: 9}},
+			ledger:    []store.UsageRecord{{TS: now0.Add(-time.Hour), CostNanos: 9000000000}, {TS: now0.Add(24 * time.Hour), CostNanos: 9000000000}},
 			firstAt:   now0,
 			restartAt: now0.Add(24*time.Hour + time.Minute),
 			refire:    true,
@@ -348,7 +348,7 @@ func TestEvaluate_GatewaysSharingAStoreFireOnce(t *testing.T) {
 	s := openStore(t)
 	mustCreate(t, s, store.Alert{ID: "err", Type: TypeErrorRate, Threshold: 0.05, Enabled: true}, budget("", 1, "day", 0))
 	mustInsert(t, s, requests("", now0, 20, 20, 10)...)
-	mustInsert(t, s, store.UsageRecord{TS: now0.Add(-time.Second), CostUSD: 2})
+	mustInsert(t, s, store.UsageRecord{TS: now0.Add(-time.Second), CostNanos: 2000000000})
 	rec := newRecorder()
 	var wg sync.WaitGroup
 	for range 4 {
@@ -375,7 +375,7 @@ func TestEvaluator_TriggerRunsAPassNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	mustInsert(t, s, store.UsageRecord{TS: now0.Add(-time.Second), KeyID: "k", CostUSD: 5})
+	mustInsert(t, s, store.UsageRecord{TS: now0.Add(-time.Second), KeyID: "k", CostNanos: 5000000000})
 	// The first pass runs at start and may or may not see the row; either way the next pass,
 	// triggered without waiting for the hourly tick, must have fired it.
 	deadline := time.After(5 * time.Second)

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/engine/limits"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -197,7 +198,7 @@ func FromStore(ck store.ClientKey) (*access.Key, error) {
 		ExpiresAt: ck.ExpiresAt, Labels: ck.Labels,
 	}
 	if ck.BudgetUSD > 0 || ck.BudgetPeriod != "" {
-		b := &budget.Budget{Name: "key " + ck.ID + " budget", LimitUSD: ck.BudgetUSD, Period: budget.Daily}
+		b := &budget.Budget{Name: "key " + ck.ID + " budget", Limit: llm.USD(ck.BudgetUSD), Period: budget.Daily}
 		if ck.BudgetPeriod != "" {
 			var err error
 			if b.Period, err = budget.ParsePeriod(ck.BudgetPeriod); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/engine/budget"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -73,7 +74,7 @@ func TestDirectoryResolvesCachesAndInvalidates(t *testing.T) {
 	if err != nil || k == nil {
 		t.Fatalf("Lookup: %v %v", k, err)
 	}
-	if k.ID != "key_a" || k.Limits.RPM != 60 || k.Limits.TPM != 1000 || k.Budget == nil || k.Budget.LimitUSD != 5 ||
+	if k.ID != "key_a" || k.Limits.RPM != 60 || k.Limits.TPM != 1000 || k.Budget == nil || k.Budget.Limit != llm.USD(5) ||
 		k.Budget.Period != budget.Monthly || len(k.IPAllowlist) != 1 || k.AllowedModels[0] != "gpt-4o-mini" {
 		t.Fatalf("converted key %+v budget %+v", k, k.Budget)
 	}

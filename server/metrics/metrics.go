@@ -71,6 +71,7 @@ type config struct {
 	states    func() []TargetState
 	runtime   bool
 	dropped   func() uint64
+	panics    func() uint64
 }
 
 // WithNamespace prefixes every metric name (default "switchyard").
@@ -86,6 +87,11 @@ func WithBreakerStates(fn func() []TargetState) Option {
 // WithLedgerDropped exports fn, read on every scrape, as the ledger_dropped_total counter:
 // usage records the ledger dropped because its queue stayed full or it was closed.
 func WithLedgerDropped(fn func() uint64) Option { return func(c *config) { c.dropped = fn } }
+
+// WithPanicPicks exports fn, read on every scrape, as the panic_picks_total
+// counter: targets tried although every target of their route was
+// breaker-open (route panic mode).
+func WithPanicPicks(fn func() uint64) Option { return func(c *config) { c.panics = fn } }
 
 // WithRuntimeMetrics adds the Go runtime and process collectors.
 func WithRuntimeMetrics() Option { return func(c *config) { c.runtime = true } }
@@ -171,6 +177,13 @@ func New(opts ...Option) *Metrics {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: ns, Name: "ledger_dropped_total",
 			Help: "Usage records dropped by the ledger (queue full after the enqueue wait, or closed).",
+		}, func() float64 { return float64(fn()) }))
+	}
+	if c.panics != nil {
+		fn := c.panics
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: ns, Name: "panic_picks_total",
+			Help: "Targets tried in panic mode: every target of the route was breaker-open.",
 		}, func() float64 { return float64(fn()) }))
 	}
 	if c.runtime {

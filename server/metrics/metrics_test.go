@@ -1,10 +1,12 @@
 package metrics
 
 import (
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,4 +220,26 @@ func TestLedgerDroppedExportedAsCounter(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPanicPicksExportedAsCounter(t *testing.T) {
+	var n atomic.Uint64
+	m := New(WithPanicPicks(n.Load))
+	for _, want := range []uint64{0, 3} {
+		n.Store(want)
+		body := scrapeOf(m)
+		if !strings.Contains(body, "# TYPE switchyard_panic_picks_total counter\n") ||
+			!strings.Contains(body, fmt.Sprintf("switchyard_panic_picks_total %d\n", want)) {
+			t.Fatalf("want panic_picks_total %d in:\n%s", want, body)
+		}
+	}
+	if strings.Contains(scrapeOf(New()), "panic_picks_total") {
+		t.Fatal("panic counter exported without a source")
+	}
+}
+
+func scrapeOf(m *Metrics) string {
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
 }

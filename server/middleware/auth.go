@@ -100,6 +100,12 @@ func (a *Auth) Enabled() bool {
 // HasAdminKey reports whether an admin key is set.
 func (a *Auth) HasAdminKey() bool { return a.admin.Load() != nil }
 
+// isAdmin reports whether sum is the admin key's digest.
+func (a *Auth) isAdmin(sum [32]byte) bool {
+	adm := a.admin.Load()
+	return adm != nil && subtle.ConstantTimeCompare(sum[:], adm[:]) == 1
+}
+
 // presented extracts the key from Authorization: Bearer or x-api-key.
 func presented(h http.Header) string {
 	if v := h.Get("Authorization"); v != "" {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest/openaijson"
 )
 
@@ -120,6 +122,15 @@ func kindOfCode(c codes.Code) llm.Kind {
 		return llm.KindCanceled
 	}
 	return llm.KindInternal
+}
+
+// drainCause reports a request cut by the drain deadline as such (503, or
+// the stream's error event), not as the cancellation it looks like.
+func drainCause(ctx context.Context, err error) error {
+	if sd := middleware.ShuttingDown(ctx); sd != nil {
+		return sd
+	}
+	return err
 }
 
 // writeError answers with OpenAI error JSON.

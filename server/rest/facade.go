@@ -203,7 +203,7 @@ func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := f.svc.Chat.CreateChatCompletion(ctx, req)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, drainCause(ctx, err))
 		return
 	}
 	setRoutingHeaders(w, resp.GetSwitchyard())
@@ -270,7 +270,7 @@ var (
 func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.CreateChatCompletionRequest, buf *[]byte) {
 	o, err := f.svc.Chat.OpenStream(ctx, req)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, drainCause(ctx, err))
 		return
 	}
 	defer o.Close()
@@ -281,7 +281,7 @@ func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.Crea
 	h.Set("X-Accel-Buffering", "no")
 	first, err := o.Next()
 	if err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, err)
+		writeError(w, drainCause(ctx, err))
 		return
 	}
 	setRoutingHeaders(w, first.GetSwitchyard())
@@ -303,33 +303,41 @@ func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.Crea
 			break
 		}
 		if err != nil {
-			if ctx.Err() == nil {
-				// The partial usage rides on the error event (OpenAI SDKs
-				// ignore the extra key) so the client knows what it got.
-				e := classify(err)
-				u, partial := o.Usage()
-				b := append((*buf)[:0], sseData...)
-				b = openaijson.AppendError(b, e.message, e.typ, e.param, e.code)
-				b = append(b[:len(b)-1], `,"usage":{"prompt_tokens":`...)
-				b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
-				b = append(b, `,"completion_tokens":`...)
-				b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
-				b = append(b, `,"total_tokens":`...)
-				b = strconv.AppendInt(b, int64(u.TotalTokens), 10)
-				b = append(b, `,"estimated":`...)
-				b = strconv.AppendBool(b, partial)
-				b = append(b, "}}"...)
-				b = append(b, sseEnd...)
-				_, _ = w.Write(b)
-				_ = rc.Flush()
-				f.log.Warn("stream failed after first chunk", "request_id", middleware.RequestID(ctx), "error", err,
-					"provider", o.Info().Provider, "completion_tokens", u.CompletionTokens, "usage_estimated", partial)
+			// The drain deadline ends ctx too, but then the client is
+			// still there to be told why.
+			if ctx.Err() == nil || middleware.ShuttingDown(ctx) != nil {
+				f.streamError(ctx, w, rc, o, buf, drainCause(ctx, err))
 			}
 			return
 		}
 	}
 	_, _ = w.Write(sseDone)
 	_ = rc.Flush()
+}
+
+// streamError ends a stream with an in-band error event. The partial usage
+// rides on it (OpenAI SDKs ignore the extra key) so the client knows what
+// it got.
+func (f *Facade) streamError(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, o *rpc.StreamOpen, buf *[]byte, err error) {
+	e := classify(err)
+	u, partial := o.Usage()
+	b := append((*buf)[:0], sseData...)
+	b = openaijson.AppendError(b, e.message, e.typ, e.param, e.code)
+	b = append(b[:len(b)-1], `,"usage":{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.TotalTokens), 10)
+	b = append(b, `,"estimated":`...)
+	b = strconv.AppendBool(b, partial)
+	b = append(b, "}}"...)
+	b = append(b, sseEnd...)
+	*buf = b
+	_, _ = w.Write(b)
+	_ = rc.Flush()
+	f.log.Warn("stream failed after first chunk", "request_id", middleware.RequestID(ctx), "error", err,
+		"provider", o.Info().Provider, "completion_tokens", u.CompletionTokens, "usage_estimated", partial)
 }
 
 func (f *Facade) listModels(w http.ResponseWriter, r *http.Request) {

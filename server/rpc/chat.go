@@ -116,8 +116,10 @@ type RequestRecord struct {
 	Attempts  int
 	Latency   time.Duration
 	TTFT      time.Duration
-	Usage     llm.Usage
-	CostUSD   float64
+	// Usage is what the request is billed for: its own and, when hedged,
+	// the losing lanes' (route.Info.Extra).
+	Usage llm.Usage
+	Cost  llm.Money
 	// Estimated marks usage (and so cost) the provider did not report:
 	// counted from the request and from what was relayed.
 	Estimated bool
@@ -159,7 +161,7 @@ func traceRequest(span telemetry.Span, rec RequestRecord) {
 	span.AnnotateRequest(telemetry.Request{Route: rec.Route, Provider: rec.Provider, Target: rec.Target, Model: rec.Model,
 		Status: rec.Status, Cache: rec.Cache, Stream: rec.Stream, Partial: rec.Partial, Attempts: rec.Attempts,
 		PromptTokens: rec.Usage.PromptTokens, CompletionTokens: rec.Usage.CompletionTokens,
-		CachedTokens: rec.Usage.CachedTokens, ReasoningTokens: rec.Usage.ReasoningTokens, CostUSD: rec.CostUSD})
+		CachedTokens: rec.Usage.CachedTokens, ReasoningTokens: rec.Usage.ReasoningTokens, CostUSD: rec.Cost.Dollars()})
 }
 
 // statusLabel names an outcome for metrics: ok, or the error kind.
@@ -192,7 +194,8 @@ func recordOf(ctx context.Context, info route.Info, u llm.Usage, err error, late
 	return RequestRecord{
 		RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx),
 		Provider: info.Provider, Target: info.Target, Model: info.UpstreamModel, Route: info.Route, Status: statusLabel(err),
-		Cache: info.Cache.String(), Attempts: info.Attempts, Latency: latency, TTFT: ttft, Usage: u, CostUSD: info.CostUSD,
+		Cache: info.Cache.String(), Attempts: info.Attempts, Latency: latency, TTFT: ttft, Usage: u.Add(info.Extra),
+		Cost: info.Cost, Estimated: info.Estimated,
 	}
 }
 
@@ -201,7 +204,7 @@ func (s *Chat) logDecision(ctx context.Context, info route.Info, err error) {
 		return
 	}
 	s.log.Debug("routed", "request_id", middleware.RequestID(ctx), "route", info.Route, "strategy", info.Strategy,
-		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "scores", info.Scores, "error", err)
+		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "panic", info.Panic, "scores", info.Scores, "error", err)
 }
 
 // CreateChatCompletion serves a unary chat request.
@@ -224,7 +227,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	if resp != nil {
 		usage = resp.Usage
 	}
-	s.settle(ctx, ticket, billable(info, usage), info.CostUSD)
+	s.settle(ctx, ticket, billable(info, usage), info.Cost)
 	s.observe(ctx, recordOf(ctx, info, usage, err, time.Since(start), 0))
 	s.logDecision(ctx, info, err)
 	if err != nil {
@@ -249,25 +252,28 @@ type StreamOpen struct {
 	ticket       *access.Ticket
 	chat         *Chat
 	span         telemetry.Span
+	ctx          context.Context // the request's: says whether a drain cut it
 }
 
 // billable is the usage a request takes from its key's token allowance:
-// answers served from the cache or shared with an identical request in
-// flight cost the upstream nothing, so they take nothing.
+// answers served from the cache cost the upstream nothing, so they take
+// nothing, nor does one shared with an identical request that paid for it
+// (a coalesced request with no cost of its own); a hedged request takes
+// its losing lanes' tokens too.
 func billable(info route.Info, u llm.Usage) llm.Usage {
-	if info.Cache == llm.CacheHit || info.Cache == llm.CacheCoalesced {
+	if info.Cache == llm.CacheHit || (info.Cache == llm.CacheCoalesced && info.Cost == 0) {
 		return llm.Usage{}
 	}
-	return u
+	return u.Add(info.Extra)
 }
 
 // settle charges a request's real usage to its key's limits and budget.
 // A failure to settle (Redis gone) is logged: the answer is already out.
-func (s *Chat) settle(ctx context.Context, t *access.Ticket, u llm.Usage, costUSD float64) {
+func (s *Chat) settle(ctx context.Context, t *access.Ticket, u llm.Usage, cost llm.Money) {
 	if t == nil {
 		return
 	}
-	if err := t.Settle(ctx, u, costUSD); err != nil {
+	if err := t.Settle(ctx, u, cost); err != nil {
 		s.log.Warn("settling rate limit and budget failed", "request_id", middleware.RequestID(ctx), "error", err)
 	}
 }
@@ -300,7 +306,7 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	}
 	s.logDecision(ctx, st.Info(), nil)
 	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start,
-		client: middleware.Client(ctx), ticket: ticket, chat: s, span: telemetry.SpanFrom(ctx)}, nil
+		client: middleware.Client(ctx), ticket: ticket, chat: s, span: telemetry.SpanFrom(ctx), ctx: ctx}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -312,6 +318,11 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				o.err = err
+				// Cut by the drain deadline, not by the client: recorded
+				// (and answered) as the gateway's unavailability.
+				if sd := middleware.ShuttingDown(o.ctx); sd != nil {
+					o.err, err = sd, sd
+				}
 			}
 			return nil, err
 		}
@@ -339,12 +350,15 @@ func (o *StreamOpen) Close() error {
 	err := o.st.Close()
 	if !o.closed {
 		o.closed = true
+		// After Close the bill is final: an estimate when the upstream never
+		// sent its usage chunk, plus any hedge lane that lost.
 		u, partial := o.st.Usage()
-		o.chat.settle(context.Background(), o.ticket, billable(o.st.Info(), u), o.st.Info().CostUSD)
+		info := o.st.Info()
+		o.chat.settle(context.Background(), o.ticket, billable(info, u), info.Cost)
 		o.obs.RequestFinished()
-		rec := recordOf(context.Background(), o.st.Info(), u, o.err, time.Since(o.start), o.ttft)
+		rec := recordOf(context.Background(), info, u, o.err, time.Since(o.start), o.ttft)
 		rec.RequestID, rec.Client, rec.Stream, rec.Partial = o.requestID, o.client, true, o.err != nil && o.sent > 0
-		_ = partial // usage was estimated when the upstream never sent its usage chunk
+		rec.Estimated = rec.Estimated || (partial && info.Cost > 0)
 		traceRequest(o.span, rec)
 		o.obs.Observe(rec)
 	}

@@ -293,7 +293,9 @@ func infoToProto(requestID string, in route.Info) *pb.RoutingInfo {
 		UpstreamModel: in.UpstreamModel,
 		Attempts:      int32(in.Attempts),
 		Cache:         pb.CacheStatus(in.Cache),
-		CostUsd:       in.CostUSD,
+		CostUsd:       in.Cost.Dollars(),
+		CostNanoUsd:   int64(in.Cost),
+		Estimated:     in.Estimated,
 		Scores:        in.Scores,
 	}
 }

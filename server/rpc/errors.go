@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/middleware"
 )
 
 // Code is the one mapping from domain errors to connect (= gRPC) codes.
@@ -77,7 +78,7 @@ type errorInterceptor struct{}
 func (errorInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		resp, err := next(ctx, req)
-		return resp, ToConnect(err)
+		return resp, ToConnect(drainCause(ctx, err))
 	}
 }
 
@@ -87,6 +88,17 @@ func (errorInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) co
 
 func (errorInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		return ToConnect(next(ctx, conn))
+		return ToConnect(drainCause(ctx, next(ctx, conn)))
 	}
+}
+
+// drainCause reports a request cut by the drain deadline as such
+// (Unavailable: retry elsewhere), not as the cancellation it looks like.
+func drainCause(ctx context.Context, err error) error {
+	if err != nil {
+		if sd := middleware.ShuttingDown(ctx); sd != nil {
+			return sd
+		}
+	}
+	return err
 }

@@ -120,7 +120,7 @@ func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddin
 		usage = resp.Usage
 	}
 	if ticket != nil {
-		_ = ticket.Settle(ctx, usage, info.CostUSD)
+		_ = ticket.Settle(ctx, usage, info.Cost)
 	}
 	s.obs.Observe(recordOf(ctx, info, usage, err, time.Since(start), 0))
 	if err != nil {

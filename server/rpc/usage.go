@@ -35,7 +35,8 @@ func usageRowToProto(r store.UsageRow) *pb.UsageRow {
 	return &pb.UsageRow{
 		KeyId: r.KeyID, Provider: r.Provider, Model: r.Model, Day: r.Day,
 		Requests: r.Requests, Errors: r.Errors, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens,
-		CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens, CostUsd: r.CostUSD,
+		CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens,
+		CostUsd: llm.Money(r.CostNanos).Dollars(), Cost: llm.Money(r.CostNanos).String(), Estimated: r.Estimated,
 	}
 }
 
@@ -97,7 +98,7 @@ func (s *Usage) GetMetrics(ctx context.Context, in *pb.GetMetricsRequest) (*pb.G
 	}
 	return &pb.GetMetricsResponse{Period: period, Metrics: &pb.Metrics{
 		RequestsTotal: m.RequestsTotal, SuccessRate: m.SuccessRate, AvgLatencyMs: m.AvgLatencyMS,
-		P95LatencyMs: m.P95LatencyMS, ErrorRate: m.ErrorRate, AvgTtftMs: m.AvgTTFTMS, CostUsd: m.CostUSD,
-		CacheHitRate: m.CacheHitRate,
+		P95LatencyMs: m.P95LatencyMS, ErrorRate: m.ErrorRate, AvgTtftMs: m.AvgTTFTMS,
+		CostUsd: llm.Money(m.CostNanos).Dollars(), Cost: llm.Money(m.CostNanos).String(), CacheHitRate: m.CacheHitRate,
 	}}, nil
 }

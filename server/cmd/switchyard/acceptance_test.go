@@ -289,8 +289,15 @@ func TestAcceptanceConcurrentRequestsCannotOverspendABudget(t *testing.T) {
 	}
 }
 
+// usageSums is GetUsage's total.
+type usageSums struct {
+	requests, estimated int64
+	costUSD             float64
+	cost                string // exact decimal USD
+}
+
 // usageTotal reads GetUsage's total for keyID ("" for all) with key.
-func usageTotal(t *testing.T, base, key, keyID string) (requests int64, costUSD float64) {
+func usageTotal(t *testing.T, base, key, keyID string) usageSums {
 	t.Helper()
 	st, _, b := call(t, "GET", base+"/v1/usage?key_id="+keyID, key, "")
 	if st != 200 {
@@ -298,15 +305,19 @@ func usageTotal(t *testing.T, base, key, keyID string) (requests int64, costUSD 
 	}
 	var u struct {
 		Total struct {
-			Requests string  `json:"requests"`
-			CostUSD  float64 `json:"cost_usd"`
+			Requests  string  `json:"requests"`
+			Estimated string  `json:"estimated"`
+			CostUSD   float64 `json:"cost_usd"`
+			Cost      string  `json:"cost"`
 		} `json:"total"`
 	}
 	if err := json.Unmarshal(b, &u); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Sscan(u.Total.Requests, &requests)
-	return requests, u.Total.CostUSD
+	out := usageSums{costUSD: u.Total.CostUSD, cost: u.Total.Cost}
+	fmt.Sscan(u.Total.Requests, &out.requests)
+	fmt.Sscan(u.Total.Estimated, &out.estimated)
+	return out
 }
 
 // usageCost reads a key's recorded spend, waiting for the ledger's batches
@@ -315,7 +326,7 @@ func usageCost(t *testing.T, base, id string) float64 {
 	t.Helper()
 	var cost float64
 	for range 40 {
-		_, c := usageTotal(t, base, adminKey, id)
+		c := usageTotal(t, base, adminKey, id).costUSD
 		if c == cost && cost > 0 {
 			return cost
 		}
@@ -331,7 +342,7 @@ func usageRequests(t *testing.T, base, key, keyID string, want int64) int64 {
 	t.Helper()
 	var n int64
 	for range 30 {
-		if n, _ = usageTotal(t, base, key, keyID); n >= want {
+		if n = usageTotal(t, base, key, keyID).requests; n >= want {
 			return n
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -27,7 +27,13 @@ const checkTimeout = 3 * time.Second
 // With dial it also connects to each configured store and reports it; any
 // store that does not answer fails the check.
 func checkConfig(ctx context.Context, cfg *config.Config, dial bool, getenv func(string) string, out io.Writer) error {
-	providers, _, err := buildProviders(cfg, nil, nil)
+	// Key ids are only shown by a running gateway: a throwaway salt keeps
+	// the store (where the real one lives) closed.
+	names, err := newKeyNamer(nil)
+	if err != nil {
+		return err
+	}
+	providers, _, err := buildProviders(cfg, nil, names, nil)
 	if err != nil {
 		return err
 	}

@@ -389,7 +389,7 @@ func (c *cli) usage(groups []string, since time.Duration, key string) error {
 	}
 	row := func(label []string, r *pb.UsageRow) []string {
 		return append(label, fmt.Sprint(r.GetRequests()), fmt.Sprint(r.GetErrors()), fmt.Sprint(r.GetPromptTokens()),
-			fmt.Sprint(r.GetCompletionTokens()), fmt.Sprintf("%.6f", r.GetCostUsd()))
+			fmt.Sprint(r.GetCompletionTokens()), costOf(r))
 	}
 	header := "REQUESTS\tERRORS\tPROMPT\tCOMPLETION\tCOST_USD"
 	var rows [][]string
@@ -535,4 +535,13 @@ func (c *cli) providersRemoveKey(pos []string) error {
 		fmt.Fprintf(c.env.stdout, "removed key %s from %s\n", pos[1], pos[0])
 	}
 	return nil
+}
+
+// costOf is a usage row's exact decimal cost, or the double from a
+// gateway too old to send it.
+func costOf(r *pb.UsageRow) string {
+	if c := r.GetCost(); c != "" {
+		return c
+	}
+	return fmt.Sprintf("%.9f", r.GetCostUsd())
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -52,6 +50,8 @@ type control struct {
 	// routing in force came through the API over that base.
 	baseHash  string
 	apiRouted bool
+	// names gives provider keys their ids (see keyNamer).
+	names keyNamer
 
 	mu        sync.Mutex // serialises changes; reads of the table are lock-free
 	cfg       *config.Config
@@ -62,13 +62,17 @@ type control struct {
 }
 
 type apiKey struct {
-	key, label string
-	weight     int
+	id, key, label string
+	weight         int
 }
 
 func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.Tracing) (*control, error) {
 	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing}
-	providers, clients, err := buildProviders(cfg, nil, tracing)
+	var err error
+	if c.names, err = newKeyNamer(nil); err != nil {
+		return nil, err
+	}
+	providers, clients, err := buildProviders(cfg, nil, c.names, tracing)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +154,7 @@ func (c *control) reload() error {
 	} else {
 		c.apiRouted = false
 	}
-	providers, clients, err := buildProviders(cfg, c.apiKeys, c.tracing)
+	providers, clients, err := buildProviders(cfg, c.apiKeys, c.names, c.tracing)
 	if err != nil {
 		return err
 	}
@@ -214,6 +218,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	spec := route.Spec{
 		DefaultStrategy: cfg.Routing.Strategy,
 		DefaultFallback: cfg.Routing.FallbackStrategy,
+		DefaultNoPanic:  off(cfg.Routing.PanicMode),
 		DefaultCache:    route.CacheSpec{Mode: cfg.ResponseCache.Mode, TTL: cfg.ResponseCache.TTL.D()},
 		Created:         time.Now().Unix(),
 	}
@@ -232,6 +237,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 			Cache:  route.CacheSpec{Mode: r.Cache.Mode, TTL: r.Cache.TTL.D()},
 			Hybrid: route.HybridSpec{Cost: r.Hybrid.Cost, Latency: r.Hybrid.Latency, Quality: r.Hybrid.Quality, ErrorRate: r.Hybrid.ErrorRate, Load: r.Hybrid.Load},
 		}
+		rs.NoPanic = off(r.PanicMode)
 		for _, t := range r.Targets {
 			rs.Targets = append(rs.Targets, route.TargetSpec{Provider: t.Provider, Model: t.Model, Weight: t.Weight, Priority: t.Priority, Quality: t.Quality})
 		}
@@ -240,10 +246,13 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	return spec
 }
 
+// off reports whether an on-by-default switch was set false.
+func off(b *bool) bool { return b != nil && !*b }
+
 // buildProviders makes one adapter per provider key, all keys of a provider
 // sharing one HTTP transport (one keep-alive pool per upstream). extra are
-// keys added through the API.
-func buildProviders(cfg *config.Config, extra map[string][]apiKey, tracing *telemetry.Tracing) ([]route.ProviderSpec, map[string]*http.Client, error) {
+// keys added through the API; names names the config file's keys.
+func buildProviders(cfg *config.Config, extra map[string][]apiKey, names keyNamer, tracing *telemetry.Tracing) ([]route.ProviderSpec, map[string]*http.Client, error) {
 	var out []route.ProviderSpec
 	clients := map[string]*http.Client{}
 	for _, p := range cfg.Providers {
@@ -265,33 +274,27 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey, tracing *tele
 			hc.Transport = tracing.Transport(hc.Transport)
 			clients[p.Name] = hc
 		}
-		add := func(key, label, source string, weight int) error {
+		add := func(id, key, label, source string, weight int) error {
 			impl, err := buildKeyed(p, key, hc)
 			if err != nil {
 				return fmt.Errorf("provider %q: %w", p.Name, err)
 			}
-			spec.Keys = append(spec.Keys, route.KeySpec{ID: keyID(key), Masked: config.MaskSecret(key), Label: label, Source: source, Weight: weight, Provider: impl})
+			spec.Keys = append(spec.Keys, route.KeySpec{ID: id, Masked: config.MaskSecret(key), Label: label, Source: source, Weight: weight, Provider: impl})
 			return nil
 		}
 		for _, key := range p.APIKeys {
-			if err := add(key, "", "config", 1); err != nil {
+			if err := add(names.configID(key), key, "", "config", 1); err != nil {
 				return nil, nil, err
 			}
 		}
 		for _, k := range extra[p.Name] {
-			if err := add(k.key, k.label, "api", k.weight); err != nil {
+			if err := add(k.id, k.key, k.label, "api", k.weight); err != nil {
 				return nil, nil, err
 			}
 		}
 		out = append(out, spec)
 	}
 	return out, clients, nil
-}
-
-// keyID names a key without revealing it.
-func keyID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "k" + hex.EncodeToString(sum[:4])
 }
 
 // buildSimulator makes one simulated key; a key starting with
@@ -351,7 +354,14 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 	if err != nil {
 		return route.KeyStatus{}, llm.InvalidParam("api_key", "%v", err)
 	}
-	ks := route.KeySpec{ID: keyID(key), Masked: config.MaskSecret(key), Label: label, Source: "api", Weight: max(weight, 1), Provider: impl}
+	if c.hasSecret(provider, key) {
+		return route.KeyStatus{}, llm.InvalidParam("api_key", "provider %q already has this key", provider)
+	}
+	id, err := randomKeyID()
+	if err != nil {
+		return route.KeyStatus{}, err
+	}
+	ks := route.KeySpec{ID: id, Masked: config.MaskSecret(key), Label: label, Source: "api", Weight: max(weight, 1), Provider: impl}
 	if err := c.router.AddKey(provider, ks); err != nil {
 		return route.KeyStatus{}, err
 	}
@@ -362,7 +372,7 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 			return route.KeyStatus{}, &llm.Error{Kind: llm.KindUnavailable, Message: "saving the provider key failed", Err: err}
 		}
 	}
-	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{key: key, label: label, weight: ks.Weight})
+	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{id: ks.ID, key: key, label: label, weight: ks.Weight})
 	c.log.Info("provider key added", "provider", provider, "key_id", ks.ID, "key", ks.Masked)
 	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
 }
@@ -380,13 +390,37 @@ func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
 	}
 	keys := c.apiKeys[provider][:0:0]
 	for _, k := range c.apiKeys[provider] {
-		if keyID(k.key) != id {
+		if k.id != id {
 			keys = append(keys, k)
 		}
 	}
 	c.apiKeys[provider] = keys
 	c.log.Info("provider key removed", "provider", provider, "key_id", id)
 	return nil
+}
+
+// hasSecret reports whether provider's pool already holds secret. Ids no
+// longer follow from secrets, so a key added twice is found by its secret.
+func (c *control) hasSecret(provider, secret string) bool {
+	for _, k := range c.apiKeys[provider] {
+		if k.key == secret {
+			return true
+		}
+	}
+	// A config key counts while it is in the pool (one removed through the
+	// API may come back through it).
+	id := c.names.configID(secret)
+	for _, p := range c.router.Spec().Providers {
+		if p.Name != provider {
+			continue
+		}
+		for _, k := range p.Keys {
+			if k.ID == id && k.Source == "config" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider, error) {

@@ -484,38 +484,14 @@ func TestRoutingConfigUpdateSwapsAtomicallyAndRefusesInvalid(t *testing.T) {
 
 // A stream in flight when shutdown starts still completes.
 func TestShutdownDrainsInFlightStreams(t *testing.T) {
-	cfg, err := config.Parse([]byte(testConfig), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := newServer(context.Background(), log, cfg, ctl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-
+	d := startDrainable(t)
 	body := `{"model":"auto","stream":true,"metadata":{"simulator.delay":"20ms","simulator.tokens":"20"},"messages":[{"role":"user","content":"hi"}]}`
-	resp, err := http.Post("http://"+l.Addr().String()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	resp, err := http.Post(d.base+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	shut := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		shut <- srv.Shutdown(ctx)
-	}()
+	shut := d.shutdown(5 * time.Second)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("stream cut by shutdown: %v", err)
@@ -526,9 +502,10 @@ func TestShutdownDrainsInFlightStreams(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	if err := <-done; err != nil {
+	if err := <-d.done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+	d.done <- nil // for the cleanup
 }
 
 const authConfig = testConfig + `

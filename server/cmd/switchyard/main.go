@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/budget"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/alerts"
 	"github.com/switchyard/switchyard/server/keydir"
@@ -175,9 +176,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer evaluator.Close()
 	ctl.alerts = evaluator.Trigger
-	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f, spent float64) {
-		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.LimitUSD,
-			"period", b.Period.String(), "threshold", f, "spent_usd", spent)
+	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f float64, spent llm.Money) {
+		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.Limit.String(),
+			"period", b.Period.String(), "threshold", f, "spent_usd", spent.String())
 		ctl.budgetCrossed()
 	})
 	if err != nil {
@@ -203,6 +204,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if !ctl.auth.HasAdminKey() {
 		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists; creating client keys needs it set (then restart)")
 	}
+	warnMetricsAccess(log, cfg, ctl.auth)
 	if ctl.sealer == nil {
 		log.Warn("SWITCHYARD_MASTER_KEY is not set: provider keys added through the API are kept in memory only, until restart")
 	}
@@ -254,7 +256,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
-	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates)}
+	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates), metrics.WithPanicPicks(ctl.router.PanicPicks)}
 	if ctl.ledger != nil {
 		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ctl.ledger.Stats().Dropped }))
 	}
@@ -290,6 +292,8 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		RequestTimeout:    time.Duration(cfg.Server.RequestTimeout),
 		Metrics:           m.Handler(),
+		Listen:            cfg.Listen,
+		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.tracing,
 	})
 }
@@ -307,7 +311,7 @@ func (o observer) Observe(r rpc.RequestRecord) {
 	o.m.Observe(metrics.RequestMetric{
 		Provider: r.Provider, Model: r.Model, Route: r.Route, Status: r.Status, Cache: r.Cache,
 		Latency: r.Latency, TTFT: r.TTFT, PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
-		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.CostUSD,
+		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.Cost.Dollars(),
 	})
 	if o.ledger == nil {
 		return
@@ -315,9 +319,9 @@ func (o observer) Observe(r rpc.RequestRecord) {
 	o.ledger.Record(store.UsageRecord{
 		RequestID: r.RequestID, KeyID: r.Client, Route: r.Route, Provider: r.Provider, Model: r.Model, Target: r.Target,
 		PromptTokens: int64(r.Usage.PromptTokens), CompletionTokens: int64(r.Usage.CompletionTokens),
-		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostUSD: r.CostUSD,
+		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostNanos: int64(r.Cost),
 		LatencyMS: r.Latency.Milliseconds(), TTFTMS: r.TTFT.Milliseconds(), Status: r.Status, Cache: r.Cache,
-		Attempts: r.Attempts, Stream: r.Stream, Partial: r.Partial,
+		Attempts: r.Attempts, Stream: r.Stream, Partial: r.Partial, Estimated: r.Estimated,
 	})
 }
 

@@ -9,7 +9,8 @@ import (
 
 // The simulator takes a key pool like a real provider, from the config and
 // through the API; a "bad-" key answers 401, so requests fail over to the
-// good keys and the bad key's breaker opens, all offline.
+// good keys and the bad key's breaker opens (a 100% failure ratio once its
+// window holds 20 calls), all offline.
 func TestSimulatorKeyPoolFailsOverFromABadKey(t *testing.T) {
 	cfg := fmt.Sprintf(`
 storage: {data_dir: %q}
@@ -51,8 +52,9 @@ routing: {strategy: weighted, fallback_strategy: failover}
 	}
 
 	failedOver := 0
-	for i := range 12 {
-		st, _, b := call(t, "POST", p.base+"/v1/chat/completions", "", fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"hello %d"}]}`, i))
+	// Weighted round robin sends every other request to the bad key first.
+	for i := range 48 {
+		st, _, b := call(t, "POST", p.base+"/v1/chat/completions", "", fmt.Sprintf(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hello %d"}]}`, i))
 		if st != 200 {
 			t.Fatalf("request %d: %d %s (the good key should have answered)", i, st, b)
 		}

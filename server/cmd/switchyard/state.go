@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/engine/limits"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -57,9 +58,9 @@ func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est ac
 		log.Info("rate limits and budgets shared through redis", "url", config.RedactURL(u))
 	} else {
 		if st != nil {
-			bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (float64, error) {
+			bopts = append(bopts, budget.WithSeed(func(ctx context.Context, key string, start time.Time) (llm.Money, error) {
 				_, total, err := st.Usage(ctx, store.UsageQuery{From: start, KeyID: key})
-				return total.CostUSD, err
+				return llm.Money(total.CostNanos), err
 			}))
 		}
 		m, err := budget.NewMemory(bopts...)
@@ -118,13 +119,21 @@ func routingHash(cfg *config.Config) string {
 
 // restore brings back what was changed through the API before a restart:
 // provider keys (decrypted with the master key) and the routing section.
-// It runs once at start, before serving.
+// It also names the config file's keys with the install's salt, so it
+// always rebuilds the providers. It runs once at start, before serving.
 func (c *control) restore(ctx context.Context) error {
 	if c.store == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	salt, err := c.store.InstallSalt(ctx)
+	if err != nil {
+		return err
+	}
+	if c.names, err = newKeyNamer(salt); err != nil {
+		return err
+	}
 	nkeys := 0
 	if c.sealer != nil {
 		pks, err := c.store.ListProviderKeys(ctx, "")
@@ -139,11 +148,20 @@ func (c *control) restore(ctx context.Context) error {
 				}
 				return err
 			}
+			if pk.KeyID == legacyKeyID(secret) {
+				if pk, err = c.renameStoredKey(ctx, pk, secret); err != nil {
+					return err
+				}
+			}
 			if !c.hasProvider(pk.Provider) {
 				c.log.Warn("stored provider key belongs to a provider no longer configured; kept but unused", "provider", pk.Provider, "key_id", pk.KeyID)
 				continue
 			}
-			c.apiKeys[pk.Provider] = append(c.apiKeys[pk.Provider], apiKey{key: secret, label: pk.Label, weight: pk.Weight})
+			if c.hasSecret(pk.Provider, secret) {
+				// A rename cut short by a crash: the other copy serves.
+				continue
+			}
+			c.apiKeys[pk.Provider] = append(c.apiKeys[pk.Provider], apiKey{id: pk.KeyID, key: secret, label: pk.Label, weight: pk.Weight})
 			nkeys++
 		}
 	}
@@ -171,10 +189,7 @@ func (c *control) restore(ctx context.Context) error {
 		next = n
 		c.log.Info("routing restored from the last change made through the API", "stored_version", rc.Version, "stored_at", rc.UpdatedAt)
 	}
-	if nkeys == 0 && next == c.cfg {
-		return nil
-	}
-	providers, clients, err := buildProviders(next, c.apiKeys, c.tracing)
+	providers, clients, err := buildProviders(next, c.apiKeys, c.names, c.tracing)
 	if err != nil {
 		return err
 	}
@@ -186,6 +201,32 @@ func (c *control) restore(ctx context.Context) error {
 		c.log.Info("provider keys restored from the store", "count", nkeys)
 	}
 	return nil
+}
+
+// legacyKeyID is the id earlier versions derived from the secret alone.
+func legacyKeyID(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return "k" + hex.EncodeToString(sum[:4])
+}
+
+// renameStoredKey gives a key stored under a legacy id (one that confirms
+// a guessed secret) a random id. The new row is written before the old one
+// goes, so a crash in between leaves the key twice, never lost.
+func (c *control) renameStoredKey(ctx context.Context, pk store.ProviderKey, secret string) (store.ProviderKey, error) {
+	old := pk.KeyID
+	id, err := randomKeyID()
+	if err != nil {
+		return pk, err
+	}
+	pk.KeyID = id
+	if err := c.store.AddProviderKey(ctx, c.sealer, pk, secret); err != nil {
+		return pk, fmt.Errorf("renaming provider key %s/%s: %w", pk.Provider, old, err)
+	}
+	if err := c.store.DeleteProviderKey(ctx, pk.Provider, old); err != nil {
+		return pk, fmt.Errorf("renaming provider key %s/%s: %w", pk.Provider, old, err)
+	}
+	c.log.Info("provider key renamed: its old id was derived from the secret", "provider", pk.Provider, "old_key_id", old, "key_id", id)
+	return pk, nil
 }
 
 func (c *control) hasProvider(name string) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 
+	"github.com/switchyard/switchyard/engine/llm"
 	switchyardv1 "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 )
 
@@ -255,13 +256,34 @@ func appendRouting(dst []byte, r *switchyardv1.RoutingInfo) []byte {
 	dst = append(dst, `"attempts":`...)
 	dst = appendInt(dst, int64(r.GetAttempts()))
 	dst = append(dst, `,"cost_usd":`...)
-	dst = appendFloat(dst, r.GetCostUsd(), 64)
+	if n := r.GetCostNanoUsd(); n != 0 || r.GetCostUsd() == 0 {
+		dst = appendNanoUSD(dst, n)
+	} else {
+		dst = appendFloat(dst, r.GetCostUsd(), 64)
+	}
+	if r.GetEstimated() {
+		dst = append(dst, `,"estimated":true`...)
+	}
 	if scores := r.GetScores(); len(scores) > 0 {
 		dst = append(dst, `,"scores":{`...)
 		dst = appendSortedScores(dst, scores)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
+}
+
+// appendNanoUSD writes nano-dollars as a plain decimal JSON number
+// (0.00000615, never 6.1499999999999996e-06): exact, and any client's float
+// parser reads it as the nearest double.
+func appendNanoUSD(dst []byte, n int64) []byte {
+	b := llm.Money(n).AppendDecimal(dst) // always has a '.' and nine digits after it
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	if b[len(b)-1] == '.' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 func cacheStatus(s switchyardv1.CacheStatus) string {

@@ -254,7 +254,7 @@ func TestAppendChatCompletionGolden(t *testing.T) {
 			Switchyard: &switchyardv1.RoutingInfo{
 				RequestId: "req_01HXYZ", Route: "smart", Strategy: "hybrid", Provider: "deepseek",
 				Target: "deepseek/key-2/deepseek-reasoner", UpstreamModel: "deepseek-reasoner", Attempts: 2,
-				Cache: switchyardv1.CacheStatus_CACHE_STATUS_MISS, CostUsd: 0.0004875,
+				Cache: switchyardv1.CacheStatus_CACHE_STATUS_MISS, CostUsd: 0.0004875, CostNanoUsd: 487_500,
 				Scores: map[string]float64{"openai/k1/gpt-4o": 0.25, "deepseek/key-2/deepseek-reasoner": 0.875, "anthropic/a/claude": 1e-7},
 			},
 		}},
@@ -348,7 +348,7 @@ func TestAppendChunkGolden(t *testing.T) {
 	usage := chunk(nil)
 	usage.Usage = &switchyardv1.Usage{PromptTokens: 9, CompletionTokens: 12, TotalTokens: 21,
 		PromptTokensDetails: &switchyardv1.PromptTokensDetails{}, CompletionTokensDetails: &switchyardv1.CompletionTokensDetails{}}
-	usage.Switchyard = &switchyardv1.RoutingInfo{RequestId: "req_1", Attempts: 1, CostUsd: 0.0000135}
+	usage.Switchyard = &switchyardv1.RoutingInfo{RequestId: "req_1", Attempts: 1, CostUsd: 0.0000135, CostNanoUsd: 13_500}
 
 	tests := []struct {
 		golden string
@@ -578,6 +578,25 @@ func TestAppendToleratesNil(t *testing.T) {
 	for name, b := range outputs {
 		if !json.Valid(b) {
 			t.Errorf("%s: invalid JSON %s", name, b)
+		}
+	}
+}
+
+func TestAppendNanoUSDIsAPlainDecimal(t *testing.T) {
+	tests := []struct {
+		nanos int64
+		want  string
+	}{
+		{0, "0"},
+		{6150, "0.00000615"},
+		{1, "0.000000001"},
+		{1_000_000_000, "1"},
+		{12_345_000_000, "12.345"},
+		{-500_000_000, "-0.5"},
+	}
+	for _, tt := range tests {
+		if got := string(appendNanoUSD([]byte(`x`), tt.nanos)); got != "x"+tt.want {
+			t.Errorf("appendNanoUSD(%d) = %s, want x%s", tt.nanos, got, tt.want)
 		}
 	}
 }

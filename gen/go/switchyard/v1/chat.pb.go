@@ -1727,10 +1727,17 @@ type RoutingInfo struct {
 	// Upstream attempts made (1 when the first try answered).
 	Attempts int32       `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	Cache    CacheStatus `protobuf:"varint,8,opt,name=cache,proto3,enum=switchyard.v1.CacheStatus" json:"cache,omitempty"`
-	// Cost of this request in US dollars from the price table and actual usage.
+	// Cost of this request in US dollars from the price table and actual usage
+	// (cost_nano_usd as a double, for display).
 	CostUsd float64 `protobuf:"fixed64,9,opt,name=cost_usd,json=costUsd,proto3" json:"cost_usd,omitempty"`
 	// The balancer's scores for the candidates (hybrid strategy), by target.
-	Scores        map[string]float64 `protobuf:"bytes,10,rep,name=scores,proto3" json:"scores,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Scores map[string]float64 `protobuf:"bytes,10,rep,name=scores,proto3" json:"scores,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	// Cost of this request in nano-dollars (1e-9 USD), exact: sum these, never
+	// cost_usd.
+	CostNanoUsd int64 `protobuf:"varint,11,opt,name=cost_nano_usd,json=costNanoUsd,proto3" json:"cost_nano_usd,omitempty"`
+	// Part of the cost is an estimate: the provider did not report usage (a
+	// stream that ended early), or a hedge lane was cancelled in flight.
+	Estimated     bool `protobuf:"varint,12,opt,name=estimated,proto3" json:"estimated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1833,6 +1840,20 @@ func (x *RoutingInfo) GetScores() map[string]float64 {
 		return x.Scores
 	}
 	return nil
+}
+
+func (x *RoutingInfo) GetCostNanoUsd() int64 {
+	if x != nil {
+		return x.CostNanoUsd
+	}
+	return 0
+}
+
+func (x *RoutingInfo) GetEstimated() bool {
+	if x != nil {
+		return x.Estimated
+	}
+	return false
 }
 
 var File_switchyard_v1_chat_proto protoreflect.FileDescriptor
@@ -2001,7 +2022,7 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x10reasoning_tokens\x18\x01 \x01(\x05R\x0freasoningTokens\x12!\n" +
 	"\faudio_tokens\x18\x02 \x01(\x05R\vaudioTokens\x12<\n" +
 	"\x1aaccepted_prediction_tokens\x18\x03 \x01(\x05R\x18acceptedPredictionTokens\x12<\n" +
-	"\x1arejected_prediction_tokens\x18\x04 \x01(\x05R\x18rejectedPredictionTokens\"\x9d\x03\n" +
+	"\x1arejected_prediction_tokens\x18\x04 \x01(\x05R\x18rejectedPredictionTokens\"\xdf\x03\n" +
 	"\vRoutingInfo\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -2014,7 +2035,9 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x05cache\x18\b \x01(\x0e2\x1a.switchyard.v1.CacheStatusR\x05cache\x12\x19\n" +
 	"\bcost_usd\x18\t \x01(\x01R\acostUsd\x12>\n" +
 	"\x06scores\x18\n" +
-	" \x03(\v2&.switchyard.v1.RoutingInfo.ScoresEntryR\x06scores\x1a9\n" +
+	" \x03(\v2&.switchyard.v1.RoutingInfo.ScoresEntryR\x06scores\x12\"\n" +
+	"\rcost_nano_usd\x18\v \x01(\x03R\vcostNanoUsd\x12\x1c\n" +
+	"\testimated\x18\f \x01(\bR\testimated\x1a9\n" +
 	"\vScoresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01*\x80\x01\n" +

@@ -108,8 +108,13 @@ type UsageRow struct {
 	ReasoningTokens  int64   `protobuf:"varint,10,opt,name=reasoning_tokens,json=reasoningTokens,proto3" json:"reasoning_tokens,omitempty"`
 	CostUsd          float64 `protobuf:"fixed64,11,opt,name=cost_usd,json=costUsd,proto3" json:"cost_usd,omitempty"`
 	CacheHits        int64   `protobuf:"varint,12,opt,name=cache_hits,json=cacheHits,proto3" json:"cache_hits,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The exact cost as decimal USD with nine fractional digits, e.g.
+	// "0.000006150" (cost_usd is the same amount as a double, for display).
+	Cost string `protobuf:"bytes,20,opt,name=cost,proto3" json:"cost,omitempty"`
+	// Requests whose usage (and so cost) was partly estimated.
+	Estimated     int64 `protobuf:"varint,21,opt,name=estimated,proto3" json:"estimated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UsageRow) Reset() {
@@ -226,6 +231,20 @@ func (x *UsageRow) GetCacheHits() int64 {
 	return 0
 }
 
+func (x *UsageRow) GetCost() string {
+	if x != nil {
+		return x.Cost
+	}
+	return ""
+}
+
+func (x *UsageRow) GetEstimated() int64 {
+	if x != nil {
+		return x.Estimated
+	}
+	return 0
+}
+
 type GetUsageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Rows          []*UsageRow            `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
@@ -334,6 +353,8 @@ type Metrics struct {
 	AvgTtftMs     float64                `protobuf:"fixed64,6,opt,name=avg_ttft_ms,json=avgTtftMs,proto3" json:"avg_ttft_ms,omitempty"`
 	CostUsd       float64                `protobuf:"fixed64,7,opt,name=cost_usd,json=costUsd,proto3" json:"cost_usd,omitempty"`
 	CacheHitRate  float64                `protobuf:"fixed64,8,opt,name=cache_hit_rate,json=cacheHitRate,proto3" json:"cache_hit_rate,omitempty"`
+	// The exact cost as decimal USD with nine fractional digits.
+	Cost          string `protobuf:"bytes,20,opt,name=cost,proto3" json:"cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +445,13 @@ func (x *Metrics) GetCacheHitRate() float64 {
 	return 0
 }
 
+func (x *Metrics) GetCost() string {
+	if x != nil {
+		return x.Cost
+	}
+	return ""
+}
+
 type GetMetricsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Metrics       *Metrics               `protobuf:"bytes,1,opt,name=metrics,proto3" json:"metrics,omitempty"`
@@ -486,7 +514,7 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x19\n" +
 	"\bgroup_by\x18\x03 \x03(\tR\agroupBy\x12\x15\n" +
-	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xf5\x02\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xa7\x03\n" +
 	"\bUsageRow\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x14\n" +
@@ -501,12 +529,14 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	" \x01(\x03R\x0freasoningTokens\x12\x19\n" +
 	"\bcost_usd\x18\v \x01(\x01R\acostUsd\x12\x1d\n" +
 	"\n" +
-	"cache_hits\x18\f \x01(\x03R\tcacheHits\"n\n" +
+	"cache_hits\x18\f \x01(\x03R\tcacheHits\x12\x12\n" +
+	"\x04cost\x18\x14 \x01(\tR\x04cost\x12\x1c\n" +
+	"\testimated\x18\x15 \x01(\x03R\testimated\"n\n" +
 	"\x10GetUsageResponse\x12+\n" +
 	"\x04rows\x18\x01 \x03(\v2\x17.switchyard.v1.UsageRowR\x04rows\x12-\n" +
 	"\x05total\x18\x02 \x01(\v2\x17.switchyard.v1.UsageRowR\x05total\"+\n" +
 	"\x11GetMetricsRequest\x12\x16\n" +
-	"\x06period\x18\x01 \x01(\tR\x06period\"\x9f\x02\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\"\xb3\x02\n" +
 	"\aMetrics\x12%\n" +
 	"\x0erequests_total\x18\x01 \x01(\x03R\rrequestsTotal\x12!\n" +
 	"\fsuccess_rate\x18\x02 \x01(\x01R\vsuccessRate\x12$\n" +
@@ -516,7 +546,8 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	"error_rate\x18\x05 \x01(\x01R\terrorRate\x12\x1e\n" +
 	"\vavg_ttft_ms\x18\x06 \x01(\x01R\tavgTtftMs\x12\x19\n" +
 	"\bcost_usd\x18\a \x01(\x01R\acostUsd\x12$\n" +
-	"\x0ecache_hit_rate\x18\b \x01(\x01R\fcacheHitRate\"^\n" +
+	"\x0ecache_hit_rate\x18\b \x01(\x01R\fcacheHitRate\x12\x12\n" +
+	"\x04cost\x18\x14 \x01(\tR\x04cost\"^\n" +
 	"\x12GetMetricsResponse\x120\n" +
 	"\ametrics\x18\x01 \x01(\v2\x16.switchyard.v1.MetricsR\ametrics\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period2\xe1\x01\n" +

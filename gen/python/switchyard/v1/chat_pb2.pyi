@@ -326,7 +326,7 @@ class CompletionTokensDetails(_message.Message):
     def __init__(self, reasoning_tokens: _Optional[int] = ..., audio_tokens: _Optional[int] = ..., accepted_prediction_tokens: _Optional[int] = ..., rejected_prediction_tokens: _Optional[int] = ...) -> None: ...
 
 class RoutingInfo(_message.Message):
-    __slots__ = ("request_id", "route", "strategy", "provider", "target", "upstream_model", "attempts", "cache", "cost_usd", "scores")
+    __slots__ = ("request_id", "route", "strategy", "provider", "target", "upstream_model", "attempts", "cache", "cost_usd", "scores", "cost_nano_usd", "estimated")
     class ScoresEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -344,6 +344,8 @@ class RoutingInfo(_message.Message):
     CACHE_FIELD_NUMBER: _ClassVar[int]
     COST_USD_FIELD_NUMBER: _ClassVar[int]
     SCORES_FIELD_NUMBER: _ClassVar[int]
+    COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     route: str
     strategy: str
@@ -354,4 +356,6 @@ class RoutingInfo(_message.Message):
     cache: CacheStatus
     cost_usd: float
     scores: _containers.ScalarMap[str, float]
-    def __init__(self, request_id: _Optional[str] = ..., route: _Optional[str] = ..., strategy: _Optional[str] = ..., provider: _Optional[str] = ..., target: _Optional[str] = ..., upstream_model: _Optional[str] = ..., attempts: _Optional[int] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., cost_usd: _Optional[float] = ..., scores: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    cost_nano_usd: int
+    estimated: bool
+    def __init__(self, request_id: _Optional[str] = ..., route: _Optional[str] = ..., strategy: _Optional[str] = ..., provider: _Optional[str] = ..., target: _Optional[str] = ..., upstream_model: _Optional[str] = ..., attempts: _Optional[int] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., cost_usd: _Optional[float] = ..., scores: _Optional[_Mapping[str, float]] = ..., cost_nano_usd: _Optional[int] = ..., estimated: _Optional[bool] = ...) -> None: ...

@@ -23,7 +23,7 @@ class GetUsageRequest(_message.Message):
     def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class UsageRow(_message.Message):
-    __slots__ = ("key_id", "provider", "model", "day", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "cache_hits")
+    __slots__ = ("key_id", "provider", "model", "day", "requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cost_usd", "cache_hits", "cost", "estimated")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,8 @@ class UsageRow(_message.Message):
     REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
     COST_USD_FIELD_NUMBER: _ClassVar[int]
     CACHE_HITS_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     provider: str
     model: str
@@ -48,7 +50,9 @@ class UsageRow(_message.Message):
     reasoning_tokens: int
     cost_usd: float
     cache_hits: int
-    def __init__(self, key_id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., day: _Optional[str] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., cache_hits: _Optional[int] = ...) -> None: ...
+    cost: str
+    estimated: int
+    def __init__(self, key_id: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., day: _Optional[str] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., cache_hits: _Optional[int] = ..., cost: _Optional[str] = ..., estimated: _Optional[int] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
     __slots__ = ("rows", "total")
@@ -65,7 +69,7 @@ class GetMetricsRequest(_message.Message):
     def __init__(self, period: _Optional[str] = ...) -> None: ...
 
 class Metrics(_message.Message):
-    __slots__ = ("requests_total", "success_rate", "avg_latency_ms", "p95_latency_ms", "error_rate", "avg_ttft_ms", "cost_usd", "cache_hit_rate")
+    __slots__ = ("requests_total", "success_rate", "avg_latency_ms", "p95_latency_ms", "error_rate", "avg_ttft_ms", "cost_usd", "cache_hit_rate", "cost")
     REQUESTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_RATE_FIELD_NUMBER: _ClassVar[int]
     AVG_LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +78,7 @@ class Metrics(_message.Message):
     AVG_TTFT_MS_FIELD_NUMBER: _ClassVar[int]
     COST_USD_FIELD_NUMBER: _ClassVar[int]
     CACHE_HIT_RATE_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
     requests_total: int
     success_rate: float
     avg_latency_ms: float
@@ -82,7 +87,8 @@ class Metrics(_message.Message):
     avg_ttft_ms: float
     cost_usd: float
     cache_hit_rate: float
-    def __init__(self, requests_total: _Optional[int] = ..., success_rate: _Optional[float] = ..., avg_latency_ms: _Optional[float] = ..., p95_latency_ms: _Optional[float] = ..., error_rate: _Optional[float] = ..., avg_ttft_ms: _Optional[float] = ..., cost_usd: _Optional[float] = ..., cache_hit_rate: _Optional[float] = ...) -> None: ...
+    cost: str
+    def __init__(self, requests_total: _Optional[int] = ..., success_rate: _Optional[float] = ..., avg_latency_ms: _Optional[float] = ..., p95_latency_ms: _Optional[float] = ..., error_rate: _Optional[float] = ..., avg_ttft_ms: _Optional[float] = ..., cost_usd: _Optional[float] = ..., cache_hit_rate: _Optional[float] = ..., cost: _Optional[str] = ...) -> None: ...
 
 class GetMetricsResponse(_message.Message):
     __slots__ = ("metrics", "period")
