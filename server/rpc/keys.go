@@ -55,11 +55,14 @@ func WithKeysClock(now func() time.Time) KeysOption { return func(k *Keys) { k.n
 // the first client key with FailedPrecondition.
 func WithAdminKeyConfigured(ok bool) KeysOption { return func(k *Keys) { k.hasAdmin = ok } }
 
-// errNoAdminKey explains the refusal and the way out.
-var errNoAdminKey = connect.NewError(connect.CodeFailedPrecondition, errors.New(
-	"no admin key is configured: the first client key would switch key checks on, and admin APIs (this one included) "+
-		"would then refuse every caller. Set SWITCHYARD_ADMIN_KEY in the gateway's environment (e.g. export SWITCHYARD_ADMIN_KEY=$(openssl rand -hex 24)), "+
-		"restart it, and send that key as 'Authorization: Bearer ADMIN_KEY' (the CLI reads the same variable)"))
+// errNoAdminKey explains the refusal and the way out. It is made per call:
+// a *connect.Error carries mutable metadata.
+func errNoAdminKey() error {
+	return connect.NewError(connect.CodeFailedPrecondition, errors.New(
+		"no admin key is configured: the first client key would switch key checks on, and admin APIs (this one included) "+
+			"would then refuse every caller. Set SWITCHYARD_ADMIN_KEY in the gateway's environment (e.g. export SWITCHYARD_ADMIN_KEY=$(openssl rand -hex 24)), "+
+			"restart it, and send that key as 'Authorization: Bearer ADMIN_KEY' (the CLI reads the same variable)"))
+}
 
 // NewKeys returns the key service. onChange is called after every change
 // (the authentication cache forgets what it knew); nil ignores changes.
@@ -202,7 +205,7 @@ func (s *Keys) CreateKey(ctx context.Context, in *pb.CreateKeyRequest) (*pb.Crea
 			return nil, err
 		}
 		if len(existing) == 0 {
-			return nil, errNoAdminKey
+			return nil, errNoAdminKey()
 		}
 	}
 	secret, prefix, hash, err := store.NewClientKeySecret()
