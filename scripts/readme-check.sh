@@ -43,6 +43,9 @@ if [ ! -x "$BIN" ]; then
   exit 1
 fi
 [ -f "$README" ] || { echo "readme-check: $README not found" >&2; exit 1; }
+for tool in curl jq python3 timeout; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "readme-check: $tool is missing: the check (and the README's examples) need it" >&2; exit 1; }
+done
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/switchyard-readme.XXXXXX")"
 STATE="$TMP/state"
