@@ -12,7 +12,7 @@ func CheckPostgresURL(rawURL string) error {
 	if err != nil {
 		return err
 	}
-	// sql.OpenDB dials lazily: closing the unused pool opens nothing.
+	// The pool dials lazily: closing it unused opens no connection.
 	return db.Close()
 }
 

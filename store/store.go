@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -167,7 +168,7 @@ func openPostgres(rawURL string) (*sql.DB, error) {
 		// pgx's message can echo the URL, password included.
 		return nil, errors.New("store: invalid postgres URL")
 	}
-	return sql.OpenDB(pgConnector{cfg: cfg}), nil
+	return stdlib.OpenDB(*cfg), nil
 }
 
 // inTx runs fn in a transaction, committing on nil and rolling back otherwise.

@@ -41,6 +41,10 @@ type Authenticator interface {
 }
 
 // New returns the facade over the services. auth may be nil (open).
+
+// DialectOpenAI names requests in OpenAI's REST wire format in the ledger.
+const DialectOpenAI = "openai"
+
 func New(log hclog.Logger, svc rpc.Services, auth Authenticator) *Facade {
 	return &Facade{log: log, svc: svc, auth: auth, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}}
 }
@@ -192,7 +196,7 @@ func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Switchyard.CacheControl = cc
 	}
-	ctx := r.Context()
+	ctx := rpc.WithDialect(r.Context(), DialectOpenAI)
 	if access.FromContext(ctx) != nil {
 		// Keys may carry rate limits: let the chat service set x-ratelimit-*.
 		ctx = rpc.WithResponseHeader(ctx, w.Header())
@@ -371,7 +375,7 @@ func (f *Facade) embeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	resp, err := f.svc.Embeddings.CreateEmbeddings(r.Context(), req)
+	resp, err := f.svc.Embeddings.CreateEmbeddings(rpc.WithDialect(r.Context(), DialectOpenAI), req)
 	if err != nil {
 		writeError(w, err)
 		return

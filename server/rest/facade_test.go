@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/switchyard/switchyard/adapters/simulator"
+	"github.com/switchyard/switchyard/engine/gateway"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	"github.com/switchyard/switchyard/server/middleware"
@@ -73,7 +74,8 @@ func newFacadeHandlerAuth(tb testing.TB, auth Authenticator) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := rpc.Services{Chat: rpc.NewChat(r, nil), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(r),
+	gw := gateway.New(r, nil)
+	svc := rpc.Services{Chat: rpc.NewChat(gw), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(gw),
 		Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
 	mux := http.NewServeMux()
 	if err := New(hclog.NewNullLogger(), svc, auth).Register(context.Background(), mux); err != nil {

@@ -7,71 +7,32 @@ import (
 	"context"
 	"errors"
 	"io"
-	"time"
-
 	"net/http"
 
 	"connectrpc.com/connect"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchyard/switchyard/engine/access"
-	"github.com/switchyard/switchyard/engine/limits"
+	"github.com/switchyard/switchyard/engine/gateway"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/server/middleware"
-	"github.com/switchyard/switchyard/server/telemetry"
 )
 
-// Router is what the chat, model and embedding services need from the engine.
+// Router is what the model services need from the engine.
 type Router interface {
-	Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, route.Info, error)
-	ChatStream(ctx context.Context, req *llm.ChatRequest) (*route.Stream, error)
-	Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, route.Info, error)
 	Table() *route.Table
 }
 
-// Chat implements ChatService. Its methods return domain errors; the
-// connect interceptor (Interceptor) and the REST facade map them.
+// Chat implements ChatService over the request lifecycle: proto in,
+// gateway call, proto out. Its methods return domain errors; the connect
+// interceptor (Interceptor) and the REST facade map them.
 type Chat struct {
-	router Router
-	log    hclog.Logger
-	obs    Observer
-	gate   Admitter
+	gw *gateway.Gateway
 }
 
-// Admitter admits a request for the caller's client key: allowed models,
-// rate limits and budget (engine/access.Gate). A nil ticket is valid.
-type Admitter interface {
-	Admit(ctx context.Context, k *access.Key, req *llm.ChatRequest) (*access.Ticket, error)
-}
-
-// WithAdmission checks every chat request with a before it is routed and
-// settles its reservations with the real usage afterwards.
-func WithAdmission(a Admitter) ChatOption { return func(c *Chat) { c.gate = a } }
-
-// admit runs the gate and reports the rate-limit state to the caller's
-// response headers (x-ratelimit-*), denials included.
-func admit(ctx context.Context, gate Admitter, req *llm.ChatRequest) (*access.Ticket, error) {
-	if gate == nil {
-		return nil, nil
-	}
-	k := access.FromContext(ctx)
-	if k == nil {
-		return nil, nil
-	}
-	t, err := gate.Admit(ctx, k, req)
-	st := t.Status()
-	if err != nil {
-		st, _ = limits.StatusOf(err)
-	}
-	if st != (limits.Status{}) {
-		if set := headerSetter(ctx); set != nil {
-			st.Headers(set)
-		}
-	}
-	return t, err
-}
+// NewChat returns the chat service over gw.
+func NewChat(gw *gateway.Gateway) *Chat { return &Chat{gw: gw} }
 
 // responseHeaderKey carries the REST facade's response headers: in-process
 // calls have no connect call info to set headers on.
@@ -93,118 +54,25 @@ func headerSetter(ctx context.Context) func(name, value string) {
 	return nil
 }
 
-// Observer receives one record per finished request (Prometheus metrics,
-// the usage ledger): streams, partial streams, cache hits and failures.
-type Observer interface {
-	RequestStarted()
-	RequestFinished()
-	Observe(RequestRecord)
+type dialectKey struct{}
+
+// WithDialect names the wire format an in-process caller (the REST facade)
+// received the request in; calls without it came over gRPC or Connect.
+func WithDialect(ctx context.Context, dialect string) context.Context {
+	return context.WithValue(ctx, dialectKey{}, dialect)
 }
 
-// RequestRecord describes one finished request.
-type RequestRecord struct {
-	RequestID string
-	Client    string // client key fingerprint, "" without auth
-	Route     string
-	Provider  string
-	Target    string
-	Model     string // upstream model
-	Status    string // ok, or the error kind
-	Cache     string // hit | miss | coalesced | bypass | ""
-	Stream    bool
-	Partial   bool // a stream that broke after its first chunk
-	Attempts  int
-	Latency   time.Duration
-	TTFT      time.Duration
-	// Usage is what the request is billed for: its own and, when hedged,
-	// the losing lanes' (route.Info.Extra).
-	Usage llm.Usage
-	Cost  llm.Money
-	// Estimated marks usage (and so cost) the provider did not report:
-	// counted from the request and from what was relayed.
-	Estimated bool
-}
+// DialectGRPC names requests that came in over gRPC, gRPC-Web or Connect.
+const DialectGRPC = "grpc"
 
-// ChatOption configures Chat.
-type ChatOption func(*Chat)
-
-// WithObserver reports every finished request to o.
-func WithObserver(o Observer) ChatOption { return func(c *Chat) { c.obs = o } }
-
-// NewChat returns the chat service over router. log receives one debug
-// line per routing decision (with the hybrid scores); nil discards.
-func NewChat(router Router, log hclog.Logger, opts ...ChatOption) *Chat {
-	if log == nil {
-		log = hclog.NewNullLogger()
+// callOf is what the transport knows of the request, for the lifecycle.
+func callOf(ctx context.Context) gateway.Call {
+	d, _ := ctx.Value(dialectKey{}).(string)
+	if d == "" {
+		d = DialectGRPC
 	}
-	c := &Chat{router: router, log: log, obs: nopObserver{}}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
-}
-
-type nopObserver struct{}
-
-func (nopObserver) RequestStarted()       {}
-func (nopObserver) RequestFinished()      {}
-func (nopObserver) Observe(RequestRecord) {}
-
-// observe reports a finished request to the observer and to the request's
-// trace span.
-func (s *Chat) observe(ctx context.Context, rec RequestRecord) {
-	traceRequest(telemetry.SpanFrom(ctx), rec)
-	s.obs.Observe(rec)
-}
-
-func traceRequest(span telemetry.Span, rec RequestRecord) {
-	span.AnnotateRequest(telemetry.Request{Route: rec.Route, Provider: rec.Provider, Target: rec.Target, Model: rec.Model,
-		Status: rec.Status, Cache: rec.Cache, Stream: rec.Stream, Partial: rec.Partial, Attempts: rec.Attempts,
-		PromptTokens: rec.Usage.PromptTokens, CompletionTokens: rec.Usage.CompletionTokens,
-		CachedTokens: rec.Usage.CachedTokens, ReasoningTokens: rec.Usage.ReasoningTokens, CostUSD: rec.Cost.Dollars()})
-}
-
-// statusLabel names an outcome for metrics: ok, or the error kind.
-func statusLabel(err error) string {
-	if err == nil {
-		return "ok"
-	}
-	switch llm.KindOf(err) {
-	case llm.KindInvalidRequest:
-		return "invalid_request"
-	case llm.KindUnauthenticated:
-		return "unauthenticated"
-	case llm.KindPermissionDenied:
-		return "permission_denied"
-	case llm.KindNotFound:
-		return "not_found"
-	case llm.KindRateLimited:
-		return "rate_limited"
-	case llm.KindUnavailable:
-		return "unavailable"
-	case llm.KindTimeout:
-		return "timeout"
-	case llm.KindCanceled:
-		return "canceled"
-	}
-	return "error"
-}
-
-func recordOf(ctx context.Context, info route.Info, u llm.Usage, err error, latency, ttft time.Duration) RequestRecord {
-	return RequestRecord{
-		RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx),
-		Provider: info.Provider, Target: info.Target, Model: info.UpstreamModel, Route: info.Route, Status: statusLabel(err),
-		Cache: info.Cache.String(), Attempts: info.Attempts, Latency: latency, TTFT: ttft, Usage: u.Add(info.Extra),
-		Cost: info.Cost, Estimated: info.Estimated,
-	}
-}
-
-func (s *Chat) logDecision(ctx context.Context, info route.Info, err error) {
-	if !s.log.IsDebug() {
-		return
-	}
-	s.log.Debug("routed", "request_id", middleware.RequestID(ctx), "route", info.Route, "strategy", info.Strategy,
-		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "panic", info.Panic, "scores", info.Scores, "error", err)
+	return gateway.Call{RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx), Key: access.FromContext(ctx),
+		Dialect: d, SetHeader: headerSetter(ctx)}
 }
 
 // CreateChatCompletion serves a unary chat request.
@@ -213,23 +81,7 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 	if err != nil {
 		return nil, err
 	}
-	req.Hints.Client = middleware.Client(ctx)
-	start := time.Now()
-	ticket, err := admit(ctx, s.gate, req)
-	if err != nil {
-		s.observe(ctx, recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
-		return nil, err
-	}
-	s.obs.RequestStarted()
-	resp, info, err := s.router.Chat(ctx, req)
-	s.obs.RequestFinished()
-	var usage llm.Usage
-	if resp != nil {
-		usage = resp.Usage
-	}
-	s.settle(ctx, ticket, billable(info, usage), info.Cost)
-	s.observe(ctx, recordOf(ctx, info, usage, err, time.Since(start), 0))
-	s.logDecision(ctx, info, err)
+	resp, info, err := s.gw.Chat(ctx, callOf(ctx), req)
 	if err != nil {
 		return nil, err
 	}
@@ -239,43 +91,10 @@ func (s *Chat) CreateChatCompletion(ctx context.Context, in *pb.CreateChatComple
 // StreamOpen is a chat stream opened and ready to relay. Open fails before
 // anything is sent so transports can still answer with a proper error status.
 type StreamOpen struct {
-	st           *route.Stream
+	st           *gateway.Stream
 	includeUsage bool
 	requestID    string
 	sent         int
-	obs          Observer
-	start        time.Time
-	ttft         time.Duration
-	err          error
-	closed       bool
-	client       string
-	ticket       *access.Ticket
-	chat         *Chat
-	span         telemetry.Span
-	ctx          context.Context // the request's: says whether a drain cut it
-}
-
-// billable is the usage a request takes from its key's token allowance:
-// answers served from the cache cost the upstream nothing, so they take
-// nothing, nor does one shared with an identical request that paid for it
-// (a coalesced request with no cost of its own); a hedged request takes
-// its losing lanes' tokens too.
-func billable(info route.Info, u llm.Usage) llm.Usage {
-	if info.Cache == llm.CacheHit || (info.Cache == llm.CacheCoalesced && info.Cost == 0) {
-		return llm.Usage{}
-	}
-	return u.Add(info.Extra)
-}
-
-// settle charges a request's real usage to its key's limits and budget.
-// A failure to settle (Redis gone) is logged: the answer is already out.
-func (s *Chat) settle(ctx context.Context, t *access.Ticket, u llm.Usage, cost llm.Money) {
-	if t == nil {
-		return
-	}
-	if err := t.Settle(ctx, u, cost); err != nil {
-		s.log.Warn("settling rate limit and budget failed", "request_id", middleware.RequestID(ctx), "error", err)
-	}
 }
 
 // OpenStream validates the request and opens the upstream stream.
@@ -284,29 +103,11 @@ func (s *Chat) OpenStream(ctx context.Context, in *pb.CreateChatCompletionReques
 	if err != nil {
 		return nil, err
 	}
-	req.Hints.Client = middleware.Client(ctx)
-	start := time.Now()
-	ticket, err := admit(ctx, s.gate, req)
+	st, err := s.gw.ChatStream(ctx, callOf(ctx), req)
 	if err != nil {
-		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
-		rec.Stream = true
-		s.observe(ctx, rec)
 		return nil, err
 	}
-	s.obs.RequestStarted()
-	st, err := s.router.ChatStream(ctx, req)
-	if err != nil {
-		s.settle(ctx, ticket, llm.Usage{}, 0)
-		s.obs.RequestFinished()
-		rec := recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0)
-		rec.Stream = true
-		s.observe(ctx, rec)
-		s.logDecision(ctx, route.Info{Route: req.Model}, err)
-		return nil, err
-	}
-	s.logDecision(ctx, st.Info(), nil)
-	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx), obs: s.obs, start: start,
-		client: middleware.Client(ctx), ticket: ticket, chat: s, span: telemetry.SpanFrom(ctx), ctx: ctx}, nil
+	return &StreamOpen{st: st, includeUsage: req.IncludeUsage, requestID: middleware.RequestID(ctx)}, nil
 }
 
 // Next returns the next chunk for the client, or io.EOF. The routing block
@@ -316,18 +117,7 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 	for {
 		c, err := o.st.Recv()
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				o.err = err
-				// Cut by the drain deadline, not by the client: recorded
-				// (and answered) as the gateway's unavailability.
-				if sd := middleware.ShuttingDown(o.ctx); sd != nil {
-					o.err, err = sd, sd
-				}
-			}
 			return nil, err
-		}
-		if o.ttft == 0 {
-			o.ttft = time.Since(o.start)
 		}
 		if c.Usage != nil && len(c.Choices) == 0 && !o.includeUsage {
 			continue // accounted by the router; the client did not ask for it
@@ -344,33 +134,16 @@ func (o *StreamOpen) Next() (*pb.ChatCompletionChunk, error) {
 	}
 }
 
-// Close releases the upstream stream and reports the request, partial
-// streams included.
-func (o *StreamOpen) Close() error {
-	err := o.st.Close()
-	if !o.closed {
-		o.closed = true
-		// After Close the bill is final: an estimate when the upstream never
-		// sent its usage chunk, plus any hedge lane that lost.
-		u, partial := o.st.Usage()
-		info := o.st.Info()
-		o.chat.settle(context.Background(), o.ticket, billable(info, u), info.Cost)
-		o.obs.RequestFinished()
-		rec := recordOf(context.Background(), info, u, o.err, time.Since(o.start), o.ttft)
-		rec.RequestID, rec.Client, rec.Stream, rec.Partial = o.requestID, o.client, true, o.err != nil && o.sent > 0
-		rec.Estimated = rec.Estimated || (partial && info.Cost > 0)
-		traceRequest(o.span, rec)
-		o.obs.Observe(rec)
-	}
-	return err
-}
+// Close releases the upstream stream; the lifecycle settles and records
+// the request, partial streams included.
+func (o *StreamOpen) Close() error { return o.st.Close() }
+
+// Info reports the routing decision and cost so far.
+func (o *StreamOpen) Info() route.Info { return o.st.Info() }
 
 // Usage is the usage the upstream reported, or (partial=true) an estimate
 // of the completion tokens relayed before the stream broke.
 func (o *StreamOpen) Usage() (u llm.Usage, partial bool) { return o.st.Usage() }
-
-// Info reports the routing decision and cost so far.
-func (o *StreamOpen) Info() route.Info { return o.st.Info() }
 
 // StreamChatCompletion relays a stream through send. Errors after the first
 // chunk end the stream in-band (the transport's trailer status).

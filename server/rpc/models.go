@@ -2,10 +2,10 @@ package rpc
 
 import (
 	"context"
-	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/switchyard/switchyard/engine/gateway"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
@@ -45,34 +45,14 @@ func (s *Models) GetModel(ctx context.Context, in *pb.GetModelRequest) (*pb.GetM
 	return &pb.GetModelResponse{Model: modelToProto(m)}, nil
 }
 
-// Embeddings implements EmbeddingService.
+// Embeddings implements EmbeddingService over the request lifecycle.
 type Embeddings struct {
 	pb.UnimplementedEmbeddingServiceServer
-	router Router
-	now    func() time.Time
-	obs    Observer
-	gate   Admitter
+	gw *gateway.Gateway
 }
 
-// EmbeddingsOption configures Embeddings.
-type EmbeddingsOption func(*Embeddings)
-
-// WithEmbeddingsObserver reports every finished request to o (metrics, the
-// usage ledger).
-func WithEmbeddingsObserver(o Observer) EmbeddingsOption { return func(e *Embeddings) { e.obs = o } }
-
-// WithEmbeddingsAdmission applies client keys' model allowlists, rate
-// limits and budgets to embeddings too.
-func WithEmbeddingsAdmission(a Admitter) EmbeddingsOption { return func(e *Embeddings) { e.gate = a } }
-
-// NewEmbeddings returns the embedding service.
-func NewEmbeddings(router Router, opts ...EmbeddingsOption) *Embeddings {
-	e := &Embeddings{router: router, now: time.Now, obs: nopObserver{}}
-	for _, o := range opts {
-		o(e)
-	}
-	return e
-}
+// NewEmbeddings returns the embedding service over gw.
+func NewEmbeddings(gw *gateway.Gateway) *Embeddings { return &Embeddings{gw: gw} }
 
 // CreateEmbeddings routes an embeddings request.
 func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddingsRequest) (*pb.CreateEmbeddingsResponse, error) {
@@ -101,28 +81,7 @@ func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddin
 	if o := in.GetSwitchyard(); o != nil {
 		req.Hints.Route = o.GetRoute()
 	}
-	// Admission sizes an embedding as a prompt with no completion.
-	probe := &llm.ChatRequest{Model: req.Model, Hints: req.Hints, MaxTokens: new(int), Messages: make([]llm.Message, len(req.Input))}
-	for i, s := range req.Input {
-		probe.Messages[i] = llm.Message{Role: "user", Content: s}
-	}
-	start := time.Now()
-	ticket, err := admit(ctx, s.gate, probe)
-	if err != nil {
-		s.obs.Observe(recordOf(ctx, route.Info{Route: req.Model}, llm.Usage{}, err, time.Since(start), 0))
-		return nil, err
-	}
-	s.obs.RequestStarted()
-	resp, info, err := s.router.Embed(ctx, req)
-	s.obs.RequestFinished()
-	var usage llm.Usage
-	if resp != nil {
-		usage = resp.Usage
-	}
-	if ticket != nil {
-		_ = ticket.Settle(ctx, usage, info.Cost)
-	}
-	s.obs.Observe(recordOf(ctx, info, usage, err, time.Since(start), 0))
+	resp, info, err := s.gw.Embed(ctx, callOf(ctx), req)
 	if err != nil {
 		return nil, err
 	}

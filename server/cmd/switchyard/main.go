@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/budget"
+	lifecycle "github.com/switchyard/switchyard/engine/gateway"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/alerts"
@@ -265,16 +266,15 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 	if ctl.store != nil {
 		usage = ctl.store
 	}
-	chatOpts := []rpc.ChatOption{rpc.WithObserver(observer{m: m, ledger: ctl.ledger})}
-	embOpts := []rpc.EmbeddingsOption{rpc.WithEmbeddingsObserver(observer{m: m, ledger: ctl.ledger})}
+	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observer{m: m, ledger: ctl.ledger})}
 	if ctl.gate != nil {
-		chatOpts = append(chatOpts, rpc.WithAdmission(ctl.gate))
-		embOpts = append(embOpts, rpc.WithEmbeddingsAdmission(ctl.gate))
+		gwOpts = append(gwOpts, lifecycle.WithAdmission(ctl.gate))
 	}
+	gw := lifecycle.New(ctl.router, log.Named("route"), gwOpts...)
 	svc := rpc.Services{
-		Chat:       rpc.NewChat(ctl.router, log.Named("route"), chatOpts...),
+		Chat:       rpc.NewChat(gw),
 		Models:     rpc.NewModels(ctl.router),
-		Embeddings: rpc.NewEmbeddings(ctl.router, embOpts...),
+		Embeddings: rpc.NewEmbeddings(gw),
 		Routing:    rpc.NewRoutingConfig(ctl),
 		Providers:  rpc.NewProviders(ctl),
 		Usage:      rpc.NewUsage(usage),
@@ -298,7 +298,8 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 	})
 }
 
-// observer fans each finished request out to Prometheus and the ledger.
+// observer fans each finished request out to Prometheus, the ledger and
+// the request's trace span.
 type observer struct {
 	m      *metrics.Metrics
 	ledger *store.Ledger // nil in tests without storage
@@ -307,7 +308,11 @@ type observer struct {
 func (o observer) RequestStarted()  { o.m.RequestStarted() }
 func (o observer) RequestFinished() { o.m.RequestFinished() }
 
-func (o observer) Observe(r rpc.RequestRecord) {
+func (o observer) Observe(ctx context.Context, r lifecycle.Record) {
+	telemetry.SpanFrom(ctx).AnnotateRequest(telemetry.Request{Route: r.Route, Provider: r.Provider, Target: r.Target, Model: r.Model,
+		Status: r.Status, Cache: r.Cache, Stream: r.Stream, Partial: r.Partial, Attempts: r.Attempts,
+		PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
+		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.Cost.Dollars()})
 	o.m.Observe(metrics.RequestMetric{
 		Provider: r.Provider, Model: r.Model, Route: r.Route, Status: r.Status, Cache: r.Cache,
 		Latency: r.Latency, TTFT: r.TTFT, PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
