@@ -53,7 +53,7 @@ routing: {strategy: weighted, fallback_strategy: failover}
 
 	failedOver := 0
 	// Weighted round robin sends every other request to the bad key first.
-	for i := range 48 {
+	for i := range 60 {
 		st, _, b := call(t, "POST", p.base+"/v1/chat/completions", "", fmt.Sprintf(`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hello %d"}]}`, i))
 		if st != 200 {
 			t.Fatalf("request %d: %d %s (the good key should have answered)", i, st, b)
