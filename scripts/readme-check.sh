@@ -43,6 +43,12 @@ if [ ! -x "$BIN" ]; then
   exit 1
 fi
 [ -f "$README" ] || { echo "readme-check: $README not found" >&2; exit 1; }
+# The README's examples use jq; a fresh Debian machine may not have it.
+if ! command -v jq >/dev/null 2>&1; then
+  [ "$(id -u)" -eq 0 ] || { echo "readme-check: jq is missing and installing it needs root: apt-get install jq" >&2; exit 1; }
+  echo "readme-check: installing jq (apt-get)" >&2
+  { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || { echo "readme-check: apt-get install jq failed" >&2; exit 1; }
+fi
 for tool in curl jq python3 timeout; do
   command -v "$tool" >/dev/null 2>&1 || { echo "readme-check: $tool is missing: the check (and the README's examples) need it" >&2; exit 1; }
 done
