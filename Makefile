@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers test-openapi fmt clean loadtest bench
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -53,6 +53,10 @@ test-sdkcompat: build
 test-providers: build
 	scripts/test-providers.sh
 
+## test-readme: run every shell example of README.md, in order, against a fresh gateway (simulator, temp data dir, free port)
+test-readme: build
+	SWITCHYARD_BIN=$(BIN) scripts/readme-check.sh
+
 test-sdk-python: build
 	SWITCHYARD_TEST_BIN=$(BIN) scripts/test-sdk-python.sh
 
@@ -71,7 +75,7 @@ test-browser: build
 test:
 	scripts/test-all.sh
 
-test-suites: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser test-openapi
+test-suites: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi
 	@echo "all suites passed"
 
 ## loadtest: ghz scenarios (unary, stream, cache hit), a 60 s soak and a 10k-stream soak against the fake upstream (loopback, bounded)

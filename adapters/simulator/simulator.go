@@ -56,6 +56,12 @@ const (
 	MetaDelay = "simulator.delay"
 )
 
+// BadKeyPrefix marks a simulated API key the simulated upstream refuses:
+// a provider built WithAPIKey("bad-…") answers every call with a 401, as a
+// real upstream answers a revoked key. Pools that mix good and bad keys
+// show the router's per-key breakers and failover without any network.
+const BadKeyPrefix = "bad-"
+
 // Provider is a simulated provider. It is safe for concurrent use and
 // holds no goroutines, so it needs no Close.
 type Provider struct {
@@ -77,6 +83,8 @@ type Provider struct {
 	ids   atomic.Uint64
 	now   func() time.Time
 	vocab []string
+	// badKey says the key this instance is called with is refused.
+	badKey bool
 }
 
 // Option configures a Provider.
@@ -97,6 +105,12 @@ func WithResponseTokens(n int) Option { return func(p *Provider) { p.tokens = n 
 // retryAfter.
 func WithFailures(rate float64, status int, retryAfter time.Duration) Option {
 	return func(p *Provider) { p.failRate, p.failStatus, p.retryAfter = rate, status, retryAfter }
+}
+
+// WithAPIKey sets the key this simulated provider is called with. Any key
+// is accepted but one starting with BadKeyPrefix, which answers 401.
+func WithAPIKey(key string) Option {
+	return func(p *Provider) { p.badKey = strings.HasPrefix(key, BadKeyPrefix) }
 }
 
 // WithRand seeds the fault sequence; by default it is seeded from the name,
@@ -225,6 +239,9 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.E
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := p.checkKey(); err != nil {
+		return nil, err
+	}
 	if err := p.checkModel(req.Model); err != nil {
 		return nil, err
 	}
@@ -315,6 +332,9 @@ func (p *Provider) prepare(ctx context.Context, req *llm.ChatRequest, stream boo
 	}
 	if req == nil {
 		return nil, p.invalid("request is nil")
+	}
+	if err := p.checkKey(); err != nil {
+		return nil, err
 	}
 	ov, err := p.overrides(req.Metadata)
 	if err != nil {
@@ -421,6 +441,16 @@ func (p *Provider) overrides(md map[string]string) (overrides, error) {
 		ov.failAfter = n
 	}
 	return ov, nil
+}
+
+// checkKey refuses calls made with a bad key, before anything else, as an
+// upstream checks credentials first.
+func (p *Provider) checkKey() error {
+	if !p.badKey {
+		return nil
+	}
+	return &llm.UpstreamError{Provider: p.name, Status: 401, Type: "authentication_error", Code: "invalid_api_key",
+		Message: "simulated invalid API key (simulator keys starting with \"" + BadKeyPrefix + "\" are refused)"}
 }
 
 func (p *Provider) checkModel(model string) error {

@@ -870,3 +870,36 @@ func BenchmarkChatStream(b *testing.B) {
 		s.Close()
 	}
 }
+
+func TestAPIKeys(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		key     string
+		refused bool
+	}{
+		{"no key", "", false},
+		{"any key", "sk-sim-0001", false},
+		{"bad prefix", simulator.BadKeyPrefix + "0001", true},
+		{"bad elsewhere is fine", "sk-bad-0001", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := simulator.New("sim", models, simulator.WithAPIKey(tc.key))
+			_, chatErr := p.Chat(ctx, chatReq("sim-small", user("q")))
+			_, streamErr := p.ChatStream(ctx, chatReq("sim-small", user("q")))
+			_, embedErr := p.Embed(ctx, &llm.EmbeddingRequest{Model: "sim-small", Input: []string{"a"}})
+			for name, err := range map[string]error{"Chat": chatErr, "ChatStream": streamErr, "Embed": embedErr} {
+				if !tc.refused {
+					if err != nil {
+						t.Errorf("%s: %v", name, err)
+					}
+					continue
+				}
+				var ue *llm.UpstreamError
+				if !errors.As(err, &ue) || ue.Status != 401 || !ue.AuthFailed() || !strings.Contains(ue.Message, simulator.BadKeyPrefix) {
+					t.Errorf("%s: got %v, want a 401 naming the bad-key prefix", name, err)
+				}
+			}
+		})
+	}
+}

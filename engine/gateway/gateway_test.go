@@ -126,4 +126,3 @@ type fixedEstimator struct{}
 func (fixedEstimator) Estimate(req *llm.ChatRequest) (access.Estimate, error) {
 	return access.Estimate{Route: req.Model, PromptTokens: 10, MaxOutputTokens: 5, MaxCost: llm.USD(0.1)}, nil
 }
-

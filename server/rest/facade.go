@@ -86,6 +86,9 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 	})
 
 	gw := runtime.NewServeMux(
+		// Authorization runs once a route matched, so an unknown URL is a 404
+		// for everyone rather than a demand for the admin key.
+		runtime.WithMiddlewares(f.adminGuard),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			// Zero scalars and empty lists are sent (clients need not guess
 			// defaults), but an unset message or timestamp is left out rather
@@ -118,10 +121,29 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 			return err
 		}
 	}
-	mux.Handle("/v1/", f.guard(gw, true))
-	// A client key may read its own usage (UsageService.GetUsage scopes it).
-	mux.Handle("GET /v1/usage", f.guard(gw, false))
+	mux.Handle("/v1/", gw)
 	return nil
+}
+
+// adminGuard authorizes the grpc-gateway routes: all need the admin key
+// but GET /v1/usage, where a client key reads its own usage
+// (UsageService.GetUsage scopes it).
+func (f *Facade) adminGuard(next runtime.HandlerFunc) runtime.HandlerFunc {
+	if f.auth == nil {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		admin := !((r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/v1/usage")
+		ctx, err := f.auth.Authorize(r.Context(), r.Header, r.RemoteAddr, admin)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next(w, r, params)
+	}
 }
 
 func (f *Facade) getBuf() *[]byte { return f.bufs.Get().(*[]byte) }

@@ -63,6 +63,11 @@ func TestClassifyMapsEveryErrorToOpenAIStatusAndType(t *testing.T) {
 
 func newFacadeHandler(tb testing.TB) http.Handler {
 	tb.Helper()
+	return newFacadeHandlerAuth(tb, nil)
+}
+
+func newFacadeHandlerAuth(tb testing.TB, auth Authenticator) http.Handler {
+	tb.Helper()
 	sim := simulator.New("sim", []string{"m"}, simulator.WithResponseTokens(16))
 	r, err := route.New(route.Spec{Providers: []route.ProviderSpec{{Name: "sim", Models: []string{"m"},
 		Keys: []route.KeySpec{{ID: "sim", Provider: sim}}}}})
@@ -73,7 +78,7 @@ func newFacadeHandler(tb testing.TB) http.Handler {
 	svc := rpc.Services{Chat: rpc.NewChat(gw), Models: rpc.NewModels(r), Embeddings: rpc.NewEmbeddings(gw),
 		Usage: &rpc.Usage{}, Keys: &rpc.Keys{}, Billing: &rpc.Billing{}}
 	mux := http.NewServeMux()
-	if err := New(hclog.NewNullLogger(), svc, nil).Register(context.Background(), mux); err != nil {
+	if err := New(hclog.NewNullLogger(), svc, auth).Register(context.Background(), mux); err != nil {
 		tb.Fatal(err)
 	}
 	return middleware.Wrap(hclog.NewNullLogger(), 1<<20, mux)
@@ -116,6 +121,45 @@ func TestUnknownRESTPathIsOpenAIShaped404(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/nothing/here", nil))
 	if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"type":"invalid_request_error"`) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+// With keys in force, a URL no route serves is a 404 for every caller; the
+// admin routes still want the admin key, and GET /v1/usage a client key.
+func TestUnknownRESTPathIs404AndAdminRoutesStillNeedTheAdminKey(t *testing.T) {
+	const client, admin = "client-key-0123456789", "admin-key-0123456789"
+	withAdmin := newFacadeHandlerAuth(t, middleware.NewAuth([]string{client}, middleware.WithAdminKey(admin)))
+	noAdmin := newFacadeHandlerAuth(t, middleware.NewAuth([]string{client}))
+	for _, tc := range []struct {
+		name         string
+		h            http.Handler
+		method, path string
+		key          string
+		want         int
+	}{
+		{"unknown path, no key", withAdmin, "GET", "/v1/nothing/here", "", 404},
+		{"unknown path, client key", withAdmin, "POST", "/v1/nothing", client, 404},
+		{"unknown path, no admin key configured", noAdmin, "GET", "/v1/nothing/here", "", 404},
+		{"admin route, no key", withAdmin, "GET", "/v1/keys", "", 401},
+		{"admin route, client key", withAdmin, "GET", "/v1/keys", client, 403},
+		{"admin route, wrong key", withAdmin, "GET", "/v1/keys", "wrong-key-0123456789", 401},
+		{"admin route, admin key", withAdmin, "GET", "/v1/keys", admin, 501},
+		{"admin route, no admin key configured", noAdmin, "GET", "/v1/keys", client, 401},
+		{"own usage, client key", withAdmin, "GET", "/v1/usage", client, 501},
+		{"own usage, no key", withAdmin, "GET", "/v1/usage", "", 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.key != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.key)
+			}
+			rec := httptest.NewRecorder()
+			tc.h.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("%s %s: status %d, want %d: %s", tc.method, tc.path, rec.Code, tc.want, rec.Body)
+			}
+		})
 	}
 }
 

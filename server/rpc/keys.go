@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/switchyard/switchyard/engine/access"
@@ -37,6 +38,10 @@ type Keys struct {
 	st       KeyStore
 	onChange func(id string)
 	now      func() time.Time
+	// hasAdmin says an admin key is configured. Without one the first
+	// client key is refused: it would switch authentication on, and admin
+	// APIs would then refuse everyone, its creator included.
+	hasAdmin bool
 }
 
 // KeysOption configures Keys.
@@ -44,6 +49,20 @@ type KeysOption func(*Keys)
 
 // WithKeysClock injects the clock (tests).
 func WithKeysClock(now func() time.Time) KeysOption { return func(k *Keys) { k.now = now } }
+
+// WithAdminKeyConfigured tells the service whether the gateway has an admin
+// key (SWITCHYARD_ADMIN_KEY). Without one (the default) CreateKey refuses
+// the first client key with FailedPrecondition.
+func WithAdminKeyConfigured(ok bool) KeysOption { return func(k *Keys) { k.hasAdmin = ok } }
+
+// errNoAdminKey explains the refusal and the way out. It is made per call:
+// a *connect.Error carries mutable metadata.
+func errNoAdminKey() error {
+	return connect.NewError(connect.CodeFailedPrecondition, errors.New(
+		"no admin key is configured: the first client key would switch key checks on, and admin APIs (this one included) "+
+			"would then refuse every caller. Set SWITCHYARD_ADMIN_KEY in the gateway's environment (e.g. export SWITCHYARD_ADMIN_KEY=$(openssl rand -hex 24)), "+
+			"restart it, and send that key as 'Authorization: Bearer ADMIN_KEY' (the CLI reads the same variable)"))
+}
 
 // NewKeys returns the key service. onChange is called after every change
 // (the authentication cache forgets what it knew); nil ignores changes.
@@ -179,6 +198,15 @@ func (s *Keys) CreateKey(ctx context.Context, in *pb.CreateKeyRequest) (*pb.Crea
 	var k store.ClientKey
 	if err := s.keyFromProto(in.GetKey(), &k); err != nil {
 		return nil, err
+	}
+	if !s.hasAdmin {
+		existing, err := s.st.ListClientKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(existing) == 0 {
+			return nil, errNoAdminKey()
+		}
 	}
 	secret, prefix, hash, err := store.NewClientKeySecret()
 	if err != nil {

@@ -3,9 +3,11 @@ package rpc
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/switchyard/switchyard/engine/llm"
@@ -21,7 +23,53 @@ func newKeysService(t *testing.T) (*Keys, *store.Store, *[]string) {
 	}
 	t.Cleanup(func() { st.Close() })
 	var changed []string
-	return NewKeys(st, func(id string) { changed = append(changed, id) }), st, &changed
+	return NewKeys(st, func(id string) { changed = append(changed, id) }, WithAdminKeyConfigured(true)), st, &changed
+}
+
+// Without an admin key the first client key would lock the operator out,
+// so it is refused with the way out; later keys, or any key once an admin
+// key is configured, are created as before.
+func TestFirstClientKeyNeedsAnAdminKey(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		hasAdmin bool
+		existing bool
+		refused  bool
+	}{
+		{"no admin key, no keys yet", false, false, true},
+		{"no admin key, keys exist", false, true, false},
+		{"admin key, no keys yet", true, false, false},
+		{"admin key, keys exist", true, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			withAdmin, st, _ := newKeysService(t)
+			if tc.existing {
+				if _, err := withAdmin.CreateKey(ctx, &pb.CreateKeyRequest{Key: &pb.ClientKey{Name: "first"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := NewKeys(st, nil, WithAdminKeyConfigured(tc.hasAdmin))
+			resp, err := s.CreateKey(ctx, &pb.CreateKeyRequest{Key: &pb.ClientKey{Name: "next"}})
+			if !tc.refused {
+				if err != nil || resp.GetSecret() == "" {
+					t.Fatalf("create: %v %v", resp, err)
+				}
+				return
+			}
+			if Code(err) != connect.CodeFailedPrecondition {
+				t.Fatalf("code %v (%v), want FailedPrecondition", Code(err), err)
+			}
+			for _, w := range []string{"SWITCHYARD_ADMIN_KEY", "restart"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not say %q", err, w)
+				}
+			}
+			if keys, _ := st.ListClientKeys(ctx); len(keys) != 0 {
+				t.Fatalf("a refused key was stored: %v", keys)
+			}
+		})
+	}
 }
 
 func TestCreateKeyValidation(t *testing.T) {

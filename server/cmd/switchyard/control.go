@@ -261,14 +261,19 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey, names keyName
 			prices[m] = route.Price{Input: pr.Input, Output: pr.Output, CachedInput: pr.CachedInput}
 		}
 		spec := route.ProviderSpec{Name: p.Name, Type: p.Type, Models: p.Models, Prices: prices}
+		var hc *http.Client
 		if p.Type == config.TypeSimulator {
-			spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: buildSimulator(p)}}
-			out = append(out, spec)
-			continue
+			// Without configured keys the simulator is one keyless target;
+			// keys added through the API join it. With keys it is a pool
+			// like any provider's.
+			if len(p.APIKeys) == 0 {
+				spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: buildSimulator(p, "")}}
+			}
+		} else {
+			hc = openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
+			hc.Transport = tracing.Transport(hc.Transport)
+			clients[p.Name] = hc
 		}
-		hc := openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
-		hc.Transport = tracing.Transport(hc.Transport)
-		clients[p.Name] = hc
 		add := func(id, key, label, source string, weight int) error {
 			impl, err := buildKeyed(p, key, hc)
 			if err != nil {
@@ -292,8 +297,10 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey, names keyName
 	return out, clients, nil
 }
 
-func buildSimulator(p config.Provider) route.Provider {
-	var opts []simulator.Option
+// buildSimulator makes one simulated key; a key starting with
+// simulator.BadKeyPrefix answers 401, for failover demos.
+func buildSimulator(p config.Provider, key string) route.Provider {
+	opts := []simulator.Option{simulator.WithAPIKey(key)}
 	if s := p.Simulator; s != nil {
 		opts = append(opts,
 			simulator.WithTokenDelay(time.Duration(s.TokenDelay)),
@@ -339,9 +346,6 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 	}
 	if pc == nil {
 		return route.KeyStatus{}, &llm.Error{Kind: llm.KindNotFound, Param: "provider", Message: fmt.Sprintf("provider %q does not exist", provider)}
-	}
-	if pc.Type == config.TypeSimulator {
-		return route.KeyStatus{}, llm.InvalidParam("provider", "the simulator takes no API keys")
 	}
 	if len(strings.TrimSpace(key)) < 8 {
 		return route.KeyStatus{}, llm.InvalidParam("api_key", "api_key is missing or too short")
@@ -421,6 +425,8 @@ func (c *control) hasSecret(provider, secret string) bool {
 
 func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider, error) {
 	switch p.Type {
+	case config.TypeSimulator:
+		return buildSimulator(p, key), nil
 	case "openai", "openai-compatible", "azure":
 		return openai.New(openai.Options{
 			Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers,

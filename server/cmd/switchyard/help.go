@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,15 +16,7 @@ func isHelp(arg string) bool {
 	return false
 }
 
-const gatewayUsage = `usage: switchyard [--config FILE] [--listen HOST:PORT] [--check] [--version]
-       switchyard <command> [flags]
-
-Without a command, switchyard starts the gateway.
-  --config FILE       YAML config file (env SWITCHYARD_CONFIG); empty uses the embedded default
-  --listen HOST:PORT  listen address (overrides the config's listen; default 127.0.0.1:8080)
-  --check             validate the config, print a summary and exit
-  --version           print the version and exit
-
+const gatewayCommands = `
 Commands:
   keys       create, list, get, update, rotate and revoke client keys
   usage      report usage grouped by key, provider, model, day or route
@@ -33,15 +26,49 @@ Commands:
 
 `
 
+// gatewayUsage renders the gateway's usage from its flag set, the one
+// place the flags are declared.
+func gatewayUsage() string {
+	fs, _ := gatewayFlags(func(string) string { return "" })
+	var synopsis, lines []string
+	width := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, _ := flag.UnquoteUsage(f)
+		if arg == "value" || isBoolFlag(f) {
+			arg = ""
+		}
+		spec := strings.TrimSpace("--" + f.Name + " " + arg)
+		synopsis = append(synopsis, "["+spec+"]")
+		lines = append(lines, spec)
+		width = max(width, len(spec))
+	})
+	var b strings.Builder
+	b.WriteString("usage: switchyard " + strings.Join(synopsis, " ") + "\n")
+	b.WriteString("       switchyard <command> [flags]\n\nWithout a command, switchyard starts the gateway.\n")
+	i := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		_, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, lines[i], usage)
+		i++
+	})
+	b.WriteString(gatewayCommands)
+	return b.String()
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	bf, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && bf.IsBoolFlag()
+}
+
 // printHelp prints the gateway's help, or one command's, to stdout and
 // returns the exit code.
 func printHelp(stdout, stderr io.Writer, args []string) int {
 	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprint(stdout, gatewayUsage+cliUsage)
+		fmt.Fprint(stdout, gatewayUsage()+cliUsage)
 		return 0
 	}
 	if !isCLI(args[0]) {
-		fmt.Fprintf(stderr, "switchyard: unknown command %q\n\n%s", args[0], gatewayUsage)
+		fmt.Fprintf(stderr, "switchyard: unknown command %q\n\n%s", args[0], gatewayUsage())
 		return 2
 	}
 	for _, l := range strings.Split(cliUsage, "\n") {

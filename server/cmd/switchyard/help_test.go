@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"strings"
 	"testing"
 )
@@ -28,4 +29,17 @@ func TestHelpPrintsUsageToStdoutAndExitsZero(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The gateway's usage is rendered from the flag set run parses: every flag
+// appears with its description.
+func TestGatewayUsageListsEveryFlagOfRun(t *testing.T) {
+	fs, _ := gatewayFlags(func(string) string { return "" })
+	usage := gatewayUsage()
+	fs.VisitAll(func(f *flag.Flag) {
+		_, desc := flag.UnquoteUsage(f)
+		if !strings.Contains(usage, "--"+f.Name) || !strings.Contains(usage, desc) {
+			t.Errorf("usage lacks --%s (%s):\n%s", f.Name, desc, usage)
+		}
+	})
 }

@@ -47,33 +47,64 @@ func main() {
 		}
 		return
 	}
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+	err := run(context.Background(), os.Args[1:], os.Stderr)
+	switch {
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+// gatewayOpts are the flags of the gateway itself (no command).
+type gatewayOpts struct {
+	configPath, listen    string
+	check, connect, showV bool
+}
+
+// gatewayFlags declares the gateway's flags; run parses them and the help
+// prints them, so the two cannot disagree.
+func gatewayFlags(getenv func(string) string) (*flag.FlagSet, *gatewayOpts) {
 	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
+	o := &gatewayOpts{}
+	fs.StringVar(&o.configPath, "config", getenv("SWITCHYARD_CONFIG"), "YAML config `FILE` (env SWITCHYARD_CONFIG); empty uses the embedded default")
+	fs.StringVar(&o.listen, "listen", "", "listen address `HOST:PORT` (overrides the config's listen; default 127.0.0.1:8080)")
+	fs.BoolVar(&o.check, "check", false, "validate the config offline (no network, no writes), print a summary and exit")
+	fs.BoolVar(&o.connect, "connect", false, "with --check, also dial the configured Redis and Postgres and report each")
+	fs.BoolVar(&o.showV, "version", false, "print the version and exit")
+	return fs, o
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs, opts := gatewayFlags(os.Getenv)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", os.Getenv("SWITCHYARD_CONFIG"), "YAML config file (env SWITCHYARD_CONFIG); empty uses the embedded default")
-	listen := fs.String("listen", "", "listen address host:port (overrides the config's listen; default 127.0.0.1:8080)")
-	check := fs.Bool("check", false, "validate the config, print a summary and exit")
-	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage()) }
 	if err := fs.Parse(args); err != nil {
-		return err
+		return errUsage
 	}
-	if *showVersion {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "switchyard: unknown command %q\n\n%s", fs.Arg(0), gatewayUsage())
+		return errUsage
+	}
+	if opts.connect && !opts.check {
+		fmt.Fprintln(stderr, "switchyard: --connect goes with --check")
+		return errUsage
+	}
+	if opts.showV {
 		fmt.Fprintln(stderr, "switchyard", version)
 		return nil
 	}
 
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(opts.configPath)
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		cfg.Listen = *listen
+	if opts.listen != "" {
+		cfg.Listen = opts.listen
+	}
+	if opts.check {
+		return checkConfig(ctx, cfg, opts.connect, os.Getenv, stderr)
 	}
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       "switchyard",
@@ -97,7 +128,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Warn("trace export incomplete", "error", err)
 		}
 	}()
-	ctl, err := newControl(log, *configPath, cfg, tracing)
+	ctl, err := newControl(log, opts.configPath, cfg, tracing)
 	if err != nil {
 		return err
 	}
@@ -156,10 +187,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer closeGate()
 	ctl.gate = gate
-	if *check {
-		fmt.Fprintf(stderr, "config ok: %s\n", ctl.router.Table())
-		return nil
-	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -176,7 +203,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("keyless mode refuses cross-site requests: REST writes without a JSON Content-Type, any Origin not in server.cors_origins, and any Host that is not loopback or in server.allowed_hosts")
 	}
 	if !ctl.auth.HasAdminKey() {
-		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists")
+		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists; creating client keys needs it set (then restart)")
 	}
 	warnMetricsAccess(log, cfg, ctl.auth)
 	if ctl.sealer == nil {
@@ -329,5 +356,5 @@ func keysService(ctl *control) *rpc.Keys {
 	if ctl.store == nil {
 		return &rpc.Keys{}
 	}
-	return rpc.NewKeys(ctl.store, ctl.keysChanged)
+	return rpc.NewKeys(ctl.store, ctl.keysChanged, rpc.WithAdminKeyConfigured(ctl.auth.HasAdminKey()))
 }
