@@ -25,7 +25,7 @@ func newStoreFacade(t *testing.T) (http.Handler, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := rpc.Services{Usage: rpc.NewUsage(st), Keys: rpc.NewKeys(st, func(string) {}), Billing: &rpc.Billing{}}
+	svc := rpc.Services{Usage: rpc.NewUsage(st), Keys: rpc.NewKeys(st, func(string) {}, rpc.WithAdminKeyConfigured(true)), Billing: &rpc.Billing{}}
 	mux := http.NewServeMux()
 	if err := New(hclog.NewNullLogger(), svc, nil).Register(context.Background(), mux); err != nil {
 		t.Fatal(err)
