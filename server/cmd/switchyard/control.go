@@ -57,7 +57,7 @@ type control struct {
 	cfg       *config.Config
 	clients   map[string]*http.Client // one keep-alive pool per provider
 	apiKeys   map[string][]apiKey     // keys added through the API, kept across reloads
-	version   int64 // of the routing in force; the store's when there is one
+	version   int64                   // of the routing in force; the store's when there is one
 	updatedAt time.Time
 	now       func() time.Time // dates routing versions made at start and on SIGHUP
 }
