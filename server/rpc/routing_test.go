@@ -3,6 +3,9 @@ package rpc
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -297,4 +300,35 @@ type failingServed struct{}
 
 func (failingServed) RoutesServedSince(context.Context, time.Time) ([]string, error) {
 	return nil, errors.New("disk on fire")
+}
+
+func TestRoutingConnectJSONIsStrict(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		status      int
+		inBody      string
+	}{
+		{"unknown field is named", "application/json", `{"config":{"strategy":"priority","bogus":1}}`, 400, "bogus"},
+		{"unknown top-level field is named", "application/json; charset=utf-8", `{"cfg":{}}`, 400, "cfg"},
+		{"known fields pass", "application/json", `{"config":{"strategy":"priority"}}`, 200, `"version":"2"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			Register(mux, Services{Routing: NewRoutingConfig(newFakeRouting(t))})
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			resp, err := http.Post(srv.URL+"/switchyard.v1.RoutingConfigService/UpdateRoutingConfig", tt.contentType, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.inBody) {
+				t.Fatalf("%d %s, want %d containing %s", resp.StatusCode, b, tt.status, tt.inBody)
+			}
+		})
+	}
 }
