@@ -306,24 +306,24 @@ func TestRoutingConfig_Versions(t *testing.T) {
 					}
 				}},
 				{"first put with ifVersion 0", func(t *testing.T) {
-					rc, err := s.PutRoutingConfig(ctx, json.RawMessage(`{"strategy":"priority"}`), "k1", 0)
+					rc, err := s.PutRoutingConfig(ctx, json.RawMessage(`{"strategy":"priority"}`), "k1", time.Time{}, 0)
 					if err != nil || rc.Version != 1 {
 						t.Fatalf("%+v %v", rc, err)
 					}
 				}},
 				{"stale ifVersion conflicts", func(t *testing.T) {
-					if _, err := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), "", 0); !errors.Is(err, ErrConflict) {
+					if _, err := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), "", time.Time{}, 0); !errors.Is(err, ErrConflict) {
 						t.Fatalf("%v", err)
 					}
 				}},
 				{"unconditional put appends", func(t *testing.T) {
-					rc, err := s.PutRoutingConfig(ctx, json.RawMessage(`{"strategy":"weighted"}`), "", AnyVersion)
+					rc, err := s.PutRoutingConfig(ctx, json.RawMessage(`{"strategy":"weighted"}`), "", time.Time{}, AnyVersion)
 					if err != nil || rc.Version != 2 {
 						t.Fatalf("%+v %v", rc, err)
 					}
 				}},
 				{"invalid JSON rejected", func(t *testing.T) {
-					if _, err := s.PutRoutingConfig(ctx, json.RawMessage(`{`), "", AnyVersion); err == nil {
+					if _, err := s.PutRoutingConfig(ctx, json.RawMessage(`{`), "", time.Time{}, AnyVersion); err == nil {
 						t.Fatal("accepted")
 					}
 				}},
@@ -341,7 +341,7 @@ func TestRoutingConfig_Versions(t *testing.T) {
 					}
 				}},
 				{"list newest first, prune keeps newest", func(t *testing.T) {
-					s.PutRoutingConfig(ctx, json.RawMessage(`{"v":3}`), "", AnyVersion)
+					s.PutRoutingConfig(ctx, json.RawMessage(`{"v":3}`), "", time.Time{}, AnyVersion)
 					l, err := s.ListRoutingConfigs(ctx, 2)
 					if err != nil || len(l) != 2 || l[0].Version != 3 || l[1].Version != 2 {
 						t.Fatalf("list %+v %v", l, err)
@@ -354,7 +354,7 @@ func TestRoutingConfig_Versions(t *testing.T) {
 					if len(l) != 1 || l[0].Version != 3 {
 						t.Fatalf("after prune %+v", l)
 					}
-					rc, _ := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), "", 3)
+					rc, _ := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), "", time.Time{}, 3)
 					if rc.Version != 4 {
 						t.Fatalf("version after prune %d", rc.Version)
 					}

@@ -101,7 +101,7 @@ func TestPutRoutingConfig_ConcurrentWriters(t *testing.T) {
 				var wg sync.WaitGroup
 				for i := range n {
 					wg.Go(func() {
-						rc, err := s.PutRoutingConfig(ctx, json.RawMessage(fmt.Sprintf(`{"writer":%d}`, i)), "", AnyVersion)
+						rc, err := s.PutRoutingConfig(ctx, json.RawMessage(fmt.Sprintf(`{"writer":%d}`, i)), "", time.Time{}, AnyVersion)
 						versions[i], errs[i] = rc.Version, err
 					})
 				}
@@ -119,14 +119,14 @@ func TestPutRoutingConfig_ConcurrentWriters(t *testing.T) {
 			t.Run("conditional puts on one version: exactly one wins", func(t *testing.T) {
 				ctx := context.Background()
 				s := b.open(t)
-				if _, err := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), "", 0); err != nil {
+				if _, err := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), "", time.Time{}, 0); err != nil {
 					t.Fatal(err)
 				}
 				errs := make([]error, n)
 				var wg sync.WaitGroup
 				for i := range n {
 					wg.Go(func() {
-						_, errs[i] = s.PutRoutingConfig(ctx, json.RawMessage(`{"x":1}`), "", 1)
+						_, errs[i] = s.PutRoutingConfig(ctx, json.RawMessage(`{"x":1}`), "", time.Time{}, 1)
 					})
 				}
 				wg.Wait()
@@ -327,10 +327,10 @@ func TestText_UnstorableRefusedOrNotFoundOnBothBackends(t *testing.T) {
 					"update provider label":  s.UpdateProviderKey(ctx, ProviderKey{Provider: "p", KeyID: "k", Label: bad}),
 				}
 				if bad == "bad\xff" { // a raw NUL is not JSON at all; invalid UTF-8 in a string passes json.Valid
-					_, err := s.PutRoutingConfig(ctx, json.RawMessage(`{"name":"`+bad+`"}`), "", AnyVersion)
+					_, err := s.PutRoutingConfig(ctx, json.RawMessage(`{"name":"`+bad+`"}`), "", time.Time{}, AnyVersion)
 					writes["routing config doc"] = err
 				}
-				_, err := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), bad, AnyVersion)
+				_, err := s.PutRoutingConfig(ctx, json.RawMessage(`{}`), bad, time.Time{}, AnyVersion)
 				writes["routing config updated by"] = err
 				for what, err := range writes {
 					if !errors.Is(err, ErrInvalidText) {

@@ -21,10 +21,10 @@ type RoutingConfig struct {
 // AnyVersion makes PutRoutingConfig unconditional.
 const AnyVersion int64 = -1
 
-// PutRoutingConfig saves doc as the next version. With ifVersion >= 0 it succeeds only if the
-// current version is ifVersion (0: none saved yet), else ErrConflict — an optimistic lock for
-// read-modify-write through the API.
-func (s *Store) PutRoutingConfig(ctx context.Context, doc json.RawMessage, updatedBy string, ifVersion int64) (RoutingConfig, error) {
+// PutRoutingConfig saves doc as the next version, made by updatedBy at at (the caller's clock;
+// zero: now). With ifVersion >= 0 it succeeds only if the current version is ifVersion (0: none
+// saved yet), else ErrConflict — an optimistic lock for read-modify-write through the API.
+func (s *Store) PutRoutingConfig(ctx context.Context, doc json.RawMessage, updatedBy string, at time.Time, ifVersion int64) (RoutingConfig, error) {
 	if !json.Valid(doc) {
 		return RoutingConfig{}, errors.New("store: routing config is not valid JSON")
 	}
@@ -32,7 +32,10 @@ func (s *Store) PutRoutingConfig(ctx context.Context, doc json.RawMessage, updat
 	if err := checkText("routing config", string(doc), updatedBy); err != nil {
 		return RoutingConfig{}, err
 	}
-	rc := RoutingConfig{Doc: append(json.RawMessage(nil), doc...), UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), UpdatedBy: updatedBy}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	rc := RoutingConfig{Doc: append(json.RawMessage(nil), doc...), UpdatedAt: at.UTC().Truncate(time.Millisecond), UpdatedBy: updatedBy}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Without it, concurrent unconditional puts on Postgres fail with ErrConflict.
 		if err := s.d.lockForWrite(ctx, tx, "routing_config"); err != nil {
@@ -127,4 +130,27 @@ func (s *Store) PruneRoutingConfigs(ctx context.Context, keep int) (int64, error
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// RoutesServedSince returns the distinct model names clients sent (the ledger's route column)
+// in requests recorded at or after since, sorted. Requests still queued in the ledger's batch
+// are not counted.
+func (s *Store) RoutesServedSince(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.q(`SELECT DISTINCT route FROM usage WHERE ts >= ? AND route <> '' ORDER BY route`), toMillis(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: routes served: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("store: routes served: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: routes served: %w", err)
+	}
+	return out, nil
 }

@@ -147,11 +147,11 @@ func (a *Auth) Authorize(ctx context.Context, h http.Header, peer string, admin 
 	if admin {
 		switch {
 		case isAdmin:
-			return ctx, nil
+			return withPrincipal(ctx, PrincipalAdmin), nil
 		case adm == nil && !a.Enabled():
 			// Bootstrap: a fresh install is administered from the box.
 			if isLoopback(peer) {
-				return ctx, nil
+				return withPrincipal(ctx, PrincipalOpenMode), nil
 			}
 			return ctx, errAdminLoopbackOnly
 		case adm == nil:

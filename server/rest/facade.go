@@ -85,18 +85,43 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 		f.writeJSON(w, f.openapi)
 	})
 
-	gw := runtime.NewServeMux(
-		// Authorization runs once a route matched, so an unknown URL is a 404
-		// for everyone rather than a demand for the admin key.
+	// Zero scalars and empty lists are sent (clients need not guess
+	// defaults), but an unset message or timestamp is left out rather than
+	// sent as null: the OpenAPI document (Swagger 2.0) has no null for
+	// objects, and it must describe what is sent.
+	out := protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true}
+	gw := f.newGateway(&runtime.JSONPb{
+		MarshalOptions:   out,
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+	})
+	// Routing is strict: a misspelt or misplaced field silently dropped
+	// there has replaced whole routing tables with empty ones.
+	routing := f.newGateway(strictJSON{&runtime.JSONPb{MarshalOptions: out}})
+	if err := pb.RegisterRoutingConfigServiceHandlerServer(ctx, routing, f.svc.Routing); err != nil {
+		return err
+	}
+	for _, reg := range []func() error{
+		func() error { return pb.RegisterProviderServiceHandlerServer(ctx, gw, f.svc.Providers) },
+		func() error { return pb.RegisterUsageServiceHandlerServer(ctx, gw, f.svc.Usage) },
+		func() error { return pb.RegisterKeyServiceHandlerServer(ctx, gw, f.svc.Keys) },
+		func() error { return pb.RegisterBillingServiceHandlerServer(ctx, gw, f.svc.Billing) },
+	} {
+		if err := reg(); err != nil {
+			return err
+		}
+	}
+	mux.Handle("/v1/routing/", routing)
+	mux.Handle("/v1/", gw)
+	return nil
+}
+
+// newGateway is a grpc-gateway mux answering errors in OpenAI's shape.
+// Authorization runs once a route matched, so an unknown URL is a 404 for
+// everyone rather than a demand for the admin key.
+func (f *Facade) newGateway(m runtime.Marshaler) *runtime.ServeMux {
+	return runtime.NewServeMux(
 		runtime.WithMiddlewares(f.adminGuard),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			// Zero scalars and empty lists are sent (clients need not guess
-			// defaults), but an unset message or timestamp is left out rather
-			// than sent as null: the OpenAPI document (Swagger 2.0) has no
-			// null for objects, and it must describe what is sent.
-			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-		}),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
 			writeError(w, err)
 		}),
@@ -110,19 +135,26 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 			writeError(w, &llm.Error{Kind: kind, Message: msg, Code: "unknown_url"})
 		}),
 	)
-	for _, reg := range []func() error{
-		func() error { return pb.RegisterRoutingConfigServiceHandlerServer(ctx, gw, f.svc.Routing) },
-		func() error { return pb.RegisterProviderServiceHandlerServer(ctx, gw, f.svc.Providers) },
-		func() error { return pb.RegisterUsageServiceHandlerServer(ctx, gw, f.svc.Usage) },
-		func() error { return pb.RegisterKeyServiceHandlerServer(ctx, gw, f.svc.Keys) },
-		func() error { return pb.RegisterBillingServiceHandlerServer(ctx, gw, f.svc.Billing) },
-	} {
-		if err := reg(); err != nil {
+}
+
+// strictJSON rejects unknown fields (the gateway answers InvalidArgument
+// with the decoder's message, which names the field) and explains the one
+// users hit most: the Connect request shape sent to the REST route.
+type strictJSON struct{ *runtime.JSONPb }
+
+func (m strictJSON) NewDecoder(r io.Reader) runtime.Decoder {
+	d := m.JSONPb.NewDecoder(r)
+	return runtime.DecoderFunc(func(v any) error {
+		err := d.Decode(v)
+		if err == nil || errors.Is(err, io.EOF) {
 			return err
 		}
-	}
-	mux.Handle("/v1/", gw)
-	return nil
+		msg := "request body: " + err.Error()
+		if _, isConfig := v.(**pb.RoutingConfig); isConfig && strings.Contains(msg, `unknown field "config"`) {
+			msg += `; this route's body is the routing config itself ({"strategy":…,"fallback_strategy":…,"providers":[…],"routes":[…]}), not wrapped in {"config": …}`
+		}
+		return errors.New(msg)
+	})
 }
 
 // adminGuard authorizes the grpc-gateway routes: all need the admin key

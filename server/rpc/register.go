@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"net/http"
+	"slices"
 
 	"connectrpc.com/connect"
 
@@ -29,7 +30,9 @@ func Register(mux *http.ServeMux, s Services, opts ...connect.HandlerOption) []s
 	mount(switchyardv1connect.NewChatServiceHandler(connectChat{s.Chat}, opts...))
 	mount(switchyardv1connect.NewModelServiceHandler(s.Models, opts...))
 	mount(switchyardv1connect.NewEmbeddingServiceHandler(s.Embeddings, opts...))
-	mount(switchyardv1connect.NewRoutingConfigServiceHandler(s.Routing, opts...))
+	mount(switchyardv1connect.NewRoutingConfigServiceHandler(s.Routing, slices.Concat(opts, []connect.HandlerOption{
+		connect.WithCodec(strictJSONCodec{"json"}), connect.WithCodec(strictJSONCodec{"json; charset=utf-8"}),
+	})...))
 	mount(switchyardv1connect.NewProviderServiceHandler(s.Providers, opts...))
 	mount(switchyardv1connect.NewUsageServiceHandler(s.Usage, opts...))
 	mount(switchyardv1connect.NewKeyServiceHandler(s.Keys, opts...))

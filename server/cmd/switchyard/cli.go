@@ -45,7 +45,8 @@ SWITCHYARD_ADMIN_KEY). Add --json for machine-readable output.
   keys list [--all]            keys get ID            keys revoke ID
   keys rotate ID [--grace 1h]
   usage [--group-by key,provider,model,day,route] [--since 24h] [--key ID]
-  config get                   config set FILE        (the routing section, YAML or JSON)
+  config get                   config set FILE [--allow-unrouted] [--clear-routes]
+  config history [--limit N]   config rollback VERSION [--allow-unrouted]
   providers list
   providers add-key NAME --key-env VAR [--label L] [--weight N]   (or the key on stdin)
   providers remove-key NAME KEY_ID
@@ -155,7 +156,15 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 	case "config get":
 		run = func([]string) error { return c.configGet() }
 	case "config set":
-		run = c.configSet
+		allow := fs.Bool("allow-unrouted", false, "apply even if models that served traffic in the last hour lose their route")
+		clearRoutes := fs.Bool("clear-routes", false, "with a file that has no routes, remove every route instead of keeping them")
+		run = func(pos []string) error { return c.configSet(pos, *allow, *clearRoutes) }
+	case "config history":
+		limit := fs.Int("limit", 20, "most versions to list, newest first")
+		run = func([]string) error { return c.configHistory(*limit) }
+	case "config rollback":
+		allow := fs.Bool("allow-unrouted", false, "apply even if models that served traffic in the last hour lose their route")
+		run = func(pos []string) error { return c.configRollback(pos, *allow) }
 	case "providers list":
 		run = func([]string) error { return c.providersList() }
 	case "providers add-key":
@@ -436,7 +445,7 @@ func (c *cli) configGet() error {
 
 // configSet replaces the routing section with a file's (YAML or JSON, in
 // the shape `config get` prints).
-func (c *cli) configSet(pos []string) error {
+func (c *cli) configSet(pos []string, allowUnrouted, clearRoutes bool) error {
 	if err := need(pos, 1, "a file (- for stdin)"); err != nil {
 		return err
 	}
@@ -462,7 +471,7 @@ func (c *cli) configSet(pos []string) error {
 	if err := protojson.Unmarshal(b, &cfg); err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
-	resp, err := c.client.RoutingConfigService().UpdateRoutingConfig(c.ctx, &pb.UpdateRoutingConfigRequest{Config: &cfg})
+	resp, err := c.client.RoutingConfigService().UpdateRoutingConfig(c.ctx, &pb.UpdateRoutingConfigRequest{Config: &cfg, AllowUnrouted: allowUnrouted, ClearRoutes: clearRoutes})
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,9 @@ type control struct {
 	cfg       *config.Config
 	clients   map[string]*http.Client // one keep-alive pool per provider
 	apiKeys   map[string][]apiKey     // keys added through the API, kept across reloads
-	version   int64
+	version   int64                   // of the routing in force; the store's when there is one
 	updatedAt time.Time
+	now       func() time.Time // dates routing versions made at start and on SIGHUP
 }
 
 type apiKey struct {
@@ -67,7 +68,7 @@ type apiKey struct {
 }
 
 func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.Tracing) (*control, error) {
-	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing}
+	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing, now: time.Now}
 	var err error
 	if c.names, err = newKeyNamer(nil); err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *tele
 		c.Close()
 		return nil, err
 	}
-	c.cfg, c.clients, c.version, c.updatedAt = cfg, clients, 1, time.Now()
+	c.cfg, c.clients, c.version, c.updatedAt = cfg, clients, 1, c.now()
 	c.baseHash = routingHash(cfg)
 	return c, nil
 }
@@ -161,14 +162,19 @@ func (c *control) reload() error {
 	if err := c.router.Update(buildSpec(cfg, providers)); err != nil {
 		return err
 	}
+	routingChanged := routingHash(cfg) != routingHash(c.cfg)
 	if cfg.Listen != c.cfg.Listen {
 		c.log.Warn("listen address changes need a restart; keeping the current one", "current", c.cfg.Listen, "new", cfg.Listen)
 		cfg.Listen = c.cfg.Listen
 	}
 	c.auth.SetKeys(cfg.Auth.APIKeys)
 	c.cfg, c.clients, c.baseHash = cfg, clients, base
-	c.version++
-	c.updatedAt = time.Now()
+	if routingChanged {
+		if err := c.recordFileRouting(context.Background()); err != nil {
+			// The new table serves already; only its history entry is missing.
+			c.log.Error("the reloaded routing is in force but could not be saved as a version", "error", err)
+		}
+	}
 	c.log.Info("config reloaded", "file", c.path, "version", c.version, "routing", c.router.Table().String())
 	return nil
 }
@@ -176,7 +182,7 @@ func (c *control) reload() error {
 func (c *control) Routing() rpc.RoutingState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return rpc.RoutingState{Routing: c.cfg.Routing, Routes: c.cfg.Routes, Version: c.version, UpdatedAt: c.updatedAt}
+	return rpc.RoutingState{Routing: c.cfg.Routing, Routes: c.cfg.Routes, Version: c.version, UpdatedAt: c.updatedAt, Served: servedModels(c.cfg)}
 }
 
 func (c *control) ValidateRouting(r config.Routing, routes []config.Route) error {
@@ -187,15 +193,19 @@ func (c *control) ValidateRouting(r config.Routing, routes []config.Route) error
 	return err
 }
 
-func (c *control) UpdateRouting(ctx context.Context, r config.Routing, routes []config.Route) (rpc.RoutingState, error) {
+func (c *control) UpdateRouting(ctx context.Context, ch rpc.RoutingChange) (rpc.RoutingState, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	next, err := c.cfg.WithRouting(r, routes)
+	if ch.IfVersion != c.version {
+		return rpc.RoutingState{}, fmt.Errorf("%w (version %d is in force now, not %d)", rpc.ErrRoutingConflict, c.version, ch.IfVersion)
+	}
+	next, err := c.cfg.WithRouting(ch.Routing, ch.Routes)
 	if err != nil {
 		return rpc.RoutingState{}, err
 	}
 	// Saved first: a change that would not survive a restart is refused.
-	if err := c.saveRouting(ctx, next); err != nil {
+	version, err := c.saveRouting(ctx, next, ch)
+	if err != nil {
 		return rpc.RoutingState{}, &llm.Error{Kind: llm.KindUnavailable, Message: "saving the routing config failed: " + err.Error(), Err: err}
 	}
 	// The router's providers include keys added through the API since the
@@ -204,10 +214,9 @@ func (c *control) UpdateRouting(ctx context.Context, r config.Routing, routes []
 		return rpc.RoutingState{}, llm.InvalidParam("config", "%v", err)
 	}
 	c.cfg, c.apiRouted = next, true
-	c.version++
-	c.updatedAt = time.Now()
-	c.log.Info("routing config updated through the API", "version", c.version, "routing", c.router.Table().String())
-	return rpc.RoutingState{Routing: next.Routing, Routes: next.Routes, Version: c.version, UpdatedAt: c.updatedAt}, nil
+	c.version, c.updatedAt = version, ch.At
+	c.log.Info("routing config updated through the API", "version", c.version, "by", ch.By, "rollback_of", ch.RollbackOf, "routing", c.router.Table().String())
+	return rpc.RoutingState{Routing: next.Routing, Routes: next.Routes, Version: c.version, UpdatedAt: c.updatedAt, Served: servedModels(next)}, nil
 }
 
 func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {

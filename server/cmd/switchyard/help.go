@@ -20,7 +20,7 @@ const gatewayCommands = `
 Commands:
   keys       create, list, get, update, rotate and revoke client keys
   usage      report usage grouped by key, provider, model, day or route
-  config     get or set the routing section of the running gateway
+  config     get, set, list the history of or roll back the routing section
   providers  list providers, add and remove provider API keys
   help       show this help, or a command's (switchyard help keys)
 

@@ -255,6 +255,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 }
 
+// routingService guards against unrouting live models when there is a
+// ledger to tell which are live.
+func routingService(ctl *control) *rpc.RoutingConfig {
+	opts := []rpc.RoutingOption{rpc.WithRoutingClock(ctl.now)}
+	if ctl.store != nil {
+		opts = append(opts, rpc.WithServedRoutes(ctl.store))
+	}
+	return rpc.NewRoutingConfig(ctl, opts...)
+}
+
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
 	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates), metrics.WithPanicPicks(ctl.router.PanicPicks)}
@@ -275,7 +285,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Chat:       rpc.NewChat(gw),
 		Models:     rpc.NewModels(ctl.router),
 		Embeddings: rpc.NewEmbeddings(gw),
-		Routing:    rpc.NewRoutingConfig(ctl),
+		Routing:    routingService(ctl),
 		Providers:  rpc.NewProviders(ctl),
 		Usage:      rpc.NewUsage(usage),
 		Keys:       keysService(ctl),

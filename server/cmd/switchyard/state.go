@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/engine/limits"
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/rpc"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -105,6 +106,8 @@ type routingDoc struct {
 	Routing config.Routing  `json:"routing"`
 	Routes  []config.Route  `json:"routes"`
 	Meta    json.RawMessage `json:"meta,omitempty"`
+	// RollbackOf is the version a rollback restored.
+	RollbackOf int64 `json:"rollback_of,omitempty"`
 }
 
 // routingHash names a config's routing section.
@@ -187,8 +190,18 @@ func (c *control) restore(ctx context.Context) error {
 			break
 		}
 		next = n
+		c.version, c.updatedAt = rc.Version, rc.UpdatedAt
 		c.log.Info("routing restored from the last change made through the API", "stored_version", rc.Version, "stored_at", rc.UpdatedAt)
 	}
+	if next == c.cfg {
+		// The file's routing serves: it becomes a version too, so history
+		// shows what served and a rollback can return to it.
+		if err := c.recordFileRouting(ctx); err != nil {
+			return err
+		}
+	}
+	// Always rebuilt, even with nothing restored: config-file key ids come
+	// from this install's salt, loaded above.
 	providers, clients, err := buildProviders(next, c.apiKeys, c.names, c.tracing)
 	if err != nil {
 		return err
@@ -238,15 +251,16 @@ func (c *control) hasProvider(name string) bool {
 	return false
 }
 
-// saveRouting records a routing change made through the API.
-func (c *control) saveRouting(ctx context.Context, cfg *config.Config) error {
+// saveRouting records a routing change and returns its version: the
+// store's, or the next in memory without storage.
+func (c *control) saveRouting(ctx context.Context, cfg *config.Config, ch rpc.RoutingChange) (int64, error) {
 	if c.store == nil {
-		return nil
+		return c.version + 1, nil
 	}
-	doc, err := json.Marshal(routingDoc{Base: c.baseHash, Routing: cfg.Routing, Routes: cfg.Routes})
+	doc, err := json.Marshal(routingDoc{Base: c.baseHash, Routing: cfg.Routing, Routes: cfg.Routes, RollbackOf: ch.RollbackOf})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = c.store.PutRoutingConfig(ctx, doc, "api", store.AnyVersion)
-	return err
+	rc, err := c.store.PutRoutingConfig(ctx, doc, ch.By, ch.At, store.AnyVersion)
+	return rc.Version, err
 }

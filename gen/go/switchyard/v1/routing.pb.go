@@ -710,8 +710,16 @@ func (x *GetRoutingConfigResponse) GetUpdatedAt() *timestamppb.Timestamp {
 }
 
 type UpdateRoutingConfigRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Config        *RoutingConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An empty routes list keeps the routes in force: a body with only
+	// strategy, fallback_strategy and providers changes the default route.
+	Config *RoutingConfig `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// Apply even if models that served traffic in the last hour would be
+	// left without a route (REST: ?allow_unrouted=true).
+	AllowUnrouted bool `protobuf:"varint,2,opt,name=allow_unrouted,json=allowUnrouted,proto3" json:"allow_unrouted,omitempty"`
+	// With an empty routes list, remove every route instead of keeping them
+	// (REST: ?clear_routes=true).
+	ClearRoutes   bool `protobuf:"varint,3,opt,name=clear_routes,json=clearRoutes,proto3" json:"clear_routes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -751,6 +759,20 @@ func (x *UpdateRoutingConfigRequest) GetConfig() *RoutingConfig {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *UpdateRoutingConfigRequest) GetAllowUnrouted() bool {
+	if x != nil {
+		return x.AllowUnrouted
+	}
+	return false
+}
+
+func (x *UpdateRoutingConfigRequest) GetClearRoutes() bool {
+	if x != nil {
+		return x.ClearRoutes
+	}
+	return false
 }
 
 type UpdateRoutingConfigResponse struct {
@@ -955,6 +977,282 @@ func (x *ValidateRoutingConfigResponse) GetViolations() []*FieldViolation {
 	return nil
 }
 
+type ListRoutingConfigHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most versions to return, newest first (default 20, at most 1000).
+	Limit         int32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRoutingConfigHistoryRequest) Reset() {
+	*x = ListRoutingConfigHistoryRequest{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRoutingConfigHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRoutingConfigHistoryRequest) ProtoMessage() {}
+
+func (x *ListRoutingConfigHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRoutingConfigHistoryRequest.ProtoReflect.Descriptor instead.
+func (*ListRoutingConfigHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListRoutingConfigHistoryRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// RoutingConfigVersion is one saved version of the routing table.
+type RoutingConfigVersion struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Version   int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Who made the change: a client key id, "admin" (the admin key),
+	// "open-mode" (keyless loopback) or "config-file" (start-up or SIGHUP).
+	UpdatedBy string         `protobuf:"bytes,3,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	Config    *RoutingConfig `protobuf:"bytes,4,opt,name=config,proto3" json:"config,omitempty"`
+	// The version this one restored, when it was made by a rollback.
+	RollbackOf    int64 `protobuf:"varint,5,opt,name=rollback_of,json=rollbackOf,proto3" json:"rollback_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoutingConfigVersion) Reset() {
+	*x = RoutingConfigVersion{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoutingConfigVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoutingConfigVersion) ProtoMessage() {}
+
+func (x *RoutingConfigVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoutingConfigVersion.ProtoReflect.Descriptor instead.
+func (*RoutingConfigVersion) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RoutingConfigVersion) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RoutingConfigVersion) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *RoutingConfigVersion) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+func (x *RoutingConfigVersion) GetConfig() *RoutingConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *RoutingConfigVersion) GetRollbackOf() int64 {
+	if x != nil {
+		return x.RollbackOf
+	}
+	return 0
+}
+
+type ListRoutingConfigHistoryResponse struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Versions      []*RoutingConfigVersion `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRoutingConfigHistoryResponse) Reset() {
+	*x = ListRoutingConfigHistoryResponse{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRoutingConfigHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRoutingConfigHistoryResponse) ProtoMessage() {}
+
+func (x *ListRoutingConfigHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRoutingConfigHistoryResponse.ProtoReflect.Descriptor instead.
+func (*ListRoutingConfigHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListRoutingConfigHistoryResponse) GetVersions() []*RoutingConfigVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+type RollbackRoutingConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version to restore.
+	Version int64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// As in UpdateRoutingConfigRequest.
+	AllowUnrouted bool `protobuf:"varint,2,opt,name=allow_unrouted,json=allowUnrouted,proto3" json:"allow_unrouted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackRoutingConfigRequest) Reset() {
+	*x = RollbackRoutingConfigRequest{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackRoutingConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackRoutingConfigRequest) ProtoMessage() {}
+
+func (x *RollbackRoutingConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackRoutingConfigRequest.ProtoReflect.Descriptor instead.
+func (*RollbackRoutingConfigRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RollbackRoutingConfigRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RollbackRoutingConfigRequest) GetAllowUnrouted() bool {
+	if x != nil {
+		return x.AllowUnrouted
+	}
+	return false
+}
+
+type RollbackRoutingConfigResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Config *RoutingConfig         `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// The new version the rollback created.
+	Version       int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackRoutingConfigResponse) Reset() {
+	*x = RollbackRoutingConfigResponse{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackRoutingConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackRoutingConfigResponse) ProtoMessage() {}
+
+func (x *RollbackRoutingConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackRoutingConfigResponse.ProtoReflect.Descriptor instead.
+func (*RollbackRoutingConfigResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RollbackRoutingConfigResponse) GetConfig() *RoutingConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *RollbackRoutingConfigResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_switchyard_v1_routing_proto protoreflect.FileDescriptor
 
 const file_switchyard_v1_routing_proto_rawDesc = "" +
@@ -1010,9 +1308,11 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\x06config\x18\x01 \x01(\v2\x1c.switchyard.v1.RoutingConfigR\x06config\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x129\n" +
 	"\n" +
-	"updated_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"R\n" +
+	"updated_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\x9c\x01\n" +
 	"\x1aUpdateRoutingConfigRequest\x124\n" +
-	"\x06config\x18\x01 \x01(\v2\x1c.switchyard.v1.RoutingConfigR\x06config\"m\n" +
+	"\x06config\x18\x01 \x01(\v2\x1c.switchyard.v1.RoutingConfigR\x06config\x12%\n" +
+	"\x0eallow_unrouted\x18\x02 \x01(\bR\rallowUnrouted\x12!\n" +
+	"\fclear_routes\x18\x03 \x01(\bR\vclearRoutes\"m\n" +
 	"\x1bUpdateRoutingConfigResponse\x124\n" +
 	"\x06config\x18\x01 \x01(\v2\x1c.switchyard.v1.RoutingConfigR\x06config\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"T\n" +
@@ -1025,11 +1325,32 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\x05valid\x18\x01 \x01(\bR\x05valid\x12=\n" +
 	"\n" +
 	"violations\x18\x02 \x03(\v2\x1d.switchyard.v1.FieldViolationR\n" +
-	"violations2\xcc\x03\n" +
+	"violations\"7\n" +
+	"\x1fListRoutingConfigHistoryRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x05R\x05limit\"\xe1\x01\n" +
+	"\x14RoutingConfigVersion\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x129\n" +
+	"\n" +
+	"updated_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x03 \x01(\tR\tupdatedBy\x124\n" +
+	"\x06config\x18\x04 \x01(\v2\x1c.switchyard.v1.RoutingConfigR\x06config\x12\x1f\n" +
+	"\vrollback_of\x18\x05 \x01(\x03R\n" +
+	"rollbackOf\"c\n" +
+	" ListRoutingConfigHistoryResponse\x12?\n" +
+	"\bversions\x18\x01 \x03(\v2#.switchyard.v1.RoutingConfigVersionR\bversions\"_\n" +
+	"\x1cRollbackRoutingConfigRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x12%\n" +
+	"\x0eallow_unrouted\x18\x02 \x01(\bR\rallowUnrouted\"o\n" +
+	"\x1dRollbackRoutingConfigResponse\x124\n" +
+	"\x06config\x18\x01 \x01(\v2\x1c.switchyard.v1.RoutingConfigR\x06config\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion2\x8b\x06\n" +
 	"\x14RoutingConfigService\x12\x7f\n" +
 	"\x10GetRoutingConfig\x12&.switchyard.v1.GetRoutingConfigRequest\x1a'.switchyard.v1.GetRoutingConfigResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/routing/config\x12\x90\x01\n" +
 	"\x13UpdateRoutingConfig\x12).switchyard.v1.UpdateRoutingConfigRequest\x1a*.switchyard.v1.UpdateRoutingConfigResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x06config\"\x12/v1/routing/config\x12\x9f\x01\n" +
-	"\x15ValidateRoutingConfig\x12+.switchyard.v1.ValidateRoutingConfigRequest\x1a,.switchyard.v1.ValidateRoutingConfigResponse\"+\x82\xd3\xe4\x93\x02%:\x06config\"\x1b/v1/routing/config:validateB\xba\x01\n" +
+	"\x15ValidateRoutingConfig\x12+.switchyard.v1.ValidateRoutingConfigRequest\x1a,.switchyard.v1.ValidateRoutingConfigResponse\"+\x82\xd3\xe4\x93\x02%:\x06config\"\x1b/v1/routing/config:validate\x12\x9f\x01\n" +
+	"\x18ListRoutingConfigHistory\x12..switchyard.v1.ListRoutingConfigHistoryRequest\x1a/.switchyard.v1.ListRoutingConfigHistoryResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/routing/config/history\x12\x9a\x01\n" +
+	"\x15RollbackRoutingConfig\x12+.switchyard.v1.RollbackRoutingConfigRequest\x1a,.switchyard.v1.RollbackRoutingConfigResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/routing/config/rollbackB\xba\x01\n" +
 	"\x11com.switchyard.v1B\fRoutingProtoP\x01ZBgithub.com/switchyard/switchyard/gen/go/switchyard/v1;switchyardv1\xa2\x02\x03SXX\xaa\x02\rSwitchyard.V1\xca\x02\rSwitchyard\\V1\xe2\x02\x19Switchyard\\V1\\GPBMetadata\xea\x02\x0eSwitchyard::V1b\x06proto3"
 
 var (
@@ -1044,24 +1365,29 @@ func file_switchyard_v1_routing_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_routing_proto_rawDescData
 }
 
-var file_switchyard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_switchyard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_switchyard_v1_routing_proto_goTypes = []any{
-	(*RoutingConfig)(nil),                 // 0: switchyard.v1.RoutingConfig
-	(*ProviderWeight)(nil),                // 1: switchyard.v1.ProviderWeight
-	(*Route)(nil),                         // 2: switchyard.v1.Route
-	(*RouteTarget)(nil),                   // 3: switchyard.v1.RouteTarget
-	(*RetryPolicy)(nil),                   // 4: switchyard.v1.RetryPolicy
-	(*HedgePolicy)(nil),                   // 5: switchyard.v1.HedgePolicy
-	(*CachePolicy)(nil),                   // 6: switchyard.v1.CachePolicy
-	(*HybridWeights)(nil),                 // 7: switchyard.v1.HybridWeights
-	(*GetRoutingConfigRequest)(nil),       // 8: switchyard.v1.GetRoutingConfigRequest
-	(*GetRoutingConfigResponse)(nil),      // 9: switchyard.v1.GetRoutingConfigResponse
-	(*UpdateRoutingConfigRequest)(nil),    // 10: switchyard.v1.UpdateRoutingConfigRequest
-	(*UpdateRoutingConfigResponse)(nil),   // 11: switchyard.v1.UpdateRoutingConfigResponse
-	(*ValidateRoutingConfigRequest)(nil),  // 12: switchyard.v1.ValidateRoutingConfigRequest
-	(*FieldViolation)(nil),                // 13: switchyard.v1.FieldViolation
-	(*ValidateRoutingConfigResponse)(nil), // 14: switchyard.v1.ValidateRoutingConfigResponse
-	(*timestamppb.Timestamp)(nil),         // 15: google.protobuf.Timestamp
+	(*RoutingConfig)(nil),                    // 0: switchyard.v1.RoutingConfig
+	(*ProviderWeight)(nil),                   // 1: switchyard.v1.ProviderWeight
+	(*Route)(nil),                            // 2: switchyard.v1.Route
+	(*RouteTarget)(nil),                      // 3: switchyard.v1.RouteTarget
+	(*RetryPolicy)(nil),                      // 4: switchyard.v1.RetryPolicy
+	(*HedgePolicy)(nil),                      // 5: switchyard.v1.HedgePolicy
+	(*CachePolicy)(nil),                      // 6: switchyard.v1.CachePolicy
+	(*HybridWeights)(nil),                    // 7: switchyard.v1.HybridWeights
+	(*GetRoutingConfigRequest)(nil),          // 8: switchyard.v1.GetRoutingConfigRequest
+	(*GetRoutingConfigResponse)(nil),         // 9: switchyard.v1.GetRoutingConfigResponse
+	(*UpdateRoutingConfigRequest)(nil),       // 10: switchyard.v1.UpdateRoutingConfigRequest
+	(*UpdateRoutingConfigResponse)(nil),      // 11: switchyard.v1.UpdateRoutingConfigResponse
+	(*ValidateRoutingConfigRequest)(nil),     // 12: switchyard.v1.ValidateRoutingConfigRequest
+	(*FieldViolation)(nil),                   // 13: switchyard.v1.FieldViolation
+	(*ValidateRoutingConfigResponse)(nil),    // 14: switchyard.v1.ValidateRoutingConfigResponse
+	(*ListRoutingConfigHistoryRequest)(nil),  // 15: switchyard.v1.ListRoutingConfigHistoryRequest
+	(*RoutingConfigVersion)(nil),             // 16: switchyard.v1.RoutingConfigVersion
+	(*ListRoutingConfigHistoryResponse)(nil), // 17: switchyard.v1.ListRoutingConfigHistoryResponse
+	(*RollbackRoutingConfigRequest)(nil),     // 18: switchyard.v1.RollbackRoutingConfigRequest
+	(*RollbackRoutingConfigResponse)(nil),    // 19: switchyard.v1.RollbackRoutingConfigResponse
+	(*timestamppb.Timestamp)(nil),            // 20: google.protobuf.Timestamp
 }
 var file_switchyard_v1_routing_proto_depIdxs = []int32{
 	1,  // 0: switchyard.v1.RoutingConfig.providers:type_name -> switchyard.v1.ProviderWeight
@@ -1072,22 +1398,30 @@ var file_switchyard_v1_routing_proto_depIdxs = []int32{
 	6,  // 5: switchyard.v1.Route.cache:type_name -> switchyard.v1.CachePolicy
 	7,  // 6: switchyard.v1.Route.hybrid:type_name -> switchyard.v1.HybridWeights
 	0,  // 7: switchyard.v1.GetRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	15, // 8: switchyard.v1.GetRoutingConfigResponse.updated_at:type_name -> google.protobuf.Timestamp
+	20, // 8: switchyard.v1.GetRoutingConfigResponse.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 9: switchyard.v1.UpdateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
 	0,  // 10: switchyard.v1.UpdateRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
 	0,  // 11: switchyard.v1.ValidateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
 	13, // 12: switchyard.v1.ValidateRoutingConfigResponse.violations:type_name -> switchyard.v1.FieldViolation
-	8,  // 13: switchyard.v1.RoutingConfigService.GetRoutingConfig:input_type -> switchyard.v1.GetRoutingConfigRequest
-	10, // 14: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:input_type -> switchyard.v1.UpdateRoutingConfigRequest
-	12, // 15: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:input_type -> switchyard.v1.ValidateRoutingConfigRequest
-	9,  // 16: switchyard.v1.RoutingConfigService.GetRoutingConfig:output_type -> switchyard.v1.GetRoutingConfigResponse
-	11, // 17: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:output_type -> switchyard.v1.UpdateRoutingConfigResponse
-	14, // 18: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:output_type -> switchyard.v1.ValidateRoutingConfigResponse
-	16, // [16:19] is the sub-list for method output_type
-	13, // [13:16] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	20, // 13: switchyard.v1.RoutingConfigVersion.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 14: switchyard.v1.RoutingConfigVersion.config:type_name -> switchyard.v1.RoutingConfig
+	16, // 15: switchyard.v1.ListRoutingConfigHistoryResponse.versions:type_name -> switchyard.v1.RoutingConfigVersion
+	0,  // 16: switchyard.v1.RollbackRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	8,  // 17: switchyard.v1.RoutingConfigService.GetRoutingConfig:input_type -> switchyard.v1.GetRoutingConfigRequest
+	10, // 18: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:input_type -> switchyard.v1.UpdateRoutingConfigRequest
+	12, // 19: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:input_type -> switchyard.v1.ValidateRoutingConfigRequest
+	15, // 20: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:input_type -> switchyard.v1.ListRoutingConfigHistoryRequest
+	18, // 21: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:input_type -> switchyard.v1.RollbackRoutingConfigRequest
+	9,  // 22: switchyard.v1.RoutingConfigService.GetRoutingConfig:output_type -> switchyard.v1.GetRoutingConfigResponse
+	11, // 23: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:output_type -> switchyard.v1.UpdateRoutingConfigResponse
+	14, // 24: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:output_type -> switchyard.v1.ValidateRoutingConfigResponse
+	17, // 25: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:output_type -> switchyard.v1.ListRoutingConfigHistoryResponse
+	19, // 26: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:output_type -> switchyard.v1.RollbackRoutingConfigResponse
+	22, // [22:27] is the sub-list for method output_type
+	17, // [17:22] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_routing_proto_init() }
@@ -1101,7 +1435,7 @@ func file_switchyard_v1_routing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_routing_proto_rawDesc), len(file_switchyard_v1_routing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

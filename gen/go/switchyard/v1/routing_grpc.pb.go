@@ -19,9 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RoutingConfigService_GetRoutingConfig_FullMethodName      = "/switchyard.v1.RoutingConfigService/GetRoutingConfig"
-	RoutingConfigService_UpdateRoutingConfig_FullMethodName   = "/switchyard.v1.RoutingConfigService/UpdateRoutingConfig"
-	RoutingConfigService_ValidateRoutingConfig_FullMethodName = "/switchyard.v1.RoutingConfigService/ValidateRoutingConfig"
+	RoutingConfigService_GetRoutingConfig_FullMethodName         = "/switchyard.v1.RoutingConfigService/GetRoutingConfig"
+	RoutingConfigService_UpdateRoutingConfig_FullMethodName      = "/switchyard.v1.RoutingConfigService/UpdateRoutingConfig"
+	RoutingConfigService_ValidateRoutingConfig_FullMethodName    = "/switchyard.v1.RoutingConfigService/ValidateRoutingConfig"
+	RoutingConfigService_ListRoutingConfigHistory_FullMethodName = "/switchyard.v1.RoutingConfigService/ListRoutingConfigHistory"
+	RoutingConfigService_RollbackRoutingConfig_FullMethodName    = "/switchyard.v1.RoutingConfigService/RollbackRoutingConfig"
 )
 
 // RoutingConfigServiceClient is the client API for RoutingConfigService service.
@@ -34,6 +36,11 @@ type RoutingConfigServiceClient interface {
 	GetRoutingConfig(ctx context.Context, in *GetRoutingConfigRequest, opts ...grpc.CallOption) (*GetRoutingConfigResponse, error)
 	UpdateRoutingConfig(ctx context.Context, in *UpdateRoutingConfigRequest, opts ...grpc.CallOption) (*UpdateRoutingConfigResponse, error)
 	ValidateRoutingConfig(ctx context.Context, in *ValidateRoutingConfigRequest, opts ...grpc.CallOption) (*ValidateRoutingConfigResponse, error)
+	// Lists the saved versions of the routing table, newest first.
+	ListRoutingConfigHistory(ctx context.Context, in *ListRoutingConfigHistoryRequest, opts ...grpc.CallOption) (*ListRoutingConfigHistoryResponse, error)
+	// Puts an earlier version back in force. The rollback is itself a new
+	// version, so it can be rolled back too.
+	RollbackRoutingConfig(ctx context.Context, in *RollbackRoutingConfigRequest, opts ...grpc.CallOption) (*RollbackRoutingConfigResponse, error)
 }
 
 type routingConfigServiceClient struct {
@@ -74,6 +81,26 @@ func (c *routingConfigServiceClient) ValidateRoutingConfig(ctx context.Context, 
 	return out, nil
 }
 
+func (c *routingConfigServiceClient) ListRoutingConfigHistory(ctx context.Context, in *ListRoutingConfigHistoryRequest, opts ...grpc.CallOption) (*ListRoutingConfigHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRoutingConfigHistoryResponse)
+	err := c.cc.Invoke(ctx, RoutingConfigService_ListRoutingConfigHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routingConfigServiceClient) RollbackRoutingConfig(ctx context.Context, in *RollbackRoutingConfigRequest, opts ...grpc.CallOption) (*RollbackRoutingConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RollbackRoutingConfigResponse)
+	err := c.cc.Invoke(ctx, RoutingConfigService_RollbackRoutingConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RoutingConfigServiceServer is the server API for RoutingConfigService service.
 // All implementations must embed UnimplementedRoutingConfigServiceServer
 // for forward compatibility.
@@ -84,6 +111,11 @@ type RoutingConfigServiceServer interface {
 	GetRoutingConfig(context.Context, *GetRoutingConfigRequest) (*GetRoutingConfigResponse, error)
 	UpdateRoutingConfig(context.Context, *UpdateRoutingConfigRequest) (*UpdateRoutingConfigResponse, error)
 	ValidateRoutingConfig(context.Context, *ValidateRoutingConfigRequest) (*ValidateRoutingConfigResponse, error)
+	// Lists the saved versions of the routing table, newest first.
+	ListRoutingConfigHistory(context.Context, *ListRoutingConfigHistoryRequest) (*ListRoutingConfigHistoryResponse, error)
+	// Puts an earlier version back in force. The rollback is itself a new
+	// version, so it can be rolled back too.
+	RollbackRoutingConfig(context.Context, *RollbackRoutingConfigRequest) (*RollbackRoutingConfigResponse, error)
 	mustEmbedUnimplementedRoutingConfigServiceServer()
 }
 
@@ -102,6 +134,12 @@ func (UnimplementedRoutingConfigServiceServer) UpdateRoutingConfig(context.Conte
 }
 func (UnimplementedRoutingConfigServiceServer) ValidateRoutingConfig(context.Context, *ValidateRoutingConfigRequest) (*ValidateRoutingConfigResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ValidateRoutingConfig not implemented")
+}
+func (UnimplementedRoutingConfigServiceServer) ListRoutingConfigHistory(context.Context, *ListRoutingConfigHistoryRequest) (*ListRoutingConfigHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRoutingConfigHistory not implemented")
+}
+func (UnimplementedRoutingConfigServiceServer) RollbackRoutingConfig(context.Context, *RollbackRoutingConfigRequest) (*RollbackRoutingConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RollbackRoutingConfig not implemented")
 }
 func (UnimplementedRoutingConfigServiceServer) mustEmbedUnimplementedRoutingConfigServiceServer() {}
 func (UnimplementedRoutingConfigServiceServer) testEmbeddedByValue()                              {}
@@ -178,6 +216,42 @@ func _RoutingConfigService_ValidateRoutingConfig_Handler(srv interface{}, ctx co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RoutingConfigService_ListRoutingConfigHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRoutingConfigHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingConfigServiceServer).ListRoutingConfigHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingConfigService_ListRoutingConfigHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingConfigServiceServer).ListRoutingConfigHistory(ctx, req.(*ListRoutingConfigHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RoutingConfigService_RollbackRoutingConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackRoutingConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingConfigServiceServer).RollbackRoutingConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingConfigService_RollbackRoutingConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingConfigServiceServer).RollbackRoutingConfig(ctx, req.(*RollbackRoutingConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RoutingConfigService_ServiceDesc is the grpc.ServiceDesc for RoutingConfigService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -196,6 +270,14 @@ var RoutingConfigService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ValidateRoutingConfig",
 			Handler:    _RoutingConfigService_ValidateRoutingConfig_Handler,
+		},
+		{
+			MethodName: "ListRoutingConfigHistory",
+			Handler:    _RoutingConfigService_ListRoutingConfigHistory_Handler,
+		},
+		{
+			MethodName: "RollbackRoutingConfig",
+			Handler:    _RoutingConfigService_RollbackRoutingConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

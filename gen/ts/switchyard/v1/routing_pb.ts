@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/routing.proto.
  */
 export const file_switchyard_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2h5YXJkL3YxL3JvdXRpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEilAEKDVJvdXRpbmdDb25maWcSEAoIc3RyYXRlZ3kYASABKAkSGQoRZmFsbGJhY2tfc3RyYXRlZ3kYAiABKAkSMAoJcHJvdmlkZXJzGAMgAygLMh0uc3dpdGNoeWFyZC52MS5Qcm92aWRlcldlaWdodBIkCgZyb3V0ZXMYBCADKAsyFC5zd2l0Y2h5YXJkLnYxLlJvdXRlIkAKDlByb3ZpZGVyV2VpZ2h0EgwKBG5hbWUYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDgoGd2VpZ2h0GAMgASgFIrICCgVSb3V0ZRINCgVtb2RlbBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIZChFmYWxsYmFja19zdHJhdGVneRgDIAEoCRIrCgd0YXJnZXRzGAQgAygLMhouc3dpdGNoeWFyZC52MS5Sb3V0ZVRhcmdldBIRCglmYWxsYmFja3MYBSADKAkSKQoFcmV0cnkYBiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJldHJ5UG9saWN5EikKBWhlZGdlGAcgASgLMhouc3dpdGNoeWFyZC52MS5IZWRnZVBvbGljeRIpCgVjYWNoZRgIIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2FjaGVQb2xpY3kSLAoGaHlicmlkGAkgASgLMhwuc3dpdGNoeWFyZC52MS5IeWJyaWRXZWlnaHRzImEKC1JvdXRlVGFyZ2V0EhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEg4KBndlaWdodBgDIAEoBRIQCghwcmlvcml0eRgEIAEoBRIPCgdxdWFsaXR5GAUgASgBIo8BCgtSZXRyeVBvbGljeRIUCgxtYXhfYXR0ZW1wdHMYASABKAUSGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAIgASgFEhYKDm1heF9iYWNrb2ZmX21zGAMgASgFEhoKEnBlcl90cnlfdGltZW91dF9tcxgEIAEoBRIaChJvdmVyYWxsX3RpbWVvdXRfbXMYBSABKAUiMAoLSGVkZ2VQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBIQCghkZWxheV9tcxgCIAEoBSIwCgtDYWNoZVBvbGljeRIMCgRtb2RlGAEgASgJEhMKC3R0bF9zZWNvbmRzGAIgASgFImEKDUh5YnJpZFdlaWdodHMSDAoEY29zdBgBIAEoARIPCgdsYXRlbmN5GAIgASgBEg8KB3F1YWxpdHkYAyABKAESEgoKZXJyb3JfcmF0ZRgEIAEoARIMCgRsb2FkGAUgASgBIhkKF0dldFJvdXRpbmdDb25maWdSZXF1ZXN0IokBChhHZXRSb3V0aW5nQ29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEg8KB3ZlcnNpb24YAiABKAMSLgoKdXBkYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSgoaVXBkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QSLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnIlwKG1VwZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZRIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSDwoHdmVyc2lvbhgCIAEoAyJMChxWYWxpZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZyI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSJhCh1WYWxpZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIxCgp2aW9sYXRpb25zGAIgAygLMh0uc3dpdGNoeWFyZC52MS5GaWVsZFZpb2xhdGlvbjLMAwoUUm91dGluZ0NvbmZpZ1NlcnZpY2USfwoQR2V0Um91dGluZ0NvbmZpZxImLnN3aXRjaHlhcmQudjEuR2V0Um91dGluZ0NvbmZpZ1JlcXVlc3QaJy5zd2l0Y2h5YXJkLnYxLkdldFJvdXRpbmdDb25maWdSZXNwb25zZSIagtPkkwIUEhIvdjEvcm91dGluZy9jb25maWcSkAEKE1VwZGF0ZVJvdXRpbmdDb25maWcSKS5zd2l0Y2h5YXJkLnYxLlVwZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0Giouc3dpdGNoeWFyZC52MS5VcGRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2UiIoLT5JMCHDoGY29uZmlnIhIvdjEvcm91dGluZy9jb25maWcSnwEKFVZhbGlkYXRlUm91dGluZ0NvbmZpZxIrLnN3aXRjaHlhcmQudjEuVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBosLnN3aXRjaHlhcmQudjEuVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2UiK4LT5JMCJToGY29uZmlnIhsvdjEvcm91dGluZy9jb25maWc6dmFsaWRhdGVCugEKEWNvbS5zd2l0Y2h5YXJkLnYxQgxSb3V0aW5nUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chtzd2l0Y2h5YXJkL3YxL3JvdXRpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEilAEKDVJvdXRpbmdDb25maWcSEAoIc3RyYXRlZ3kYASABKAkSGQoRZmFsbGJhY2tfc3RyYXRlZ3kYAiABKAkSMAoJcHJvdmlkZXJzGAMgAygLMh0uc3dpdGNoeWFyZC52MS5Qcm92aWRlcldlaWdodBIkCgZyb3V0ZXMYBCADKAsyFC5zd2l0Y2h5YXJkLnYxLlJvdXRlIkAKDlByb3ZpZGVyV2VpZ2h0EgwKBG5hbWUYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDgoGd2VpZ2h0GAMgASgFIrICCgVSb3V0ZRINCgVtb2RlbBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIZChFmYWxsYmFja19zdHJhdGVneRgDIAEoCRIrCgd0YXJnZXRzGAQgAygLMhouc3dpdGNoeWFyZC52MS5Sb3V0ZVRhcmdldBIRCglmYWxsYmFja3MYBSADKAkSKQoFcmV0cnkYBiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJldHJ5UG9saWN5EikKBWhlZGdlGAcgASgLMhouc3dpdGNoeWFyZC52MS5IZWRnZVBvbGljeRIpCgVjYWNoZRgIIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2FjaGVQb2xpY3kSLAoGaHlicmlkGAkgASgLMhwuc3dpdGNoeWFyZC52MS5IeWJyaWRXZWlnaHRzImEKC1JvdXRlVGFyZ2V0EhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEg4KBndlaWdodBgDIAEoBRIQCghwcmlvcml0eRgEIAEoBRIPCgdxdWFsaXR5GAUgASgBIo8BCgtSZXRyeVBvbGljeRIUCgxtYXhfYXR0ZW1wdHMYASABKAUSGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAIgASgFEhYKDm1heF9iYWNrb2ZmX21zGAMgASgFEhoKEnBlcl90cnlfdGltZW91dF9tcxgEIAEoBRIaChJvdmVyYWxsX3RpbWVvdXRfbXMYBSABKAUiMAoLSGVkZ2VQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBIQCghkZWxheV9tcxgCIAEoBSIwCgtDYWNoZVBvbGljeRIMCgRtb2RlGAEgASgJEhMKC3R0bF9zZWNvbmRzGAIgASgFImEKDUh5YnJpZFdlaWdodHMSDAoEY29zdBgBIAEoARIPCgdsYXRlbmN5GAIgASgBEg8KB3F1YWxpdHkYAyABKAESEgoKZXJyb3JfcmF0ZRgEIAEoARIMCgRsb2FkGAUgASgBIhkKF0dldFJvdXRpbmdDb25maWdSZXF1ZXN0IokBChhHZXRSb3V0aW5nQ29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEg8KB3ZlcnNpb24YAiABKAMSLgoKdXBkYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoaVXBkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QSLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEhYKDmFsbG93X3Vucm91dGVkGAIgASgIEhQKDGNsZWFyX3JvdXRlcxgDIAEoCCJcChtVcGRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEg8KB3ZlcnNpb24YAiABKAMiTAocVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWciNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiYQodVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2USDQoFdmFsaWQYASABKAgSMQoKdmlvbGF0aW9ucxgCIAMoCzIdLnN3aXRjaHlhcmQudjEuRmllbGRWaW9sYXRpb24iMAofTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVxdWVzdBINCgVsaW1pdBgBIAEoBSKuAQoUUm91dGluZ0NvbmZpZ1ZlcnNpb24SDwoHdmVyc2lvbhgBIAEoAxIuCgp1cGRhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAMgASgJEiwKBmNvbmZpZxgEIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxITCgtyb2xsYmFja19vZhgFIAEoAyJZCiBMaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXNwb25zZRI1Cgh2ZXJzaW9ucxgBIAMoCzIjLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZ1ZlcnNpb24iRwocUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVxdWVzdBIPCgd2ZXJzaW9uGAEgASgDEhYKDmFsbG93X3Vucm91dGVkGAIgASgIIl4KHVJvbGxiYWNrUm91dGluZ0NvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIPCgd2ZXJzaW9uGAIgASgDMosGChRSb3V0aW5nQ29uZmlnU2VydmljZRJ/ChBHZXRSb3V0aW5nQ29uZmlnEiYuc3dpdGNoeWFyZC52MS5HZXRSb3V0aW5nQ29uZmlnUmVxdWVzdBonLnN3aXRjaHlhcmQudjEuR2V0Um91dGluZ0NvbmZpZ1Jlc3BvbnNlIhqC0+STAhQSEi92MS9yb3V0aW5nL2NvbmZpZxKQAQoTVXBkYXRlUm91dGluZ0NvbmZpZxIpLnN3aXRjaHlhcmQudjEuVXBkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QaKi5zd2l0Y2h5YXJkLnYxLlVwZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZSIigtPkkwIcOgZjb25maWciEi92MS9yb3V0aW5nL2NvbmZpZxKfAQoVVmFsaWRhdGVSb3V0aW5nQ29uZmlnEisuc3dpdGNoeWFyZC52MS5WYWxpZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0Giwuc3dpdGNoeWFyZC52MS5WYWxpZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZSIrgtPkkwIlOgZjb25maWciGy92MS9yb3V0aW5nL2NvbmZpZzp2YWxpZGF0ZRKfAQoYTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5Ei4uc3dpdGNoeWFyZC52MS5MaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXF1ZXN0Gi8uc3dpdGNoeWFyZC52MS5MaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXNwb25zZSIigtPkkwIcEhovdjEvcm91dGluZy9jb25maWcvaGlzdG9yeRKaAQoVUm9sbGJhY2tSb3V0aW5nQ29uZmlnEisuc3dpdGNoeWFyZC52MS5Sb2xsYmFja1JvdXRpbmdDb25maWdSZXF1ZXN0Giwuc3dpdGNoeWFyZC52MS5Sb2xsYmFja1JvdXRpbmdDb25maWdSZXNwb25zZSImgtPkkwIgOgEqIhsvdjEvcm91dGluZy9jb25maWcvcm9sbGJhY2tCugEKEWNvbS5zd2l0Y2h5YXJkLnYxQgxSb3V0aW5nUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * RoutingConfig is the routing table. The top-level strategy, fallback
@@ -372,9 +372,28 @@ export const GetRoutingConfigResponseSchema: GenMessage<GetRoutingConfigResponse
  */
 export type UpdateRoutingConfigRequest = Message<"switchyard.v1.UpdateRoutingConfigRequest"> & {
   /**
+   * An empty routes list keeps the routes in force: a body with only
+   * strategy, fallback_strategy and providers changes the default route.
+   *
    * @generated from field: switchyard.v1.RoutingConfig config = 1;
    */
   config?: RoutingConfig | undefined;
+
+  /**
+   * Apply even if models that served traffic in the last hour would be
+   * left without a route (REST: ?allow_unrouted=true).
+   *
+   * @generated from field: bool allow_unrouted = 2;
+   */
+  allowUnrouted: boolean;
+
+  /**
+   * With an empty routes list, remove every route instead of keeping them
+   * (REST: ?clear_routes=true).
+   *
+   * @generated from field: bool clear_routes = 3;
+   */
+  clearRoutes: boolean;
 };
 
 /**
@@ -472,6 +491,136 @@ export const ValidateRoutingConfigResponseSchema: GenMessage<ValidateRoutingConf
   messageDesc(file_switchyard_v1_routing, 14);
 
 /**
+ * @generated from message switchyard.v1.ListRoutingConfigHistoryRequest
+ */
+export type ListRoutingConfigHistoryRequest = Message<"switchyard.v1.ListRoutingConfigHistoryRequest"> & {
+  /**
+   * Most versions to return, newest first (default 20, at most 1000).
+   *
+   * @generated from field: int32 limit = 1;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchyard.v1.ListRoutingConfigHistoryRequest.
+ * Use `create(ListRoutingConfigHistoryRequestSchema)` to create a new message.
+ */
+export const ListRoutingConfigHistoryRequestSchema: GenMessage<ListRoutingConfigHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 15);
+
+/**
+ * RoutingConfigVersion is one saved version of the routing table.
+ *
+ * @generated from message switchyard.v1.RoutingConfigVersion
+ */
+export type RoutingConfigVersion = Message<"switchyard.v1.RoutingConfigVersion"> & {
+  /**
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 2;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * Who made the change: a client key id, "admin" (the admin key),
+   * "open-mode" (keyless loopback) or "config-file" (start-up or SIGHUP).
+   *
+   * @generated from field: string updated_by = 3;
+   */
+  updatedBy: string;
+
+  /**
+   * @generated from field: switchyard.v1.RoutingConfig config = 4;
+   */
+  config?: RoutingConfig | undefined;
+
+  /**
+   * The version this one restored, when it was made by a rollback.
+   *
+   * @generated from field: int64 rollback_of = 5;
+   */
+  rollbackOf: bigint;
+};
+
+/**
+ * Describes the message switchyard.v1.RoutingConfigVersion.
+ * Use `create(RoutingConfigVersionSchema)` to create a new message.
+ */
+export const RoutingConfigVersionSchema: GenMessage<RoutingConfigVersion> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 16);
+
+/**
+ * @generated from message switchyard.v1.ListRoutingConfigHistoryResponse
+ */
+export type ListRoutingConfigHistoryResponse = Message<"switchyard.v1.ListRoutingConfigHistoryResponse"> & {
+  /**
+   * @generated from field: repeated switchyard.v1.RoutingConfigVersion versions = 1;
+   */
+  versions: RoutingConfigVersion[];
+};
+
+/**
+ * Describes the message switchyard.v1.ListRoutingConfigHistoryResponse.
+ * Use `create(ListRoutingConfigHistoryResponseSchema)` to create a new message.
+ */
+export const ListRoutingConfigHistoryResponseSchema: GenMessage<ListRoutingConfigHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 17);
+
+/**
+ * @generated from message switchyard.v1.RollbackRoutingConfigRequest
+ */
+export type RollbackRoutingConfigRequest = Message<"switchyard.v1.RollbackRoutingConfigRequest"> & {
+  /**
+   * The version to restore.
+   *
+   * @generated from field: int64 version = 1;
+   */
+  version: bigint;
+
+  /**
+   * As in UpdateRoutingConfigRequest.
+   *
+   * @generated from field: bool allow_unrouted = 2;
+   */
+  allowUnrouted: boolean;
+};
+
+/**
+ * Describes the message switchyard.v1.RollbackRoutingConfigRequest.
+ * Use `create(RollbackRoutingConfigRequestSchema)` to create a new message.
+ */
+export const RollbackRoutingConfigRequestSchema: GenMessage<RollbackRoutingConfigRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 18);
+
+/**
+ * @generated from message switchyard.v1.RollbackRoutingConfigResponse
+ */
+export type RollbackRoutingConfigResponse = Message<"switchyard.v1.RollbackRoutingConfigResponse"> & {
+  /**
+   * @generated from field: switchyard.v1.RoutingConfig config = 1;
+   */
+  config?: RoutingConfig | undefined;
+
+  /**
+   * The new version the rollback created.
+   *
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message switchyard.v1.RollbackRoutingConfigResponse.
+ * Use `create(RollbackRoutingConfigResponseSchema)` to create a new message.
+ */
+export const RollbackRoutingConfigResponseSchema: GenMessage<RollbackRoutingConfigResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 19);
+
+/**
  * RoutingConfigService reads and atomically replaces the routing table.
  * An invalid config is refused whole; the table in force keeps serving.
  *
@@ -501,6 +650,27 @@ export const RoutingConfigService: GenService<{
     methodKind: "unary";
     input: typeof ValidateRoutingConfigRequestSchema;
     output: typeof ValidateRoutingConfigResponseSchema;
+  },
+  /**
+   * Lists the saved versions of the routing table, newest first.
+   *
+   * @generated from rpc switchyard.v1.RoutingConfigService.ListRoutingConfigHistory
+   */
+  listRoutingConfigHistory: {
+    methodKind: "unary";
+    input: typeof ListRoutingConfigHistoryRequestSchema;
+    output: typeof ListRoutingConfigHistoryResponseSchema;
+  },
+  /**
+   * Puts an earlier version back in force. The rollback is itself a new
+   * version, so it can be rolled back too.
+   *
+   * @generated from rpc switchyard.v1.RoutingConfigService.RollbackRoutingConfig
+   */
+  rollbackRoutingConfig: {
+    methodKind: "unary";
+    input: typeof RollbackRoutingConfigRequestSchema;
+    output: typeof RollbackRoutingConfigResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchyard_v1_routing, 0);

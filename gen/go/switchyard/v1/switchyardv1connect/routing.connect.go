@@ -42,6 +42,12 @@ const (
 	// RoutingConfigServiceValidateRoutingConfigProcedure is the fully-qualified name of the
 	// RoutingConfigService's ValidateRoutingConfig RPC.
 	RoutingConfigServiceValidateRoutingConfigProcedure = "/switchyard.v1.RoutingConfigService/ValidateRoutingConfig"
+	// RoutingConfigServiceListRoutingConfigHistoryProcedure is the fully-qualified name of the
+	// RoutingConfigService's ListRoutingConfigHistory RPC.
+	RoutingConfigServiceListRoutingConfigHistoryProcedure = "/switchyard.v1.RoutingConfigService/ListRoutingConfigHistory"
+	// RoutingConfigServiceRollbackRoutingConfigProcedure is the fully-qualified name of the
+	// RoutingConfigService's RollbackRoutingConfig RPC.
+	RoutingConfigServiceRollbackRoutingConfigProcedure = "/switchyard.v1.RoutingConfigService/RollbackRoutingConfig"
 )
 
 // RoutingConfigServiceClient is a client for the switchyard.v1.RoutingConfigService service.
@@ -49,6 +55,11 @@ type RoutingConfigServiceClient interface {
 	GetRoutingConfig(context.Context, *v1.GetRoutingConfigRequest) (*v1.GetRoutingConfigResponse, error)
 	UpdateRoutingConfig(context.Context, *v1.UpdateRoutingConfigRequest) (*v1.UpdateRoutingConfigResponse, error)
 	ValidateRoutingConfig(context.Context, *v1.ValidateRoutingConfigRequest) (*v1.ValidateRoutingConfigResponse, error)
+	// Lists the saved versions of the routing table, newest first.
+	ListRoutingConfigHistory(context.Context, *v1.ListRoutingConfigHistoryRequest) (*v1.ListRoutingConfigHistoryResponse, error)
+	// Puts an earlier version back in force. The rollback is itself a new
+	// version, so it can be rolled back too.
+	RollbackRoutingConfig(context.Context, *v1.RollbackRoutingConfigRequest) (*v1.RollbackRoutingConfigResponse, error)
 }
 
 // NewRoutingConfigServiceClient constructs a client for the switchyard.v1.RoutingConfigService
@@ -80,14 +91,28 @@ func NewRoutingConfigServiceClient(httpClient connect.HTTPClient, baseURL string
 			connect.WithSchema(routingConfigServiceMethods.ByName("ValidateRoutingConfig")),
 			connect.WithClientOptions(opts...),
 		),
+		listRoutingConfigHistory: connect.NewClient[v1.ListRoutingConfigHistoryRequest, v1.ListRoutingConfigHistoryResponse](
+			httpClient,
+			baseURL+RoutingConfigServiceListRoutingConfigHistoryProcedure,
+			connect.WithSchema(routingConfigServiceMethods.ByName("ListRoutingConfigHistory")),
+			connect.WithClientOptions(opts...),
+		),
+		rollbackRoutingConfig: connect.NewClient[v1.RollbackRoutingConfigRequest, v1.RollbackRoutingConfigResponse](
+			httpClient,
+			baseURL+RoutingConfigServiceRollbackRoutingConfigProcedure,
+			connect.WithSchema(routingConfigServiceMethods.ByName("RollbackRoutingConfig")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // routingConfigServiceClient implements RoutingConfigServiceClient.
 type routingConfigServiceClient struct {
-	getRoutingConfig      *connect.Client[v1.GetRoutingConfigRequest, v1.GetRoutingConfigResponse]
-	updateRoutingConfig   *connect.Client[v1.UpdateRoutingConfigRequest, v1.UpdateRoutingConfigResponse]
-	validateRoutingConfig *connect.Client[v1.ValidateRoutingConfigRequest, v1.ValidateRoutingConfigResponse]
+	getRoutingConfig         *connect.Client[v1.GetRoutingConfigRequest, v1.GetRoutingConfigResponse]
+	updateRoutingConfig      *connect.Client[v1.UpdateRoutingConfigRequest, v1.UpdateRoutingConfigResponse]
+	validateRoutingConfig    *connect.Client[v1.ValidateRoutingConfigRequest, v1.ValidateRoutingConfigResponse]
+	listRoutingConfigHistory *connect.Client[v1.ListRoutingConfigHistoryRequest, v1.ListRoutingConfigHistoryResponse]
+	rollbackRoutingConfig    *connect.Client[v1.RollbackRoutingConfigRequest, v1.RollbackRoutingConfigResponse]
 }
 
 // GetRoutingConfig calls switchyard.v1.RoutingConfigService.GetRoutingConfig.
@@ -117,12 +142,35 @@ func (c *routingConfigServiceClient) ValidateRoutingConfig(ctx context.Context, 
 	return nil, err
 }
 
+// ListRoutingConfigHistory calls switchyard.v1.RoutingConfigService.ListRoutingConfigHistory.
+func (c *routingConfigServiceClient) ListRoutingConfigHistory(ctx context.Context, req *v1.ListRoutingConfigHistoryRequest) (*v1.ListRoutingConfigHistoryResponse, error) {
+	response, err := c.listRoutingConfigHistory.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RollbackRoutingConfig calls switchyard.v1.RoutingConfigService.RollbackRoutingConfig.
+func (c *routingConfigServiceClient) RollbackRoutingConfig(ctx context.Context, req *v1.RollbackRoutingConfigRequest) (*v1.RollbackRoutingConfigResponse, error) {
+	response, err := c.rollbackRoutingConfig.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoutingConfigServiceHandler is an implementation of the switchyard.v1.RoutingConfigService
 // service.
 type RoutingConfigServiceHandler interface {
 	GetRoutingConfig(context.Context, *v1.GetRoutingConfigRequest) (*v1.GetRoutingConfigResponse, error)
 	UpdateRoutingConfig(context.Context, *v1.UpdateRoutingConfigRequest) (*v1.UpdateRoutingConfigResponse, error)
 	ValidateRoutingConfig(context.Context, *v1.ValidateRoutingConfigRequest) (*v1.ValidateRoutingConfigResponse, error)
+	// Lists the saved versions of the routing table, newest first.
+	ListRoutingConfigHistory(context.Context, *v1.ListRoutingConfigHistoryRequest) (*v1.ListRoutingConfigHistoryResponse, error)
+	// Puts an earlier version back in force. The rollback is itself a new
+	// version, so it can be rolled back too.
+	RollbackRoutingConfig(context.Context, *v1.RollbackRoutingConfigRequest) (*v1.RollbackRoutingConfigResponse, error)
 }
 
 // NewRoutingConfigServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -150,6 +198,18 @@ func NewRoutingConfigServiceHandler(svc RoutingConfigServiceHandler, opts ...con
 		connect.WithSchema(routingConfigServiceMethods.ByName("ValidateRoutingConfig")),
 		connect.WithHandlerOptions(opts...),
 	)
+	routingConfigServiceListRoutingConfigHistoryHandler := connect.NewUnaryHandlerSimple(
+		RoutingConfigServiceListRoutingConfigHistoryProcedure,
+		svc.ListRoutingConfigHistory,
+		connect.WithSchema(routingConfigServiceMethods.ByName("ListRoutingConfigHistory")),
+		connect.WithHandlerOptions(opts...),
+	)
+	routingConfigServiceRollbackRoutingConfigHandler := connect.NewUnaryHandlerSimple(
+		RoutingConfigServiceRollbackRoutingConfigProcedure,
+		svc.RollbackRoutingConfig,
+		connect.WithSchema(routingConfigServiceMethods.ByName("RollbackRoutingConfig")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchyard.v1.RoutingConfigService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoutingConfigServiceGetRoutingConfigProcedure:
@@ -158,6 +218,10 @@ func NewRoutingConfigServiceHandler(svc RoutingConfigServiceHandler, opts ...con
 			routingConfigServiceUpdateRoutingConfigHandler.ServeHTTP(w, r)
 		case RoutingConfigServiceValidateRoutingConfigProcedure:
 			routingConfigServiceValidateRoutingConfigHandler.ServeHTTP(w, r)
+		case RoutingConfigServiceListRoutingConfigHistoryProcedure:
+			routingConfigServiceListRoutingConfigHistoryHandler.ServeHTTP(w, r)
+		case RoutingConfigServiceRollbackRoutingConfigProcedure:
+			routingConfigServiceRollbackRoutingConfigHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -177,4 +241,12 @@ func (UnimplementedRoutingConfigServiceHandler) UpdateRoutingConfig(context.Cont
 
 func (UnimplementedRoutingConfigServiceHandler) ValidateRoutingConfig(context.Context, *v1.ValidateRoutingConfigRequest) (*v1.ValidateRoutingConfigResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.RoutingConfigService.ValidateRoutingConfig is not implemented"))
+}
+
+func (UnimplementedRoutingConfigServiceHandler) ListRoutingConfigHistory(context.Context, *v1.ListRoutingConfigHistoryRequest) (*v1.ListRoutingConfigHistoryResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.RoutingConfigService.ListRoutingConfigHistory is not implemented"))
+}
+
+func (UnimplementedRoutingConfigServiceHandler) RollbackRoutingConfig(context.Context, *v1.RollbackRoutingConfigRequest) (*v1.RollbackRoutingConfigResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.RoutingConfigService.RollbackRoutingConfig is not implemented"))
 }

@@ -127,10 +127,14 @@ class GetRoutingConfigResponse(_message.Message):
     def __init__(self, config: _Optional[_Union[RoutingConfig, _Mapping]] = ..., version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class UpdateRoutingConfigRequest(_message.Message):
-    __slots__ = ("config",)
+    __slots__ = ("config", "allow_unrouted", "clear_routes")
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_UNROUTED_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_ROUTES_FIELD_NUMBER: _ClassVar[int]
     config: RoutingConfig
-    def __init__(self, config: _Optional[_Union[RoutingConfig, _Mapping]] = ...) -> None: ...
+    allow_unrouted: bool
+    clear_routes: bool
+    def __init__(self, config: _Optional[_Union[RoutingConfig, _Mapping]] = ..., allow_unrouted: _Optional[bool] = ..., clear_routes: _Optional[bool] = ...) -> None: ...
 
 class UpdateRoutingConfigResponse(_message.Message):
     __slots__ = ("config", "version")
@@ -161,3 +165,45 @@ class ValidateRoutingConfigResponse(_message.Message):
     valid: bool
     violations: _containers.RepeatedCompositeFieldContainer[FieldViolation]
     def __init__(self, valid: _Optional[bool] = ..., violations: _Optional[_Iterable[_Union[FieldViolation, _Mapping]]] = ...) -> None: ...
+
+class ListRoutingConfigHistoryRequest(_message.Message):
+    __slots__ = ("limit",)
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    def __init__(self, limit: _Optional[int] = ...) -> None: ...
+
+class RoutingConfigVersion(_message.Message):
+    __slots__ = ("version", "updated_at", "updated_by", "config", "rollback_of")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_OF_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    updated_at: _timestamp_pb2.Timestamp
+    updated_by: str
+    config: RoutingConfig
+    rollback_of: int
+    def __init__(self, version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_by: _Optional[str] = ..., config: _Optional[_Union[RoutingConfig, _Mapping]] = ..., rollback_of: _Optional[int] = ...) -> None: ...
+
+class ListRoutingConfigHistoryResponse(_message.Message):
+    __slots__ = ("versions",)
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedCompositeFieldContainer[RoutingConfigVersion]
+    def __init__(self, versions: _Optional[_Iterable[_Union[RoutingConfigVersion, _Mapping]]] = ...) -> None: ...
+
+class RollbackRoutingConfigRequest(_message.Message):
+    __slots__ = ("version", "allow_unrouted")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_UNROUTED_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    allow_unrouted: bool
+    def __init__(self, version: _Optional[int] = ..., allow_unrouted: _Optional[bool] = ...) -> None: ...
+
+class RollbackRoutingConfigResponse(_message.Message):
+    __slots__ = ("config", "version")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    config: RoutingConfig
+    version: int
+    def __init__(self, config: _Optional[_Union[RoutingConfig, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...

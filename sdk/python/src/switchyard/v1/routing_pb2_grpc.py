@@ -51,6 +51,16 @@ class RoutingConfigServiceStub:
                 request_serializer=switchyard_dot_v1_dot_routing__pb2.ValidateRoutingConfigRequest.SerializeToString,
                 response_deserializer=switchyard_dot_v1_dot_routing__pb2.ValidateRoutingConfigResponse.FromString,
                 _registered_method=True)
+        self.ListRoutingConfigHistory = channel.unary_unary(
+                '/switchyard.v1.RoutingConfigService/ListRoutingConfigHistory',
+                request_serializer=switchyard_dot_v1_dot_routing__pb2.ListRoutingConfigHistoryRequest.SerializeToString,
+                response_deserializer=switchyard_dot_v1_dot_routing__pb2.ListRoutingConfigHistoryResponse.FromString,
+                _registered_method=True)
+        self.RollbackRoutingConfig = channel.unary_unary(
+                '/switchyard.v1.RoutingConfigService/RollbackRoutingConfig',
+                request_serializer=switchyard_dot_v1_dot_routing__pb2.RollbackRoutingConfigRequest.SerializeToString,
+                response_deserializer=switchyard_dot_v1_dot_routing__pb2.RollbackRoutingConfigResponse.FromString,
+                _registered_method=True)
 
 
 class RoutingConfigServiceServicer:
@@ -76,6 +86,21 @@ class RoutingConfigServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRoutingConfigHistory(self, request, context):
+        """Lists the saved versions of the routing table, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackRoutingConfig(self, request, context):
+        """Puts an earlier version back in force. The rollback is itself a new
+        version, so it can be rolled back too.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RoutingConfigServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +118,16 @@ def add_RoutingConfigServiceServicer_to_server(servicer, server):
                     servicer.ValidateRoutingConfig,
                     request_deserializer=switchyard_dot_v1_dot_routing__pb2.ValidateRoutingConfigRequest.FromString,
                     response_serializer=switchyard_dot_v1_dot_routing__pb2.ValidateRoutingConfigResponse.SerializeToString,
+            ),
+            'ListRoutingConfigHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRoutingConfigHistory,
+                    request_deserializer=switchyard_dot_v1_dot_routing__pb2.ListRoutingConfigHistoryRequest.FromString,
+                    response_serializer=switchyard_dot_v1_dot_routing__pb2.ListRoutingConfigHistoryResponse.SerializeToString,
+            ),
+            'RollbackRoutingConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackRoutingConfig,
+                    request_deserializer=switchyard_dot_v1_dot_routing__pb2.RollbackRoutingConfigRequest.FromString,
+                    response_serializer=switchyard_dot_v1_dot_routing__pb2.RollbackRoutingConfigResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +213,60 @@ class RoutingConfigService:
             '/switchyard.v1.RoutingConfigService/ValidateRoutingConfig',
             switchyard_dot_v1_dot_routing__pb2.ValidateRoutingConfigRequest.SerializeToString,
             switchyard_dot_v1_dot_routing__pb2.ValidateRoutingConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRoutingConfigHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.v1.RoutingConfigService/ListRoutingConfigHistory',
+            switchyard_dot_v1_dot_routing__pb2.ListRoutingConfigHistoryRequest.SerializeToString,
+            switchyard_dot_v1_dot_routing__pb2.ListRoutingConfigHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackRoutingConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.v1.RoutingConfigService/RollbackRoutingConfig',
+            switchyard_dot_v1_dot_routing__pb2.RollbackRoutingConfigRequest.SerializeToString,
+            switchyard_dot_v1_dot_routing__pb2.RollbackRoutingConfigResponse.FromString,
             options,
             channel_credentials,
             insecure,
