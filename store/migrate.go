@@ -128,6 +128,13 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 5,
+		name:    "the ingress dialect of each request",
+		stmts: []string{
+			`ALTER TABLE usage ADD COLUMN dialect TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -16,9 +16,11 @@ type UsageRecord struct {
 	TS        time.Time // when the request finished; Ledger.Record fills now when zero
 	KeyID     string    // client key id, "" when auth is off
 	Route     string
-	Provider  string
-	Model     string // upstream model
-	Target    string
+	// Dialect is the wire format the request came in: grpc, openai, …
+	Dialect  string
+	Provider string
+	Model    string // upstream model
+	Target   string
 
 	PromptTokens     int64
 	CompletionTokens int64
@@ -45,11 +47,11 @@ type UsageRecord struct {
 const StatusOK = "ok"
 
 const usageCols = `request_id, ts, key_id, route, provider, model, target, prompt_tokens, completion_tokens,
-	cached_tokens, reasoning_tokens, cost_nanos, latency_ms, ttft_ms, status, cache, attempts, stream, partial, estimated`
+	cached_tokens, reasoning_tokens, cost_nanos, latency_ms, ttft_ms, status, cache, attempts, stream, partial, estimated, dialect`
 
-const usageNumCols = 20
+const usageNumCols = 21
 
-// usageChunk bounds rows per INSERT: 100*20 parameters stays far below SQLite's 32766 and
+// usageChunk bounds rows per INSERT: 100*21 parameters stays far below SQLite's 32766 and
 // Postgres's 65535.
 const usageChunk = 100
 
@@ -78,7 +80,7 @@ func (s *Store) InsertUsage(ctx context.Context, recs []UsageRecord) error {
 					ledgerText(r.Provider), ledgerText(r.Model), ledgerText(r.Target),
 					r.PromptTokens, r.CompletionTokens, r.CachedTokens, r.ReasoningTokens, r.CostNanos,
 					r.LatencyMS, r.TTFTMS, ledgerText(status), ledgerText(r.Cache), int64(r.Attempts),
-					boolInt(r.Stream), boolInt(r.Partial), boolInt(r.Estimated))
+					boolInt(r.Stream), boolInt(r.Partial), boolInt(r.Estimated), ledgerText(r.Dialect))
 			}
 			var err error
 			if len(part) == usageChunk && s.usageInsert != nil {
@@ -129,6 +131,7 @@ const (
 	GroupModel    = "model"
 	GroupDay      = "day" // UTC calendar day
 	GroupRoute    = "route"
+	GroupDialect  = "dialect" // the ingress wire format
 )
 
 // groupCols maps a dimension to its SQL expression. Only these strings ever reach the SQL text.
@@ -137,6 +140,7 @@ var groupCols = map[string]string{
 	GroupProvider: "provider",
 	GroupModel:    "model",
 	GroupRoute:    "route",
+	GroupDialect:  "dialect",
 	GroupDay:      "(ts / 86400000)", // integer division on BIGINT in both dialects
 }
 
@@ -154,6 +158,7 @@ type UsageRow struct {
 	Provider string
 	Model    string
 	Route    string
+	Dialect  string
 	Day      string // YYYY-MM-DD (UTC)
 
 	Requests         int64
@@ -206,7 +211,7 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (rows []UsageRow, total
 	for _, g := range q.GroupBy {
 		col, ok := groupCols[g]
 		if !ok {
-			return nil, UsageRow{}, fmt.Errorf("store: usage: unknown group-by %q (want key, provider, model, route or day)", g)
+			return nil, UsageRow{}, fmt.Errorf("store: usage: unknown group-by %q (want key, provider, model, route, dialect or day)", g)
 		}
 		if !slices.Contains(dims, g) {
 			dims, exprs, order = append(dims, g), append(exprs, col), append(order, col)
@@ -247,6 +252,8 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (rows []UsageRow, total
 				dest = append(dest, &row.Model)
 			case GroupRoute:
 				dest = append(dest, &row.Route)
+			case GroupDialect:
+				dest = append(dest, &row.Dialect)
 			case GroupDay:
 				dest = append(dest, &day)
 			}

@@ -28,12 +28,12 @@ func NewUsage(q UsageQuerier) *Usage { return &Usage{q: q, now: time.Now} }
 
 var groupNames = map[string]string{
 	"key": store.GroupKey, "provider": store.GroupProvider, "model": store.GroupModel,
-	"day": store.GroupDay, "route": store.GroupRoute,
+	"day": store.GroupDay, "route": store.GroupRoute, "dialect": store.GroupDialect,
 }
 
 func usageRowToProto(r store.UsageRow) *pb.UsageRow {
 	return &pb.UsageRow{
-		KeyId: r.KeyID, Provider: r.Provider, Model: r.Model, Day: r.Day, Route: r.Route,
+		KeyId: r.KeyID, Provider: r.Provider, Model: r.Model, Day: r.Day, Route: r.Route, Dialect: r.Dialect,
 		Requests: r.Requests, Errors: r.Errors, PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens,
 		CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens,
 		CostUsd: llm.Money(r.CostNanos).Dollars(), Cost: llm.Money(r.CostNanos).String(), Estimated: r.Estimated,

@@ -44,7 +44,7 @@ SWITCHYARD_ADMIN_KEY). Add --json for machine-readable output.
               [--models a,b] [--routes a,b] [--ip CIDR,...] [--expires 720h] [--label k=v ...]
   keys list [--all]            keys get ID            keys revoke ID
   keys rotate ID [--grace 1h]
-  usage [--group-by key,provider,model,day,route] [--since 24h] [--key ID]
+  usage [--group-by key,provider,model,day,route,dialect] [--since 24h] [--key ID]
   config get                   config set FILE [--allow-unrouted] [--clear-routes]
   config history [--limit N]   config rollback VERSION [--allow-unrouted]
   providers list
@@ -149,7 +149,7 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 		run = func(pos []string) error { return c.keysRotate(pos, *grace) }
 	case "usage ":
 		var groups listFlag
-		fs.Var(&groups, "group-by", "key, provider, model, day, route (comma-separated)")
+		fs.Var(&groups, "group-by", "key, provider, model, day, route, dialect (comma-separated)")
 		since := fs.Duration("since", 30*24*time.Hour, "how far back")
 		key := fs.String("key", "", "only this client key")
 		run = func([]string) error { return c.usage(groups, *since, *key) }
@@ -407,7 +407,7 @@ func (c *cli) usage(groups []string, since time.Duration, key string) error {
 		for _, r := range resp.GetRows() {
 			var label []string
 			for _, g := range groups {
-				label = append(label, orDash(map[string]string{"key": r.GetKeyId(), "provider": r.GetProvider(), "model": r.GetModel(), "day": r.GetDay(), "route": r.GetRoute()}[g]))
+				label = append(label, orDash(map[string]string{"key": r.GetKeyId(), "provider": r.GetProvider(), "model": r.GetModel(), "day": r.GetDay(), "route": r.GetRoute(), "dialect": r.GetDialect()}[g]))
 			}
 			rows = append(rows, row(label, r))
 		}

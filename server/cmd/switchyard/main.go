@@ -332,7 +332,7 @@ func (o observer) Observe(ctx context.Context, r lifecycle.Record) {
 		return
 	}
 	o.ledger.Record(store.UsageRecord{
-		RequestID: r.RequestID, KeyID: r.Client, Route: r.Route, Provider: r.Provider, Model: r.Model, Target: r.Target,
+		RequestID: r.RequestID, KeyID: r.Client, Route: r.Route, Dialect: r.Dialect, Provider: r.Provider, Model: r.Model, Target: r.Target,
 		PromptTokens: int64(r.Usage.PromptTokens), CompletionTokens: int64(r.Usage.CompletionTokens),
 		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostNanos: int64(r.Cost),
 		LatencyMS: r.Latency.Milliseconds(), TTFTMS: r.TTFT.Milliseconds(), Status: r.Status, Cache: r.Cache,

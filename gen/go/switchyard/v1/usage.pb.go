@@ -27,7 +27,7 @@ type GetUsageRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	// Any of: key | provider | model | day | route. Empty gives the total only.
+	// Any of: key | provider | model | day | route | dialect. Empty gives the total only.
 	GroupBy []string `protobuf:"bytes,3,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
 	// Only this client key (admins may ask for any; a client key sees its own).
 	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -114,6 +114,8 @@ type UsageRow struct {
 	// Requests that shared the answer of an identical request in flight (cache
 	// status "coalesced"); not counted in cache_hits.
 	Coalesced int64 `protobuf:"varint,14,opt,name=coalesced,proto3" json:"coalesced,omitempty"`
+	// The ingress wire format (grpc, openai, …) when grouped by dialect.
+	Dialect string `protobuf:"bytes,15,opt,name=dialect,proto3" json:"dialect,omitempty"`
 	// The exact cost as decimal USD with nine fractional digits, e.g.
 	// "0.000006150" (cost_usd is the same amount as a double, for display).
 	Cost string `protobuf:"bytes,20,opt,name=cost,proto3" json:"cost,omitempty"`
@@ -249,6 +251,13 @@ func (x *UsageRow) GetCoalesced() int64 {
 		return x.Coalesced
 	}
 	return 0
+}
+
+func (x *UsageRow) GetDialect() string {
+	if x != nil {
+		return x.Dialect
+	}
+	return ""
 }
 
 func (x *UsageRow) GetCost() string {
@@ -534,7 +543,7 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x19\n" +
 	"\bgroup_by\x18\x03 \x03(\tR\agroupBy\x12\x15\n" +
-	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xdb\x03\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xf5\x03\n" +
 	"\bUsageRow\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x14\n" +
@@ -551,7 +560,8 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	"\n" +
 	"cache_hits\x18\f \x01(\x03R\tcacheHits\x12\x14\n" +
 	"\x05route\x18\r \x01(\tR\x05route\x12\x1c\n" +
-	"\tcoalesced\x18\x0e \x01(\x03R\tcoalesced\x12\x12\n" +
+	"\tcoalesced\x18\x0e \x01(\x03R\tcoalesced\x12\x18\n" +
+	"\adialect\x18\x0f \x01(\tR\adialect\x12\x12\n" +
 	"\x04cost\x18\x14 \x01(\tR\x04cost\x12\x1c\n" +
 	"\testimated\x18\x15 \x01(\x03R\testimated\"n\n" +
 	"\x10GetUsageResponse\x12+\n" +

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19switchyard/v1/usage.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n\x0fGetUsageRequest\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_by\x18\x03 \x03(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\"\xb6\x02\n\x08UsageRow\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x04 \x01(\t\x12\x10\n\x08requests\x18\x05 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x06 \x01(\x03\x12\x15\n\rprompt_tokens\x18\x07 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x08 \x01(\x03\x12\x15\n\rcached_tokens\x18\t \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\n \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x0b \x01(\x01\x12\x12\n\ncache_hits\x18\x0c \x01(\x03\x12\r\n\x05route\x18\r \x01(\t\x12\x11\n\tcoalesced\x18\x0e \x01(\x03\x12\x0c\n\x04\x63ost\x18\x14 \x01(\t\x12\x11\n\testimated\x18\x15 \x01(\x03\"a\n\x10GetUsageResponse\x12%\n\x04rows\x18\x01 \x03(\x0b\x32\x17.switchyard.v1.UsageRow\x12&\n\x05total\x18\x02 \x01(\x0b\x32\x17.switchyard.v1.UsageRow\"#\n\x11GetMetricsRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\"\xc8\x01\n\x07Metrics\x12\x16\n\x0erequests_total\x18\x01 \x01(\x03\x12\x14\n\x0csuccess_rate\x18\x02 \x01(\x01\x12\x16\n\x0e\x61vg_latency_ms\x18\x03 \x01(\x01\x12\x16\n\x0ep95_latency_ms\x18\x04 \x01(\x01\x12\x12\n\nerror_rate\x18\x05 \x01(\x01\x12\x13\n\x0b\x61vg_ttft_ms\x18\x06 \x01(\x01\x12\x10\n\x08\x63ost_usd\x18\x07 \x01(\x01\x12\x16\n\x0e\x63\x61\x63he_hit_rate\x18\x08 \x01(\x01\x12\x0c\n\x04\x63ost\x18\x14 \x01(\t\"M\n\x12GetMetricsResponse\x12\'\n\x07metrics\x18\x01 \x01(\x0b\x32\x16.switchyard.v1.Metrics\x12\x0e\n\x06period\x18\x02 \x01(\t2\xe1\x01\n\x0cUsageService\x12^\n\x08GetUsage\x12\x1e.switchyard.v1.GetUsageRequest\x1a\x1f.switchyard.v1.GetUsageResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/usage\x12q\n\nGetMetrics\x12 .switchyard.v1.GetMetricsRequest\x1a!.switchyard.v1.GetMetricsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/monitoring/metricsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19switchyard/v1/usage.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n\x0fGetUsageRequest\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08group_by\x18\x03 \x03(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\"\xc7\x02\n\x08UsageRow\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0b\n\x03\x64\x61y\x18\x04 \x01(\t\x12\x10\n\x08requests\x18\x05 \x01(\x03\x12\x0e\n\x06\x65rrors\x18\x06 \x01(\x03\x12\x15\n\rprompt_tokens\x18\x07 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x08 \x01(\x03\x12\x15\n\rcached_tokens\x18\t \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\n \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x0b \x01(\x01\x12\x12\n\ncache_hits\x18\x0c \x01(\x03\x12\r\n\x05route\x18\r \x01(\t\x12\x11\n\tcoalesced\x18\x0e \x01(\x03\x12\x0f\n\x07\x64ialect\x18\x0f \x01(\t\x12\x0c\n\x04\x63ost\x18\x14 \x01(\t\x12\x11\n\testimated\x18\x15 \x01(\x03\"a\n\x10GetUsageResponse\x12%\n\x04rows\x18\x01 \x03(\x0b\x32\x17.switchyard.v1.UsageRow\x12&\n\x05total\x18\x02 \x01(\x0b\x32\x17.switchyard.v1.UsageRow\"#\n\x11GetMetricsRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\"\xc8\x01\n\x07Metrics\x12\x16\n\x0erequests_total\x18\x01 \x01(\x03\x12\x14\n\x0csuccess_rate\x18\x02 \x01(\x01\x12\x16\n\x0e\x61vg_latency_ms\x18\x03 \x01(\x01\x12\x16\n\x0ep95_latency_ms\x18\x04 \x01(\x01\x12\x12\n\nerror_rate\x18\x05 \x01(\x01\x12\x13\n\x0b\x61vg_ttft_ms\x18\x06 \x01(\x01\x12\x10\n\x08\x63ost_usd\x18\x07 \x01(\x01\x12\x16\n\x0e\x63\x61\x63he_hit_rate\x18\x08 \x01(\x01\x12\x0c\n\x04\x63ost\x18\x14 \x01(\t\"M\n\x12GetMetricsResponse\x12\'\n\x07metrics\x18\x01 \x01(\x0b\x32\x16.switchyard.v1.Metrics\x12\x0e\n\x06period\x18\x02 \x01(\t2\xe1\x01\n\x0cUsageService\x12^\n\x08GetUsage\x12\x1e.switchyard.v1.GetUsageRequest\x1a\x1f.switchyard.v1.GetUsageResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/usage\x12q\n\nGetMetrics\x12 .switchyard.v1.GetMetricsRequest\x1a!.switchyard.v1.GetMetricsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/monitoring/metricsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,15 +40,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETUSAGEREQUEST']._serialized_start=108
   _globals['_GETUSAGEREQUEST']._serialized_end=253
   _globals['_USAGEROW']._serialized_start=256
-  _globals['_USAGEROW']._serialized_end=566
-  _globals['_GETUSAGERESPONSE']._serialized_start=568
-  _globals['_GETUSAGERESPONSE']._serialized_end=665
-  _globals['_GETMETRICSREQUEST']._serialized_start=667
-  _globals['_GETMETRICSREQUEST']._serialized_end=702
-  _globals['_METRICS']._serialized_start=705
-  _globals['_METRICS']._serialized_end=905
-  _globals['_GETMETRICSRESPONSE']._serialized_start=907
-  _globals['_GETMETRICSRESPONSE']._serialized_end=984
-  _globals['_USAGESERVICE']._serialized_start=987
-  _globals['_USAGESERVICE']._serialized_end=1212
+  _globals['_USAGEROW']._serialized_end=583
+  _globals['_GETUSAGERESPONSE']._serialized_start=585
+  _globals['_GETUSAGERESPONSE']._serialized_end=682
+  _globals['_GETMETRICSREQUEST']._serialized_start=684
+  _globals['_GETMETRICSREQUEST']._serialized_end=719
+  _globals['_METRICS']._serialized_start=722
+  _globals['_METRICS']._serialized_end=922
+  _globals['_GETMETRICSRESPONSE']._serialized_start=924
+  _globals['_GETMETRICSRESPONSE']._serialized_end=1001
+  _globals['_USAGESERVICE']._serialized_start=1004
+  _globals['_USAGESERVICE']._serialized_end=1229
 # @@protoc_insertion_point(module_scope)
