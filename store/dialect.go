@@ -102,6 +102,14 @@ func checkText(what string, vals ...string) error {
 	return nil
 }
 
+// isSQLiteBusy reports SQLITE_BUSY (any extended code), which SQLite returns without waiting
+// out busy_timeout where waiting could deadlock: switching a new file to WAL while another
+// process does the same, for one.
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // isUniqueViolation reports a primary-key or unique-constraint failure on either backend.
 func isUniqueViolation(err error) bool {
 	var se *sqlite.Error

@@ -96,7 +96,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, d); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", d.name, err)
 	}
@@ -169,6 +169,26 @@ func openPostgres(rawURL string) (*sql.DB, error) {
 		return nil, errors.New("store: invalid postgres URL")
 	}
 	return stdlib.OpenDB(*cfg), nil
+}
+
+// ping opens the first connection. Gateways starting together on one new SQLite file can
+// meet SQLITE_BUSY there (the switch to WAL does not wait out busy_timeout): try again a few
+// times, briefly, before giving up.
+func ping(ctx context.Context, db *sql.DB, d dialect) error {
+	var err error
+	for attempt := range 10 {
+		if err = db.PingContext(ctx); err == nil || d.name != sqliteDialect.name || !isSQLiteBusy(err) {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt+1) * 20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+	return err
 }
 
 // inTx runs fn in a transaction, committing on nil and rolling back otherwise.

@@ -223,7 +223,8 @@ func TestInsertUsage_RoundTripsEveryColumn(t *testing.T) {
 			s := b.open(t)
 			in := UsageRecord{RequestID: "req-1", TS: ms(time.Now()), KeyID: "k", Route: "r", Provider: "p", Model: "m",
 				Target: "t", PromptTokens: 1, CompletionTokens: 2, CachedTokens: 3, ReasoningTokens: 4, CostNanos: usd(0.125),
-				LatencyMS: 5, TTFTMS: 6, Status: "upstream_502", Cache: "miss", Attempts: 3, Stream: true, Partial: true}
+				LatencyMS: 5, TTFTMS: 6, Status: "upstream_502", Cache: "miss", Attempts: 3, Stream: true, Partial: true,
+				Estimated: true, Dialect: "anthropic"}
 			if err := s.InsertUsage(context.Background(), []UsageRecord{in, {TS: in.TS}}); err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +237,7 @@ func TestInsertUsage_RoundTripsEveryColumn(t *testing.T) {
 			)
 			err := s.db.QueryRow(`SELECT `+usageCols+` FROM usage ORDER BY id LIMIT 1`).Scan(&out.RequestID, &ts, &out.KeyID,
 				&out.Route, &out.Provider, &out.Model, &out.Target, &out.PromptTokens, &out.CompletionTokens, &out.CachedTokens,
-				&out.ReasoningTokens, &out.CostNanos, &out.LatencyMS, &out.TTFTMS, &out.Status, &out.Cache, &out.Attempts, &stream, &part, &est)
+				&out.ReasoningTokens, &out.CostNanos, &out.LatencyMS, &out.TTFTMS, &out.Status, &out.Cache, &out.Attempts, &stream, &part, &est, &out.Dialect)
 			if err != nil {
 				t.Fatal(err)
 			}
