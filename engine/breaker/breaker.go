@@ -83,12 +83,15 @@ func (c Config) withDefaults() Config {
 type Outcome int
 
 // Outcomes. Neutral is for errors that say nothing about the target (the
-// client's bad request, its cancellation).
+// client's bad request, its cancellation). Rejected is the upstream refusing
+// our credentials: a bad key is not a random failure, so it opens the
+// breaker at once instead of counting towards the ratio.
 const (
 	Success Outcome = iota
 	Failure
 	RateLimited
 	Neutral
+	Rejected
 )
 
 const buckets = 10
@@ -204,6 +207,12 @@ func (b *Breaker) Record(probe bool, o Outcome, retryAfter time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := State(b.state.Load())
+	if o == Rejected {
+		if st == Closed || (probe && st == HalfOpen) {
+			b.tripLocked(ns)
+		}
+		return
+	}
 	if probe && st == HalfOpen {
 		if o == Failure {
 			b.tripLocked(ns)

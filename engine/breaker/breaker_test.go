@@ -232,3 +232,24 @@ func TestConsecutiveFailureRuleIsOptIn(t *testing.T) {
 		t.Fatal("4 consecutive failures did not trip with ConsecutiveFailures 4")
 	}
 }
+
+func TestRejectedCredentialsOpenAtOnce(t *testing.T) {
+	clk := time.Unix(1_000_000, 0)
+	b := New(Config{}, WithClock(func() time.Time { return clk }))
+	if ok, _ := b.Allow(); !ok {
+		t.Fatal("closed breaker refused")
+	}
+	b.Record(false, Rejected, 0)
+	if b.Available(clk) {
+		t.Fatal("a refused key still available")
+	}
+	clk = clk.Add(6 * time.Second) // past the first open period: half-open
+	ok, probe := b.Allow()
+	if !ok || !probe {
+		t.Fatalf("after the open period: ok %v probe %v", ok, probe)
+	}
+	b.Record(true, Rejected, 0)
+	if b.Available(clk) {
+		t.Fatal("a probe refused again must re-open")
+	}
+}

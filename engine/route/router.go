@@ -387,10 +387,12 @@ func classify(parent context.Context, err error) (o breaker.Outcome, retryAfter 
 	switch {
 	case errors.As(err, &ue) && ue.Status == 429:
 		return breaker.RateLimited, ue.RetryAfter, true
+	case errors.As(err, &ue) && ue.AuthFailed():
+		// Our key is bad (any provider's way of saying so): take it out at
+		// once and let another key or provider answer.
+		return breaker.Rejected, 0, true
 	case errors.As(err, &ue) && ue.Retryable():
 		return breaker.Failure, ue.RetryAfter, true
-	case errors.As(err, &ue) && (ue.Status == 401 || ue.Status == 403):
-		return breaker.Failure, 0, false // our key is bad: trip it, but the request is not retried
 	case errors.As(err, &ue):
 		return breaker.Neutral, 0, false
 	case errors.Is(err, context.DeadlineExceeded):
@@ -618,7 +620,7 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 		resp, err := tg.impl.Chat(tctx, &up)
 		lat := r.now().Sub(start)
 		o, _, _ := classify(ctx, err)
-		tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: lat, Failed: o == breaker.Failure})
+		tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: lat, Failed: o == breaker.Failure || o == breaker.Rejected})
 		if err == nil {
 			a.rt.lat.observe(lat)
 		}
@@ -834,7 +836,7 @@ func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequ
 			}
 			scancel()
 			o, _, _ := classify(ctx, err)
-			tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: r.now().Sub(start), Failed: o == breaker.Failure})
+			tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: r.now().Sub(start), Failed: o == breaker.Failure || o == breaker.Rejected})
 			return nil, err
 		}
 		st, err := tg.impl.ChatStream(sctx, &up)

@@ -538,3 +538,22 @@ func TestHybridDecisionReportsScores(t *testing.T) {
 		t.Fatalf("scores %v, picked %s", info.Scores, info.Provider)
 	}
 }
+
+// A key the upstream refuses (401, 403, Gemini's API_KEY_INVALID) fails
+// over at once and is taken out: the next request does not try it again.
+func TestRefusedKeyFailsOverAndIsTakenOut(t *testing.T) {
+	for _, status := range []int{401, 403} {
+		a := &fake{name: "a", fail: always(&llm.UpstreamError{Provider: "a", Status: status, Message: "bad key"})}
+		b := &fake{name: "b"}
+		r := twoProviders(t, a, b, "failover")
+		for i := range 3 {
+			resp, _, err := r.Chat(context.Background(), &llm.ChatRequest{Model: "alias"})
+			if err != nil || resp.Choices[0].Message.Content != "b" {
+				t.Fatalf("%d, request %d: %v %v", status, i, resp, err)
+			}
+		}
+		if n := a.calls.Load(); n != 1 {
+			t.Fatalf("%d: the refused key was called %d times, want once", status, n)
+		}
+	}
+}

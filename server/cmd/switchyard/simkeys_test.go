@@ -9,8 +9,8 @@ import (
 
 // The simulator takes a key pool like a real provider, from the config and
 // through the API; a "bad-" key answers 401, so requests fail over to the
-// good keys and the bad key's breaker opens (a 100% failure ratio once its
-// window holds 20 calls), all offline.
+// good keys and the bad key's breaker opens at its first refusal, all
+// offline.
 func TestSimulatorKeyPoolFailsOverFromABadKey(t *testing.T) {
 	cfg := fmt.Sprintf(`
 storage: {data_dir: %q}
