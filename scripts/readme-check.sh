@@ -49,7 +49,19 @@ if ! command -v jq >/dev/null 2>&1; then
   echo "readme-check: installing jq (apt-get)" >&2
   { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || { echo "readme-check: apt-get install jq failed" >&2; exit 1; }
 fi
-for tool in curl jq python3 timeout; do
+# grpcurl for the gRPC examples: pinned, built from the Go module proxy into
+# a cache outside the tree (kept between runs, like the load-test tools).
+GRPCURL_VERSION=v1.9.4
+TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/switchyard-tools"
+if [ ! -x "$TOOLS/bin/grpcurl" ] || [ ! -f "$TOOLS/bin/.grpcurl-$GRPCURL_VERSION" ]; then
+  echo "readme-check: installing grpcurl $GRPCURL_VERSION (go install) into $TOOLS/bin" >&2
+  mkdir -p "$TOOLS/bin"
+  (cd "$TOOLS" && GOFLAGS= GOBIN="$TOOLS/bin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION") >"$TOOLS/grpcurl.log" 2>&1 \
+    || { tail -5 "$TOOLS/grpcurl.log" >&2; echo "readme-check: go install grpcurl@$GRPCURL_VERSION failed" >&2; exit 1; }
+  touch "$TOOLS/bin/.grpcurl-$GRPCURL_VERSION"
+fi
+export PATH="$TOOLS/bin:$PATH"
+for tool in curl jq python3 timeout grpcurl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "readme-check: $tool is missing: the check (and the README's examples) need it" >&2; exit 1; }
 done
 
