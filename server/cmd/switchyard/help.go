@@ -5,16 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-)
 
-// isHelp reports whether arg asks for help.
-func isHelp(arg string) bool {
-	switch arg {
-	case "help", "-h", "-help", "--help":
-		return true
-	}
-	return false
-}
+	"github.com/switchyard/switchyard/server/cli"
+)
 
 const gatewayCommands = `
 Commands:
@@ -63,18 +56,14 @@ func isBoolFlag(f *flag.Flag) bool {
 // printHelp prints the gateway's help, or one command's, to stdout and
 // returns the exit code.
 func printHelp(stdout, stderr io.Writer, args []string) int {
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprint(stdout, gatewayUsage()+cliUsage)
+	if len(args) == 0 || cli.IsHelp(args[0]) {
+		fmt.Fprint(stdout, gatewayUsage()+cli.Usage)
 		return 0
 	}
-	if !isCLI(args[0]) {
+	if !cli.IsCommand(args[0]) {
 		fmt.Fprintf(stderr, "switchyard: unknown command %q\n\n%s", args[0], gatewayUsage())
 		return 2
 	}
-	for _, l := range strings.Split(cliUsage, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), args[0]) {
-			fmt.Fprintln(stdout, l)
-		}
-	}
+	cli.CommandHelp(stdout, args[0])
 	return 0
 }

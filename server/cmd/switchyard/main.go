@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/alerts"
+	"github.com/switchyard/switchyard/server/cli"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -33,13 +34,13 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && isHelp(os.Args[1]) {
+	if len(os.Args) > 1 && cli.IsHelp(os.Args[1]) {
 		os.Exit(printHelp(os.Stdout, os.Stderr, os.Args[2:]))
 	}
-	if len(os.Args) > 1 && isCLI(os.Args[1]) {
-		err := runCLI(context.Background(), os.Args[1:], cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	if len(os.Args) > 1 && cli.IsCommand(os.Args[1]) {
+		err := cli.Run(context.Background(), os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 		switch {
-		case errors.Is(err, errUsage):
+		case errors.Is(err, cli.ErrUsage):
 			os.Exit(2)
 		case err != nil:
 			fmt.Fprintln(os.Stderr, "switchyard:", err)
@@ -49,7 +50,7 @@ func main() {
 	}
 	err := run(context.Background(), os.Args[1:], os.Stderr)
 	switch {
-	case errors.Is(err, errUsage):
+	case errors.Is(err, cli.ErrUsage):
 		os.Exit(2)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
@@ -81,15 +82,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage()) }
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return cli.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "switchyard: unknown command %q\n\n%s", fs.Arg(0), gatewayUsage())
-		return errUsage
+		return cli.ErrUsage
 	}
 	if opts.connect && !opts.check {
 		fmt.Fprintln(stderr, "switchyard: --connect goes with --check")
-		return errUsage
+		return cli.ErrUsage
 	}
 	if opts.showV {
 		fmt.Fprintln(stderr, "switchyard", version)

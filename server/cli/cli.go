@@ -1,4 +1,6 @@
-package main
+// Package cli is the operator CLI (switchyard keys|usage|config|providers):
+// each command is one call to a running gateway over the Go SDK.
+package cli
 
 import (
 	"bufio"
@@ -24,9 +26,9 @@ import (
 	switchyard "github.com/switchyard/switchyard/sdk/go"
 )
 
-// isCLI reports whether args[0] names an operator subcommand; anything
-// else starts the gateway.
-func isCLI(cmd string) bool {
+// IsCommand reports whether cmd names an operator command; anything else
+// starts the gateway.
+func IsCommand(cmd string) bool {
 	switch cmd {
 	case "keys", "usage", "config", "providers":
 		return true
@@ -34,7 +36,7 @@ func isCLI(cmd string) bool {
 	return false
 }
 
-const cliUsage = `usage: switchyard <command> [flags]
+const Usage = `usage: switchyard <command> [flags]
 
 Operator commands talk to a running gateway (--url, env SWITCHYARD_URL,
 default http://127.0.0.1:8080) with the admin key (--admin-key, env
@@ -54,11 +56,11 @@ SWITCHYARD_ADMIN_KEY). Add --json for machine-readable output.
 Without a command, switchyard starts the gateway (switchyard --help).
 `
 
-// cliEnv is what a CLI run reads and writes.
-type cliEnv struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
+// Env is what a CLI run reads and writes.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
 }
 
 // cliFlags are the flags every command takes.
@@ -68,13 +70,13 @@ type cliFlags struct {
 	timeout       time.Duration
 }
 
-func (g *cliFlags) register(fs *flag.FlagSet, env cliEnv) {
-	url := env.getenv("SWITCHYARD_URL")
+func (g *cliFlags) register(fs *flag.FlagSet, env Env) {
+	url := env.Getenv("SWITCHYARD_URL")
 	if url == "" {
 		url = "http://127.0.0.1:8080"
 	}
 	fs.StringVar(&g.url, "url", url, "gateway base URL (env SWITCHYARD_URL)")
-	fs.StringVar(&g.adminKey, "admin-key", env.getenv("SWITCHYARD_ADMIN_KEY"), "admin key (env SWITCHYARD_ADMIN_KEY)")
+	fs.StringVar(&g.adminKey, "admin-key", env.Getenv("SWITCHYARD_ADMIN_KEY"), "admin key (env SWITCHYARD_ADMIN_KEY)")
 	fs.BoolVar(&g.json, "json", false, "print JSON")
 	fs.DurationVar(&g.timeout, "timeout", 30*time.Second, "per-call timeout")
 }
@@ -108,29 +110,29 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// runCLI runs one operator command. It returns a usage error (exit 2) or
+// Run runs one operator command. It returns a usage error (exit 2) or
 // the gateway's error message.
-func runCLI(ctx context.Context, args []string, env cliEnv) error {
+func Run(ctx context.Context, args []string, env Env) error {
 	if len(args) < 1 {
-		fmt.Fprint(env.stderr, cliUsage)
-		return errUsage
+		fmt.Fprint(env.Stderr, Usage)
+		return ErrUsage
 	}
 	cmd, sub := args[0], ""
 	rest := args[1:]
-	if len(rest) > 0 && isHelp(rest[0]) && cmd != "usage" {
-		printHelp(env.stdout, env.stderr, []string{cmd})
+	if len(rest) > 0 && IsHelp(rest[0]) && cmd != "usage" {
+		CommandHelp(env.Stdout, cmd)
 		return nil
 	}
 	if cmd != "usage" {
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			fmt.Fprint(env.stderr, cliUsage)
-			return errUsage
+			fmt.Fprint(env.Stderr, Usage)
+			return ErrUsage
 		}
 		sub, rest = rest[0], rest[1:]
 	}
 	fs := flag.NewFlagSet("switchyard "+strings.TrimSpace(cmd+" "+sub), flag.ContinueOnError)
-	fs.SetOutput(env.stdout)
-	fs.Usage = func() { printHelp(env.stdout, env.stderr, []string{cmd}); fs.PrintDefaults() }
+	fs.SetOutput(env.Stdout)
+	fs.Usage = func() { CommandHelp(env.Stdout, cmd); fs.PrintDefaults() }
 	var g cliFlags
 	g.register(fs, env)
 
@@ -175,15 +177,15 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 	case "providers remove-key":
 		run = c.providersRemoveKey
 	default:
-		fmt.Fprintf(env.stderr, "switchyard: unknown command %q\n\n%s", strings.TrimSpace(cmd+" "+sub), cliUsage)
-		return errUsage
+		fmt.Fprintf(env.Stderr, "switchyard: unknown command %q\n\n%s", strings.TrimSpace(cmd+" "+sub), Usage)
+		return ErrUsage
 	}
 	pos, err := parseInterspersed(fs, rest)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return errUsage
+		return ErrUsage
 	}
 	client, err := switchyard.NewClient(g.url, switchyard.WithAPIKey(g.adminKey), switchyard.WithTimeout(g.timeout))
 	if err != nil {
@@ -194,8 +196,8 @@ func runCLI(ctx context.Context, args []string, env cliEnv) error {
 	return cliError(run(pos))
 }
 
-// errUsage makes main exit 2 without printing more.
-var errUsage = errors.New("usage")
+// ErrUsage makes main exit 2 without printing more.
+var ErrUsage = errors.New("usage")
 
 // cliError turns an RPC error into the gateway's own message.
 func cliError(err error) error {
@@ -207,7 +209,7 @@ func cliError(err error) error {
 }
 
 type cli struct {
-	env    cliEnv
+	env    Env
 	g      *cliFlags
 	client *switchyard.Client
 	ctx    context.Context
@@ -225,12 +227,12 @@ func (c *cli) printJSON(m proto.Message) error {
 		return err
 	}
 	out.WriteByte('\n')
-	_, err = c.env.stdout.Write(out.Bytes())
+	_, err = c.env.Stdout.Write(out.Bytes())
 	return err
 }
 
 func (c *cli) table(header string, rows [][]string) error {
-	tw := tabwriter.NewWriter(c.env.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(c.env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
@@ -305,8 +307,8 @@ func (c *cli) printSecret(k *pb.ClientKey, secret string) error {
 	if c.g.json {
 		return c.printJSON(&pb.CreateKeyResponse{Key: k, Secret: secret})
 	}
-	fmt.Fprintf(c.env.stdout, "id:     %s\nname:   %s\nsecret: %s\n", k.GetId(), k.GetName(), secret)
-	fmt.Fprintln(c.env.stderr, "Store the secret now: it is shown only once (the gateway keeps a hash).")
+	fmt.Fprintf(c.env.Stdout, "id:     %s\nname:   %s\nsecret: %s\n", k.GetId(), k.GetName(), secret)
+	fmt.Fprintln(c.env.Stderr, "Store the secret now: it is shown only once (the gateway keeps a hash).")
 	return nil
 }
 
@@ -382,7 +384,7 @@ func (c *cli) keysRotate(pos []string, grace time.Duration) error {
 		return err
 	}
 	if !c.g.json {
-		fmt.Fprintf(c.env.stderr, "The old secret keeps working for %s.\n", grace)
+		fmt.Fprintf(c.env.Stderr, "The old secret keeps working for %s.\n", grace)
 	}
 	return c.printSecret(resp.GetKey(), resp.GetSecret())
 }
@@ -437,8 +439,8 @@ func (c *cli) configGet() error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.env.stdout, "# version %d, updated %s\n", resp.GetVersion(), fmtTime(resp.GetUpdatedAt()))
-	enc := yaml.NewEncoder(c.env.stdout)
+	fmt.Fprintf(c.env.Stdout, "# version %d, updated %s\n", resp.GetVersion(), fmtTime(resp.GetUpdatedAt()))
+	enc := yaml.NewEncoder(c.env.Stdout)
 	enc.SetIndent(2)
 	return enc.Encode(v)
 }
@@ -452,7 +454,7 @@ func (c *cli) configSet(pos []string, allowUnrouted, clearRoutes bool) error {
 	var raw []byte
 	var err error
 	if pos[0] == "-" {
-		raw, err = io.ReadAll(c.env.stdin)
+		raw, err = io.ReadAll(c.env.Stdin)
 	} else {
 		raw, err = os.ReadFile(pos[0])
 	}
@@ -478,7 +480,7 @@ func (c *cli) configSet(pos []string, allowUnrouted, clearRoutes bool) error {
 	if c.g.json {
 		return c.printJSON(resp)
 	}
-	fmt.Fprintf(c.env.stdout, "routing config updated: version %d\n", resp.GetVersion())
+	fmt.Fprintf(c.env.Stdout, "routing config updated: version %d\n", resp.GetVersion())
 	return nil
 }
 
@@ -508,11 +510,11 @@ func (c *cli) providersAddKey(pos []string, keyEnv, label string, weight int) er
 	}
 	var secret string
 	if keyEnv != "" {
-		if secret = c.env.getenv(keyEnv); secret == "" {
+		if secret = c.env.Getenv(keyEnv); secret == "" {
 			return fmt.Errorf("environment variable %s is empty or not set", keyEnv)
 		}
 	} else {
-		line, err := bufio.NewReader(c.env.stdin).ReadString('\n')
+		line, err := bufio.NewReader(c.env.Stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
@@ -529,7 +531,7 @@ func (c *cli) providersAddKey(pos []string, keyEnv, label string, weight int) er
 		return c.printJSON(resp)
 	}
 	k := resp.GetKey()
-	fmt.Fprintf(c.env.stdout, "added key %s (%s) to %s\n", k.GetId(), k.GetMaskedKey(), pos[0])
+	fmt.Fprintf(c.env.Stdout, "added key %s (%s) to %s\n", k.GetId(), k.GetMaskedKey(), pos[0])
 	return nil
 }
 
@@ -541,7 +543,7 @@ func (c *cli) providersRemoveKey(pos []string) error {
 		return err
 	}
 	if !c.g.json {
-		fmt.Fprintf(c.env.stdout, "removed key %s from %s\n", pos[1], pos[0])
+		fmt.Fprintf(c.env.Stdout, "removed key %s from %s\n", pos[1], pos[0])
 	}
 	return nil
 }
@@ -553,4 +555,22 @@ func costOf(r *pb.UsageRow) string {
 		return c
 	}
 	return fmt.Sprintf("%.9f", r.GetCostUsd())
+}
+
+// IsHelp reports whether arg asks for help.
+func IsHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// CommandHelp prints the usage lines of one command.
+func CommandHelp(w io.Writer, cmd string) {
+	for _, l := range strings.Split(Usage, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), cmd) {
+			fmt.Fprintln(w, l)
+		}
+	}
 }

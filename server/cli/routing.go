@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -49,6 +49,6 @@ func (c *cli) configRollback(pos []string, allowUnrouted bool) error {
 	if c.g.json {
 		return c.printJSON(resp)
 	}
-	fmt.Fprintf(c.env.stdout, "routing config rolled back to version %d: now version %d\n", v, resp.GetVersion())
+	fmt.Fprintf(c.env.Stdout, "routing config rolled back to version %d: now version %d\n", v, resp.GetVersion())
 	return nil
 }
