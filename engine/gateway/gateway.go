@@ -211,24 +211,13 @@ func StatusLabel(err error) string {
 // Chat serves a unary chat request.
 func (g *Gateway) Chat(ctx context.Context, c Call, req *llm.ChatRequest) (*llm.ChatResponse, route.Info, error) {
 	req.Hints.Client = c.Client
-	start := g.now()
-	ticket, err := g.admit(ctx, c, req)
-	if err != nil {
-		info := route.Info{Route: req.Model}
-		g.obs.Observe(ctx, g.record(c, info, llm.Usage{}, err, g.now().Sub(start), 0))
-		return nil, info, err
-	}
-	g.obs.RequestStarted()
-	resp, info, err := g.router.Chat(ctx, req)
-	g.obs.RequestFinished()
-	var usage llm.Usage
-	if resp != nil {
-		usage = resp.Usage
-	}
-	g.settle(ctx, c, ticket, info, usage)
-	g.obs.Observe(ctx, g.record(c, info, usage, err, g.now().Sub(start), 0))
-	g.logDecision(c, info, err)
-	return resp, info, err
+	return unary(ctx, g, c, req, false, func() (*llm.ChatResponse, llm.Usage, route.Info, error) {
+		resp, info, err := g.router.Chat(ctx, req)
+		if resp == nil {
+			return nil, llm.Usage{}, info, err
+		}
+		return resp, resp.Usage, info, err
+	})
 }
 
 // Embed serves an embeddings request. Admission sizes it as a prompt with
@@ -238,25 +227,35 @@ func (g *Gateway) Embed(ctx context.Context, c Call, req *llm.EmbeddingRequest) 
 	for i, s := range req.Input {
 		probe.Messages[i] = llm.Message{Role: llm.RoleUser, Content: s}
 	}
+	return unary(ctx, g, c, probe, true, func() (*llm.EmbeddingResponse, llm.Usage, route.Info, error) {
+		resp, info, err := g.router.Embed(ctx, req)
+		if resp == nil {
+			return nil, llm.Usage{}, info, err
+		}
+		return resp, resp.Usage, info, err
+	})
+}
+
+// unary is the lifecycle of one unary call: admit (sized by probe), call,
+// settle, record — a refusal is recorded too.
+func unary[T any](ctx context.Context, g *Gateway, c Call, probe *llm.ChatRequest, embedding bool,
+	call func() (T, llm.Usage, route.Info, error)) (T, route.Info, error) {
+	var zero T
 	start := g.now()
 	ticket, err := g.admit(ctx, c, probe)
 	if err != nil {
-		info := route.Info{Route: req.Model}
+		info := route.Info{Route: probe.Model}
 		rec := g.record(c, info, llm.Usage{}, err, g.now().Sub(start), 0)
-		rec.Embedding = true
+		rec.Embedding = embedding
 		g.obs.Observe(ctx, rec)
-		return nil, info, err
+		return zero, info, err
 	}
 	g.obs.RequestStarted()
-	resp, info, err := g.router.Embed(ctx, req)
+	resp, usage, info, err := call()
 	g.obs.RequestFinished()
-	var usage llm.Usage
-	if resp != nil {
-		usage = resp.Usage
-	}
 	g.settle(ctx, c, ticket, info, usage)
 	rec := g.record(c, info, usage, err, g.now().Sub(start), 0)
-	rec.Embedding = true
+	rec.Embedding = embedding
 	g.obs.Observe(ctx, rec)
 	g.logDecision(c, info, err)
 	return resp, info, err

@@ -126,3 +126,23 @@ type fixedEstimator struct{}
 func (fixedEstimator) Estimate(req *llm.ChatRequest) (access.Estimate, error) {
 	return access.Estimate{Route: req.Model, PromptTokens: 10, MaxOutputTokens: 5, MaxCost: llm.USD(0.1)}, nil
 }
+
+// BenchmarkChat is the lifecycle's own cost around a router that answers at
+// once: admission with a key (memory limits and budget), settle, record.
+func BenchmarkChat(b *testing.B) {
+	bud, _ := budget.NewMemory()
+	gate, err := access.NewGate(fixedEstimator{}, limits.NewMemory(), bud)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := &access.Key{ID: "k", Budget: &budget.Budget{Name: "b", Limit: llm.USD(1e9), Period: budget.Monthly}}
+	g := New(&fakeRouter{usage: llm.Usage{PromptTokens: 10, CompletionTokens: 5}, cost: 100}, nil, WithAdmission(gate))
+	call := Call{RequestID: "r", Client: "k", Key: key, Dialect: "openai"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := g.Chat(ctx, call, &llm.ChatRequest{Model: "m"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
