@@ -1,10 +1,14 @@
 package control
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/route"
@@ -72,5 +76,49 @@ func TestUnregisteredTypeIsRefusedAtBuild(t *testing.T) {
 	}
 	if _, _, err := buildProviders(reg, cfg, nil, names, nil); err == nil || !strings.Contains(err.Error(), `unknown provider type "openai-compatible"`) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func ExampleBuiltin() {
+	reg := Builtin()
+	for _, typ := range reg.Types() {
+		a, _ := reg.Lookup(typ)
+		fmt.Printf("%s %q local=%v\n", a.Type, a.DefaultBaseURL, a.Local)
+	}
+	// Output:
+	// openai "https://api.openai.com/v1" local=false
+	// anthropic "https://api.anthropic.com" local=false
+	// gemini "https://generativelanguage.googleapis.com" local=false
+	// openai-compatible "" local=false
+	// azure "" local=false
+	// simulator "" local=true
+}
+
+func TestControlBuildsProvidersThroughItsRegistry(t *testing.T) {
+	var built []string
+	reg, err := NewRegistry(Adapter{Type: config.TypeSimulator, Local: true, New: func(p config.Provider, key string, hc *http.Client) (route.Provider, error) {
+		built = append(built, p.Name+"/"+key)
+		return newSimulator(p, key, hc)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(testConfig), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl, err := New(hclog.NewNullLogger(), "", cfg, nil, WithRegistry(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ctl.Close)
+	if !slices.Equal(built, []string{"sim/"}) {
+		t.Fatalf("registry built %v, want the keyless simulator once", built)
+	}
+	if _, err := ctl.AddKey(context.Background(), "sim", "sk-sim-added-0001", "", 1); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(built, []string{"sim/", "sim/sk-sim-added-0001"}) {
+		t.Fatalf("registry built %v after AddKey", built)
 	}
 }
