@@ -13,7 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/cache"
-	"github.com/switchyard/switchyard/engine/route"
+	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -27,17 +27,7 @@ const checkTimeout = 3 * time.Second
 // With dial it also connects to each configured store and reports it; any
 // store that does not answer fails the check.
 func checkConfig(ctx context.Context, cfg *config.Config, dial bool, getenv func(string) string, out io.Writer) error {
-	// Key ids are only shown by a running gateway: a throwaway salt keeps
-	// the store (where the real one lives) closed.
-	names, err := newKeyNamer(nil)
-	if err != nil {
-		return err
-	}
-	providers, _, err := buildProviders(cfg, nil, names, nil)
-	if err != nil {
-		return err
-	}
-	router, err := route.New(buildSpec(cfg, providers))
+	router, err := control.CheckRouter(cfg)
 	if err != nil {
 		return err
 	}
@@ -67,7 +57,7 @@ func checkConfig(ctx context.Context, cfg *config.Config, dial bool, getenv func
 		fmt.Fprintf(out, "storage: sqlite in %s (%s)\n", cfg.Storage.DataDir, state)
 	}
 	if u := cfg.Storage.RedisURL; u != "" {
-		rdb, err := newRedisClient(u)
+		rdb, err := control.NewRedisClient(u)
 		if err != nil {
 			return fmt.Errorf("storage.redis_url: %w", err)
 		}

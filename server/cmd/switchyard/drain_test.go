@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/gen/go/switchyard/v1/switchyardv1connect"
 	"github.com/switchyard/switchyard/server"
+	"github.com/switchyard/switchyard/server/control"
 )
 
 // drainable serves the gateway on loopback and leaves Shutdown to the
@@ -35,7 +36,7 @@ func startDrainable(t *testing.T) *drainable {
 		t.Fatal(err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg, nil)
+	ctl, err := control.New(log, "", cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/gen/go/switchyard/v1/switchyardv1connect"
+	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -53,7 +54,7 @@ routes:
 type gateway struct {
 	addr string
 	base string // http://addr
-	ctl  *control
+	ctl  *control.Control
 }
 
 // startGateway serves the full handler tree on a loopback port, exactly as
@@ -65,7 +66,7 @@ func startGateway(t testing.TB, yaml string) *gateway {
 		t.Fatalf("config: %v", err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg, nil)
+	ctl, err := control.New(log, "", cfg, nil)
 	if err != nil {
 		t.Fatalf("control: %v", err)
 	}
@@ -735,7 +736,7 @@ func startGatewayWithStore(t *testing.T, yaml string) *gateway {
 		t.Fatal(err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := newControl(log, "", cfg, nil)
+	ctl, err := control.New(log, "", cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +745,7 @@ func startGatewayWithStore(t *testing.T, yaml string) *gateway {
 		t.Fatal(err)
 	}
 	ledger := store.NewLedger(st, store.WithFlushInterval(20*time.Millisecond))
-	ctl.store, ctl.ledger = st, ledger
+	ctl.SetStore(st, ledger, nil)
 	srv, err := newServer(context.Background(), log, cfg, ctl)
 	if err != nil {
 		t.Fatal(err)

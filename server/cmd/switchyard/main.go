@@ -1,5 +1,6 @@
 // Command switchyard is the gateway. This is the only place that wires
-// config, logger, adapters, engine and server together.
+// config, logger, engine and server together; adapters come in through
+// server/control's provider registry.
 package main
 
 import (
@@ -17,12 +18,11 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchyard/switchyard/config"
-	"github.com/switchyard/switchyard/engine/budget"
 	lifecycle "github.com/switchyard/switchyard/engine/gateway"
-	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/alerts"
 	"github.com/switchyard/switchyard/server/cli"
+	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Warn("trace export incomplete", "error", err)
 		}
 	}()
-	ctl, err := newControl(log, opts.configPath, cfg, tracing)
+	ctl, err := control.New(log, opts.configPath, cfg, tracing)
 	if err != nil {
 		return err
 	}
@@ -148,21 +148,21 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Error("usage ledger flush incomplete", "error", err)
 		}
 	}()
-	ctl.store, ctl.ledger = st, ledger
+	var sealer *store.Sealer
 	if mk := os.Getenv("SWITCHYARD_MASTER_KEY"); mk != "" {
-		if ctl.sealer, err = store.NewSealer(mk); err != nil {
+		if sealer, err = store.NewSealer(mk); err != nil {
 			return fmt.Errorf("SWITCHYARD_MASTER_KEY: %w", err)
 		}
 	}
+	ctl.SetStore(st, ledger, sealer)
 	dir, err := keydir.New(ctx, st, log.Named("keys"))
 	if err != nil {
 		return fmt.Errorf("storage: %w", err)
 	}
 	defer dir.Close()
-	ctl.keys = dir
-	ctl.auth.SetDirectory(dir)
-	ctl.auth.SetAdminKey(os.Getenv("SWITCHYARD_ADMIN_KEY"))
-	if err := ctl.restore(ctx); err != nil {
+	ctl.SetKeyDirectory(dir)
+	ctl.Auth().SetAdminKey(os.Getenv("SWITCHYARD_ADMIN_KEY"))
+	if err := ctl.Restore(ctx); err != nil {
 		return fmt.Errorf("restoring state from storage: %w", err)
 	}
 	// Alerts: evaluated on a timer and at once when a budget crosses a
@@ -177,17 +177,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	defer evaluator.Close()
-	ctl.alerts = evaluator.Trigger
-	gate, closeGate, err := buildGate(ctx, log.Named("access"), cfg, ctl.router, st, func(key string, b budget.Budget, f float64, spent llm.Money) {
-		log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.Limit.String(),
-			"period", b.Period.String(), "threshold", f, "spent_usd", spent.String())
-		ctl.budgetCrossed()
-	})
-	if err != nil {
+	ctl.SetAlerts(evaluator.Trigger)
+	if err := ctl.OpenGate(ctx); err != nil {
 		return err
 	}
-	defer closeGate()
-	ctl.gate = gate
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -199,19 +192,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	if !ctl.auth.Enabled() {
+	if !ctl.Auth().Enabled() {
 		log.Warn("no client keys exist (auth.api_keys or switchyard keys create): serving unauthenticated callers on loopback only; others are refused")
 		log.Warn("keyless mode refuses cross-site requests: REST writes without a JSON Content-Type, any Origin not in server.cors_origins, and any Host that is not loopback or in server.allowed_hosts")
 	}
-	if !ctl.auth.HasAdminKey() {
+	if !ctl.Auth().HasAdminKey() {
 		log.Warn("SWITCHYARD_ADMIN_KEY is not set: admin APIs (keys, billing, usage, providers, routing) answer loopback callers only, and only while no client key exists; creating client keys needs it set (then restart)")
 	}
-	warnMetricsAccess(log, cfg, ctl.auth)
-	if ctl.sealer == nil {
+	warnMetricsAccess(log, cfg, ctl.Auth())
+	if sealer == nil {
 		log.Warn("SWITCHYARD_MASTER_KEY is not set: provider keys added through the API are kept in memory only, until restart")
 	}
 	log.Info("serving gRPC, gRPC-Web, Connect and OpenAI REST", "addr", l.Addr().String(),
-		"base_url", "http://"+l.Addr().String()+"/v1", "routing", ctl.router.Table().String(), "version", version)
+		"base_url", "http://"+l.Addr().String()+"/v1", "routing", ctl.Router().Table().String(), "version", version)
 
 	// Profiling is off unless SWITCHYARD_PPROF names a loopback address; it
 	// never shares the serving port, so production exposes nothing new.
@@ -235,7 +228,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				if err := ctl.reload(); err != nil {
+				if err := ctl.Reload(ctx); err != nil {
 					log.Error("reload refused; the previous config keeps serving", "error", err)
 				}
 				continue
@@ -256,46 +249,37 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 }
 
-// routingService guards against unrouting live models when there is a
-// ledger to tell which are live.
-func routingService(ctl *control) *rpc.RoutingConfig {
-	opts := []rpc.RoutingOption{rpc.WithRoutingClock(ctl.now)}
-	if ctl.store != nil {
-		opts = append(opts, rpc.WithServedRoutes(ctl.store))
-	}
-	return rpc.NewRoutingConfig(ctl, opts...)
-}
-
 // newServer wires the services over the control's router.
-func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control) (*server.Server, error) {
-	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.breakerStates), metrics.WithPanicPicks(ctl.router.PanicPicks)}
-	if ctl.ledger != nil {
-		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ctl.ledger.Stats().Dropped }))
+func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control.Control) (*server.Server, error) {
+	router, ledger := ctl.Router(), ctl.Ledger()
+	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.BreakerStates), metrics.WithPanicPicks(router.PanicPicks)}
+	if ledger != nil {
+		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ledger.Stats().Dropped }))
 	}
 	m := metrics.New(mopts...)
 	var usage rpc.UsageQuerier
-	if ctl.store != nil {
-		usage = ctl.store
+	if st := ctl.Store(); st != nil {
+		usage = st
 	}
-	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observer{m: m, ledger: ctl.ledger})}
-	if ctl.gate != nil {
-		gwOpts = append(gwOpts, lifecycle.WithAdmission(ctl.gate))
+	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observer{m: m, ledger: ledger})}
+	if g := ctl.Gate(); g != nil {
+		gwOpts = append(gwOpts, lifecycle.WithAdmission(g))
 	}
-	gw := lifecycle.New(ctl.router, log.Named("route"), gwOpts...)
+	gw := lifecycle.New(router, log.Named("route"), gwOpts...)
 	svc := rpc.Services{
 		Chat:       rpc.NewChat(gw),
-		Models:     rpc.NewModels(ctl.router),
+		Models:     rpc.NewModels(router),
 		Embeddings: rpc.NewEmbeddings(gw),
-		Routing:    routingService(ctl),
-		Providers:  rpc.NewProviders(ctl),
+		Routing:    ctl.RoutingService(),
+		Providers:  ctl.ProvidersService(),
 		Usage:      rpc.NewUsage(usage),
-		Keys:       keysService(ctl),
-		Billing:    billingService(ctl),
+		Keys:       ctl.KeysService(),
+		Billing:    ctl.BillingService(),
 	}
 	return server.New(ctx, log, svc, server.Options{
 		MaxBodyBytes:      cfg.Server.MaxBodyBytes,
 		ReadHeaderTimeout: time.Duration(cfg.Server.ReadHeaderTimeout),
-		Auth:              ctl.auth,
+		Auth:              ctl.Auth(),
 		CORSOrigins:       cfg.Server.CORSOrigins,
 		AllowedHosts:      cfg.Server.AllowedHosts,
 		BodyReadTimeout:   time.Duration(cfg.Server.BodyReadTimeout),
@@ -305,7 +289,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Metrics:           m.Handler(),
 		Listen:            cfg.Listen,
 		MetricsToken:      cfg.Server.MetricsToken,
-		Tracing:           ctl.tracing,
+		Tracing:           ctl.Tracing(),
 	})
 }
 
@@ -346,26 +330,4 @@ func loadConfig(path string) (*config.Config, error) {
 		return config.Default(os.LookupEnv)
 	}
 	return config.Load(path, os.LookupEnv)
-}
-
-// billingService serves alerts over the store; without storage (in-process
-// tests) it answers Unimplemented.
-func billingService(ctl *control) *rpc.Billing {
-	if ctl.store == nil {
-		return &rpc.Billing{}
-	}
-	var opts []rpc.BillingOption
-	if ctl.alerts != nil {
-		opts = append(opts, rpc.WithAlertCreated(ctl.alerts))
-	}
-	return rpc.NewBilling(ctl.store, opts...)
-}
-
-// keysService serves client keys over the store; without storage
-// (in-process tests) it answers Unimplemented.
-func keysService(ctl *control) *rpc.Keys {
-	if ctl.store == nil {
-		return &rpc.Keys{}
-	}
-	return rpc.NewKeys(ctl.store, ctl.keysChanged, rpc.WithAdminKeyConfigured(ctl.auth.HasAdminKey()))
 }

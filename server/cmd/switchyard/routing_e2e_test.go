@@ -3,19 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/switchyard/switchyard/config"
-	"github.com/switchyard/switchyard/store"
 )
 
 // Providers named as in seed 000, so its routing body applies as written.
@@ -43,7 +36,7 @@ const seed000Routing = `{"strategy":"latency_priority","fallback_strategy":"fail
 func TestRoutingAPICannotWipeAndRollsBack(t *testing.T) {
 	g := startGatewayWithStore(t, seedNamedConfig)
 	ctx := context.Background()
-	if err := g.ctl.restore(ctx); err != nil { // main does this before serving
+	if err := g.ctl.Restore(ctx); err != nil { // main does this before serving
 		t.Fatal(err)
 	}
 	chatAuto := func() int {
@@ -125,7 +118,7 @@ func TestRoutingAPICannotWipeAndRollsBack(t *testing.T) {
 		t.Fatalf("rollback version %+v", h.Versions[0])
 	}
 	// The rollback is what a restart restores.
-	rc, err := g.ctl.store.LatestRoutingConfig(ctx)
+	rc, err := g.ctl.Store().LatestRoutingConfig(ctx)
 	if err != nil || rc.Version != 4 || !strings.Contains(string(rc.Doc), `"Model":"auto"`) {
 		t.Fatalf("persisted %d %s %v", rc.Version, rc.Doc, err)
 	}
@@ -137,7 +130,7 @@ func waitServed(t *testing.T, g *gateway, model string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		ms, err := g.ctl.store.RoutesServedSince(context.Background(), time.Now().Add(-time.Hour))
+		ms, err := g.ctl.Store().RoutesServedSince(context.Background(), time.Now().Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,81 +141,5 @@ func waitServed(t *testing.T, g *gateway, model string) {
 			t.Fatalf("the ledger never recorded %q (has %v)", model, ms)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// The config file's routing is a version at start and again when SIGHUP
-// changes it; a reload that leaves the routing alone makes none.
-func TestConfigFileRoutingIsVersioned(t *testing.T) {
-	dir := t.TempDir()
-	path := dir + "/switchyard.yaml"
-	write := func(yaml string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(testConfig)
-	cfg, err := config.Load(path, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctl, err := newControl(hclog.NewNullLogger(), path, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ctl.Close)
-	t0 := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
-	clock := t0
-	ctl.now = func() time.Time { return clock }
-	st, err := store.Open(context.Background(), store.Options{DataDir: dir + "/data"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	ctl.store = st
-	ctx := context.Background()
-	if err := ctl.restore(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	steps := []struct {
-		name string
-		yaml string // "" keeps the file
-		want []string
-	}{
-		{"start", "", []string{"1:config-file:auto"}},
-		{"reload without a routing change", strings.Replace(testConfig, "log: {level: error}", "log: {level: warn}", 1), []string{"1:config-file:auto"}},
-		{"reload with a new route", testConfig + "  - model: extra\n    targets: [{provider: sim, model: sim-large}]\n", []string{"2:config-file:auto,extra", "1:config-file:auto"}},
-	}
-	for i, s := range steps {
-		clock = t0.Add(time.Duration(i) * time.Minute)
-		if s.yaml != "" {
-			write(s.yaml)
-			if err := ctl.reload(); err != nil {
-				t.Fatalf("%s: %v", s.name, err)
-			}
-		}
-		vs, err := ctl.RoutingHistory(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, v := range vs {
-			var models []string
-			for _, r := range v.Routes {
-				models = append(models, r.Model)
-			}
-			got = append(got, fmt.Sprintf("%d:%s:%s", v.Version, v.UpdatedBy, strings.Join(models, ",")))
-		}
-		if !slices.Equal(got, s.want) {
-			t.Fatalf("%s: history %v, want %v", s.name, got, s.want)
-		}
-		if r := ctl.Routing(); r.Version != vs[0].Version || !vs[0].UpdatedAt.Equal(r.UpdatedAt) {
-			t.Fatalf("%s: in force v%d at %v, newest saved v%d at %v", s.name, r.Version, r.UpdatedAt, vs[0].Version, vs[0].UpdatedAt)
-		}
-	}
-	if vs, _ := ctl.RoutingHistory(ctx, 1); !vs[0].UpdatedAt.Equal(t0.Add(2 * time.Minute)) {
-		t.Fatalf("version dated %v, not by the control's clock", vs[0].UpdatedAt)
 	}
 }

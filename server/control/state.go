@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -22,8 +22,9 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// newRedisClient opens redis://host:port[/db] or host:port.
-func newRedisClient(u string) (*redis.Client, error) {
+// NewRedisClient opens redis://host:port[/db] or host:port, the way the
+// gateway's limits and budgets do (--check parses with it too).
+func NewRedisClient(u string) (*redis.Client, error) {
 	if strings.Contains(u, "://") {
 		opts, err := redis.ParseURL(u)
 		if err != nil {
@@ -32,6 +33,24 @@ func newRedisClient(u string) (*redis.Client, error) {
 		return redis.NewClient(opts), nil
 	}
 	return redis.NewClient(&redis.Options{Addr: u}), nil
+}
+
+// OpenGate makes the admission gate over the router's estimates and the
+// attached store, and keeps it for Gate; Close releases it. A budget
+// crossing a threshold is logged and runs the alert evaluation at once.
+// Call it after SetStore and before serving.
+func (c *Control) OpenGate(ctx context.Context) error {
+	onCross := func(key string, b budget.Budget, f float64, spent llm.Money) {
+		c.log.Named("budget").Warn("budget threshold reached", "key_id", key, "budget", b.Name, "limit_usd", b.Limit.String(),
+			"period", b.Period.String(), "threshold", f, "spent_usd", spent.String())
+		c.budgetCrossed()
+	}
+	g, release, err := buildGate(ctx, c.log.Named("access"), c.Config(), c.router, c.store, onCross)
+	if err != nil {
+		return err
+	}
+	c.gate, c.closeGate = g, release
+	return nil
 }
 
 // buildGate makes the admission gate: rate-limit buckets and budget
@@ -47,7 +66,7 @@ func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est ac
 		release = func() {}
 	)
 	if u := cfg.Storage.RedisURL; u != "" {
-		rdb, err := newRedisClient(u)
+		rdb, err := NewRedisClient(u)
 		if err != nil {
 			return nil, nil, fmt.Errorf("storage.redis_url: %w", err)
 		}
@@ -120,11 +139,12 @@ func routingHash(cfg *config.Config) string {
 	return hex.EncodeToString(sum[:12])
 }
 
-// restore brings back what was changed through the API before a restart:
+// Restore brings back what was changed through the API before a restart:
 // provider keys (decrypted with the master key) and the routing section.
 // It also names the config file's keys with the install's salt, so it
-// always rebuilds the providers. It runs once at start, before serving.
-func (c *control) restore(ctx context.Context) error {
+// always rebuilds the providers. It runs once at start, after SetStore and
+// before serving; without a store it does nothing.
+func (c *Control) Restore(ctx context.Context) error {
 	if c.store == nil {
 		return nil
 	}
@@ -202,7 +222,7 @@ func (c *control) restore(ctx context.Context) error {
 	}
 	// Always rebuilt, even with nothing restored: config-file key ids come
 	// from this install's salt, loaded above.
-	providers, clients, err := buildProviders(next, c.apiKeys, c.names, c.tracing)
+	providers, clients, err := buildProviders(c.registry, next, c.apiKeys, c.names, c.tracing)
 	if err != nil {
 		return err
 	}
@@ -225,7 +245,7 @@ func legacyKeyID(secret string) string {
 // renameStoredKey gives a key stored under a legacy id (one that confirms
 // a guessed secret) a random id. The new row is written before the old one
 // goes, so a crash in between leaves the key twice, never lost.
-func (c *control) renameStoredKey(ctx context.Context, pk store.ProviderKey, secret string) (store.ProviderKey, error) {
+func (c *Control) renameStoredKey(ctx context.Context, pk store.ProviderKey, secret string) (store.ProviderKey, error) {
 	old := pk.KeyID
 	id, err := randomKeyID()
 	if err != nil {
@@ -242,7 +262,7 @@ func (c *control) renameStoredKey(ctx context.Context, pk store.ProviderKey, sec
 	return pk, nil
 }
 
-func (c *control) hasProvider(name string) bool {
+func (c *Control) hasProvider(name string) bool {
 	for _, p := range c.cfg.Providers {
 		if p.Name == name {
 			return true
@@ -253,7 +273,7 @@ func (c *control) hasProvider(name string) bool {
 
 // saveRouting records a routing change and returns its version: the
 // store's, or the next in memory without storage.
-func (c *control) saveRouting(ctx context.Context, cfg *config.Config, ch rpc.RoutingChange) (int64, error) {
+func (c *Control) saveRouting(ctx context.Context, cfg *config.Config, ch rpc.RoutingChange) (int64, error) {
 	if c.store == nil {
 		return c.version + 1, nil
 	}

@@ -1,4 +1,8 @@
-package main
+// Package control is the gateway's live configuration: it builds providers
+// (through the Registry of adapter types) and the routing table from the
+// config, swaps them on reload and through the routing API, persists API
+// changes in the store and brings them back at start.
+package control
 
 import (
 	"context"
@@ -12,10 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/switchyard/switchyard/adapters/anthropic"
-	"github.com/switchyard/switchyard/adapters/gemini"
 	"github.com/switchyard/switchyard/adapters/openai"
-	"github.com/switchyard/switchyard/adapters/simulator"
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/cache"
@@ -29,21 +30,27 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// control owns the live configuration: it builds provider adapters and
+// Control owns the live configuration: it builds provider adapters and
 // routing tables and swaps them atomically on SIGHUP or UpdateRoutingConfig.
 // A config that fails validation or building is refused whole.
-type control struct {
-	log    hclog.Logger
-	path   string
-	router *route.Router
-	auth   *middleware.Auth
-	redis  *cache.Redis
-	store  *store.Store  // set by main when storage is open
-	ledger *store.Ledger // idem
-	sealer *store.Sealer // nil without SWITCHYARD_MASTER_KEY: API-added provider keys last until restart
-	keys   *keydir.Directory
-	gate   *access.Gate
-	alerts func() // triggers an alert evaluation
+//
+// The Set methods attach what main opens after New (storage, the key
+// directory, alerts); they are called before serving, never concurrently
+// with requests.
+type Control struct {
+	log       hclog.Logger
+	path      string
+	registry  *Registry
+	router    *route.Router
+	auth      *middleware.Auth
+	redis     *cache.Redis
+	store     *store.Store
+	ledger    *store.Ledger
+	sealer    *store.Sealer // nil without SWITCHYARD_MASTER_KEY: API-added provider keys last until restart
+	keys      *keydir.Directory
+	gate      *access.Gate
+	closeGate func()
+	alerts    func() // triggers an alert evaluation
 	// tracing wraps the provider transports (client spans, traceparent).
 	tracing *telemetry.Tracing
 	// baseHash names the config file's routing section; apiRouted says the
@@ -67,13 +74,31 @@ type apiKey struct {
 	weight         int
 }
 
-func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.Tracing) (*control, error) {
-	c := &control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing, now: time.Now}
+// Option configures a Control.
+type Option func(*Control)
+
+// WithClock dates the routing versions made at start and on reload (tests
+// pin it).
+func WithClock(now func() time.Time) Option { return func(c *Control) { c.now = now } }
+
+// WithRegistry replaces the built-in provider types.
+func WithRegistry(r *Registry) Option { return func(c *Control) { c.registry = r } }
+
+// New builds the providers and router of cfg. path is the config file
+// Reload re-reads ("" for the embedded default); tracing may be nil.
+func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.Tracing, opts ...Option) (*Control, error) {
+	c := &Control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing, now: time.Now}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.registry == nil {
+		c.registry = Builtin()
+	}
 	var err error
 	if c.names, err = newKeyNamer(nil); err != nil {
 		return nil, err
 	}
-	providers, clients, err := buildProviders(cfg, nil, c.names, tracing)
+	providers, clients, err := buildProviders(c.registry, cfg, nil, c.names, tracing)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +119,7 @@ func newControl(log hclog.Logger, path string, cfg *config.Config, tracing *tele
 // buildCache makes the tiered response cache: L1 in process, Redis as L2
 // when configured. An unreachable Redis is a warning, never a startup
 // failure: the cache degrades to L1 and probes Redis again later.
-func (c *control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
+func (c *Control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
 	l1 := cache.NewL1(cache.WithMaxEntries(rc.MaxEntries), cache.WithMaxBytes(rc.MaxBytes), cache.WithDefaultTTL(rc.TTL.D()))
 	var l2 cache.Store
 	if rc.RedisURL != "" {
@@ -121,8 +146,12 @@ func (c *control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
 	}))
 }
 
-// Close releases the cache's Redis connections and the coalescing groups.
-func (c *control) Close() {
+// Close releases the cache's and the gate's Redis connections and the
+// coalescing groups.
+func (c *Control) Close() {
+	if c.closeGate != nil {
+		c.closeGate()
+	}
 	if c.router != nil {
 		_ = c.router.Close()
 	}
@@ -131,9 +160,9 @@ func (c *control) Close() {
 	}
 }
 
-// reload re-reads the config file (SIGHUP). Providers are rebuilt; requests
+// Reload re-reads the config file (SIGHUP). Providers are rebuilt; requests
 // in flight finish on the adapters they started with.
-func (c *control) reload() error {
+func (c *Control) Reload(ctx context.Context) error {
 	if c.path == "" {
 		return fmt.Errorf("no --config file to reload (running on the embedded default)")
 	}
@@ -155,7 +184,7 @@ func (c *control) reload() error {
 	} else {
 		c.apiRouted = false
 	}
-	providers, clients, err := buildProviders(cfg, c.apiKeys, c.names, c.tracing)
+	providers, clients, err := buildProviders(c.registry, cfg, c.apiKeys, c.names, c.tracing)
 	if err != nil {
 		return err
 	}
@@ -170,7 +199,7 @@ func (c *control) reload() error {
 	c.auth.SetKeys(cfg.Auth.APIKeys)
 	c.cfg, c.clients, c.baseHash = cfg, clients, base
 	if routingChanged {
-		if err := c.recordFileRouting(context.Background()); err != nil {
+		if err := c.recordFileRouting(ctx); err != nil {
 			// The new table serves already; only its history entry is missing.
 			c.log.Error("the reloaded routing is in force but could not be saved as a version", "error", err)
 		}
@@ -179,13 +208,13 @@ func (c *control) reload() error {
 	return nil
 }
 
-func (c *control) Routing() rpc.RoutingState {
+func (c *Control) Routing() rpc.RoutingState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return rpc.RoutingState{Routing: c.cfg.Routing, Routes: c.cfg.Routes, Version: c.version, UpdatedAt: c.updatedAt, Served: servedModels(c.cfg)}
 }
 
-func (c *control) ValidateRouting(r config.Routing, routes []config.Route) error {
+func (c *Control) ValidateRouting(r config.Routing, routes []config.Route) error {
 	c.mu.Lock()
 	cfg := c.cfg
 	c.mu.Unlock()
@@ -193,7 +222,7 @@ func (c *control) ValidateRouting(r config.Routing, routes []config.Route) error
 	return err
 }
 
-func (c *control) UpdateRouting(ctx context.Context, ch rpc.RoutingChange) (rpc.RoutingState, error) {
+func (c *Control) UpdateRouting(ctx context.Context, ch rpc.RoutingChange) (rpc.RoutingState, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ch.IfVersion != c.version {
@@ -261,22 +290,30 @@ func off(b *bool) bool { return b != nil && !*b }
 // buildProviders makes one adapter per provider key, all keys of a provider
 // sharing one HTTP transport (one keep-alive pool per upstream). extra are
 // keys added through the API; names names the config file's keys.
-func buildProviders(cfg *config.Config, extra map[string][]apiKey, names keyNamer, tracing *telemetry.Tracing) ([]route.ProviderSpec, map[string]*http.Client, error) {
+func buildProviders(reg *Registry, cfg *config.Config, extra map[string][]apiKey, names keyNamer, tracing *telemetry.Tracing) ([]route.ProviderSpec, map[string]*http.Client, error) {
 	var out []route.ProviderSpec
 	clients := map[string]*http.Client{}
 	for _, p := range cfg.Providers {
+		a, ok := reg.Lookup(p.Type)
+		if !ok {
+			return nil, nil, fmt.Errorf("provider %q: unknown provider type %q", p.Name, p.Type)
+		}
 		prices := make(map[string]route.Price, len(p.Prices))
 		for m, pr := range p.EffectivePrices() {
 			prices[m] = route.Price{Input: pr.Input, Output: pr.Output, CachedInput: pr.CachedInput}
 		}
 		spec := route.ProviderSpec{Name: p.Name, Type: p.Type, Models: p.Models, Prices: prices}
 		var hc *http.Client
-		if p.Type == config.TypeSimulator {
-			// Without configured keys the simulator is one keyless target;
+		if a.Local {
+			// Without configured keys a local type is one keyless target;
 			// keys added through the API join it. With keys it is a pool
 			// like any provider's.
 			if len(p.APIKeys) == 0 {
-				spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: buildSimulator(p, "")}}
+				impl, err := reg.build(p, "", nil)
+				if err != nil {
+					return nil, nil, fmt.Errorf("provider %q: %w", p.Name, err)
+				}
+				spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: impl}}
 			}
 		} else {
 			hc = openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
@@ -284,7 +321,7 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey, names keyName
 			clients[p.Name] = hc
 		}
 		add := func(id, key, label, source string, weight int) error {
-			impl, err := buildKeyed(p, key, hc)
+			impl, err := reg.build(p, key, hc)
 			if err != nil {
 				return fmt.Errorf("provider %q: %w", p.Name, err)
 			}
@@ -306,23 +343,9 @@ func buildProviders(cfg *config.Config, extra map[string][]apiKey, names keyName
 	return out, clients, nil
 }
 
-// buildSimulator makes one simulated key; a key starting with
-// simulator.BadKeyPrefix answers 401, for failover demos.
-func buildSimulator(p config.Provider, key string) route.Provider {
-	opts := []simulator.Option{simulator.WithAPIKey(key)}
-	if s := p.Simulator; s != nil {
-		opts = append(opts,
-			simulator.WithTokenDelay(time.Duration(s.TokenDelay)),
-			simulator.WithTTFT(time.Duration(s.TTFT)),
-			simulator.WithResponseTokens(s.ResponseTokens),
-			simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)))
-	}
-	return simulator.New(p.Name, p.Models, opts...)
-}
-
-// breakerStates reports each provider key's worst target state for the
+// BreakerStates reports each provider key's worst target state for the
 // switchyard_breaker_state gauge.
-func (c *control) breakerStates() []metrics.TargetState {
+func (c *Control) BreakerStates() []metrics.TargetState {
 	var out []metrics.TargetState
 	for _, p := range c.router.Status() {
 		for _, k := range p.Keys {
@@ -342,9 +365,9 @@ func (c *control) breakerStates() []metrics.TargetState {
 }
 
 // Status, AddKey and RemoveKey implement rpc.ProviderControl.
-func (c *control) Status() []route.ProviderStatus { return c.router.Status() }
+func (c *Control) Status() []route.ProviderStatus { return c.router.Status() }
 
-func (c *control) AddKey(ctx context.Context, provider, key, label string, weight int) (route.KeyStatus, error) {
+func (c *Control) AddKey(ctx context.Context, provider, key, label string, weight int) (route.KeyStatus, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var pc *config.Provider
@@ -359,7 +382,7 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 	if len(strings.TrimSpace(key)) < 8 {
 		return route.KeyStatus{}, llm.InvalidParam("api_key", "api_key is missing or too short")
 	}
-	impl, err := buildKeyed(*pc, key, c.clients[provider])
+	impl, err := c.registry.build(*pc, key, c.clients[provider])
 	if err != nil {
 		return route.KeyStatus{}, llm.InvalidParam("api_key", "%v", err)
 	}
@@ -386,7 +409,7 @@ func (c *control) AddKey(ctx context.Context, provider, key, label string, weigh
 	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
 }
 
-func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
+func (c *Control) RemoveKey(ctx context.Context, provider, id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.router.RemoveKey(provider, id); err != nil {
@@ -410,7 +433,7 @@ func (c *control) RemoveKey(ctx context.Context, provider, id string) error {
 
 // hasSecret reports whether provider's pool already holds secret. Ids no
 // longer follow from secrets, so a key added twice is found by its secret.
-func (c *control) hasSecret(provider, secret string) bool {
+func (c *Control) hasSecret(provider, secret string) bool {
 	for _, k := range c.apiKeys[provider] {
 		if k.key == secret {
 			return true
@@ -432,26 +455,9 @@ func (c *control) hasSecret(provider, secret string) bool {
 	return false
 }
 
-func buildKeyed(p config.Provider, key string, hc *http.Client) (route.Provider, error) {
-	switch p.Type {
-	case config.TypeSimulator:
-		return buildSimulator(p, key), nil
-	case "openai", "openai-compatible", "azure":
-		return openai.New(openai.Options{
-			Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers,
-			Azure: p.Type == "azure", APIVersion: p.APIVersion, LegacyMaxTokens: p.Type != "openai",
-		})
-	case "anthropic":
-		return anthropic.New(anthropic.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers, APIVersion: p.APIVersion})
-	case "gemini":
-		return gemini.New(gemini.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers})
-	}
-	return nil, fmt.Errorf("unknown provider type %q", p.Type)
-}
-
 // keysChanged is KeyService's change hook: this instance forgets cached
 // key resolutions at once (others within the directory's TTL).
-func (c *control) keysChanged(string) {
+func (c *Control) keysChanged(string) {
 	if c.keys != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -461,7 +467,7 @@ func (c *control) keysChanged(string) {
 
 // budgetCrossed runs the alert evaluation early when a budget threshold is
 // crossed (no-op until alerts are wired).
-func (c *control) budgetCrossed() {
+func (c *Control) budgetCrossed() {
 	if c.alerts != nil {
 		c.alerts()
 	}

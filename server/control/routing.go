@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const principalFile = "config-file"
 
 // recordFileRouting saves the routing in force, which came from the config
 // file, as a new version. Callers hold c.mu.
-func (c *control) recordFileRouting(ctx context.Context) error {
+func (c *Control) recordFileRouting(ctx context.Context) error {
 	at := c.now()
 	v, err := c.saveRouting(ctx, c.cfg, rpc.RoutingChange{By: principalFile, At: at})
 	if err != nil {
@@ -28,7 +28,7 @@ func (c *control) recordFileRouting(ctx context.Context) error {
 }
 
 // RoutingHistory returns the newest limit saved versions, newest first.
-func (c *control) RoutingHistory(ctx context.Context, limit int) ([]rpc.RoutingVersion, error) {
+func (c *Control) RoutingHistory(ctx context.Context, limit int) ([]rpc.RoutingVersion, error) {
 	if c.store == nil {
 		return nil, errNoRoutingHistory
 	}
@@ -48,7 +48,7 @@ func (c *control) RoutingHistory(ctx context.Context, limit int) ([]rpc.RoutingV
 }
 
 // RoutingVersion returns one saved version.
-func (c *control) RoutingVersion(ctx context.Context, version int64) (rpc.RoutingVersion, error) {
+func (c *Control) RoutingVersion(ctx context.Context, version int64) (rpc.RoutingVersion, error) {
 	if c.store == nil {
 		return rpc.RoutingVersion{}, errNoRoutingHistory
 	}
@@ -72,6 +72,16 @@ func decodeRoutingVersion(rc store.RoutingConfig) (rpc.RoutingVersion, error) {
 	}
 	return rpc.RoutingVersion{Version: rc.Version, Routing: doc.Routing, Routes: doc.Routes,
 		UpdatedAt: rc.UpdatedAt, UpdatedBy: rc.UpdatedBy, RollbackOf: doc.RollbackOf}, nil
+}
+
+// RoutingService serves the routing API over c. With storage it guards
+// against unrouting live models (the ledger tells which are live).
+func (c *Control) RoutingService() *rpc.RoutingConfig {
+	opts := []rpc.RoutingOption{rpc.WithRoutingClock(c.now)}
+	if c.store != nil {
+		opts = append(opts, rpc.WithServedRoutes(c.store))
+	}
+	return rpc.NewRoutingConfig(c, opts...)
 }
 
 // servedModels lists the model names cfg's providers serve directly.

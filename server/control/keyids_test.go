@@ -1,4 +1,4 @@
-package main
+package control
 
 import (
 	"context"
@@ -28,14 +28,14 @@ routes:
 
 // install is one gateway start over the store in dir, wired as main wires
 // it (store, sealer, restore).
-func install(t *testing.T, dir string) *control {
+func install(t *testing.T, dir string) *Control {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Parse([]byte(keyIDConfig), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl, err := newControl(hclog.NewNullLogger(), "", cfg, nil)
+	ctl, err := New(hclog.NewNullLogger(), "", cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,18 +44,19 @@ func install(t *testing.T, dir string) *control {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctl.Close(); _ = st.Close() })
-	ctl.store = st
-	if ctl.sealer, err = store.NewSealer(strings.Repeat("ab", 32)); err != nil {
+	sealer, err := store.NewSealer(strings.Repeat("ab", 32))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ctl.restore(ctx); err != nil {
+	ctl.SetStore(st, nil, sealer)
+	if err := ctl.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return ctl
 }
 
 // keyIDs maps each key's source ("config", "api") to its id.
-func keyIDs(t *testing.T, ctl *control) map[string]string {
+func keyIDs(t *testing.T, ctl *Control) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, p := range ctl.Status() {
