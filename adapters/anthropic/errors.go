@@ -3,7 +3,6 @@ package anthropic
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/switchyard/switchyard/adapters/internal/retryafter"
@@ -72,10 +71,9 @@ func errorTypeStatus(typ string) int {
 // retryAfter reads retry-after-ms (fractional milliseconds) or retry-after
 // (seconds or an HTTP date).
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
+	// An absurd retry-after-ms is ignored in favour of Retry-After.
+	if d, ok := retryafter.Millis(h.Get("Retry-After-Ms")); ok && d > 0 && d < 1e9*time.Millisecond {
+		return d
 	}
 	return retryafter.Parse(h.Get("Retry-After"), now)
 }
