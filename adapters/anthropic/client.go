@@ -4,18 +4,16 @@
 package anthropic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -36,7 +34,8 @@ type Options struct {
 	BaseURL string
 	APIKey  string
 	// HTTPClient is shared by every call. When nil, New builds one whose
-	// transport keeps up to 256 idle connections per host.
+	// transport keeps up to 256 idle connections per host
+	// (upstream.NewHTTPClient).
 	HTTPClient *http.Client
 	// Headers are added to every request and may override the defaults
 	// (for example to send anthropic-beta).
@@ -51,8 +50,8 @@ type Client struct {
 	base       string
 	apiKey     string
 	apiVersion string
-	headers    map[string]string
 	hc         *http.Client
+	up         *upstream.Client // sends through hc with the auth and operator headers
 	now        func() time.Time
 }
 
@@ -84,36 +83,24 @@ func New(opts Options) (*Client, error) {
 		c.apiVersion = DefaultAPIVersion
 	}
 	if c.hc == nil {
-		c.hc = newHTTPClient()
+		c.hc = upstream.NewHTTPClient(upstream.DefaultMaxIdleConnsPerHost, 0)
 	}
-	if len(opts.Headers) > 0 {
-		c.headers = make(map[string]string, len(opts.Headers))
-		for k, v := range opts.Headers {
-			if k == "" || strings.ContainsAny(k, " \r\n:") || strings.ContainsAny(v, "\r\n") {
-				return nil, fmt.Errorf("anthropic: invalid header %q", k)
-			}
-			c.headers[k] = v
+	// The auth headers go first so an operator's Headers can replace them.
+	headers := [][2]string{{"X-Api-Key", c.apiKey}, {"Anthropic-Version", c.apiVersion}}
+	for k, v := range opts.Headers {
+		if k == "" || strings.ContainsAny(k, " \r\n:") || strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("anthropic: invalid header %q", k)
 		}
+		headers = append(headers, [2]string{http.CanonicalHeaderKey(k), v})
 	}
+	c.up = upstream.New(upstream.Options{
+		Name:         c.name,
+		HTTP:         c.hc,
+		Headers:      headers,
+		MaxErrorBody: maxErrorBody,
+		StatusError:  c.statusError,
+	})
 	return c, nil
-}
-
-// newHTTPClient sizes the idle pool for a gateway's concurrency: the
-// default of two idle connections per host would make most requests dial.
-// It sets no overall timeout because streams last as long as they last;
-// callers bound requests with their context.
-func newHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
 }
 
 // Chat sends one request and waits for the whole answer.
@@ -126,15 +113,13 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	if err != nil {
 		return nil, err
 	}
-	defer closeBody(resp.Body)
-	var wr wireResponse
-	if err := json.NewDecoder(resp.Body).Decode(&wr); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: read response: %w", c.name, ctx.Err())
+	return upstream.Decode(ctx, c.up, resp, func(data []byte) (*llm.ChatResponse, error) {
+		var wr wireResponse
+		if err := json.Unmarshal(data, &wr); err != nil {
+			return nil, &llm.UpstreamError{Message: "malformed response body", Err: err}
 		}
-		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed response body", Err: err}
-	}
-	return decodeResponse(&wr, c.now()), nil
+		return decodeResponse(&wr, c.now()), nil
+	})
 }
 
 // ChatStream starts a streamed answer. It reads up to the first chunk
@@ -173,21 +158,9 @@ func (c *Client) ListModels(ctx context.Context) ([]llm.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		var list struct {
-			Data []struct {
-				ID        string `json:"id"`
-				CreatedAt string `json:"created_at"`
-			} `json:"data"`
-			HasMore bool   `json:"has_more"`
-			LastID  string `json:"last_id"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&list)
-		closeBody(resp.Body)
+		list, err := upstream.Decode(ctx, c.up, resp, decodeModelPage)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: list models: %w", c.name, ctx.Err())
-			}
-			return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed model list", Err: err}
+			return nil, err
 		}
 		for _, m := range list.Data {
 			model := llm.Model{ID: m.ID, OwnedBy: "anthropic"}
@@ -204,40 +177,24 @@ func (c *Client) ListModels(ctx context.Context) ([]llm.Model, error) {
 	return models, nil
 }
 
-// do sends one call and returns the response when its status is 2xx.
-func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: build request: %w", c.name, err)
-	}
-	h := hreq.Header
-	h["X-Api-Key"] = []string{c.apiKey}
-	h["Anthropic-Version"] = []string{c.apiVersion}
-	if body != nil {
-		h["Content-Type"] = []string{"application/json"}
-	}
-	for k, v := range c.headers {
-		h.Set(k, v)
-	}
-	resp, err := c.hc.Do(hreq)
-	if err != nil {
-		return nil, c.transportError("request", err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := c.statusError(resp)
-		closeBody(resp.Body)
-		return nil, err
-	}
-	return resp, nil
+type modelPage struct {
+	Data []struct {
+		ID        string `json:"id"`
+		CreatedAt string `json:"created_at"`
+	} `json:"data"`
+	HasMore bool   `json:"has_more"`
+	LastID  string `json:"last_id"`
 }
 
-// closeBody drains a little of what is left so the connection can return
-// to the pool, then closes it.
-func closeBody(b io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(b, 64<<10))
-	_ = b.Close()
+func decodeModelPage(data []byte) (*modelPage, error) {
+	var p modelPage
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, &llm.UpstreamError{Message: "malformed model list", Err: err}
+	}
+	return &p, nil
+}
+
+// do sends one call and returns the response when its status is 2xx.
+func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	return c.up.Send(ctx, method, c.base+path, body, "")
 }

@@ -1,17 +1,12 @@
 package anthropic
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/adapters/internal/retryafter"
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -28,27 +23,19 @@ type wireError struct {
 	} `json:"error"`
 }
 
-// statusError turns a non-2xx response into an *llm.UpstreamError. It
-// consumes the body but leaves closing it to the caller.
-func (c *Client) statusError(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+// statusError turns a non-2xx answer into an *llm.UpstreamError.
+func (c *Client) statusError(status int, h http.Header, body []byte) error {
 	ue := &llm.UpstreamError{
 		Provider:   c.name,
-		Status:     resp.StatusCode,
-		RetryAfter: retryAfter(resp.Header, c.now()),
+		Status:     status,
+		RetryAfter: retryAfter(h, c.now()),
 	}
 	var we wireError
 	if json.Unmarshal(body, &we) == nil && (we.Error.Type != "" || we.Error.Message != "") {
 		ue.Type = we.Error.Type
 		ue.Message = we.Error.Message
 	} else {
-		ue.Message = strings.TrimSpace(string(body))
-		if len(ue.Message) > 512 {
-			ue.Message = ue.Message[:512]
-		}
-		if ue.Message == "" {
-			ue.Message = http.StatusText(resp.StatusCode)
-		}
+		ue.Message = upstream.PlainMessage(status, body)
 	}
 	return ue
 }
@@ -84,20 +71,9 @@ func errorTypeStatus(typ string) int {
 // retryAfter reads retry-after-ms (fractional milliseconds) or retry-after
 // (seconds or an HTTP date).
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
+	// An absurd retry-after-ms is ignored in favour of Retry-After.
+	if d, ok := retryafter.Millis(h.Get("Retry-After-Ms")); ok && d > 0 && d < 1e9*time.Millisecond {
+		return d
 	}
 	return retryafter.Parse(h.Get("Retry-After"), now)
-}
-
-// transportError classifies a failed round trip or body read: the caller's
-// own cancellation stays a context error (wrapped with %w) so it is not
-// mistaken for an upstream failure; anything else is a connection error.
-func (c *Client) transportError(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %s: %w", c.name, op, err)
-	}
-	return &llm.UpstreamError{Provider: c.name, Status: 0, Err: err}
 }

@@ -3,18 +3,16 @@
 package gemini
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -31,7 +29,8 @@ type Options struct {
 	BaseURL string
 	APIKey  string
 	// HTTPClient is shared by every call. When nil, New builds one whose
-	// transport keeps up to 256 idle connections per host.
+	// transport keeps up to 256 idle connections per host
+	// (upstream.NewHTTPClient).
 	HTTPClient *http.Client
 	// Headers are added to every request and may override the defaults.
 	Headers map[string]string
@@ -39,12 +38,12 @@ type Options struct {
 
 // Client calls one Gemini endpoint. It is safe for concurrent use.
 type Client struct {
-	name    string
-	base    string
-	apiKey  string
-	headers map[string]string
-	hc      *http.Client
-	now     func() time.Time
+	name   string
+	base   string
+	apiKey string
+	hc     *http.Client
+	up     *upstream.Client // sends through hc with the auth and operator headers
+	now    func() time.Time
 }
 
 // New validates opts and fills in defaults.
@@ -71,35 +70,24 @@ func New(opts Options) (*Client, error) {
 		c.name = DefaultName
 	}
 	if c.hc == nil {
-		c.hc = newHTTPClient()
+		c.hc = upstream.NewHTTPClient(upstream.DefaultMaxIdleConnsPerHost, 0)
 	}
-	if len(opts.Headers) > 0 {
-		c.headers = make(map[string]string, len(opts.Headers))
-		for k, v := range opts.Headers {
-			if k == "" || strings.ContainsAny(k, " \r\n:") || strings.ContainsAny(v, "\r\n") {
-				return nil, fmt.Errorf("gemini: invalid header %q", k)
-			}
-			c.headers[k] = v
+	// The auth header goes first so an operator's Headers can replace it.
+	headers := [][2]string{{"X-Goog-Api-Key", c.apiKey}}
+	for k, v := range opts.Headers {
+		if k == "" || strings.ContainsAny(k, " \r\n:") || strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("gemini: invalid header %q", k)
 		}
+		headers = append(headers, [2]string{http.CanonicalHeaderKey(k), v})
 	}
+	c.up = upstream.New(upstream.Options{
+		Name:         c.name,
+		HTTP:         c.hc,
+		Headers:      headers,
+		MaxErrorBody: maxErrorBody,
+		StatusError:  c.statusError,
+	})
 	return c, nil
-}
-
-// newHTTPClient sizes the idle pool for a gateway's concurrency (the
-// default of two idle connections per host would make most requests dial)
-// and sets no overall timeout, since streams last as long as they last.
-func newHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
 }
 
 // modelPath is the resource path of a model: "gemini-2.5-flash" and
@@ -131,18 +119,17 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	if err != nil {
 		return nil, err
 	}
-	defer closeBody(resp.Body)
-	var gr gResponse
-	if err := json.NewDecoder(resp.Body).Decode(&gr); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: read response: %w", c.name, ctx.Err())
+	return upstream.Decode(ctx, c.up, resp, func(data []byte) (*llm.ChatResponse, error) {
+		var gr gResponse
+		if err := json.Unmarshal(data, &gr); err != nil {
+			return nil, &llm.UpstreamError{Message: "malformed response body", Err: err}
 		}
-		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed response body", Err: err}
-	}
-	if gr.Error != nil {
-		return nil, gr.Error.upstream(c.name, 0)
-	}
-	return decodeResponse(&gr, req.Model, c.now()), nil
+		if gr.Error != nil {
+			// An error document inside a 200: its own code, not the 200.
+			return nil, gr.Error.upstream(c.name, 0)
+		}
+		return decodeResponse(&gr, req.Model, c.now()), nil
+	})
 }
 
 // ChatStream starts a streamed answer. It reads up to the first chunk
@@ -184,19 +171,9 @@ func (c *Client) ListModels(ctx context.Context) ([]llm.Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		var list struct {
-			Models []struct {
-				Name string `json:"name"`
-			} `json:"models"`
-			NextPageToken string `json:"nextPageToken"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&list)
-		closeBody(resp.Body)
+		list, err := upstream.Decode(ctx, c.up, resp, decodeModelPage)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: list models: %w", c.name, ctx.Err())
-			}
-			return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed model list", Err: err}
+			return nil, err
 		}
 		for _, m := range list.Models {
 			models = append(models, llm.Model{ID: strings.TrimPrefix(m.Name, "models/"), OwnedBy: "google"})
@@ -207,6 +184,21 @@ func (c *Client) ListModels(ctx context.Context) ([]llm.Model, error) {
 		token = list.NextPageToken
 	}
 	return models, nil
+}
+
+type modelPage struct {
+	Models []struct {
+		Name string `json:"name"`
+	} `json:"models"`
+	NextPageToken string `json:"nextPageToken"`
+}
+
+func decodeModelPage(data []byte) (*modelPage, error) {
+	var p modelPage
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, &llm.UpstreamError{Message: "malformed model list", Err: err}
+	}
+	return &p, nil
 }
 
 // Embed asks batchEmbedContents for one vector per input.
@@ -244,62 +236,28 @@ func (c *Client) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.Emb
 	if err != nil {
 		return nil, err
 	}
-	defer closeBody(resp.Body)
-	var out struct {
-		Embeddings []struct {
-			Values []float32 `json:"values"`
-		} `json:"embeddings"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: read response: %w", c.name, ctx.Err())
+	return upstream.Decode(ctx, c.up, resp, func(data []byte) (*llm.EmbeddingResponse, error) {
+		var out struct {
+			Embeddings []struct {
+				Values []float32 `json:"values"`
+			} `json:"embeddings"`
 		}
-		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: "malformed embedding response", Err: err}
-	}
-	if len(out.Embeddings) != len(req.Input) {
-		return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode,
-			Message: fmt.Sprintf("got %d embeddings for %d inputs", len(out.Embeddings), len(req.Input))}
-	}
-	er := &llm.EmbeddingResponse{Model: strings.TrimPrefix(req.Model, "models/"), Vectors: make([][]float32, len(out.Embeddings))}
-	for i, e := range out.Embeddings {
-		er.Vectors[i] = e.Values
-	}
-	return er, nil
+		if err := json.Unmarshal(data, &out); err != nil {
+			return nil, &llm.UpstreamError{Message: "malformed embedding response", Err: err}
+		}
+		if len(out.Embeddings) != len(req.Input) {
+			return nil, &llm.UpstreamError{
+				Message: fmt.Sprintf("got %d embeddings for %d inputs", len(out.Embeddings), len(req.Input))}
+		}
+		er := &llm.EmbeddingResponse{Model: strings.TrimPrefix(req.Model, "models/"), Vectors: make([][]float32, len(out.Embeddings))}
+		for i, e := range out.Embeddings {
+			er.Vectors[i] = e.Values
+		}
+		return er, nil
+	})
 }
 
 // do sends one call and returns the response when its status is 2xx.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: build request: %w", c.name, err)
-	}
-	h := hreq.Header
-	h["X-Goog-Api-Key"] = []string{c.apiKey}
-	if body != nil {
-		h["Content-Type"] = []string{"application/json"}
-	}
-	for k, v := range c.headers {
-		h.Set(k, v)
-	}
-	resp, err := c.hc.Do(hreq)
-	if err != nil {
-		return nil, c.transportError("request", err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		err := c.statusError(resp)
-		closeBody(resp.Body)
-		return nil, err
-	}
-	return resp, nil
-}
-
-// closeBody drains a little of what is left so the connection can return
-// to the pool, then closes it.
-func closeBody(b io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(b, 64<<10))
-	_ = b.Close()
+	return c.up.Send(ctx, method, c.base+path, body, "")
 }

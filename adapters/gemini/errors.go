@@ -1,16 +1,13 @@
 package gemini
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/adapters/internal/retryafter"
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -84,25 +81,16 @@ func rpcStatusHTTP(s string) int {
 	}
 }
 
-// statusError turns a non-2xx response into an *llm.UpstreamError; it
-// consumes the body and leaves closing it to the caller.
-func (c *Client) statusError(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+// statusError turns a non-2xx answer into an *llm.UpstreamError.
+func (c *Client) statusError(status int, h http.Header, body []byte) error {
 	var ue *llm.UpstreamError
 	if ge := parseError(body); ge != nil {
-		ue = ge.upstream(c.name, resp.StatusCode)
+		ue = ge.upstream(c.name, status)
 	} else {
-		msg := strings.TrimSpace(string(body))
-		if len(msg) > 512 {
-			msg = msg[:512]
-		}
-		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
-		}
-		ue = &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode, Message: msg}
+		ue = &llm.UpstreamError{Provider: c.name, Status: status, Message: upstream.PlainMessage(status, body)}
 	}
 	if ue.RetryAfter == 0 {
-		ue.RetryAfter = retryAfter(resp.Header, c.now())
+		ue.RetryAfter = retryAfter(h, c.now())
 	}
 	return ue
 }
@@ -128,13 +116,4 @@ func parseError(body []byte) *gError {
 // retryAfter reads Retry-After as seconds or an HTTP date.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	return retryafter.Parse(h.Get("Retry-After"), now)
-}
-
-// transportError keeps the caller's cancellation a context error (wrapped
-// with %w) and makes anything else a connection error.
-func (c *Client) transportError(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %s: %w", c.name, op, err)
-	}
-	return &llm.UpstreamError{Provider: c.name, Status: 0, Err: err}
 }

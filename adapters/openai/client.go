@@ -10,19 +10,16 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -36,15 +33,9 @@ const DefaultAzureAPIVersion = "2024-10-21"
 // DefaultMaxIdleConnsPerHost sizes the keep-alive pool when NewHTTPClient is
 // given no size: net/http's default of 2 makes every concurrent request past
 // the second dial (and TLS-handshake) anew.
-const DefaultMaxIdleConnsPerHost = 256
+const DefaultMaxIdleConnsPerHost = upstream.DefaultMaxIdleConnsPerHost
 
-const (
-	maxIdleConnsPerHostCap = 16384
-	// maxResponseBytes bounds a unary answer held in memory.
-	maxResponseBytes = 64 << 20
-	// maxErrorBodyBytes bounds how much of an error answer is read.
-	maxErrorBodyBytes = 64 << 10
-)
+const maxIdleConnsPerHostCap = upstream.MaxIdleConnsPerHostCap
 
 // Options configures a Client.
 type Options struct {
@@ -85,10 +76,8 @@ type Client struct {
 	azure      bool
 	apiVersion string
 	legacyMax  bool
-	headers    [][2]string
 	http       *http.Client
-	direct     bool      // http adds nothing to its transport but redirects: see do
-	bufs       sync.Pool // *[]byte read buffers of unary answers
+	up         *upstream.Client // sends through http with the headers above
 	// now is the clock for Retry-After dates; a field so tests can fix it.
 	now func() time.Time
 
@@ -145,11 +134,15 @@ func New(opts Options) (*Client, error) {
 	if strings.ContainsAny(key, "\r\n") {
 		return nil, fmt.Errorf("%s: API key contains a line break", c.name)
 	}
+	// The auth header goes first so an operator's Headers can replace it.
+	var headers [][2]string
 	if key != "" {
 		if opts.Azure {
 			c.apiKey = key
+			headers = append(headers, [2]string{"Api-Key", key})
 		} else {
 			c.auth = "Bearer " + key
+			headers = append(headers, [2]string{"Authorization", c.auth})
 		}
 	}
 
@@ -160,14 +153,20 @@ func New(opts Options) (*Client, error) {
 		if strings.ContainsAny(value, "\r\n\x00") {
 			return nil, fmt.Errorf("%s: header %s: value contains a line break", c.name, name)
 		}
-		c.headers = append(c.headers, [2]string{http.CanonicalHeaderKey(name), value})
+		headers = append(headers, [2]string{http.CanonicalHeaderKey(name), value})
 	}
 
 	if c.http == nil {
 		c.http = NewHTTPClient(DefaultMaxIdleConnsPerHost, 0)
 	}
-	c.bufs.New = func() any { return new([]byte) }
-	c.direct = c.http.Timeout == 0 && c.http.Jar == nil && c.http.CheckRedirect == nil
+	c.up = upstream.New(upstream.Options{
+		Name:    c.name,
+		HTTP:    c.http,
+		Headers: headers,
+		StatusError: func(status int, h http.Header, body []byte) error {
+			return c.statusErrorFromBody(status, h, body)
+		},
+	})
 	if !c.azure {
 		c.chatURL = c.base + "/chat/completions"
 		c.modelsURL = c.base + "/models"
@@ -188,33 +187,7 @@ func (c *Client) Name() string { return c.name }
 // whole-call timeout on purpose: that would cut long streams. Callers bound
 // a whole call with their ctx.
 func NewHTTPClient(maxIdlePerHost int, timeout time.Duration) *http.Client {
-	if maxIdlePerHost <= 0 {
-		maxIdlePerHost = DefaultMaxIdleConnsPerHost
-	}
-	if maxIdlePerHost > maxIdleConnsPerHostCap {
-		maxIdlePerHost = maxIdleConnsPerHostCap
-	}
-	if timeout < 0 {
-		timeout = 0
-	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   maxIdlePerHost,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: timeout,
-		HTTP2: &http.HTTP2Config{
-			// A multiplexed connection that died silently would fail every
-			// request on it; ping it after 30s without frames.
-			SendPingTimeout: 30 * time.Second,
-			PingTimeout:     15 * time.Second,
-		},
-	}
-	return &http.Client{Transport: t}
+	return upstream.NewHTTPClient(maxIdlePerHost, timeout)
 }
 
 // Chat sends one unary chat completion.
@@ -228,28 +201,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 		return nil, err
 	}
 	// The decoded answer copies what it keeps, so the read buffer is reused.
-	buf := c.bufs.Get().(*[]byte)
-	defer c.putBuf(buf)
-	data, err := c.readBodyInto(ctx, resp, (*buf)[:0])
-	*buf = data
-	if err != nil {
-		return nil, err
-	}
-	out, err := decodeChatResponse(data)
-	if err != nil {
-		return nil, c.badBody(resp.StatusCode, err)
-	}
-	return out, nil
-}
-
-// maxPooledBuf bounds the read buffers kept for reuse, so one huge answer
-// does not stay pinned.
-const maxPooledBuf = 64 << 10
-
-func (c *Client) putBuf(b *[]byte) {
-	if cap(*b) <= maxPooledBuf {
-		c.bufs.Put(b)
-	}
+	return upstream.Decode(ctx, c.up, resp, decodeChatResponse)
 }
 
 // ChatStream starts a streamed chat completion. It always asks for a final
@@ -267,7 +219,7 @@ func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stre
 	// A server that answers a stream request with JSON is reporting an error
 	// (or ignoring "stream"); either way there is no event stream to read.
 	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
-		data, err := c.readBody(ctx, resp)
+		data, err := c.up.ReadBody(ctx, resp)
 		if err != nil {
 			return nil, err
 		}
@@ -292,13 +244,13 @@ func (c *Client) ListModels(ctx context.Context) ([]llm.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.readBody(ctx, resp)
-	if err != nil {
-		return nil, err
-	}
+	return upstream.Decode(ctx, c.up, resp, decodeModelList)
+}
+
+func decodeModelList(data []byte) ([]llm.Model, error) {
 	var w wireModelList
 	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, c.badBody(resp.StatusCode, err)
+		return nil, err
 	}
 	out := make([]llm.Model, len(w.Data))
 	for i, m := range w.Data {
@@ -322,15 +274,10 @@ func (c *Client) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.Emb
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.readBody(ctx, resp)
-	if err != nil {
-		return nil, err
-	}
-	out, err := decodeEmbedding(data, len(req.Input))
-	if err != nil {
-		return nil, c.badBody(resp.StatusCode, err)
-	}
-	return out, nil
+	inputs := len(req.Input)
+	return upstream.Decode(ctx, c.up, resp, func(data []byte) (*llm.EmbeddingResponse, error) {
+		return decodeEmbedding(data, inputs)
+	})
 }
 
 func (c *Client) chatEndpoint(model string) string {
@@ -345,187 +292,14 @@ func (c *Client) deploymentURL(model, op string) string {
 		"?api-version=" + url.QueryEscape(c.apiVersion)
 }
 
-// send performs one request and returns the response when its status is 2xx.
-// Any other status is turned into an *llm.UpstreamError here, and the body
-// closed.
+// send performs one request and returns the response when its status is 2xx;
+// any other status comes back as an *llm.UpstreamError.
 func (c *Client) send(ctx context.Context, method, u string, body []byte, stream bool) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, bodyReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%s: build request: %w", c.name, err)
-	}
-	h := req.Header
-	if body != nil {
-		h["Content-Type"] = []string{"application/json"}
-	}
+	accept := "application/json"
 	if stream {
-		h["Accept"] = []string{"text/event-stream"}
-	} else {
-		h["Accept"] = []string{"application/json"}
+		accept = "text/event-stream"
 	}
-	if c.auth != "" {
-		h["Authorization"] = []string{c.auth}
-	}
-	if c.apiKey != "" {
-		h["Api-Key"] = []string{c.apiKey}
-	}
-	for _, kv := range c.headers {
-		h[kv[0]] = []string{kv[1]}
-	}
-
-	resp, err := c.do(req, method, u, body)
-	if err != nil {
-		return nil, c.transportError(ctx, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		data, _ := readLimited(resp.Body, resp.ContentLength, maxErrorBodyBytes)
-		drainClose(resp.Body)
-		return nil, c.statusErrorFromBody(resp.StatusCode, resp.Header, data)
-	}
-	return resp, nil
-}
-
-// do sends req through the shared client. When that client adds nothing
-// to its transport but redirect handling (no timeout, cookie jar or URL
-// credentials), the transport is called directly: http.Client.Do costs
-// about 2 µs and 8 allocations a request (it copies the headers for
-// redirects, wraps the context) for redirects API servers do not send. If
-// one does answer with a redirect, the request is sent again through
-// http.Client.Do, which follows it as before.
-func (c *Client) do(req *http.Request, method, u string, body []byte) (*http.Response, error) {
-	if !c.direct || req.URL.User != nil {
-		return c.http.Do(req)
-	}
-	rt := c.http.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	resp, err := rt.RoundTrip(req)
-	if err != nil {
-		// The shape http.Client.Do returns, so errors read the same.
-		return nil, &url.Error{Op: urlErrorOp(method), URL: u, Err: err}
-	}
-	switch resp.StatusCode {
-	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
-		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		if resp.Header.Get("Location") == "" {
-			return resp, nil
-		}
-		drainClose(resp.Body)
-		again, err := http.NewRequestWithContext(req.Context(), method, u, bodyReader(body))
-		if err != nil {
-			return nil, err
-		}
-		again.Header = req.Header
-		return c.http.Do(again)
-	}
-	return resp, nil
-}
-
-func bodyReader(body []byte) io.Reader {
-	if body == nil {
-		return nil
-	}
-	return bytes.NewReader(body)
-}
-
-// urlErrorOp is the Op of the *url.Error http.Client.Do returns: "Post".
-func urlErrorOp(method string) string {
-	switch method {
-	case http.MethodPost:
-		return "Post"
-	case http.MethodGet:
-		return "Get"
-	}
-	return method[:1] + strings.ToLower(method[1:])
-}
-
-// readBody reads a whole 2xx answer and closes it.
-func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, error) {
-	return c.readBodyInto(ctx, resp, nil)
-}
-
-// readBodyInto is readBody appending to buf.
-func (c *Client) readBodyInto(ctx context.Context, resp *http.Response, buf []byte) ([]byte, error) {
-	defer resp.Body.Close()
-	data, err := readLimitedInto(buf, resp.Body, resp.ContentLength, maxResponseBytes)
-	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return nil, &llm.UpstreamError{Provider: c.name, Status: resp.StatusCode,
-				Message: "response body too large", Err: err}
-		}
-		return nil, c.transportError(ctx, err)
-	}
-	return data, nil
-}
-
-// transportError classifies a failure to get or read an answer: the caller's
-// own cancellation is returned as the ctx error, anything else is a
-// connection failure (Status 0, retryable).
-func (c *Client) transportError(ctx context.Context, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%s: %w", c.name, ctxErr)
-	}
-	return &llm.UpstreamError{Provider: c.name, Err: err}
-}
-
-// badBody reports a 2xx answer the adapter could not decode.
-func (c *Client) badBody(status int, err error) error {
-	var ue *llm.UpstreamError
-	if errors.As(err, &ue) {
-		ue.Provider = c.name
-		if ue.Status == 0 {
-			ue.Status = status
-		}
-		return ue
-	}
-	return &llm.UpstreamError{Provider: c.name, Status: status,
-		Message: "invalid response body: " + err.Error(), Err: err}
-}
-
-var errTooLarge = errors.New("body exceeds size limit")
-
-// readLimited reads r to EOF, at most limit bytes, sizing its buffer from the
-// Content-Length when known so a typical answer costs one allocation.
-func readLimited(r io.Reader, size, limit int64) ([]byte, error) {
-	return readLimitedInto(nil, r, size, limit)
-}
-
-// readLimitedInto is readLimited reading into buf[:0] (grown as needed).
-func readLimitedInto(buf []byte, r io.Reader, size, limit int64) ([]byte, error) {
-	n := int64(1024)
-	if size >= 0 {
-		n = size + 1 // +1 so the final Read sees EOF without growing
-	}
-	if n > limit+1 {
-		n = limit + 1
-	}
-	if int64(cap(buf)) < n {
-		buf = make([]byte, 0, n)
-	}
-	buf = buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if int64(len(buf)) > limit {
-			return buf[:limit], errTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-}
-
-// drainClose reads a little of what is left so the connection can go back to
-// the pool, then closes.
-func drainClose(body io.ReadCloser) {
-	_, _ = io.CopyN(io.Discard, body, 4<<10)
-	_ = body.Close()
+	return c.up.Send(ctx, method, u, body, accept)
 }
 
 // isLocalHost reports whether host is a local server that may run without an

@@ -3,13 +3,13 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/switchyard/switchyard/adapters/internal/retryafter"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -186,34 +186,12 @@ func lastRuneStart(b []byte) int {
 
 // retryAfter reads how long the upstream asked us to wait: OpenAI's
 // retry-after-ms (more precise, so preferred), then Retry-After as seconds or
-// an HTTP date. 0 when absent or unparseable.
+// an HTTP date. 0 when absent or unparseable; capped at maxRetryAfter.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil {
-			return clampDuration(ms * float64(time.Millisecond))
-		}
+	if d, ok := retryafter.Millis(strings.TrimSpace(h.Get("Retry-After-Ms"))); ok {
+		return min(d, maxRetryAfter)
 	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		return clampDuration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return clampDuration(float64(t.Sub(now)))
-	}
-	return 0
-}
-
-func clampDuration(ns float64) time.Duration {
-	switch {
-	case math.IsNaN(ns) || ns <= 0:
-		return 0
-	case ns >= float64(maxRetryAfter):
-		return maxRetryAfter
-	}
-	return time.Duration(ns)
+	return retryafter.Capped(strings.TrimSpace(h.Get("Retry-After")), now, maxRetryAfter)
 }
 
 // streamErrorStatus picks the status for an error event inside a 200 stream,

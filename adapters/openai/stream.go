@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/adapters/internal/sse"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -23,7 +23,7 @@ const (
 	sseBufferSize = 1 << 10
 	// maxEventBytes bounds one event, so a hostile or broken upstream cannot
 	// grow a stream's memory without limit.
-	maxEventBytes = 8 << 20
+	maxEventBytes = sse.MaxEventSize
 	// drainAfterDone is how much is read after [DONE] so an HTTP/1.1
 	// connection sees the end of its body and goes back to the pool.
 	drainAfterDone = 4 << 10
@@ -32,7 +32,7 @@ const (
 )
 
 var (
-	errEventTooLarge = errors.New("stream event exceeds size limit")
+	errEventTooLarge = sse.ErrEventTooLarge
 	errStreamClosed  = errors.New("stream closed")
 	errTrailingData  = errors.New("stream event holds more than one JSON value")
 	errBadIndex      = errors.New("stream event has an out-of-range choice or tool call index")
@@ -120,7 +120,7 @@ func (c *wireChunk) toLLM() llm.Chunk {
 type stream struct {
 	provider string
 	body     io.ReadCloser
-	sse      sseReader
+	sse      sse.Reader
 	chunk    wireChunk
 	err      error // sticky terminal result: io.EOF or the failure
 
@@ -138,12 +138,9 @@ type stream struct {
 }
 
 func newStream(provider string, body io.ReadCloser) *stream {
-	return &stream{
-		provider: provider,
-		body:     body,
-		sse:      sseReader{r: bufio.NewReaderSize(body, sseBufferSize)},
-		closed:   make(chan struct{}),
-	}
+	s := &stream{provider: provider, body: body, closed: make(chan struct{})}
+	s.sse.Init(body, sseBufferSize)
+	return s
 }
 
 // Recv returns the next chunk, io.EOF after [DONE], or an error:
@@ -158,7 +155,10 @@ func (s *stream) Recv() (llm.Chunk, error) {
 		s.err = fmt.Errorf("%s: %w", s.provider, errStreamClosed)
 	}
 	for s.err == nil {
-		data, isError, partial, err := s.sse.next()
+		event, data, end, err := s.sse.NextEvent()
+		// An event the body ended, not a blank line, may be cut short:
+		// if it does not decode it is a truncation, not a bad event.
+		partial := end != sse.EndBlank
 		if err != nil {
 			s.finish(s.readError(err))
 			break
@@ -168,12 +168,12 @@ func (s *stream) Recv() (llm.Chunk, error) {
 			// be reused. The end follows at once from sane servers; one
 			// that holds the body open must not delay the clean end.
 			stop := time.AfterFunc(drainTimeout, func() { _ = s.Close() })
-			_, _ = io.CopyN(io.Discard, s.sse.r, drainAfterDone)
+			s.sse.Drain(drainAfterDone)
 			stop.Stop()
 			s.finish(io.EOF)
 			break
 		}
-		if isError {
+		if string(event) == "error" {
 			s.finish(s.eventError(data))
 			break
 		}
@@ -315,115 +315,4 @@ var doneMarker = []byte("[DONE]")
 
 func isDone(data []byte) bool {
 	return bytes.Equal(bytes.TrimSpace(data), doneMarker)
-}
-
-// sseReader splits a text/event-stream into events' data, per the WHATWG
-// rules the chat APIs follow: "field: value" lines (one optional space after
-// the colon), comments starting with ":", LF or CRLF endings, several data
-// lines joined with "\n", a blank line ending an event. Buffers are reused;
-// the data returned is valid until the next call.
-type sseReader struct {
-	r       *bufio.Reader
-	line    []byte // spill buffer for lines longer than r's buffer
-	data    []byte
-	started bool // past the optional leading BOM
-}
-
-// next returns the data of the next event that has any, and whether its
-// event type was "error". partial is set when the event ended with the
-// body, not with a blank line; an unterminated JSON line is then probably
-// cut short. err is io.EOF when the body ends with no event pending.
-func (d *sseReader) next() (data []byte, isError, partial bool, err error) {
-	d.data = d.data[:0]
-	hasData := false
-	for {
-		line, lineErr := d.readLine()
-		if lineErr != nil && lineErr != io.EOF {
-			return nil, false, false, lineErr
-		}
-		atEOF := lineErr == io.EOF
-		if atEOF && len(line) == 0 {
-			if hasData {
-				return d.data, isError, true, nil
-			}
-			return nil, false, false, io.EOF
-		}
-		if len(line) == 0 { // blank line: dispatch
-			if hasData {
-				return d.data, isError, false, nil
-			}
-			isError = false
-			continue
-		}
-		if line[0] == ':' { // comment, e.g. ": keep-alive" or ": OPENROUTER PROCESSING"
-			if atEOF {
-				return d.finalEvent(hasData, isError)
-			}
-			continue
-		}
-		field, value := line, []byte(nil)
-		if i := bytes.IndexByte(line, ':'); i >= 0 {
-			field, value = line[:i], line[i+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
-			}
-		}
-		switch string(field) { // no allocation: the compiler special-cases this
-		case "data":
-			if hasData {
-				d.data = append(d.data, '\n')
-			}
-			if len(d.data)+len(value) > maxEventBytes {
-				return nil, false, false, errEventTooLarge
-			}
-			d.data = append(d.data, value...)
-			hasData = true
-		case "event":
-			isError = string(value) == "error"
-		}
-		if atEOF {
-			return d.finalEvent(hasData, isError)
-		}
-	}
-}
-
-func (d *sseReader) finalEvent(hasData, isError bool) ([]byte, bool, bool, error) {
-	if hasData {
-		return d.data, isError, true, nil
-	}
-	return nil, false, false, io.EOF
-}
-
-// readLine returns the next line without its LF or CRLF ending. At the end
-// of the body it returns the unterminated rest (possibly empty) with io.EOF.
-func (d *sseReader) readLine() ([]byte, error) {
-	line, err := d.r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		d.line = append(d.line[:0], line...)
-		for err == bufio.ErrBufferFull {
-			line, err = d.r.ReadSlice('\n')
-			if len(d.line)+len(line) > maxEventBytes {
-				return nil, errEventTooLarge
-			}
-			d.line = append(d.line, line...)
-		}
-		line = d.line
-	}
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	if !d.started {
-		d.started = true
-		line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
-	}
-	n := len(line)
-	if n > 0 && line[n-1] == '\n' {
-		n--
-		if n > 0 && line[n-1] == '\r' {
-			n--
-		}
-	} else if n > 0 && line[n-1] == '\r' && err == io.EOF {
-		n--
-	}
-	return line[:n], err
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard/switchyard/engine/backoff"
 	"github.com/switchyard/switchyard/engine/balancer"
 	"github.com/switchyard/switchyard/engine/breaker"
 	"github.com/switchyard/switchyard/engine/cache"
@@ -407,14 +408,7 @@ func classify(parent context.Context, err error) (o breaker.Outcome, retryAfter 
 // would pass the deadline.
 func (r *Router) backoff(ctx context.Context, a *attempt, round int) error {
 	rt := a.rt
-	capd := rt.Retry.InitialBackoff << uint(min(round, 16))
-	if capd > rt.Retry.MaxBackoff || capd <= 0 {
-		capd = rt.Retry.MaxBackoff
-	}
-	wait := time.Duration(r.rnd() * float64(capd))
-	if a.hint > wait {
-		wait = a.hint
-	}
+	wait := backoff.Policy{Base: rt.Retry.InitialBackoff, Max: rt.Retry.MaxBackoff}.Full(round, r.rnd, a.hint)
 	now := r.now()
 	// Waiting for a breaker to reopen is pointless when panic mode will try
 	// an open target anyway.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchyard/switchyard/engine/backoff"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -79,6 +80,7 @@ type Notifier struct {
 	attempts      int
 	backoff       time.Duration
 	maxBackoff    time.Duration
+	rnd           func() float64 // [0,1) for backoff jitter; goroutine-safe
 	maxRetryAfter time.Duration
 	grace         time.Duration
 	workers       int
@@ -134,7 +136,7 @@ func WithCloseGrace(d time.Duration) NotifierOption { return func(n *Notifier) {
 // NewNotifier starts the delivery workers; Close stops them.
 func NewNotifier(opts ...NotifierOption) *Notifier {
 	n := &Notifier{timeout: 5 * time.Second, attempts: 3, backoff: time.Second, maxBackoff: 30 * time.Second,
-		maxRetryAfter: time.Minute, grace: 5 * time.Second, workers: 2}
+		rnd: rand.Float64, maxRetryAfter: time.Minute, grace: 5 * time.Second, workers: 2}
 	for _, o := range opts {
 		o(n)
 	}
@@ -257,14 +259,15 @@ func (n *Notifier) deliver(ctx context.Context, ev Event) error {
 	var last error
 	for attempt := range n.attempts {
 		if attempt > 0 {
-			wait := n.backoffFor(attempt)
+			var floor time.Duration
 			var ra *retryAfterError
 			if errors.As(last, &ra) {
 				if ra.after > n.maxRetryAfter {
 					return fmt.Errorf("attempt %d: %w; Retry-After %s exceeds the %s cap, giving up", attempt, last, ra.after, n.maxRetryAfter)
 				}
-				wait = max(wait, ra.after)
+				floor = ra.after
 			}
+			wait := n.backoffFor(attempt, floor)
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -284,14 +287,11 @@ func (n *Notifier) deliver(ctx context.Context, ev Event) error {
 	return fmt.Errorf("%d attempts: %w", n.attempts, last)
 }
 
-// backoffFor is base * 2^(attempt-1), capped, with up to 20% jitter so that receivers
-// recovering from an outage are not hit by every gateway at once.
-func (n *Notifier) backoffFor(attempt int) time.Duration {
-	d := n.backoff << (attempt - 1)
-	if d <= 0 || d > n.maxBackoff {
-		d = n.maxBackoff
-	}
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+// backoffFor is base * 2^(attempt-1), capped, plus up to 20% jitter so that receivers
+// recovering from an outage are not hit by every gateway at once, and at least floor (the
+// receiver's Retry-After).
+func (n *Notifier) backoffFor(attempt int, floor time.Duration) time.Duration {
+	return backoff.Policy{Base: n.backoff, Max: n.maxBackoff}.Spread(attempt-1, 0.2, n.rnd, floor)
 }
 
 type retryAfterError struct {
