@@ -208,6 +208,13 @@ func TestCoalescedStreamsPayOnceAndCacheHitsNothing(t *testing.T) {
 	if a.Cost+b.Cost != full || (a.Cost != 0 && b.Cost != 0) {
 		t.Fatalf("leader paid %v, follower %v: want %v once", a.Cost, b.Cost, full)
 	}
+	// The flight stores its answer just after its readers see the end:
+	// wait for it to leave the group, then the next request is a hit.
+	for deadline := time.Now().Add(5 * time.Second); r.streams.InFlight() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the shared stream never left its group")
+		}
+	}
 	st, err := r.ChatStream(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
