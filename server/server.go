@@ -14,6 +14,7 @@ import (
 	"connectrpc.com/grpcreflect"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/switchyard/switchyard/server/ingress"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -49,6 +50,10 @@ type Options struct {
 	MetricsToken string
 	// Tracing makes a server span per request (OTLP); nil traces nothing.
 	Tracing *telemetry.Tracing
+	// Ingresses are the client dialects beyond OpenAI Chat Completions and
+	// the RPC protocols (Anthropic Messages, OpenAI Responses, Gemini): each
+	// mounts its own routes.
+	Ingresses []ingress.Dialect
 }
 
 // Server is the one listener for every protocol.
@@ -92,6 +97,9 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 
 	if err := rest.New(log.Named("rest"), svc, opts.Auth).Register(ctx, mux); err != nil {
 		return nil, err
+	}
+	for _, d := range opts.Ingresses {
+		d.Register(mux)
 	}
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", middleware.MetricsGate(opts.Auth, opts.MetricsToken, middleware.ListensBeyondLoopback(opts.Listen), opts.Metrics))

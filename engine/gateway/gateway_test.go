@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +144,26 @@ func BenchmarkChat(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := g.Chat(ctx, call, &llm.ChatRequest{Model: "m"}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestCountTokensEstimatesFourBytesAToken(t *testing.T) {
+	g := New(&fakeRouter{}, nil)
+	tests := []struct {
+		name string
+		req  llm.ChatRequest
+		want int
+	}{
+		{"empty", llm.ChatRequest{}, 0},
+		{"one short message", llm.ChatRequest{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Say hello"}}}, 7},
+		{"400 bytes", llm.ChatRequest{Messages: []llm.Message{{Role: llm.RoleUser, Content: strings.Repeat("x", 400)}}}, 104},
+		{"tools count", llm.ChatRequest{Tools: []llm.Tool{{Name: "get_weather", Description: "weather", Parameters: []byte(`{"type":"object"}`)}}}, 9},
+	}
+	for _, tt := range tests {
+		got, err := g.CountTokens(context.Background(), Call{}, &tt.req)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %d %v, want %d", tt.name, got, err, tt.want)
 		}
 	}
 }

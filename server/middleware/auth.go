@@ -106,7 +106,9 @@ func (a *Auth) isAdmin(sum [32]byte) bool {
 	return adm != nil && subtle.ConstantTimeCompare(sum[:], adm[:]) == 1
 }
 
-// presented extracts the key from Authorization: Bearer or x-api-key.
+// presented extracts the key from Authorization: Bearer (OpenAI, and
+// Claude Code's ANTHROPIC_AUTH_TOKEN), x-api-key (Anthropic) or
+// x-goog-api-key (Gemini).
 func presented(h http.Header) string {
 	if v := h.Get("Authorization"); v != "" {
 		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
@@ -114,7 +116,10 @@ func presented(h http.Header) string {
 		}
 		return ""
 	}
-	return h.Get("X-Api-Key")
+	if v := h.Get("X-Api-Key"); v != "" {
+		return v
+	}
+	return h.Get("X-Goog-Api-Key")
 }
 
 // adminKey is the identity of admin-key callers on client services.

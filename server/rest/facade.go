@@ -44,11 +44,10 @@ type Authenticator interface {
 	Authorize(ctx context.Context, h http.Header, peer string, admin bool) (context.Context, error)
 }
 
-// New returns the facade over the services. auth may be nil (open).
-
 // DialectOpenAI names requests in OpenAI's REST wire format in the ledger.
 const DialectOpenAI = "openai"
 
+// New returns the facade over the services. auth may be nil (open).
 func New(log hclog.Logger, svc rpc.Services, auth Authenticator) *Facade {
 	return &Facade{log: log, svc: svc, auth: auth, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }},
 		openapi: []byte(openapi.JSON)}

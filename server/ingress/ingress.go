@@ -1,0 +1,58 @@
+// Package ingress holds what every client dialect's codec package
+// (server/ingress/<dialect>) shares at the door: authentication with errors
+// in the dialect's own shape, and the lifecycle Call of a request. A dialect
+// package decodes its wire format into engine/llm, calls engine/gateway once
+// per request and encodes the answer (and its stream events, and its
+// errors) back; it holds no engine logic.
+package ingress
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/switchyard/switchyard/engine/access"
+	"github.com/switchyard/switchyard/engine/gateway"
+	"github.com/switchyard/switchyard/server/middleware"
+)
+
+// Dialect is one client wire format's handler set.
+type Dialect interface {
+	// Register mounts the dialect's routes on mux.
+	Register(mux *http.ServeMux)
+}
+
+// Authorizer authenticates a request (middleware.Auth.Authorize).
+type Authorizer interface {
+	Authorize(ctx context.Context, h http.Header, peer string, admin bool) (context.Context, error)
+}
+
+// Guard serves next once r's key (Authorization: Bearer, x-api-key or
+// x-goog-api-key) is accepted; a refusal is written by writeErr, in the
+// dialect's error shape. A nil auth lets every request through.
+func Guard(auth Authorizer, writeErr func(http.ResponseWriter, error), next http.HandlerFunc) http.HandlerFunc {
+	if auth == nil {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, err := auth.Authorize(r.Context(), r.Header, r.RemoteAddr, false)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next(w, r)
+	}
+}
+
+// CallOf is the lifecycle Call of r in dialect: its request id, client key
+// and policy, and the response headers the rate-limit state goes to.
+func CallOf(w http.ResponseWriter, r *http.Request, dialect string) gateway.Call {
+	ctx := r.Context()
+	c := gateway.Call{RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx), Key: access.FromContext(ctx), Dialect: dialect}
+	if c.Key != nil {
+		c.SetHeader = w.Header().Set
+	}
+	return c
+}
