@@ -23,6 +23,8 @@ import (
 	"github.com/switchyard/switchyard/server/alerts"
 	"github.com/switchyard/switchyard/server/cli"
 	"github.com/switchyard/switchyard/server/control"
+	"github.com/switchyard/switchyard/server/ingress"
+	"github.com/switchyard/switchyard/server/ingress/anthropic"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -290,6 +292,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Listen:            cfg.Listen,
 		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.Tracing(),
+		Ingresses:         []ingress.Dialect{anthropic.New(gw, ctl.Auth(), log.Named("anthropic"))},
 	})
 }
 

@@ -1,0 +1,153 @@
+package anthropic
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchyard/switchyard/engine/gateway"
+	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/ingress"
+	"github.com/switchyard/switchyard/server/middleware"
+)
+
+// Dialect names Anthropic Messages requests in the ledger.
+const Dialect = "anthropic"
+
+// Handler serves the Messages routes over the request lifecycle.
+type Handler struct {
+	gw   *gateway.Gateway
+	auth ingress.Authorizer
+	log  hclog.Logger
+}
+
+// New returns the Messages dialect; auth nil serves everyone.
+func New(gw *gateway.Gateway, auth ingress.Authorizer, log hclog.Logger) *Handler {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Handler{gw: gw, auth: auth, log: log}
+}
+
+// Register mounts POST /v1/messages and POST /v1/messages/count_tokens.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("POST /v1/messages", ingress.Guard(h.auth, writeError, h.messages))
+	mux.Handle("POST /v1/messages/count_tokens", ingress.Guard(h.auth, writeError, h.countTokens))
+}
+
+func newID(prefix string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func (h *Handler) messages(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	req, stream, err := decode(body, false)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	call := ingress.CallOf(w, r, Dialect)
+	if stream {
+		h.stream(w, r, call, req)
+		return
+	}
+	resp, _, err := h.gw.Chat(r.Context(), call, req)
+	if err != nil {
+		writeError(w, drainCause(r.Context(), err))
+		return
+	}
+	out, err := encodeMessage(resp, req.Model, newID("msg_"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+func (h *Handler) countTokens(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	req, _, err := decode(body, true)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	n, err := h.gw.CountTokens(r.Context(), ingress.CallOf(w, r, Dialect), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out, _ := json.Marshal(map[string]int{"input_tokens": n})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+// drainCause reports a request cut by the drain deadline as such.
+func drainCause(ctx context.Context, err error) error {
+	if sd := middleware.ShuttingDown(ctx); sd != nil {
+		return sd
+	}
+	return err
+}
+
+// stream relays the answer as Anthropic's event sequence. Errors before
+// the first event are answered with a status; after it, in band.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, call gateway.Call, req *llm.ChatRequest) {
+	ctx := r.Context()
+	st, err := h.gw.ChatStream(ctx, call, req)
+	if err != nil {
+		writeError(w, drainCause(ctx, err))
+		return
+	}
+	defer st.Close()
+	rc := http.NewResponseController(w)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	enc := newEncoder(newID("msg_"), req.Model)
+	emit := func(evs []event) bool {
+		for _, e := range evs {
+			if _, err := w.Write(e.frame()); err != nil {
+				return false
+			}
+		}
+		return rc.Flush() == nil
+	}
+	if !emit(enc.start()) {
+		return
+	}
+	for {
+		c, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			emit(enc.finish())
+			return
+		}
+		if err != nil {
+			if ctx.Err() == nil || middleware.ShuttingDown(ctx) != nil {
+				emit([]event{{name: "error", data: errorBody(drainCause(ctx, err))}})
+			}
+			h.log.Warn("messages stream failed after it started", "request_id", call.RequestID, "error", err)
+			return
+		}
+		if !emit(enc.chunk(c)) {
+			return
+		}
+	}
+}

@@ -1,0 +1,318 @@
+// Package anthropic is the Anthropic Messages dialect at the door (what
+// Claude Code and the Anthropic SDKs speak): POST /v1/messages, unary and
+// SSE, and POST /v1/messages/count_tokens, decoded into engine/llm and
+// answered in Anthropic's shapes whichever provider served the request.
+package anthropic
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// request is the wire body of POST /v1/messages (and count_tokens).
+// Fields the engine has no use for yet are tolerated, not refused:
+// Anthropic SDKs send new ones before gateways know them.
+type request struct {
+	Model         string          `json:"model"`
+	MaxTokens     *int            `json:"max_tokens"`
+	System        json.RawMessage `json:"system"`
+	Messages      []message       `json:"messages"`
+	Tools         []tool          `json:"tools"`
+	ToolChoice    *toolChoice     `json:"tool_choice"`
+	StopSequences []string        `json:"stop_sequences"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	// top_k has no domain field: OpenAI-format targets cannot take it.
+	TopK     *int `json:"top_k"`
+	Stream   bool `json:"stream"`
+	Metadata *struct {
+		UserID string `json:"user_id"`
+	} `json:"metadata"`
+	Thinking *struct {
+		Type         string `json:"type"`
+		BudgetTokens int    `json:"budget_tokens"`
+	} `json:"thinking"`
+}
+
+type message struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// block is one content block of a message or of a tool result.
+type block struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   json.RawMessage `json:"content"`
+	IsError   bool            `json:"is_error"`
+	Source    *struct {
+		Type      string `json:"type"`
+		MediaType string `json:"media_type"`
+		Data      string `json:"data"`
+		URL       string `json:"url"`
+	} `json:"source"`
+	Thinking string `json:"thinking"`
+}
+
+type tool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+type toolChoice struct {
+	Type string `json:"type"` // auto | any | tool | none
+	Name string `json:"name"`
+	// disable_parallel_tool_use maps onto the domain's parallel_tool_calls.
+	DisableParallel *bool `json:"disable_parallel_tool_use"`
+}
+
+func invalid(param, format string, args ...any) error {
+	return llm.InvalidParam(param, format, args...)
+}
+
+// decode turns a Messages body into the domain request. countOnly skips
+// what count_tokens does not need (max_tokens is not required there).
+func decode(body []byte, countOnly bool) (*llm.ChatRequest, bool, error) {
+	var in request
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, false, invalid("", "request body is not valid JSON: %v", err)
+	}
+	if in.Model == "" {
+		return nil, false, invalid("model", "model: Field required")
+	}
+	if !countOnly {
+		if in.MaxTokens == nil {
+			return nil, false, invalid("max_tokens", "max_tokens: Field required")
+		}
+		if *in.MaxTokens < 1 {
+			return nil, false, invalid("max_tokens", "max_tokens: must be at least 1")
+		}
+	}
+	if len(in.Messages) == 0 {
+		return nil, false, invalid("messages", "messages: at least one message is required")
+	}
+	out := &llm.ChatRequest{Model: in.Model, MaxTokens: in.MaxTokens, Stop: in.StopSequences, Temperature: in.Temperature,
+		TopP: in.TopP, IncludeUsage: true}
+	if in.Metadata != nil {
+		out.User = in.Metadata.UserID
+	}
+	if in.Thinking != nil && in.Thinking.Type == "enabled" {
+		out.ReasoningEffort = effortFor(in.Thinking.BudgetTokens)
+	}
+	sys, err := systemText(in.System)
+	if err != nil {
+		return nil, false, err
+	}
+	if sys != "" {
+		out.Messages = append(out.Messages, llm.Message{Role: llm.RoleSystem, Content: sys})
+	}
+	for i, m := range in.Messages {
+		msgs, err := messagesOf(i, m)
+		if err != nil {
+			return nil, false, err
+		}
+		out.Messages = append(out.Messages, msgs...)
+	}
+	for i, t := range in.Tools {
+		if t.Name == "" {
+			return nil, false, invalid(fmt.Sprintf("tools.%d.name", i), "tools.%d.name: Field required", i)
+		}
+		schema := t.InputSchema
+		if len(schema) == 0 {
+			schema = json.RawMessage(`{"type":"object"}`)
+		}
+		out.Tools = append(out.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema})
+	}
+	if tc := in.ToolChoice; tc != nil {
+		switch tc.Type {
+		case "auto", "":
+			out.ToolChoice = &llm.ToolChoice{Mode: "auto"}
+		case "any":
+			out.ToolChoice = &llm.ToolChoice{Mode: "required"}
+		case "none":
+			out.ToolChoice = &llm.ToolChoice{Mode: "none"}
+		case "tool":
+			if tc.Name == "" {
+				return nil, false, invalid("tool_choice.name", "tool_choice.name: Field required for type tool")
+			}
+			out.ToolChoice = &llm.ToolChoice{Function: tc.Name}
+		default:
+			return nil, false, invalid("tool_choice.type", "tool_choice.type: unknown type %q", tc.Type)
+		}
+		if tc.DisableParallel != nil {
+			p := !*tc.DisableParallel
+			out.ParallelToolCalls = &p
+		}
+	}
+	return out, in.Stream, nil
+}
+
+// effortFor maps a thinking budget onto the domain's reasoning effort, in
+// the bands Anthropic's docs suggest for budgets.
+func effortFor(budget int) string {
+	switch {
+	case budget >= 16000:
+		return "high"
+	case budget >= 4000:
+		return "medium"
+	}
+	return "low"
+}
+
+// systemText accepts a string or an array of text blocks (cache_control on
+// them is a hint for Anthropic targets the domain does not carry yet).
+func systemText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", invalid("system", "system: %v", err)
+		}
+		return s, nil
+	}
+	var blocks []block
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return "", invalid("system", "system: want a string or an array of text blocks")
+	}
+	var b strings.Builder
+	for i, bl := range blocks {
+		if bl.Type != "text" {
+			return "", invalid(fmt.Sprintf("system.%d.type", i), "system.%d: only text blocks are allowed", i)
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(bl.Text)
+	}
+	return b.String(), nil
+}
+
+// messagesOf maps one Anthropic message onto domain messages: tool results
+// become tool messages of their own (as OpenAI-format targets need them),
+// the rest of the turn stays one message.
+func messagesOf(i int, m message) ([]llm.Message, error) {
+	var role llm.Role
+	switch m.Role {
+	case "user":
+		role = llm.RoleUser
+	case "assistant":
+		role = llm.RoleAssistant
+	default:
+		return nil, invalid(fmt.Sprintf("messages.%d.role", i), "messages.%d.role: want user or assistant, got %q", i, m.Role)
+	}
+	raw := bytes.TrimSpace(m.Content)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, invalid(fmt.Sprintf("messages.%d.content", i), "messages.%d.content: %v", i, err)
+		}
+		return []llm.Message{{Role: role, Content: s}}, nil
+	}
+	var blocks []block
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return nil, invalid(fmt.Sprintf("messages.%d.content", i), "messages.%d.content: want a string or an array of content blocks", i)
+	}
+	var out []llm.Message
+	cur := llm.Message{Role: role}
+	for j, bl := range blocks {
+		param := fmt.Sprintf("messages.%d.content.%d", i, j)
+		switch bl.Type {
+		case "text":
+			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartText, Text: bl.Text})
+		case "image":
+			if bl.Source == nil {
+				return nil, invalid(param+".source", "%s.source: Field required", param)
+			}
+			url := bl.Source.URL
+			if bl.Source.Type == "base64" {
+				url = "data:" + bl.Source.MediaType + ";base64," + bl.Source.Data
+			}
+			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartImage, ImageURL: url})
+		case "tool_use":
+			if role != llm.RoleAssistant {
+				return nil, invalid(param, "%s: tool_use blocks belong to assistant turns", param)
+			}
+			args := string(bl.Input)
+			if args == "" {
+				args = "{}"
+			}
+			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{Index: len(cur.ToolCalls), ID: bl.ID, Type: "function", Name: bl.Name, Arguments: args})
+		case "tool_result":
+			text, err := resultText(bl.Content)
+			if err != nil {
+				return nil, invalid(param+".content", "%s.content: %v", param, err)
+			}
+			if bl.IsError && !strings.HasPrefix(text, "Error") {
+				text = "Error: " + text
+			}
+			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: bl.ToolUseID, Content: text})
+		case "thinking", "redacted_thinking":
+			// Earlier reasoning is the provider's to verify; other formats
+			// cannot take it back, so it is dropped from the history.
+		default:
+			return nil, invalid(param+".type", "%s.type: unsupported content block %q", param, bl.Type)
+		}
+	}
+	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 {
+		collapse(&cur)
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// collapse keeps a text-only turn as plain content, which every provider
+// format takes.
+func collapse(m *llm.Message) {
+	for _, p := range m.Parts {
+		if p.Type != llm.PartText {
+			return
+		}
+	}
+	var b strings.Builder
+	for i, p := range m.Parts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.Text)
+	}
+	m.Content, m.Parts = b.String(), nil
+}
+
+// resultText flattens a tool_result's content (a string or text blocks).
+func resultText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	}
+	var blocks []block
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return "", fmt.Errorf("want a string or an array of text blocks")
+	}
+	var b strings.Builder
+	for _, bl := range blocks {
+		if bl.Type == "text" {
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(bl.Text)
+		}
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,108 @@
+package anthropic
+
+import (
+	"encoding/json"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// event is one SSE event of a Messages stream.
+type event struct {
+	name string
+	data []byte
+}
+
+func (e event) frame() []byte {
+	b := make([]byte, 0, len(e.name)+len(e.data)+16)
+	b = append(b, "event: "...)
+	b = append(b, e.name...)
+	b = append(b, "\ndata: "...)
+	b = append(b, e.data...)
+	return append(b, "\n\n"...)
+}
+
+func ev(name string, v any) event {
+	b, _ := json.Marshal(v)
+	return event{name: name, data: b}
+}
+
+// encoder turns domain chunks into Anthropic's block-structured events:
+// text and each tool call are content blocks, opened on first sight and
+// stopped when the next block starts or the message ends.
+type encoder struct {
+	id, model string
+	index     int    // of the open block; -1 when none
+	open      string // "text", "tool_use" or ""
+	toolIndex int    // domain index of the open tool call
+	reason    string // the domain finish reason
+	usage     llm.Usage
+	sawTool   bool
+}
+
+func newEncoder(id, model string) *encoder { return &encoder{id: id, model: model, index: -1} }
+
+func (e *encoder) start() []event {
+	msg := outMessage{ID: e.id, Type: "message", Role: "assistant", Model: e.model, Content: []outBlock{}}
+	return []event{ev("message_start", map[string]any{"type": "message_start", "message": msg}), ev("ping", map[string]string{"type": "ping"})}
+}
+
+func (e *encoder) closeBlock() []event {
+	if e.open == "" {
+		return nil
+	}
+	e.open = ""
+	return []event{ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": e.index})}
+}
+
+func (e *encoder) chunk(c llm.Chunk) []event {
+	var out []event
+	if c.Usage != nil {
+		e.usage = *c.Usage
+	}
+	for _, ch := range c.Choices {
+		if ch.Index != 0 {
+			continue
+		}
+		if text := ch.Delta.Content; text != "" {
+			if e.open != "text" {
+				out = append(out, e.closeBlock()...)
+				e.index++
+				e.open = "text"
+				empty := ""
+				out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": e.index,
+					"content_block": outBlock{Type: "text", Text: &empty}}))
+			}
+			out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": e.index,
+				"delta": map[string]string{"type": "text_delta", "text": text}}))
+		}
+		for _, tc := range ch.Delta.ToolCalls {
+			if e.open != "tool_use" || tc.Index != e.toolIndex {
+				out = append(out, e.closeBlock()...)
+				e.index++
+				e.open, e.toolIndex, e.sawTool = "tool_use", tc.Index, true
+				out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": e.index,
+					"content_block": outBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: json.RawMessage(`{}`)}}))
+			}
+			if tc.Arguments != "" {
+				out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": e.index,
+					"delta": map[string]string{"type": "input_json_delta", "partial_json": tc.Arguments}}))
+			}
+		}
+		if ch.FinishReason != "" {
+			e.reason = ch.FinishReason
+		}
+	}
+	return out
+}
+
+func (e *encoder) finish() []event {
+	out := e.closeBlock()
+	sr := stopReason(e.reason)
+	if e.sawTool {
+		sr = "tool_use"
+	}
+	u := usageOf(e.usage)
+	out = append(out, ev("message_delta", map[string]any{"type": "message_delta",
+		"delta": map[string]any{"stop_reason": sr, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": u.OutputTokens}}))
+	return append(out, ev("message_stop", map[string]string{"type": "message_stop"}))
+}
