@@ -21,6 +21,33 @@ type Dialect interface {
 	Register(mux *http.ServeMux)
 }
 
+// NotFounder is a Dialect that can tell its own clients' requests to an
+// unknown path: it writes the 404 in its error shape and reports true, or
+// leaves the request to another dialect.
+type NotFounder interface {
+	NotFound(w http.ResponseWriter, r *http.Request) bool
+}
+
+// NotFound offers a request to an unknown path to each dialect that can
+// claim it; false means none did and the caller answers in its own shape.
+// Never an auth error: nothing was found to authorize against.
+func NotFound(ds []Dialect) func(http.ResponseWriter, *http.Request) bool {
+	var nf []NotFounder
+	for _, d := range ds {
+		if n, ok := d.(NotFounder); ok {
+			nf = append(nf, n)
+		}
+	}
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		for _, n := range nf {
+			if n.NotFound(w, r) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // Authorizer authenticates a request (middleware.Auth.Authorize).
 type Authorizer interface {
 	Authorize(ctx context.Context, h http.Header, peer string, admin bool) (context.Context, error)

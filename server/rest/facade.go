@@ -36,6 +36,29 @@ type Facade struct {
 	// openapi is the served API description, converted from the embedded
 	// string once rather than per request.
 	openapi []byte
+	// notFound lets a client dialect claim a request to an unknown path.
+	notFound func(http.ResponseWriter, *http.Request) bool
+}
+
+// WithNotFound lets fn answer requests to unknown paths first (in its
+// caller's dialect); when it declines, the 404 is OpenAI's.
+func (f *Facade) WithNotFound(fn func(http.ResponseWriter, *http.Request) bool) *Facade {
+	f.notFound = fn
+	return f
+}
+
+// unknown answers a path no route serves: 404 in the caller's dialect.
+func (f *Facade) unknown(w http.ResponseWriter, r *http.Request, status int) {
+	if status == http.StatusNotFound && f.notFound != nil && f.notFound(w, r) {
+		return
+	}
+	kind := llm.KindNotFound
+	msg := "Unknown request URL: " + r.Method + " " + r.URL.Path
+	if status == http.StatusMethodNotAllowed {
+		kind = llm.KindInvalidRequest
+		msg = "Method " + r.Method + " not allowed for " + r.URL.Path
+	}
+	writeError(w, &llm.Error{Kind: kind, Message: msg, Code: "unknown_url"})
 }
 
 // Authenticator authenticates a request (see middleware.Auth.Authorize):
@@ -111,6 +134,8 @@ func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 	}
 	mux.Handle("/v1/routing/", routing)
 	mux.Handle("/v1/", gw)
+	// Outside /v1/ too, an unknown path is a 404 in the caller's dialect.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { f.unknown(w, r, http.StatusNotFound) })
 	return nil
 }
 
@@ -125,13 +150,7 @@ func (f *Facade) newGateway(m runtime.Marshaler) *runtime.ServeMux {
 			writeError(w, err)
 		}),
 		runtime.WithRoutingErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, status int) {
-			kind := llm.KindNotFound
-			msg := "Unknown request URL: " + r.Method + " " + r.URL.Path
-			if status == http.StatusMethodNotAllowed {
-				kind = llm.KindInvalidRequest
-				msg = "Method " + r.Method + " not allowed for " + r.URL.Path
-			}
-			writeError(w, &llm.Error{Kind: kind, Message: msg, Code: "unknown_url"})
+			f.unknown(w, r, status)
 		}),
 	)
 }

@@ -105,3 +105,35 @@ func TestAnthropicMessagesAuthenticatesByXAPIKey(t *testing.T) {
 		t.Fatalf("wrong key: %d %s", resp.StatusCode, b)
 	}
 }
+
+// An unknown path is a 404 in the caller's dialect, never a demand for a
+// key: Anthropic clients (anthropic-version) get Anthropic's error, others
+// OpenAI's, inside /v1/ and outside it.
+func TestUnknownPathsAnswer404InTheCallersDialect(t *testing.T) {
+	g := startGateway(t, testConfig+"\nauth: {api_keys: [sk-test-key-0123456789]}\n")
+	for _, tc := range []struct {
+		name, method, path, anthropicVersion, want string
+	}{
+		{"anthropic batches", "POST", "/v1/messages/batches", "2023-06-01", `"type":"not_found_error"`},
+		{"anthropic elsewhere", "GET", "/v1/files/abc", "2023-06-01", `"type":"not_found_error"`},
+		{"openai under v1", "GET", "/v1/nope", "", `"code":"unknown_url"`},
+		{"openai outside v1", "POST", "/nope/at/all", "", `"code":"unknown_url"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, g.base+tc.path, strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.anthropicVersion != "" {
+				req.Header.Set("anthropic-version", tc.anthropicVersion)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 404 || !strings.Contains(string(b), tc.want) {
+				t.Fatalf("%d %s, want 404 with %s", resp.StatusCode, b, tc.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -39,6 +40,16 @@ func New(gw *gateway.Gateway, auth ingress.Authorizer, log hclog.Logger) *Handle
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/messages", ingress.Guard(h.auth, writeError, h.messages))
 	mux.Handle("POST /v1/messages/count_tokens", ingress.Guard(h.auth, writeError, h.countTokens))
+}
+
+// NotFound claims requests to unknown paths from Anthropic clients (they
+// send anthropic-version; the SDKs always do) and answers in their shape.
+func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) bool {
+	if r.Header.Get("anthropic-version") == "" && !strings.HasPrefix(r.URL.Path, "/v1/messages") {
+		return false
+	}
+	writeError(w, &llm.Error{Kind: llm.KindNotFound, Message: "Not found: " + r.Method + " " + r.URL.Path})
+	return true
 }
 
 func newID(prefix string) string {
