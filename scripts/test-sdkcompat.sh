@@ -96,13 +96,13 @@ if [ ! -x "$PY" ]; then
     && timeout "$STEP_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "could not create .venv"; finish; }
 fi
-if ! "$PY" -c 'import openai, pytest, httpx' 2>/dev/null; then
+if ! "$PY" -c 'import openai, anthropic, pytest, httpx' 2>/dev/null; then
   say "installing requirements-dev.txt into .venv"
   timeout "$STEP_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "pip install -r requirements-dev.txt failed"; finish; }
 fi
 
-if [ ! -d "$NODE_DIR/node_modules/openai" ]; then
+if [ ! -d "$NODE_DIR/node_modules/openai" ] || [ ! -d "$NODE_DIR/node_modules/@anthropic-ai/sdk" ]; then
   say "npm ci in test/sdkcompat/node"
   (cd "$NODE_DIR" && timeout "$STEP_TIMEOUT" npm ci --no-audit --no-fund) \
     || { fail "npm ci failed"; finish; }
