@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,6 +32,42 @@ func TestDecodeToolRoundTrip(t *testing.T) {
 	}
 	if len(req.Tools) != 1 || req.ToolChoice == nil || req.ToolChoice.Mode != "required" || req.User != "u1" || *req.MaxTokens != 100 {
 		t.Fatalf("request %+v", req)
+	}
+}
+
+// Claude Code 2.1 sends system turns inside messages (and unknown top-level
+// fields such as context_management, output_config, thinking "adaptive").
+func TestDecodeRoles(t *testing.T) {
+	for _, tc := range []struct {
+		name, msgs string
+		want       []llm.Role
+		wantErr    string
+	}{
+		{"user assistant", `[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]`, []llm.Role{llm.RoleUser, llm.RoleAssistant}, ""},
+		{"system between turns", `[{"role":"user","content":"a"},{"role":"system","content":[{"type":"text","text":"agents: x"}]}]`, []llm.Role{llm.RoleUser, llm.RoleSystem}, ""},
+		{"system as string", `[{"role":"system","content":"s"},{"role":"user","content":"a"}]`, []llm.Role{llm.RoleSystem, llm.RoleUser}, ""},
+		{"robot", `[{"role":"robot","content":"a"}]`, nil, "messages.0.role"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"model":"m","max_tokens":8,"thinking":{"type":"adaptive"},"context_management":{},"output_config":{},"messages":` + tc.msgs + `}`
+			req, _, err := decode([]byte(body), false)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []llm.Role
+			for _, m := range req.Messages {
+				got = append(got, m.Role)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("roles %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -74,7 +111,7 @@ func TestStreamEventSequence(t *testing.T) {
 		`content_block_delta {"delta":{"partial_json":"{\"city\":","type":"input_json_delta"},"index":1,"type":"content_block_delta"}`,
 		`content_block_delta {"delta":{"partial_json":"\"Paris\"}","type":"input_json_delta"},"index":1,"type":"content_block_delta"}`,
 		`content_block_stop {"index":1,"type":"content_block_stop"}`,
-		`message_delta {"delta":{"stop_reason":"tool_use","stop_sequence":null},"type":"message_delta","usage":{"output_tokens":9}}`,
+		`message_delta {"delta":{"stop_reason":"tool_use","stop_sequence":null},"type":"message_delta","usage":{"input_tokens":10,"output_tokens":9}}`,
 		`message_stop {"type":"message_stop"}`,
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {

@@ -209,8 +209,16 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 		role = llm.RoleUser
 	case "assistant":
 		role = llm.RoleAssistant
+	case "system":
+		// Claude Code (2.1+) puts system turns between the others, e.g. the
+		// agent list after the first user turn; text only, like the top-level system.
+		text, err := systemText(m.Content)
+		if err != nil {
+			return nil, invalid(fmt.Sprintf("messages.%d.content", i), "messages.%d.content: %v", i, err)
+		}
+		return []llm.Message{{Role: llm.RoleSystem, Content: text}}, nil
 	default:
-		return nil, invalid(fmt.Sprintf("messages.%d.role", i), "messages.%d.role: want user or assistant, got %q", i, m.Role)
+		return nil, invalid(fmt.Sprintf("messages.%d.role", i), "messages.%d.role: want user, assistant or system, got %q", i, m.Role)
 	}
 	raw := bytes.TrimSpace(m.Content)
 	if len(raw) > 0 && raw[0] == '"' {

@@ -101,8 +101,11 @@ func (e *encoder) finish() []event {
 	if e.sawTool {
 		sr = "tool_use"
 	}
+	// The whole usage, input included: message_start went out before the
+	// provider counted the prompt, and the SDKs (and Claude Code's cost
+	// line) take input_tokens from here when it is present.
 	u := usageOf(e.usage)
 	out = append(out, ev("message_delta", map[string]any{"type": "message_delta",
-		"delta": map[string]any{"stop_reason": sr, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": u.OutputTokens}}))
+		"delta": map[string]any{"stop_reason": sr, "stop_sequence": nil}, "usage": u}))
 	return append(out, ev("message_stop", map[string]string{"type": "message_stop"}))
 }
