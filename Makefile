@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -49,6 +49,10 @@ test-go:
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh
 
+## test-agents: the real coding-agent CLIs (Claude Code's claude -p) through a live gateway, and the ledger's record of them
+test-agents: build
+	scripts/test-agents.sh
+
 ## test-providers: the OpenAI SDKs through the gateway to OpenAI, Anthropic and Gemini wire formats (fake upstream)
 test-providers: build
 	scripts/test-providers.sh
@@ -75,7 +79,7 @@ test-browser: build
 test:
 	scripts/test-all.sh
 
-test-suites: tools lint check-generated vet test-go test-sdkcompat test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi
+test-suites: tools lint check-generated vet test-go test-sdkcompat test-agents test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi
 	@echo "all suites passed"
 
 ## loadtest: ghz scenarios (unary, stream, cache hit), a 60 s soak and a 10k-stream soak against the fake upstream (loopback, bounded)

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs the real coding-agent CLIs non-interactively against a live gateway on
+# the deterministic simulator, and checks the ledger saw each in its dialect.
+#
+#   scripts/test-agents.sh
+#
+# Today: Claude Code (`claude -p`, Anthropic Messages). The CLI is installed
+# from npm into ~/.cache/switchyard-tools (pinned below) on first use. The
+# gateway gets its own port, data directory and HOME for the CLI; every step
+# is bounded by `timeout`, and everything is removed on exit.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CLAUDE_CODE_VERSION=2.1.197
+TOOLS="${SWITCHYARD_TOOLS_DIR:-$HOME/.cache/switchyard-tools}"
+CC_DIR="$TOOLS/claude-code-$CLAUDE_CODE_VERSION"
+BIN="$ROOT/bin/switchyard"
+WORK="$(mktemp -d -t switchyard-agents.XXXXXX)"
+SERVER_PID=""
+FAILED=0
+
+say() { printf '==> %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; FAILED=1; }
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The package's postinstall only links the platform binary, which npm puts
+# in the optional dependency for this machine; run that binary directly.
+claude_bin() { ls "$CC_DIR"/node_modules/@anthropic-ai/claude-code-linux-*/claude 2>/dev/null | head -1; }
+if [ -z "$(claude_bin)" ]; then
+  say "installing @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION into $CC_DIR"
+  mkdir -p "$CC_DIR"
+  timeout 300 npm install --prefix "$CC_DIR" --no-audit --no-fund --no-save "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >"$WORK/npm.log" 2>&1 \
+    || { cat "$WORK/npm.log" >&2; fail "npm install @anthropic-ai/claude-code"; exit 1; }
+fi
+CLAUDE="$(claude_bin)"
+[ -x "$CLAUDE" ] || { fail "no claude binary under $CC_DIR"; exit 1; }
+
+say "building bin/switchyard"
+timeout 300 go build -o "$BIN" ./server/cmd/switchyard || { fail "go build"; exit 1; }
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+BASE="http://127.0.0.1:$PORT"
+SWITCHYARD_DATA_DIR="$WORK/data" "$BIN" --config test/sdkcompat/switchyard.yaml --listen "127.0.0.1:$PORT" >"$WORK/gateway.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 200); do curl -fsS -o /dev/null --max-time 1 "$BASE/healthz" 2>/dev/null && break; sleep 0.1; done
+curl -fsS -o /dev/null "$BASE/healthz" || { cat "$WORK/gateway.log" >&2; fail "gateway not ready"; exit 1; }
+
+say "claude -p through $BASE (model auto, Anthropic Messages → simulator)"
+mkdir -p "$WORK/home"
+out="$(cd "$WORK" && HOME="$WORK/home" ANTHROPIC_BASE_URL="$BASE" ANTHROPIC_AUTH_TOKEN=sk-test \
+  ANTHROPIC_MODEL=auto ANTHROPIC_SMALL_FAST_MODEL=auto CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
+  timeout 120 "$CLAUDE" -p "Say hello" --output-format json 2>&1)"
+if ! printf '%s' "$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+assert r["is_error"] is False, r
+assert r["result"], r
+assert r["usage"]["output_tokens"] > 0, r["usage"]
+print("claude -p:", r["result"][:60], "| output_tokens", r["usage"]["output_tokens"])
+'; then
+  printf '%s\n' "$out" >&2
+  cat "$WORK/gateway.log" >&2
+  fail "claude -p did not complete through the gateway"
+fi
+
+say "ledger: the request is recorded as dialect anthropic with tokens and cost"
+if ! curl -fsS "$BASE/v1/usage?group_by=dialect" | python3 -c '
+import json, sys
+rows = {r["dialect"]: r for r in json.load(sys.stdin)["rows"]}
+a = rows.get("anthropic")
+assert a and int(a["requests"]) >= 1 and int(a["prompt_tokens"]) > 0 and int(a["completion_tokens"]) > 0 and a["cost"] != "0", rows
+print("ledger anthropic:", a["requests"], "requests,", a["prompt_tokens"], "prompt,", a["completion_tokens"], "completion, $" + a["cost"])
+'; then
+  fail "ledger has no anthropic row with tokens and cost"
+fi
+
+[ "$FAILED" -eq 0 ] && echo "agents: all passed" || { echo "agents: FAILED" >&2; exit 1; }
