@@ -157,6 +157,9 @@ type Simulator struct {
 	FailRate   float64  `yaml:"fail_rate"`
 	FailStatus int      `yaml:"fail_status"`
 	RetryAfter Duration `yaml:"retry_after"`
+	// AutoTool is a tool the simulated model calls on its own when offered
+	// (once per turn, then it answers the result): for driving agent CLIs.
+	AutoTool string `yaml:"auto_tool"`
 }
 
 // Routing is the default route, applied to plain model names.

@@ -74,12 +74,29 @@ print("claude -p:", r["result"][:60], "| output_tokens", r["usage"]["output_toke
   fail "claude -p did not complete through the gateway"
 fi
 
-say "ledger: the request is recorded as dialect anthropic with tokens and cost"
+say "claude -p tool round trip (model agent-sim calls Read, Claude Code runs it, the model answers the result)"
+printf 'switchyard notes\n' >"$WORK/notes.txt"
+out="$(cd "$WORK" && HOME="$WORK/home" ANTHROPIC_BASE_URL="$BASE" ANTHROPIC_AUTH_TOKEN=sk-test \
+  ANTHROPIC_MODEL=agent-sim ANTHROPIC_SMALL_FAST_MODEL=agent-sim CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
+  timeout 120 "$CLAUDE" -p "Read notes.txt and summarise it" --output-format json --allowedTools Read 2>&1)"
+if ! printf '%s' "$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+assert r["is_error"] is False, r
+assert r["num_turns"] >= 2, r
+print("claude -p tool:", r["num_turns"], "turns |", r["result"][:60])
+'; then
+  printf '%s\n' "$out" >&2
+  cat "$WORK/gateway.log" >&2
+  fail "claude -p did not complete a tool call through the gateway"
+fi
+
+say "ledger: the requests are recorded as dialect anthropic with tokens and cost"
 if ! curl -fsS "$BASE/v1/usage?group_by=dialect" | python3 -c '
 import json, sys
 rows = {r["dialect"]: r for r in json.load(sys.stdin)["rows"]}
 a = rows.get("anthropic")
-assert a and int(a["requests"]) >= 1 and int(a["prompt_tokens"]) > 0 and int(a["completion_tokens"]) > 0 and a["cost"] != "0", rows
+assert a and int(a["requests"]) >= 3 and int(a["prompt_tokens"]) > 0 and int(a["completion_tokens"]) > 0 and a["cost"] != "0", rows
 print("ledger anthropic:", a["requests"], "requests,", a["prompt_tokens"], "prompt,", a["completion_tokens"], "completion, $" + a["cost"])
 '; then
   fail "ledger has no anthropic row with tokens and cost"

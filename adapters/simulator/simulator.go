@@ -85,6 +85,8 @@ type Provider struct {
 	vocab []string
 	// badKey says the key this instance is called with is refused.
 	badKey bool
+	// autoTool is called unasked when offered (WithAutoTool).
+	autoTool string
 }
 
 // Option configures a Provider.
@@ -106,6 +108,12 @@ func WithResponseTokens(n int) Option { return func(p *Provider) { p.tokens = n 
 func WithFailures(rate float64, status int, retryAfter time.Duration) Option {
 	return func(p *Provider) { p.failRate, p.failStatus, p.retryAfter = rate, status, retryAfter }
 }
+
+// WithAutoTool makes the simulated model call the tool named name on its
+// own (tool_choice absent or auto) whenever the request offers it and the
+// conversation does not end in a tool result: one call, then a text answer
+// to the result, as an agent's model does. For driving agent CLIs in tests.
+func WithAutoTool(name string) Option { return func(p *Provider) { p.autoTool = name } }
 
 // WithAPIKey sets the key this simulated provider is called with. Any key
 // is accepted but one starting with BadKeyPrefix, which answers 401.
@@ -488,8 +496,11 @@ func (p *Provider) randomFailure() error {
 // toolToCall reports which function to call: the named one, or the first
 // tool when the choice is "required". Other choices get a text answer.
 func (p *Provider) toolToCall(req *llm.ChatRequest) (llm.Tool, bool, error) {
-	if len(req.Tools) == 0 || req.ToolChoice == nil {
+	if len(req.Tools) == 0 {
 		return llm.Tool{}, false, nil
+	}
+	if req.ToolChoice == nil {
+		return p.autoToolFor(req)
 	}
 	if fn := req.ToolChoice.Function; fn != "" {
 		for _, t := range req.Tools {
@@ -501,6 +512,22 @@ func (p *Provider) toolToCall(req *llm.ChatRequest) (llm.Tool, bool, error) {
 	}
 	if req.ToolChoice.Mode == "required" {
 		return req.Tools[0], true, nil
+	}
+	return p.autoToolFor(req)
+}
+
+// autoToolFor is WithAutoTool's choice for a request.
+func (p *Provider) autoToolFor(req *llm.ChatRequest) (llm.Tool, bool, error) {
+	if p.autoTool == "" || (req.ToolChoice != nil && req.ToolChoice.Mode != "" && req.ToolChoice.Mode != "auto") {
+		return llm.Tool{}, false, nil
+	}
+	if n := len(req.Messages); n > 0 && req.Messages[n-1].Role == llm.RoleTool {
+		return llm.Tool{}, false, nil
+	}
+	for _, t := range req.Tools {
+		if t.Name == p.autoTool {
+			return t, true, nil
+		}
 	}
 	return llm.Tool{}, false, nil
 }

@@ -903,3 +903,36 @@ func TestAPIKeys(t *testing.T) {
 		})
 	}
 }
+
+// WithAutoTool: the model calls the tool unasked once per turn, then
+// answers the tool's result in text, as an agent's model does.
+func TestAutoTool(t *testing.T) {
+	p := simulator.New("sim", nil, simulator.WithAutoTool("get_weather"))
+	weather := llm.Tool{Type: "function", Name: "get_weather"}
+	other := llm.Tool{Type: "function", Name: "search"}
+	result := llm.Message{Role: llm.RoleTool, ToolCallID: "call_1", Content: "18C"}
+	for _, tc := range []struct {
+		name     string
+		tools    []llm.Tool
+		choice   *llm.ToolChoice
+		msgs     []llm.Message
+		wantTool string
+	}{
+		{"offered, no choice", []llm.Tool{other, weather}, nil, []llm.Message{user("hi")}, "get_weather"},
+		{"offered, auto", []llm.Tool{weather}, &llm.ToolChoice{Mode: "auto"}, []llm.Message{user("hi")}, "get_weather"},
+		{"none wins", []llm.Tool{weather}, &llm.ToolChoice{Mode: "none"}, []llm.Message{user("hi")}, ""},
+		{"not offered", []llm.Tool{other}, nil, []llm.Message{user("hi")}, ""},
+		{"answers the result", []llm.Tool{weather}, nil, []llm.Message{user("hi"), result}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := mustChat(t, p, &llm.ChatRequest{Model: "m", Messages: tc.msgs, Tools: tc.tools, ToolChoice: tc.choice})
+			var got string
+			if calls := resp.Choices[0].Message.ToolCalls; len(calls) == 1 {
+				got = calls[0].Name
+			}
+			if got != tc.wantTool {
+				t.Fatalf("called %q, want %q (%+v)", got, tc.wantTool, resp.Choices[0])
+			}
+		})
+	}
+}

@@ -120,7 +120,8 @@ func newSimulator(p config.Provider, key string, _ *http.Client) (route.Provider
 			simulator.WithTokenDelay(time.Duration(s.TokenDelay)),
 			simulator.WithTTFT(time.Duration(s.TTFT)),
 			simulator.WithResponseTokens(s.ResponseTokens),
-			simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)))
+			simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)),
+			simulator.WithAutoTool(s.AutoTool))
 	}
 	return simulator.New(p.Name, p.Models, opts...), nil
 }
