@@ -135,6 +135,23 @@ var migrations = []migration{
 			`ALTER TABLE usage ADD COLUMN dialect TEXT NOT NULL DEFAULT ''`,
 		},
 	},
+	{
+		version: 6,
+		name:    "stored Responses API responses",
+		stmts: []string{
+			// owner is the client key's id ("" when the gateway runs keyless): a response is
+			// only ever read back by the key that created it.
+			`CREATE TABLE responses (
+				id         TEXT PRIMARY KEY,
+				owner      TEXT NOT NULL DEFAULT '',
+				created_at BIGINT NOT NULL,
+				expires_at BIGINT,
+				response   TEXT NOT NULL,
+				input      TEXT NOT NULL
+			)`,
+			`CREATE INDEX responses_expires ON responses (expires_at)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
