@@ -57,6 +57,10 @@ type Storage struct {
 	// limit buckets and budget counters into Redis, shared by every
 	// instance; without it they live in process.
 	RedisURL string `yaml:"redis_url"`
+	// ResponsesRetention is how long stored Responses API responses (for
+	// previous_response_id and GET /v1/responses/{id}) are kept; default
+	// 720h, OpenAI's 30 days.
+	ResponsesRetention Duration `yaml:"responses_retention"`
 }
 
 // ResponseCache configures the in-process cache (L1) and an optional shared

@@ -20,6 +20,7 @@ const (
 	DefaultLogFormat           = "text"
 	DefaultMaxBodyBytes        = 8 << 20
 	DefaultShutdownTimeout     = 30 * time.Second
+	DefaultResponsesRetention  = 30 * 24 * time.Hour
 	DefaultReadHeaderTimeout   = 10 * time.Second
 	DefaultRequestTimeout      = 10 * time.Minute
 	DefaultBodyReadTimeout     = 60 * time.Second
@@ -240,6 +241,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Storage.DataDir == "" {
 		c.Storage.DataDir = "data"
+	}
+	if c.Storage.ResponsesRetention == 0 {
+		c.Storage.ResponsesRetention = Duration(DefaultResponsesRetention)
 	}
 	if c.ResponseCache.MaxEntries == 0 {
 		c.ResponseCache.MaxEntries = 10000

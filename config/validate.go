@@ -100,6 +100,7 @@ func (c *Config) validateTop(k *checker) {
 		k.add("server.max_body_bytes", "must be greater than 0")
 	}
 	k.nonNegative("server.shutdown_timeout", c.Server.ShutdownTimeout)
+	k.nonNegative("storage.responses_retention", c.Storage.ResponsesRetention)
 	k.nonNegative("server.read_header_timeout", c.Server.ReadHeaderTimeout)
 	k.nonNegative("server.request_timeout", c.Server.RequestTimeout)
 	k.nonNegative("server.body_read_timeout", c.Server.BodyReadTimeout)

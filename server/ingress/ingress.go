@@ -83,3 +83,12 @@ func CallOf(w http.ResponseWriter, r *http.Request, dialect string) gateway.Call
 	}
 	return c
 }
+
+// DrainCause reports a request cut by the drain deadline as such (a 503,
+// or the stream's error event), not as the cancellation it looks like.
+func DrainCause(ctx context.Context, err error) error {
+	if sd := middleware.ShuttingDown(ctx); sd != nil {
+		return sd
+	}
+	return err
+}

@@ -144,3 +144,15 @@ func writeError(w http.ResponseWriter, err error) {
 	w.WriteHeader(e.status)
 	_, _ = w.Write(openaijson.AppendError(nil, e.message, e.typ, e.param, e.code))
 }
+
+// WriteError answers with OpenAI error JSON and status: the shape every
+// OpenAI dialect (Chat Completions here, Responses in its own package)
+// reports errors in.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
+// ErrorCode is err's OpenAI error code and message, for errors reported
+// inside a stream after it started.
+func ErrorCode(err error) (code, message string) {
+	e := classify(err)
+	return e.code, e.message
+}

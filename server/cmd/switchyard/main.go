@@ -25,6 +25,7 @@ import (
 	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/server/ingress"
 	"github.com/switchyard/switchyard/server/ingress/anthropic"
+	"github.com/switchyard/switchyard/server/ingress/responses"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -292,8 +293,20 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Listen:            cfg.Listen,
 		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.Tracing(),
-		Ingresses:         []ingress.Dialect{anthropic.New(gw, ctl.Auth(), log.Named("anthropic"))},
+		Ingresses: []ingress.Dialect{
+			anthropic.New(gw, ctl.Auth(), log.Named("anthropic")),
+			responses.New(gw, ctl.Auth(), responseStore(ctl.Store()), log.Named("responses"), responses.WithRetention(time.Duration(cfg.Storage.ResponsesRetention))),
+		},
 	})
+}
+
+// responseStore is st as the Responses dialect's store; nil (not a typed
+// nil) without storage.
+func responseStore(st *store.Store) responses.Store {
+	if st == nil {
+		return nil
+	}
+	return st
 }
 
 // observer fans each finished request out to Prometheus, the ledger and

@@ -1,0 +1,389 @@
+// Package responses is the OpenAI Responses API at the door (what Codex
+// CLI, the OpenAI Agents SDK and the Vercel AI SDK's default provider
+// speak): POST /v1/responses unary and SSE with the Responses event
+// sequence, and stored responses — previous_response_id chains, GET,
+// DELETE and input_items — scoped to the client key. Requests decode into
+// engine/llm and go through the one lifecycle to any target.
+package responses
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// request is the wire body of POST /v1/responses. Fields the engine has
+// no use for are tolerated: SDKs send new ones before gateways know them.
+type request struct {
+	Model              string            `json:"model"`
+	Input              json.RawMessage   `json:"input"`
+	Instructions       string            `json:"instructions"`
+	PreviousResponseID string            `json:"previous_response_id"`
+	Tools              []tool            `json:"tools"`
+	ToolChoice         json.RawMessage   `json:"tool_choice"`
+	ParallelToolCalls  *bool             `json:"parallel_tool_calls"`
+	Text               *textConfig       `json:"text"`
+	Reasoning          *reasoning        `json:"reasoning"`
+	MaxOutputTokens    *int              `json:"max_output_tokens"`
+	Temperature        *float64          `json:"temperature"`
+	TopP               *float64          `json:"top_p"`
+	Metadata           map[string]string `json:"metadata"`
+	User               string            `json:"user"`
+	SafetyIdentifier   string            `json:"safety_identifier"`
+	Store              *bool             `json:"store"`
+	Stream             bool              `json:"stream"`
+	Background         bool              `json:"background"`
+	Include            []string          `json:"include"`
+	Truncation         string            `json:"truncation"`
+}
+
+type tool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Strict      *bool           `json:"strict"`
+}
+
+type textConfig struct {
+	Format *struct {
+		Type        string          `json:"type"`
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Schema      json.RawMessage `json:"schema"`
+		Strict      *bool           `json:"strict"`
+	} `json:"format"`
+	Verbosity string `json:"verbosity"`
+}
+
+type reasoning struct {
+	Effort  string `json:"effort"`
+	Summary string `json:"summary"`
+}
+
+// item is one input (or stored output) item. The union is flat, as on the
+// wire; type "" with a role is a message (the SDKs' EasyInputMessage).
+type item struct {
+	Type      string          `json:"type"`
+	ID        string          `json:"id,omitempty"`
+	Role      string          `json:"role,omitempty"`
+	Content   json.RawMessage `json:"content,omitempty"`
+	CallID    string          `json:"call_id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Arguments string          `json:"arguments,omitempty"`
+	Output    json.RawMessage `json:"output,omitempty"`
+	Summary   []summaryPart   `json:"summary,omitempty"`
+}
+
+type summaryPart struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// part is one content part of a message item.
+type part struct {
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	Refusal  string `json:"refusal"`
+	ImageURL string `json:"image_url"`
+	FileID   string `json:"file_id"`
+	Detail   string `json:"detail"`
+}
+
+func invalid(param, format string, args ...any) error {
+	return llm.InvalidParam(param, format, args...)
+}
+
+// parsed is a decoded request: the domain request, and what the answer and
+// the store need besides.
+type parsed struct {
+	req   *llm.ChatRequest
+	in    request
+	items []json.RawMessage // this request's own input, as items
+	store bool
+}
+
+// decode reads a Responses body. The conversation it builds is history
+// (the stored chain's items, oldest first) followed by the request's input.
+func decode(body []byte) (*parsed, error) {
+	var in request
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, invalid("", "request body is not valid JSON: %v", err)
+	}
+	if in.Model == "" {
+		return nil, invalid("model", "Missing required parameter: 'model'.")
+	}
+	if in.Background {
+		return nil, invalid("background", "background responses are not supported by this gateway")
+	}
+	items, err := inputItems(in.Input)
+	if err != nil {
+		return nil, err
+	}
+	p := &parsed{in: in, items: items, store: in.Store == nil || *in.Store}
+	req := &llm.ChatRequest{Model: in.Model, MaxTokens: in.MaxOutputTokens, Temperature: in.Temperature, TopP: in.TopP,
+		ParallelToolCalls: in.ParallelToolCalls, Metadata: in.Metadata, User: in.User, IncludeUsage: true}
+	if req.User == "" {
+		req.User = in.SafetyIdentifier
+	}
+	if in.Reasoning != nil {
+		req.ReasoningEffort = in.Reasoning.Effort
+	}
+	if err := decodeFormat(req, in.Text); err != nil {
+		return nil, err
+	}
+	if err := decodeTools(req, in.Tools, in.ToolChoice); err != nil {
+		return nil, err
+	}
+	p.req = req
+	return p, nil
+}
+
+// inputItems normalises input (a string, or an array of items) to items.
+func inputItems(raw json.RawMessage) ([]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, invalid("input", "Missing required parameter: 'input'.")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, invalid("input", "input: %v", err)
+		}
+		b, _ := json.Marshal(item{Type: "message", Role: "user", Content: raw})
+		return []json.RawMessage{b}, nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, invalid("input", "input: want a string or an array of input items")
+	}
+	return items, nil
+}
+
+// conversation maps instructions, history and input onto domain messages.
+// Instructions are not part of the stored chain: as with OpenAI, each
+// request's own apply.
+func conversation(instructions string, items []json.RawMessage) ([]llm.Message, error) {
+	var out []llm.Message
+	if instructions != "" {
+		out = append(out, llm.Message{Role: llm.RoleSystem, Content: instructions})
+	}
+	// reasoning holds a reasoning item's summary for the assistant turn it
+	// precedes; function calls join the assistant turn before them.
+	var reasoning string
+	assistant := func() *llm.Message {
+		if n := len(out); n > 0 && out[n-1].Role == llm.RoleAssistant {
+			return &out[n-1]
+		}
+		out = append(out, llm.Message{Role: llm.RoleAssistant, ReasoningContent: reasoning})
+		reasoning = ""
+		return &out[len(out)-1]
+	}
+	for i, raw := range items {
+		var it item
+		if err := json.Unmarshal(raw, &it); err != nil {
+			return nil, invalid(fmt.Sprintf("input[%d]", i), "input[%d]: not a valid input item: %v", i, err)
+		}
+		param := fmt.Sprintf("input[%d]", i)
+		switch it.Type {
+		case "message", "":
+			m, err := messageOf(param, it)
+			if err != nil {
+				return nil, err
+			}
+			if m.Role == llm.RoleAssistant {
+				m.ReasoningContent, reasoning = reasoning, ""
+			}
+			out = append(out, m)
+		case "function_call":
+			if it.CallID == "" || it.Name == "" {
+				return nil, invalid(param, "%s: a function_call needs call_id and name", param)
+			}
+			a := assistant()
+			args := it.Arguments
+			if args == "" {
+				args = "{}"
+			}
+			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: it.CallID, Type: "function", Name: it.Name, Arguments: args})
+		case "function_call_output":
+			if it.CallID == "" {
+				return nil, invalid(param+".call_id", "%s: Missing required parameter: 'call_id'.", param)
+			}
+			text, err := outputText(it.Output)
+			if err != nil {
+				return nil, invalid(param+".output", "%s.output: %v", param, err)
+			}
+			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: it.CallID, Content: text})
+		case "reasoning":
+			// Encrypted reasoning is the issuing provider's to read; the
+			// summary is what any other target can be given back.
+			for _, s := range it.Summary {
+				if reasoning != "" {
+					reasoning += "\n"
+				}
+				reasoning += s.Text
+			}
+		default:
+			return nil, invalid(param+".type", "%s: input items of type %q are not supported by this gateway", param, it.Type)
+		}
+	}
+	return out, nil
+}
+
+func messageOf(param string, it item) (llm.Message, error) {
+	var role llm.Role
+	switch it.Role {
+	case "user":
+		role = llm.RoleUser
+	case "assistant":
+		role = llm.RoleAssistant
+	case "system":
+		role = llm.RoleSystem
+	case "developer":
+		role = llm.RoleDeveloper
+	default:
+		return llm.Message{}, invalid(param+".role", "%s.role: want user, assistant, system or developer, got %q", param, it.Role)
+	}
+	raw := bytes.TrimSpace(it.Content)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return llm.Message{}, invalid(param+".content", "%s.content: %v", param, err)
+		}
+		return llm.Message{Role: role, Content: s}, nil
+	}
+	var parts []part
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return llm.Message{}, invalid(param+".content", "%s.content: want a string or an array of content parts", param)
+	}
+	m := llm.Message{Role: role}
+	for j, p := range parts {
+		pp := fmt.Sprintf("%s.content[%d]", param, j)
+		switch p.Type {
+		case "input_text", "output_text", "text":
+			m.Parts = append(m.Parts, llm.Part{Type: llm.PartText, Text: p.Text})
+		case "refusal":
+			m.Refusal = p.Refusal
+		case "input_image":
+			if p.ImageURL == "" {
+				return llm.Message{}, invalid(pp+".image_url", "%s: only image_url images are supported (file_id needs the Files API)", pp)
+			}
+			m.Parts = append(m.Parts, llm.Part{Type: llm.PartImage, ImageURL: p.ImageURL, ImageDetail: p.Detail})
+		default:
+			return llm.Message{}, invalid(pp+".type", "%s: content parts of type %q are not supported by this gateway", pp, p.Type)
+		}
+	}
+	collapse(&m)
+	return m, nil
+}
+
+// collapse keeps a text-only message as plain content, which every
+// provider format takes.
+func collapse(m *llm.Message) {
+	for _, p := range m.Parts {
+		if p.Type != llm.PartText {
+			return
+		}
+	}
+	var b strings.Builder
+	for i, p := range m.Parts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.Text)
+	}
+	m.Content, m.Parts = b.String(), nil
+}
+
+// outputText flattens a function_call_output's output (a string, or
+// input_text parts).
+func outputText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", nil
+	}
+	if raw[0] == '"' {
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	}
+	var parts []part
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", fmt.Errorf("want a string or an array of content parts")
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Text != "" {
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String(), nil
+}
+
+func decodeFormat(req *llm.ChatRequest, t *textConfig) error {
+	if t == nil || t.Format == nil {
+		return nil
+	}
+	switch f := t.Format; f.Type {
+	case "text", "":
+	case "json_object":
+		req.ResponseFormat = &llm.ResponseFormat{Type: "json_object"}
+	case "json_schema":
+		if len(f.Schema) == 0 {
+			return invalid("text.format.schema", "Missing required parameter: 'text.format.schema'.")
+		}
+		req.ResponseFormat = &llm.ResponseFormat{Type: "json_schema", SchemaName: f.Name, SchemaDescription: f.Description, Schema: f.Schema, Strict: f.Strict}
+	default:
+		return invalid("text.format.type", "text.format.type: unknown format %q", f.Type)
+	}
+	return nil
+}
+
+// decodeTools maps function tools. Hosted tools (web_search, file_search,
+// computer use, MCP, ...) run inside OpenAI; no other target can run them,
+// so they are refused rather than silently dropped.
+func decodeTools(req *llm.ChatRequest, tools []tool, choice json.RawMessage) error {
+	for i, t := range tools {
+		param := fmt.Sprintf("tools[%d]", i)
+		if t.Type != "function" {
+			return invalid(param+".type", "%s: tools of type %q are not supported by this gateway; use function tools", param, t.Type)
+		}
+		if t.Name == "" {
+			return invalid(param+".name", "Missing required parameter: '%s.name'.", param)
+		}
+		schema := t.Parameters
+		if len(bytes.TrimSpace(schema)) == 0 || string(schema) == "null" {
+			schema = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		req.Tools = append(req.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema, Strict: t.Strict})
+	}
+	choice = bytes.TrimSpace(choice)
+	if len(choice) == 0 || string(choice) == "null" {
+		return nil
+	}
+	if choice[0] == '"' {
+		var mode string
+		_ = json.Unmarshal(choice, &mode)
+		switch mode {
+		case "auto", "none", "required":
+			req.ToolChoice = &llm.ToolChoice{Mode: mode}
+			return nil
+		}
+		return invalid("tool_choice", "tool_choice: want auto, none, required or a function, got %q", mode)
+	}
+	var tc struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(choice, &tc); err != nil || tc.Type != "function" || tc.Name == "" {
+		return invalid("tool_choice", "tool_choice: want auto, none, required or {\"type\":\"function\",\"name\":...}")
+	}
+	req.ToolChoice = &llm.ToolChoice{Function: tc.Name}
+	return nil
+}
