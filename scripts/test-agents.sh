@@ -4,8 +4,9 @@
 #
 #   scripts/test-agents.sh
 #
-# Today: Claude Code (`claude -p`, Anthropic Messages). The CLI is installed
-# from npm into ~/.cache/switchyard-tools (pinned below) on first use. The
+# Claude Code (`claude -p`, Anthropic Messages) and Codex CLI (`codex exec`,
+# OpenAI Responses). The CLIs are installed from npm into
+# ~/.cache/switchyard-tools (pinned below) on first use. The
 # gateway gets its own port, data directory and HOME for the CLI; every step
 # is bounded by `timeout`, and everything is removed on exit.
 set -uo pipefail
@@ -16,6 +17,8 @@ cd "$ROOT"
 CLAUDE_CODE_VERSION=2.1.197
 TOOLS="${SWITCHYARD_TOOLS_DIR:-$HOME/.cache/switchyard-tools}"
 CC_DIR="$TOOLS/claude-code-$CLAUDE_CODE_VERSION"
+CODEX_VERSION=0.171.0
+CODEX_DIR="$TOOLS/codex-$CODEX_VERSION"
 BIN="$ROOT/bin/switchyard"
 WORK="$(mktemp -d -t switchyard-agents.XXXXXX)"
 SERVER_PID=""
@@ -45,6 +48,17 @@ if [ -z "$(claude_bin)" ]; then
 fi
 CLAUDE="$(claude_bin)"
 [ -x "$CLAUDE" ] || { fail "no claude binary under $CC_DIR"; exit 1; }
+
+# The same for Codex: its npm package's launcher picks the platform binary.
+codex_bin() { ls "$CODEX_DIR"/node_modules/@openai/codex-linux-*/vendor/*/bin/codex 2>/dev/null | head -1; }
+if [ -z "$(codex_bin)" ]; then
+  say "installing @openai/codex@$CODEX_VERSION into $CODEX_DIR"
+  mkdir -p "$CODEX_DIR"
+  timeout 300 npm install --prefix "$CODEX_DIR" --no-audit --no-fund --no-save "@openai/codex@$CODEX_VERSION" >"$WORK/npm.log" 2>&1 \
+    || { cat "$WORK/npm.log" >&2; fail "npm install @openai/codex"; exit 1; }
+fi
+CODEX="$(codex_bin)"
+[ -x "$CODEX" ] || { fail "no codex binary under $CODEX_DIR"; exit 1; }
 
 say "building bin/switchyard"
 timeout 300 go build -o "$BIN" ./server/cmd/switchyard || { fail "go build"; exit 1; }
@@ -91,6 +105,53 @@ print("claude -p tool:", r["num_turns"], "turns |", r["result"][:60])
   fail "claude -p did not complete a tool call through the gateway"
 fi
 
+# Codex reads its model provider from $CODEX_HOME/config.toml: the gateway
+# as an OpenAI Responses endpoint.
+mkdir -p "$WORK/codex"
+cat >"$WORK/codex/config.toml" <<EOF
+model_provider = "switchyard"
+
+[model_providers.switchyard]
+name = "Switchyard"
+base_url = "$BASE/v1"
+env_key = "SWITCHYARD_API_KEY"
+wire_api = "responses"
+EOF
+codex_exec() { # model prompt
+  (cd "$WORK" && HOME="$WORK/home" CODEX_HOME="$WORK/codex" SWITCHYARD_API_KEY=sk-test \
+    timeout 120 "$CODEX" exec --skip-git-repo-check --json -m "$1" "$2" </dev/null 2>"$WORK/codex.err")
+}
+say "codex exec through $BASE (model auto, OpenAI Responses → simulator)"
+out="$(codex_exec auto "Say hello")"
+if ! printf '%s' "$out" | python3 -c '
+import json, sys
+evs = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+msgs = [e["item"]["text"] for e in evs if e.get("type") == "item.completed" and e["item"].get("type") == "agent_message"]
+done = [e for e in evs if e.get("type") == "turn.completed"]
+assert msgs and msgs[0] and done and done[0]["usage"]["output_tokens"] > 0, evs
+print("codex exec:", msgs[0][:60], "| output_tokens", done[0]["usage"]["output_tokens"])
+'; then
+  printf '%s\n' "$out" >&2; cat "$WORK/codex.err" >&2
+  cat "$WORK/gateway.log" >&2
+  fail "codex exec did not complete through the gateway"
+fi
+
+say "codex exec tool round trip (model codex-sim calls exec_command, Codex runs it, the model answers the output)"
+out="$(codex_exec codex-sim "List the files here")"
+if ! printf '%s' "$out" | python3 -c '
+import json, sys
+evs = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+cmds = [e["item"] for e in evs if e.get("type") == "item.completed" and e["item"].get("type") == "command_execution"]
+msgs = [e["item"]["text"] for e in evs if e.get("type") == "item.completed" and e["item"].get("type") == "agent_message"]
+assert cmds and cmds[0]["exit_code"] is not None, evs
+assert msgs and msgs[-1], evs
+print("codex exec tool: ran", repr(cmds[0]["command"]), "exit", cmds[0]["exit_code"], "| then:", msgs[-1][:50])
+'; then
+  printf '%s\n' "$out" >&2; cat "$WORK/codex.err" >&2
+  cat "$WORK/gateway.log" >&2
+  fail "codex exec did not complete a tool call through the gateway"
+fi
+
 say "ledger: the requests are recorded as dialect anthropic with tokens and cost"
 if ! curl -fsS "$BASE/v1/usage?group_by=dialect" | python3 -c '
 import json, sys
@@ -100,6 +161,15 @@ assert a and int(a["requests"]) >= 3 and int(a["prompt_tokens"]) > 0 and int(a["
 print("ledger anthropic:", a["requests"], "requests,", a["prompt_tokens"], "prompt,", a["completion_tokens"], "completion, $" + a["cost"])
 '; then
   fail "ledger has no anthropic row with tokens and cost"
+fi
+if ! curl -fsS "$BASE/v1/usage?group_by=dialect" | python3 -c '
+import json, sys
+rows = {r["dialect"]: r for r in json.load(sys.stdin)["rows"]}
+a = rows.get("responses")
+assert a and int(a["requests"]) >= 3 and int(a["prompt_tokens"]) > 0 and int(a["completion_tokens"]) > 0 and a["cost"] != "0", rows
+print("ledger responses:", a["requests"], "requests,", a["prompt_tokens"], "prompt,", a["completion_tokens"], "completion, $" + a["cost"])
+'; then
+  fail "ledger has no responses row with tokens and cost"
 fi
 
 [ "$FAILED" -eq 0 ] && echo "agents: all passed" || { echo "agents: FAILED" >&2; exit 1; }

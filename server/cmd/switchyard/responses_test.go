@@ -155,7 +155,7 @@ func TestResponsesDialect(t *testing.T) {
 
 	for _, tc := range []struct{ name, body, code string }{
 		{"unknown model", `{"model":"nope","input":"hi"}`, "model_not_found"},
-		{"hosted tool", `{"model":"auto","input":"hi","tools":[{"type":"web_search"}]}`, ""},
+		{"tool without a type", `{"model":"auto","input":"hi","tools":[{"name":"x"}]}`, ""},
 		{"no input", `{"model":"auto"}`, ""},
 		{"unknown previous", `{"model":"auto","input":"hi","previous_response_id":"resp_nope"}`, ""},
 	} {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -126,6 +127,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		rest.WriteError(w, err)
 		return
 	}
+	if len(p.dropped) > 0 {
+		w.Header().Set("X-Switchyard-Dropped-Tools", strings.Join(p.dropped, ","))
+		h.log.Debug("hosted tools left out: no target runs them", "tools", p.dropped)
+	}
 	obj := newObject(p, newID("resp_"), h.now().Unix())
 	call := ingress.CallOf(w, r, Dialect)
 	if p.in.Stream {
@@ -142,7 +147,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	if len(resp.Choices) > 0 {
 		m, reason = resp.Choices[0].Message, resp.Choices[0].FinishReason
 	}
-	obj.finish(outputOf(m), resp.Usage, reason)
+	obj.finish(outputOf(m, p.kinds), resp.Usage, reason)
 	h.keep(ctx, p, obj, items)
 	writeJSON(w, obj)
 }
@@ -232,7 +237,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, call gateway.Ca
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	enc := newEncoder(obj)
+	enc := newEncoder(obj, p.kinds)
 	emit := func(evs []*event) bool {
 		for _, e := range evs {
 			if _, err := w.Write(e.frame()); err != nil {

@@ -40,12 +40,23 @@ type request struct {
 	Truncation         string            `json:"truncation"`
 }
 
+// tool is a tool as the request declares it. Namespaces (Codex groups
+// sub-agent tools in one) carry function tools of their own.
 type tool struct {
 	Type        string          `json:"type"`
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Parameters  json.RawMessage `json:"parameters"`
-	Strict      *bool           `json:"strict"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+	Strict      *bool           `json:"strict,omitempty"`
+	Tools       []tool          `json:"tools,omitempty"`
+	Format      json.RawMessage `json:"format,omitempty"`
+}
+
+// toolKind is how a domain tool call goes back out: as a function_call
+// (in its namespace, if it came from one) or a custom_tool_call.
+type toolKind struct {
+	custom    bool
+	namespace string
 }
 
 type textConfig struct {
@@ -75,6 +86,7 @@ type item struct {
 	Name      string          `json:"name,omitempty"`
 	Arguments string          `json:"arguments,omitempty"`
 	Output    json.RawMessage `json:"output,omitempty"`
+	Input     string          `json:"input,omitempty"` // of a custom_tool_call
 	Summary   []summaryPart   `json:"summary,omitempty"`
 }
 
@@ -104,6 +116,11 @@ type parsed struct {
 	in    request
 	items []json.RawMessage // this request's own input, as items
 	store bool
+	// tools is the request's tools as sent, for the echo in the response.
+	tools json.RawMessage
+	kinds map[string]toolKind // tools that do not go back as plain function calls
+	// dropped names the hosted tools no target behind this gateway runs.
+	dropped []string
 }
 
 // decode reads a Responses body. The conversation it builds is history
@@ -124,6 +141,11 @@ func decode(body []byte) (*parsed, error) {
 		return nil, err
 	}
 	p := &parsed{in: in, items: items, store: in.Store == nil || *in.Store}
+	var echo struct {
+		Tools json.RawMessage `json:"tools"`
+	}
+	_ = json.Unmarshal(body, &echo)
+	p.tools = echo.Tools
 	req := &llm.ChatRequest{Model: in.Model, MaxTokens: in.MaxOutputTokens, Temperature: in.Temperature, TopP: in.TopP,
 		ParallelToolCalls: in.ParallelToolCalls, Metadata: in.Metadata, User: in.User, IncludeUsage: true}
 	if req.User == "" {
@@ -135,10 +157,10 @@ func decode(body []byte) (*parsed, error) {
 	if err := decodeFormat(req, in.Text); err != nil {
 		return nil, err
 	}
-	if err := decodeTools(req, in.Tools, in.ToolChoice); err != nil {
+	p.req = req
+	if err := p.decodeTools(in.Tools, in.ToolChoice); err != nil {
 		return nil, err
 	}
-	p.req = req
 	return p, nil
 }
 
@@ -208,7 +230,14 @@ func conversation(instructions string, items []json.RawMessage) ([]llm.Message, 
 				args = "{}"
 			}
 			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: it.CallID, Type: "function", Name: it.Name, Arguments: args})
-		case "function_call_output":
+		case "custom_tool_call":
+			if it.CallID == "" || it.Name == "" {
+				return nil, invalid(param, "%s: a custom_tool_call needs call_id and name", param)
+			}
+			a := assistant()
+			args, _ := json.Marshal(map[string]string{"input": it.Input})
+			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: it.CallID, Type: "function", Name: it.Name, Arguments: string(args)})
+		case "function_call_output", "custom_tool_call_output":
 			if it.CallID == "" {
 				return nil, invalid(param+".call_id", "%s: Missing required parameter: 'call_id'.", param)
 			}
@@ -345,23 +374,58 @@ func decodeFormat(req *llm.ChatRequest, t *textConfig) error {
 	return nil
 }
 
-// decodeTools maps function tools. Hosted tools (web_search, file_search,
-// computer use, MCP, ...) run inside OpenAI; no other target can run them,
-// so they are refused rather than silently dropped.
-func decodeTools(req *llm.ChatRequest, tools []tool, choice json.RawMessage) error {
-	for i, t := range tools {
-		param := fmt.Sprintf("tools[%d]", i)
-		if t.Type != "function" {
-			return invalid(param+".type", "%s: tools of type %q are not supported by this gateway; use function tools", param, t.Type)
-		}
+// decodeTools maps function tools, the function tools inside namespaces,
+// and custom (freeform) tools as functions taking one string. Hosted tools
+// (web_search, file_search, computer use, MCP, ...) run inside OpenAI, and
+// no target here can run them: they are left out and named in a response
+// header, as Codex CLI itself does when it talks Chat Completions.
+func (p *parsed) decodeTools(tools []tool, choice json.RawMessage) error {
+	req := p.req
+	add := func(param string, t tool, kind toolKind) error {
 		if t.Name == "" {
 			return invalid(param+".name", "Missing required parameter: '%s.name'.", param)
 		}
 		schema := t.Parameters
+		if kind.custom {
+			schema = json.RawMessage(`{"type":"object","properties":{"input":{"type":"string","description":"The tool's freeform input."}},"required":["input"]}`)
+		}
 		if len(bytes.TrimSpace(schema)) == 0 || string(schema) == "null" {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
+		if kind != (toolKind{}) {
+			if p.kinds == nil {
+				p.kinds = map[string]toolKind{}
+			}
+			p.kinds[t.Name] = kind
+		}
 		req.Tools = append(req.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema, Strict: t.Strict})
+		return nil
+	}
+	for i, t := range tools {
+		param := fmt.Sprintf("tools[%d]", i)
+		var err error
+		switch t.Type {
+		case "function":
+			err = add(param, t, toolKind{})
+		case "custom":
+			err = add(param, t, toolKind{custom: true})
+		case "namespace":
+			for j, sub := range t.Tools {
+				if sub.Type != "function" {
+					continue
+				}
+				if err = add(fmt.Sprintf("%s.tools[%d]", param, j), sub, toolKind{namespace: t.Name}); err != nil {
+					break
+				}
+			}
+		case "":
+			err = invalid(param+".type", "Missing required parameter: '%s.type'.", param)
+		default:
+			p.dropped = append(p.dropped, t.Type)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	choice = bytes.TrimSpace(choice)
 	if len(choice) == 0 || string(choice) == "null" {

@@ -29,7 +29,7 @@ type object struct {
 	Temperature        *float64          `json:"temperature"`
 	Text               textOut           `json:"text"`
 	ToolChoice         json.RawMessage   `json:"tool_choice"`
-	Tools              []tool            `json:"tools"`
+	Tools              json.RawMessage   `json:"tools"`
 	TopP               *float64          `json:"top_p"`
 	Truncation         string            `json:"truncation"`
 	Usage              *usage            `json:"usage"`
@@ -87,9 +87,18 @@ type (
 		Type      string `json:"type"`
 		ID        string `json:"id"`
 		CallID    string `json:"call_id"`
+		Namespace string `json:"namespace,omitempty"`
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
 		Status    string `json:"status"`
+	}
+	customCallItem struct {
+		Type   string `json:"type"`
+		ID     string `json:"id"`
+		CallID string `json:"call_id"`
+		Name   string `json:"name"`
+		Input  string `json:"input"`
+		Status string `json:"status"`
 	}
 	reasoningItem struct {
 		Type    string        `json:"type"`
@@ -119,7 +128,7 @@ func newObject(p *parsed, id string, created int64) *object {
 	in := p.in
 	o := &object{ID: id, Object: "response", CreatedAt: created, Status: "in_progress", MaxOutputTokens: in.MaxOutputTokens,
 		Model: in.Model, Output: []json.RawMessage{}, ParallelToolCalls: in.ParallelToolCalls == nil || *in.ParallelToolCalls,
-		Store: p.store, Temperature: in.Temperature, TopP: in.TopP, Truncation: "disabled", Tools: in.Tools,
+		Store: p.store, Temperature: in.Temperature, TopP: in.TopP, Truncation: "disabled", Tools: p.tools,
 		Metadata: in.Metadata, ToolChoice: in.ToolChoice, Text: textOut{Format: json.RawMessage(`{"type":"text"}`)}}
 	if in.Instructions != "" {
 		o.Instructions = &in.Instructions
@@ -141,8 +150,8 @@ func newObject(p *parsed, id string, created int64) *object {
 	if in.Text != nil && in.Text.Format != nil {
 		o.Text.Format = raw(in.Text.Format)
 	}
-	if o.Tools == nil {
-		o.Tools = []tool{}
+	if len(o.Tools) == 0 || string(o.Tools) == "null" {
+		o.Tools = json.RawMessage(`[]`)
 	}
 	if len(o.ToolChoice) == 0 {
 		o.ToolChoice = json.RawMessage(`"auto"`)
@@ -178,7 +187,7 @@ func usageOf(u llm.Usage) *usage {
 
 // outputOf is the output items of a whole answer: reasoning, then the
 // message, then each function call, in the order OpenAI emits them.
-func outputOf(m llm.Message) []json.RawMessage {
+func outputOf(m llm.Message, kinds map[string]toolKind) []json.RawMessage {
 	var out []json.RawMessage
 	if m.ReasoningContent != "" {
 		out = append(out, raw(reasoningItem{Type: "reasoning", ID: newID("rs_"), Summary: []summaryPart{{Type: "summary_text", Text: m.ReasoningContent}}}))
@@ -204,7 +213,34 @@ func outputOf(m llm.Message) []json.RawMessage {
 		if tc.ID == "" {
 			tc.ID = newID("call_")
 		}
-		out = append(out, raw(callItem{Type: "function_call", ID: newID("fc_"), CallID: tc.ID, Name: tc.Name, Arguments: tc.Arguments, Status: "completed"}))
+		out = append(out, callOutput(kinds, "", tc.ID, tc.Name, tc.Arguments, "completed"))
 	}
 	return out
+}
+
+// callOutput is a finished tool call as the item its tool's kind asks for.
+func callOutput(kinds map[string]toolKind, id, callID, name, args, status string) json.RawMessage {
+	k := kinds[name]
+	if k.custom {
+		if id == "" {
+			id = newID("ctc_")
+		}
+		return raw(customCallItem{Type: "custom_tool_call", ID: id, CallID: callID, Name: name, Input: customInput(args), Status: status})
+	}
+	if id == "" {
+		id = newID("fc_")
+	}
+	return raw(callItem{Type: "function_call", ID: id, CallID: callID, Namespace: k.namespace, Name: name, Arguments: args, Status: status})
+}
+
+// customInput is the freeform input a custom tool was called with: the
+// "input" of the arguments the model gave the function it was shown as.
+func customInput(args string) string {
+	var v struct {
+		Input *string `json:"input"`
+	}
+	if json.Unmarshal([]byte(args), &v) == nil && v.Input != nil {
+		return *v.Input
+	}
+	return args
 }

@@ -22,6 +22,7 @@ type event struct {
 	Delta          *string         `json:"delta,omitempty"`
 	Text           *string         `json:"text,omitempty"`
 	Arguments      *string         `json:"arguments,omitempty"`
+	Input          *string         `json:"input,omitempty"`
 	Logprobs       *[]any          `json:"logprobs,omitempty"`
 }
 
@@ -60,9 +61,12 @@ type encoder struct {
 	order  []int             // domain call indexes in the order opened
 	reason string
 	usage  llm.Usage
+	kinds  map[string]toolKind
 }
 
-func newEncoder(obj *object) *encoder { return &encoder{obj: obj, calls: map[int]*openItem{}} }
+func newEncoder(obj *object, kinds map[string]toolKind) *encoder {
+	return &encoder{obj: obj, calls: map[int]*openItem{}, kinds: kinds}
+}
 
 func (e *encoder) emit(evs []*event, ev *event) []*event {
 	ev.SequenceNumber = e.seq
@@ -156,21 +160,30 @@ func (e *encoder) chunk(c llm.Chunk) []*event {
 			it, ok := e.calls[tc.Index]
 			if !ok {
 				evs = e.closeCur(evs)
-				it = &openItem{kind: "function_call", index: e.reserve(), id: newID("fc_"), call: llm.ToolCall{ID: tc.ID, Name: tc.Name}}
+				it = &openItem{kind: "function_call", index: e.reserve(), call: llm.ToolCall{ID: tc.ID, Name: tc.Name}}
 				if it.call.ID == "" {
 					it.call.ID = newID("call_")
+				}
+				if e.kinds[tc.Name].custom {
+					it.kind, it.id = "custom_tool_call", newID("ctc_")
+				} else {
+					it.id = newID("fc_")
 				}
 				e.calls[tc.Index] = it
 				e.order = append(e.order, tc.Index)
 				evs = e.emit(evs, &event{Type: "response.output_item.added", OutputIndex: intp(it.index),
-					Item: raw(callItem{Type: "function_call", ID: it.id, CallID: it.call.ID, Name: it.call.Name, Arguments: "", Status: "in_progress"})})
+					Item: callOutput(e.kinds, it.id, it.call.ID, it.call.Name, "", "in_progress")})
 			}
 			if tc.Name != "" && it.call.Name == "" {
 				it.call.Name = tc.Name
 			}
 			if a := tc.Arguments; a != "" {
 				it.text.WriteString(a)
-				evs = e.emit(evs, &event{Type: "response.function_call_arguments.delta", ItemID: it.id, OutputIndex: intp(it.index), Delta: &a})
+				// A custom tool's input is the "input" field of these
+				// arguments: it is sent whole once they are complete.
+				if it.kind == "function_call" {
+					evs = e.emit(evs, &event{Type: "response.function_call_arguments.delta", ItemID: it.id, OutputIndex: intp(it.index), Delta: &a})
+				}
 			}
 		}
 		if ch.FinishReason != "" {
@@ -190,8 +203,14 @@ func (e *encoder) finish() []*event {
 		if args == "" {
 			args = "{}"
 		}
-		evs = e.emit(evs, &event{Type: "response.function_call_arguments.done", ItemID: it.id, OutputIndex: intp(it.index), Arguments: &args})
-		e.out[it.index] = raw(callItem{Type: "function_call", ID: it.id, CallID: it.call.ID, Name: it.call.Name, Arguments: args, Status: "completed"})
+		if it.kind == "custom_tool_call" {
+			input := customInput(args)
+			evs = e.emit(evs, &event{Type: "response.custom_tool_call_input.delta", ItemID: it.id, OutputIndex: intp(it.index), Delta: &input})
+			evs = e.emit(evs, &event{Type: "response.custom_tool_call_input.done", ItemID: it.id, OutputIndex: intp(it.index), Input: &input})
+		} else {
+			evs = e.emit(evs, &event{Type: "response.function_call_arguments.done", ItemID: it.id, OutputIndex: intp(it.index), Arguments: &args})
+		}
+		e.out[it.index] = callOutput(e.kinds, it.id, it.call.ID, it.call.Name, args, "completed")
 		evs = e.emit(evs, &event{Type: "response.output_item.done", OutputIndex: intp(it.index), Item: e.out[it.index]})
 	}
 	e.calls, e.order = map[int]*openItem{}, nil
