@@ -233,6 +233,13 @@ func (w *keyWriter) request(r *llm.ChatRequest) {
 	w.optInt(r.TopLogprobs)
 	w.str(r.ReasoningEffort)
 	w.extra(r.Extra)
+	// A same-dialect target is sent the original body, which may carry
+	// what the fields above do not.
+	w.bool(r.Original != nil)
+	if o := r.Original; o != nil {
+		w.str(o.Dialect)
+		w.json(o.Body)
+	}
 }
 
 func (w *keyWriter) message(m *llm.Message) {

@@ -172,6 +172,7 @@ func TestKeyChangesWithEveryAnswerChangingField(t *testing.T) {
 		{"logprobs", func(r *llm.ChatRequest) { r.Logprobs = ptr(false) }},
 		{"top logprobs", func(r *llm.ChatRequest) { r.TopLogprobs = ptr(3) }},
 		{"reasoning effort", func(r *llm.ChatRequest) { r.ReasoningEffort = "high" }},
+		{"original body", func(r *llm.ChatRequest) { r.Original = &llm.Original{Dialect: "anthropic", Body: []byte(`{"x":1}`)} }},
 		{"extra value", func(r *llm.ChatRequest) { r.Extra["top_k"] = json.RawMessage(`41`) }},
 		{"extra number spelling", func(r *llm.ChatRequest) { r.Extra["top_k"] = json.RawMessage(`40.0`) }},
 		{"extra string vs number", func(r *llm.ChatRequest) { r.Extra["top_k"] = json.RawMessage(`"40"`) }},
@@ -284,7 +285,7 @@ func TestKeyCoversEveryRequestField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[llm.ChatRequest](): {"Model", "Messages", "Temperature", "TopP", "MaxTokens", "N", "Stop", "Seed",
 			"PresencePenalty", "FrequencyPenalty", "Tools", "ToolChoice", "ResponseFormat", "User", "Metadata", "IncludeUsage",
-			"ParallelToolCalls", "LogitBias", "Logprobs", "TopLogprobs", "ReasoningEffort", "Extra", "Hints"},
+			"ParallelToolCalls", "LogitBias", "Logprobs", "TopLogprobs", "ReasoningEffort", "Extra", "Original", "Hints"},
 		reflect.TypeFor[llm.Message]():        {"Role", "Content", "Parts", "Name", "ToolCalls", "ToolCallID", "Refusal", "ReasoningContent"},
 		reflect.TypeFor[llm.Part]():           {"Type", "Text", "ImageURL", "ImageDetail"},
 		reflect.TypeFor[llm.ToolCall]():       {"Index", "ID", "Type", "Name", "Arguments"},

@@ -63,8 +63,25 @@ type ChatRequest struct {
 	// Extra is the opaque passthrough: provider-specific JSON fields merged
 	// into the upstream body as they are.
 	Extra map[string]json.RawMessage
+	// Original is the client's body in its own dialect, for a target that
+	// speaks the same one: it is sent as the client wrote it, so nothing the
+	// domain model lacks (unknown fields, cache hints, betas) is lost. The
+	// fields above stay authoritative for every other target, and for what
+	// the gateway owns (the model, limits it enforces).
+	Original *Original
 	// Hints are Switchyard's own per-request options; never sent upstream.
 	Hints Hints
+}
+
+// Original is a request body as its client sent it.
+type Original struct {
+	// Dialect is the ingress wire format: "anthropic" (Messages),
+	// "responses" (OpenAI Responses).
+	Dialect string
+	// Body is the JSON body. A dialect that rebuilt parts the upstream must
+	// see differently (a Responses chain the gateway stored) puts the
+	// rebuilt body here.
+	Body []byte
 }
 
 // Hints steer routing and caching for one request.
