@@ -140,6 +140,10 @@ type Provider struct {
 	// APIVersion is required for azure; anthropic defaults to 2023-06-01.
 	APIVersion          string `yaml:"api_version"`
 	MaxIdleConnsPerHost int    `yaml:"max_idle_conns_per_host"`
+	// ResponsesAPI says an openai-compatible upstream serves the OpenAI
+	// Responses API too: Responses requests reach it with the client's body
+	// (type openai always does).
+	ResponsesAPI bool `yaml:"responses_api"`
 	// Simulator tunes the built-in provider; only for type simulator.
 	Simulator *Simulator `yaml:"simulator"`
 }

@@ -64,6 +64,10 @@ type Options struct {
 	// max_completion_tokens, for compatible servers and older Azure API
 	// versions that do not know the newer field.
 	LegacyMaxTokens bool
+	// ResponsesAPI says the upstream serves POST {base}/responses: requests
+	// that came in as OpenAI Responses go there with the client's body, not
+	// through Chat Completions. OpenAI itself does; some compatible servers too.
+	ResponsesAPI bool
 }
 
 // Client calls one OpenAI-format provider. It is safe for concurrent use and
@@ -76,6 +80,7 @@ type Client struct {
 	azure      bool
 	apiVersion string
 	legacyMax  bool
+	responses  bool
 	http       *http.Client
 	up         *upstream.Client // sends through http with the headers above
 	// now is the clock for Retry-After dates; a field so tests can fix it.
@@ -91,6 +96,7 @@ func New(opts Options) (*Client, error) {
 		azure:      opts.Azure,
 		apiVersion: opts.APIVersion,
 		legacyMax:  opts.LegacyMaxTokens,
+		responses:  opts.ResponsesAPI && !opts.Azure,
 		http:       opts.HTTPClient,
 		now:        time.Now,
 	}
@@ -192,6 +198,9 @@ func NewHTTPClient(maxIdlePerHost int, timeout time.Duration) *http.Client {
 
 // Chat sends one unary chat completion.
 func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
+	if c.passthrough(req) {
+		return c.responsesChat(ctx, req)
+	}
 	body, err := encodeChat(req, false, c.legacyMax)
 	if err != nil {
 		return nil, err
@@ -208,6 +217,9 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 // usage chunk, whatever req.IncludeUsage says, so streams are never billed as
 // zero. The caller must Close the stream.
 func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
+	if c.passthrough(req) {
+		return c.responsesStream(ctx, req)
+	}
 	body, err := encodeChat(req, true, c.legacyMax)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,12 @@ type ChatRequest struct {
 	Hints Hints
 }
 
+// Ingress dialects whose bodies a same-dialect target can take as they are.
+const (
+	DialectAnthropic = "anthropic" // Anthropic Messages
+	DialectResponses = "responses" // OpenAI Responses
+)
+
 // Original is a request body as its client sent it.
 type Original struct {
 	// Dialect is the ingress wire format: "anthropic" (Messages),

@@ -7,6 +7,8 @@
 //	OpenAI     POST /v1/chat/completions  unary JSON, or SSE chat.completion.chunk events,
 //	                                      a usage chunk with stream_options.include_usage,
 //	                                      then data: [DONE]
+//	           POST /v1/responses         the Responses API: unary, or its event sequence
+//	                                      (response.created … response.completed); stores nothing
 //	           POST /v1/embeddings        float or base64, deterministic unit vectors
 //	           GET  /v1/models
 //	           POST /openai/deployments/{d}/chat/completions and /embeddings (Azure)

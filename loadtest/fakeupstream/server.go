@@ -253,6 +253,8 @@ func (s *Server) route(r *http.Request) (string, handlerFunc) {
 		return fmtOpenAI, s.openaiChat
 	case path == "/v1/embeddings" && post:
 		return fmtOpenAI, s.openaiEmbeddings
+	case path == "/v1/responses" && post:
+		return fmtOpenAI, s.openaiResponses
 	case path == "/v1/messages" && post:
 		return fmtAnthropic, s.anthropicMessages
 	case path == "/v1/models" && get:

@@ -20,7 +20,7 @@ import (
 )
 
 // Dialect names Responses API requests in the ledger.
-const Dialect = "responses"
+const Dialect = llm.DialectResponses
 
 // DefaultRetention is how long a stored response is kept: OpenAI's 30 days.
 const DefaultRetention = 30 * 24 * time.Hour
@@ -127,6 +127,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		rest.WriteError(w, err)
 		return
 	}
+	if p.req.Original, err = original(body, items, len(items)-len(p.items), p.in.PreviousResponseID != ""); err != nil {
+		rest.WriteError(w, err)
+		return
+	}
 	if len(p.dropped) > 0 {
 		w.Header().Set("X-Switchyard-Dropped-Tools", strings.Join(p.dropped, ","))
 		h.log.Debug("hosted tools left out: no target runs them", "tools", p.dropped)
@@ -168,6 +172,35 @@ func chain(prev store.StoredResponse, input []json.RawMessage) ([]json.RawMessag
 	out := make([]json.RawMessage, 0, len(before)+len(o.Output)+len(input))
 	out = append(append(append(out, before...), o.Output...), input...)
 	return out, nil
+}
+
+// original is the body an OpenAI Responses target is sent: the client's,
+// except that a chain the gateway stored is spelled out, since the upstream
+// has never seen the gateway's response ids. The first history items came
+// from the store: their ids are the gateway's, so they are left out.
+func original(body []byte, items []json.RawMessage, history int, chained bool) (*llm.Original, error) {
+	if !chained {
+		return &llm.Original{Dialect: Dialect, Body: body}, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "previous_response_id")
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		out[i] = it
+		if i >= history {
+			continue
+		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(it, &fields) == nil {
+			delete(fields, "id")
+			out[i] = raw(fields)
+		}
+	}
+	m["input"] = raw(out)
+	return &llm.Original{Dialect: Dialect, Body: raw(m)}, nil
 }
 
 // keep stores a finished response when the request asked for it (the

@@ -1,0 +1,231 @@
+package fakeupstream
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// rsRequest is what the fake reads of a Responses API request.
+type rsRequest struct {
+	Model        string          `json:"model"`
+	Instructions string          `json:"instructions"`
+	Input        json.RawMessage `json:"input"`
+	Tools        []struct {
+		Type       string          `json:"type"`
+		Name       string          `json:"name"`
+		Parameters json.RawMessage `json:"parameters"`
+	} `json:"tools"`
+	ToolChoice        json.RawMessage `json:"tool_choice"`
+	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
+	MaxOutputTokens   *int            `json:"max_output_tokens"`
+	Stream            bool            `json:"stream"`
+	PreviousID        string          `json:"previous_response_id"`
+}
+
+// rsInput counts the prompt's words and finds the last user text (where a
+// fake directive may be).
+func rsInput(raw json.RawMessage) (words int, lastUser string, err error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		err = json.Unmarshal(raw, &s)
+		return countWords(s), s, err
+	}
+	var items []struct {
+		Type    string      `json:"type"`
+		Role    string      `json:"role"`
+		Content textContent `json:"content"`
+		Output  textContent `json:"output"`
+		Args    string      `json:"arguments"`
+	}
+	if err = json.Unmarshal(raw, &items); err != nil {
+		return 0, "", err
+	}
+	for _, it := range items {
+		words += countWords(string(it.Content)) + countWords(string(it.Output)) + countWords(it.Args)
+		if it.Role == "user" {
+			lastUser = string(it.Content)
+		}
+	}
+	return words, lastUser, nil
+}
+
+// openaiResponses serves POST /v1/responses: a text answer, or the forced
+// function calls, unary or as the Responses event stream.
+func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []byte) {
+	if !s.openaiAuth(w, r) {
+		return
+	}
+	var req rsRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.badRequest(w, fmtOpenAI, "", "We could not parse the JSON body of your request. "+err.Error())
+		return
+	}
+	if req.Model == "" {
+		s.badRequest(w, fmtOpenAI, "model", "Missing required parameter: 'model'.")
+		return
+	}
+	if req.PreviousID != "" {
+		// The fake stores nothing, as with store: false.
+		s.writeError(w, fmtOpenAI, apiError{status: http.StatusNotFound, message: "Previous response with id '" + req.PreviousID + "' not found."})
+		return
+	}
+	words, lastUser, err := rsInput(req.Input)
+	if err != nil || len(bytes.TrimSpace(req.Input)) == 0 {
+		s.badRequest(w, fmtOpenAI, "input", "Invalid 'input': want a string or an array of input items.")
+		return
+	}
+	forced, named, err := openaiToolChoice(req.ToolChoice)
+	if err != nil {
+		s.badRequest(w, fmtOpenAI, "tool_choice", err.Error())
+		return
+	}
+	k, err := s.requestKnobs(r, lastUser)
+	if err != nil {
+		s.badRequest(w, fmtOpenAI, "", "fakeupstream: "+err.Error())
+		return
+	}
+	if !s.faults(w, r, fmtOpenAI, &k) {
+		return
+	}
+	a := newAnswer(&k, s.nextID("resp_"), req.Model, s.now().Unix(), words+countWords(req.Instructions), req.MaxOutputTokens)
+	if forced || named != "" {
+		var tools []tool
+		for _, t := range req.Tools {
+			if t.Type == "function" {
+				tools = append(tools, tool{name: t.Name, schema: t.Parameters})
+			}
+		}
+		picked, ok := pickTools(tools, named, req.ParallelToolCalls == nil || *req.ParallelToolCalls)
+		if !ok || len(picked) == 0 {
+			s.badRequest(w, fmtOpenAI, "tool_choice", "Tool choice '"+named+"' not found in 'tools' parameter.")
+			return
+		}
+		for i, t := range picked {
+			a.calls = append(a.calls, newToolCall(s.nextID("call_"), t, i))
+		}
+		a.finish = finishTools
+	}
+	if req.Stream {
+		s.responsesStream(w, r, &k, &a)
+		return
+	}
+	s.writeUnary(w, r, &k, a.completion(), mustJSON(responsesObject(&a, "completed", rsOutput(&a))))
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+type rsItem = map[string]any
+
+// rsOutput is the answer's output items.
+func rsOutput(a *answer) []rsItem {
+	if len(a.calls) == 0 {
+		return []rsItem{rsMessage(a.id, answerText(a.words), "completed")}
+	}
+	var out []rsItem
+	for _, c := range a.calls {
+		out = append(out, rsCall(c, c.args, "completed"))
+	}
+	return out
+}
+
+func rsMessage(respID, text, status string) rsItem {
+	content := []any{}
+	if status == "completed" {
+		content = append(content, map[string]any{"type": "output_text", "text": text, "annotations": []any{}, "logprobs": []any{}})
+	}
+	return rsItem{"type": "message", "id": "msg_" + strings.TrimPrefix(respID, "resp_"), "status": status, "role": "assistant", "content": content}
+}
+
+func rsCall(c toolCall, args, status string) rsItem {
+	return rsItem{"type": "function_call", "id": "fc_" + strings.TrimPrefix(c.id, "call_"), "call_id": c.id, "name": c.name, "arguments": args, "status": status}
+}
+
+// responsesObject is the response object in the given state.
+func responsesObject(a *answer, status string, output []rsItem) map[string]any {
+	o := map[string]any{"id": a.id, "object": "response", "created_at": a.created, "status": status, "error": nil,
+		"incomplete_details": nil, "model": a.model, "output": output, "parallel_tool_calls": true, "store": false,
+		"tool_choice": "auto", "tools": []any{}, "truncation": "disabled", "usage": nil, "metadata": map[string]any{}}
+	if output == nil {
+		o["output"] = []any{}
+	}
+	if status == "completed" || status == "incomplete" {
+		o["usage"] = map[string]any{"input_tokens": a.prompt, "input_tokens_details": map[string]int{"cached_tokens": 0},
+			"output_tokens": a.completion(), "output_tokens_details": map[string]int{"reasoning_tokens": 0}, "total_tokens": a.prompt + a.completion()}
+		if a.finish == finishLength {
+			o["status"], o["incomplete_details"] = "incomplete", map[string]string{"reason": "max_output_tokens"}
+		}
+	}
+	return o
+}
+
+// responsesStream writes the Responses event sequence. It marshals each
+// event: the Responses path is for fidelity tests, not the load runs.
+func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer) {
+	st := s.startStream(w, r, k, hdrEventStream)
+	defer st.close()
+	seq := 0
+	frame := func(ev map[string]any) []byte {
+		ev["sequence_number"] = seq
+		seq++
+		typ, _ := ev["type"].(string)
+		return append(append(append([]byte("event: "+typ+"\ndata: "), mustJSON(ev)...), '\n'), '\n')
+	}
+	if !st.write(append(frame(map[string]any{"type": "response.created", "response": responsesObject(a, "in_progress", nil)}),
+		frame(map[string]any{"type": "response.in_progress", "response": responsesObject(a, "in_progress", nil)})...)) {
+		return
+	}
+	if len(a.calls) == 0 {
+		item := rsMessage(a.id, "", "in_progress")
+		id := item["id"]
+		b := frame(map[string]any{"type": "response.output_item.added", "output_index": 0, "item": item})
+		b = append(b, frame(map[string]any{"type": "response.content_part.added", "item_id": id, "output_index": 0, "content_index": 0,
+			"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}})...)
+		if !st.write(b) {
+			return
+		}
+		for i := 0; i < a.words; i++ {
+			var word string
+			_ = json.Unmarshal(wordJSON(i), &word)
+			if !st.content(frame(map[string]any{"type": "response.output_text.delta", "item_id": id, "output_index": 0, "content_index": 0, "delta": word, "logprobs": []any{}})) {
+				return
+			}
+		}
+		text := answerText(a.words)
+		b = frame(map[string]any{"type": "response.output_text.done", "item_id": id, "output_index": 0, "content_index": 0, "text": text, "logprobs": []any{}})
+		b = append(b, frame(map[string]any{"type": "response.content_part.done", "item_id": id, "output_index": 0, "content_index": 0,
+			"part": map[string]any{"type": "output_text", "text": text, "annotations": []any{}}})...)
+		b = append(b, frame(map[string]any{"type": "response.output_item.done", "output_index": 0, "item": rsMessage(a.id, text, "completed")})...)
+		if !st.write(b) {
+			return
+		}
+	} else {
+		for i, c := range a.calls {
+			item := rsCall(c, "", "in_progress")
+			if !st.content(frame(map[string]any{"type": "response.output_item.added", "output_index": i, "item": item})) {
+				return
+			}
+			for _, f := range c.frags {
+				if !st.content(frame(map[string]any{"type": "response.function_call_arguments.delta", "item_id": item["id"], "output_index": i, "delta": f})) {
+					return
+				}
+			}
+			b := frame(map[string]any{"type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": i, "arguments": c.args})
+			b = append(b, frame(map[string]any{"type": "response.output_item.done", "output_index": i, "item": rsCall(c, c.args, "completed")})...)
+			if !st.write(b) {
+				return
+			}
+		}
+	}
+	final := responsesObject(a, "completed", rsOutput(a))
+	typ := "response.completed"
+	if final["status"] == "incomplete" {
+		typ = "response.incomplete"
+	}
+	st.terminal(frame(map[string]any{"type": typ, "response": final}), false)
+}
