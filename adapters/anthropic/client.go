@@ -105,7 +105,7 @@ func New(opts Options) (*Client, error) {
 
 // Chat sends one request and waits for the whole answer.
 func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	body, err := encodeRequest(req, false)
+	body, err := encode(req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 // overloaded_error event, say) comes back here, before any byte reaches
 // the client, where a retry is still possible.
 func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	body, err := encodeRequest(req, true)
+	body, err := encode(req, true)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/switchyard/switchyard/adapters/internal/sse"
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -21,26 +22,10 @@ func (c *Client) passthrough(req *llm.ChatRequest) bool {
 	return c.responses && req.Original != nil && req.Original.Dialect == llm.DialectResponses
 }
 
-// responsesBody is the client's Responses body with what the gateway owns
-// set: the target's model and whether it streams.
-func responsesBody(req *llm.ChatRequest, stream bool) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(req.Original.Body, &m); err != nil {
-		return nil, llm.InvalidParam("", "request body is not valid JSON: %v", err)
-	}
-	m["model"], _ = json.Marshal(req.Model)
-	if stream {
-		m["stream"] = json.RawMessage(`true`)
-	} else {
-		delete(m, "stream")
-	}
-	return json.Marshal(m)
-}
-
 func (c *Client) responsesURL() string { return c.base + "/responses" }
 
 func (c *Client) responsesChat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	body, err := responsesBody(req, false)
+	body, err := upstream.OriginalBody(req.Original, req.Model, false)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +48,7 @@ func (c *Client) responsesChat(ctx context.Context, req *llm.ChatRequest) (*llm.
 }
 
 func (c *Client) responsesStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	body, err := responsesBody(req, true)
+	body, err := upstream.OriginalBody(req.Original, req.Model, true)
 	if err != nil {
 		return nil, err
 	}

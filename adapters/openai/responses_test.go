@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchyard/switchyard/adapters/internal/upstream"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -21,7 +22,7 @@ func TestResponsesBody(t *testing.T) {
 		{false, `{"input":"hi","model":"gpt-target","x_unknown":{"a":1}}`},
 		{true, `{"input":"hi","model":"gpt-target","stream":true,"x_unknown":{"a":1}}`},
 	} {
-		got, err := responsesBody(req, tc.stream)
+		got, err := upstream.OriginalBody(req.Original, req.Model, tc.stream)
 		if err != nil || string(got) != tc.want {
 			t.Errorf("stream=%v: %s, %v\nwant %s", tc.stream, got, err, tc.want)
 		}

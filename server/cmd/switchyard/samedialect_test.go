@@ -128,3 +128,29 @@ func TestSameDialectResponsesChainIsSpelledOut(t *testing.T) {
 		t.Fatalf("upstream body: %s", recs[len(recs)-1].Body)
 	}
 }
+
+// Anthropic Messages in, an Anthropic target out: the upstream gets the
+// client's body as written — cache_control on system, blocks and tools,
+// thinking blocks with their signatures, top_k, fields not known yet.
+func TestSameDialectAnthropicIsLossless(t *testing.T) {
+	fs := fakeupstream.New(fakeupstream.Options{APIKeys: []string{"sk-upstream-key-0000000001"}})
+	up := httptest.NewServer(fs)
+	t.Cleanup(func() { fs.Close(); up.Close() })
+	g := startGateway(t, sameDialectConfig("anthropic", up.URL))
+	for _, name := range []string{"anthropic_unary.json", "anthropic_stream.json"} {
+		t.Run(name, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join("testdata", "samedialect", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, b := postAnthropic(t, g.base+"/v1/messages", "", string(body))
+			if resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+			sameDialect(t, fs, "/v1/messages", body)
+			if strings.Contains(name, "stream") != strings.Contains(string(b), "event: message_stop") {
+				t.Fatalf("answer: %s", b)
+			}
+		})
+	}
+}

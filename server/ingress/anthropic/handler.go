@@ -69,6 +69,8 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	// An Anthropic target gets this body as it is: nothing is lost.
+	req.Original = &llm.Original{Dialect: llm.DialectAnthropic, Body: body}
 	call := ingress.CallOf(w, r, Dialect)
 	if stream {
 		h.stream(w, r, call, req)
