@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/server/ingress/responses"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
+	"github.com/switchyard/switchyard/server/observe"
 	"github.com/switchyard/switchyard/server/rpc"
 	"github.com/switchyard/switchyard/server/telemetry"
 	"github.com/switchyard/switchyard/store"
@@ -264,7 +265,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 	if st := ctl.Store(); st != nil {
 		usage = st
 	}
-	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observer{m: m, ledger: ledger})}
+	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observe.New(m, ledger))}
 	if g := ctl.Gate(); g != nil {
 		gwOpts = append(gwOpts, lifecycle.WithAdmission(g))
 	}
@@ -307,38 +308,6 @@ func responseStore(st *store.Store) responses.Store {
 		return nil
 	}
 	return st
-}
-
-// observer fans each finished request out to Prometheus, the ledger and
-// the request's trace span.
-type observer struct {
-	m      *metrics.Metrics
-	ledger *store.Ledger // nil in tests without storage
-}
-
-func (o observer) RequestStarted()  { o.m.RequestStarted() }
-func (o observer) RequestFinished() { o.m.RequestFinished() }
-
-func (o observer) Observe(ctx context.Context, r lifecycle.Record) {
-	telemetry.SpanFrom(ctx).AnnotateRequest(telemetry.Request{Route: r.Route, Provider: r.Provider, Target: r.Target, Model: r.Model,
-		Status: r.Status, Cache: r.Cache, Stream: r.Stream, Partial: r.Partial, Attempts: r.Attempts,
-		PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
-		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.Cost.Dollars()})
-	o.m.Observe(metrics.RequestMetric{
-		Provider: r.Provider, Model: r.Model, Route: r.Route, Status: r.Status, Cache: r.Cache,
-		Latency: r.Latency, TTFT: r.TTFT, PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
-		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.Cost.Dollars(),
-	})
-	if o.ledger == nil {
-		return
-	}
-	o.ledger.Record(store.UsageRecord{
-		RequestID: r.RequestID, KeyID: r.Client, Route: r.Route, Dialect: r.Dialect, Provider: r.Provider, Model: r.Model, Target: r.Target,
-		PromptTokens: int64(r.Usage.PromptTokens), CompletionTokens: int64(r.Usage.CompletionTokens),
-		CachedTokens: int64(r.Usage.CachedTokens), ReasoningTokens: int64(r.Usage.ReasoningTokens), CostNanos: int64(r.Cost),
-		LatencyMS: r.Latency.Milliseconds(), TTFTMS: r.TTFT.Milliseconds(), Status: r.Status, Cache: r.Cache,
-		Attempts: r.Attempts, Stream: r.Stream, Partial: r.Partial, Estimated: r.Estimated,
-	})
 }
 
 func loadConfig(path string) (*config.Config, error) {
