@@ -111,7 +111,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	if err != nil {
 		return nil, err
 	}
-	body, err := encodeRequest(req)
+	body, err := encode(req)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stre
 	if err != nil {
 		return nil, err
 	}
-	body, err := encodeRequest(req)
+	body, err := encode(req)
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,7 @@ type ChatRequest struct {
 const (
 	DialectAnthropic = "anthropic" // Anthropic Messages
 	DialectResponses = "responses" // OpenAI Responses
+	DialectGemini    = "gemini"    // Gemini generateContent
 )
 
 // Original is a request body as its client sent it.
