@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/gateway"
+	"github.com/switchyard/switchyard/engine/route"
 	"github.com/switchyard/switchyard/server/middleware"
 )
 
@@ -91,4 +92,16 @@ func DrainCause(ctx context.Context, err error) error {
 		return sd
 	}
 	return err
+}
+
+// RoutingHeaders tells the client who answered and whether the cache did
+// (X-Switchyard-Provider, X-Switchyard-Cache), as the OpenAI facade does,
+// whatever the dialect.
+func RoutingHeaders(h http.Header, info route.Info) {
+	if info.Provider != "" {
+		h.Set("X-Switchyard-Provider", info.Provider)
+	}
+	if c := info.Cache.String(); c != "" {
+		h.Set("X-Switchyard-Cache", c)
+	}
 }

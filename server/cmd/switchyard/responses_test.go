@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/loadtest/fakeupstream"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -182,5 +183,40 @@ func TestResponsesDialect(t *testing.T) {
 			t.Fatalf("ledger by dialect: %+v, want 8 responses requests, 1 error", rows)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The whole product behind the Responses dialect: the second identical
+// request is a cache hit (told in X-Switchyard-Cache, unary and streamed),
+// and a fault the upstream reports before the first byte is answered with
+// its status, not inside a 200 stream.
+func TestResponsesGetsTheCacheAndRoutingHeaders(t *testing.T) {
+	up := fakeUpstream(t, fakeupstream.Knobs{}, "sk-upstream-0000000001")
+	g := startGateway(t, cacheConfig(up+"/v1", ""))
+	post := func(body string, hdr ...string) *http.Response {
+		req, _ := http.NewRequest("POST", g.base+"/v1/responses", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for _, body := range []string{`{"model":"cached","input":"What is a switchyard?","store":false}`,
+		`{"model":"cached","input":"What is a switchyard, streamed?","stream":true,"store":false}`} {
+		first, second := post(body), post(body)
+		if first.StatusCode != 200 || first.Header.Get("X-Switchyard-Cache") != "miss" || first.Header.Get("X-Switchyard-Provider") != "up" ||
+			second.Header.Get("X-Switchyard-Cache") != "hit" {
+			t.Fatalf("%s: first %d %v, second %v", body, first.StatusCode, first.Header, second.Header)
+		}
+	}
+	// X-Fake-Status is not forwarded; the directive in the prompt is.
+	if resp := post(`{"model":"cached","input":"[[fake:status=503]] hi","stream":true,"store":false}`); resp.StatusCode != 503 {
+		t.Fatalf("upstream 503 before the stream: %d %v", resp.StatusCode, resp.Header)
 	}
 }

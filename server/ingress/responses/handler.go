@@ -141,11 +141,12 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.stream(w, r, call, p, obj, items)
 		return
 	}
-	resp, _, err := h.gw.Chat(ctx, call, p.req)
+	resp, info, err := h.gw.Chat(ctx, call, p.req)
 	if err != nil {
 		rest.WriteError(w, ingress.DrainCause(ctx, err))
 		return
 	}
+	ingress.RoutingHeaders(w.Header(), info)
 	var m llm.Message
 	reason := ""
 	if len(resp.Choices) > 0 {
@@ -265,10 +266,19 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, call gateway.Ca
 		return
 	}
 	defer st.Close()
+	// The first chunk is read before the head is written: a failure the
+	// upstream reports at once still gets a status, and the routing
+	// headers know who answered.
+	c, err := st.Recv()
+	if err != nil && !errors.Is(err, io.EOF) {
+		rest.WriteError(w, ingress.DrainCause(ctx, err))
+		return
+	}
 	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
+	ingress.RoutingHeaders(hd, st.Info())
 	w.WriteHeader(http.StatusOK)
 	enc := newEncoder(obj, p.kinds)
 	emit := func(evs []*event) bool {
@@ -282,8 +292,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, call gateway.Ca
 	if !emit(enc.start()) {
 		return
 	}
-	for {
-		c, err := st.Recv()
+	for ; ; c, err = st.Recv() {
 		if errors.Is(err, io.EOF) {
 			evs := enc.finish()
 			h.keep(ctx, p, obj, items)
