@@ -4,8 +4,9 @@
 #
 #   scripts/test-agents.sh
 #
-# Claude Code (`claude -p`, Anthropic Messages) and Codex CLI (`codex exec`,
-# OpenAI Responses). The CLIs are installed from npm into
+# Claude Code (`claude -p`, Anthropic Messages), Codex CLI (`codex exec`,
+# OpenAI Responses) and Gemini CLI (`gemini -p`, generateContent), each for a
+# prompt and a tool call. The CLIs are installed from npm into
 # ~/.cache/switchyard-tools (pinned below) on first use. The
 # gateway gets its own port, data directory and HOME for the CLI; every step
 # is bounded by `timeout`, and everything is removed on exit.
@@ -19,6 +20,8 @@ TOOLS="${SWITCHYARD_TOOLS_DIR:-$HOME/.cache/switchyard-tools}"
 CC_DIR="$TOOLS/claude-code-$CLAUDE_CODE_VERSION"
 CODEX_VERSION=0.171.0
 CODEX_DIR="$TOOLS/codex-$CODEX_VERSION"
+GEMINI_CLI_VERSION=0.61.0
+GEMINI_DIR="$TOOLS/gemini-cli-$GEMINI_CLI_VERSION"
 BIN="$ROOT/bin/switchyard"
 WORK="$(mktemp -d -t switchyard-agents.XXXXXX)"
 SERVER_PID=""
@@ -59,6 +62,14 @@ if [ -z "$(codex_bin)" ]; then
 fi
 CODEX="$(codex_bin)"
 [ -x "$CODEX" ] || { fail "no codex binary under $CODEX_DIR"; exit 1; }
+
+if [ ! -x "$GEMINI_DIR/node_modules/.bin/gemini" ]; then
+  say "installing @google/gemini-cli@$GEMINI_CLI_VERSION into $GEMINI_DIR"
+  mkdir -p "$GEMINI_DIR"
+  timeout 400 npm install --prefix "$GEMINI_DIR" --no-audit --no-fund --no-save "@google/gemini-cli@$GEMINI_CLI_VERSION" >"$WORK/npm.log" 2>&1 \
+    || { cat "$WORK/npm.log" >&2; fail "npm install @google/gemini-cli"; exit 1; }
+fi
+GEMINI="$GEMINI_DIR/node_modules/.bin/gemini"
 
 say "building bin/switchyard"
 timeout 300 go build -o "$BIN" ./server/cmd/switchyard || { fail "go build"; exit 1; }
@@ -152,6 +163,44 @@ print("codex exec tool: ran", repr(cmds[0]["command"]), "exit", cmds[0]["exit_co
   fail "codex exec did not complete a tool call through the gateway"
 fi
 
+# Gemini CLI: an API key auth choice in its settings, the gateway as its
+# base URL, the workspace trusted; its temp files go to $WORK too.
+mkdir -p "$WORK/ghome/.gemini"
+printf '%s\n' '{"security":{"auth":{"selectedType":"gemini-api-key"}},"telemetry":{"enabled":false},"privacy":{"usageStatisticsEnabled":false}}' >"$WORK/ghome/.gemini/settings.json"
+gemini_p() { # model prompt
+  (cd "$WORK" && HOME="$WORK/ghome" TMPDIR="$WORK" GEMINI_CLI_TRUST_WORKSPACE=true GEMINI_API_KEY=sk-test GOOGLE_GEMINI_BASE_URL="$BASE" \
+    timeout 120 "$GEMINI" -p "$2" -m "$1" --output-format json </dev/null 2>"$WORK/gemini.err")
+}
+say "gemini -p through $BASE (model sim-small, generateContent → simulator)"
+out="$(gemini_p sim-small "Say hello")"
+if ! printf '%s' "$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+assert not r.get("error") and r.get("response"), r
+toks = sum(m["tokens"]["candidates"] for m in r["stats"]["models"].values())
+assert toks > 0, r["stats"]
+print("gemini -p:", r["response"][:60], "| candidates tokens", toks)
+'; then
+  printf '%s\n' "$out" >&2; cat "$WORK/gemini.err" >&2
+  cat "$WORK/gateway.log" >&2
+  fail "gemini -p did not complete through the gateway"
+fi
+
+say "gemini -p tool round trip (model gemini-sim calls read_file, Gemini CLI runs it, the model answers the result)"
+out="$(gemini_p gemini-sim "Read notes.txt and summarise it")"
+if ! printf '%s' "$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+t = r["stats"]["tools"]
+assert not r.get("error") and r.get("response"), r
+assert t["totalCalls"] >= 1 and "read_file" in t["byName"], t
+print("gemini -p tool:", t["totalCalls"], "call(s) of", list(t["byName"]), "| then:", r["response"][:50])
+'; then
+  printf '%s\n' "$out" >&2; cat "$WORK/gemini.err" >&2
+  cat "$WORK/gateway.log" >&2
+  fail "gemini -p did not complete a tool call through the gateway"
+fi
+
 say "ledger: the requests are recorded as dialect anthropic with tokens and cost"
 if ! curl -fsS "$BASE/v1/usage?group_by=dialect" | python3 -c '
 import json, sys
@@ -170,6 +219,15 @@ assert a and int(a["requests"]) >= 3 and int(a["prompt_tokens"]) > 0 and int(a["
 print("ledger responses:", a["requests"], "requests,", a["prompt_tokens"], "prompt,", a["completion_tokens"], "completion, $" + a["cost"])
 '; then
   fail "ledger has no responses row with tokens and cost"
+fi
+if ! curl -fsS "$BASE/v1/usage?group_by=dialect" | python3 -c '
+import json, sys
+rows = {r["dialect"]: r for r in json.load(sys.stdin)["rows"]}
+a = rows.get("gemini")
+assert a and int(a["requests"]) >= 3 and int(a["prompt_tokens"]) > 0 and int(a["completion_tokens"]) > 0 and a["cost"] != "0", rows
+print("ledger gemini:", a["requests"], "requests,", a["prompt_tokens"], "prompt,", a["completion_tokens"], "completion, $" + a["cost"])
+'; then
+  fail "ledger has no gemini row with tokens and cost"
 fi
 
 [ "$FAILED" -eq 0 ] && echo "agents: all passed" || { echo "agents: FAILED" >&2; exit 1; }

@@ -25,6 +25,7 @@ import (
 	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/server/ingress"
 	"github.com/switchyard/switchyard/server/ingress/anthropic"
+	"github.com/switchyard/switchyard/server/ingress/gemini"
 	"github.com/switchyard/switchyard/server/ingress/responses"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
@@ -296,6 +297,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Tracing:           ctl.Tracing(),
 		Ingresses: []ingress.Dialect{
 			anthropic.New(gw, ctl.Auth(), log.Named("anthropic")),
+			gemini.New(gw, ctl.Auth(), func() gemini.Models { return router.Table() }, log.Named("gemini")),
 			responses.New(gw, ctl.Auth(), responseStore(ctl.Store()), log.Named("responses"), responses.WithRetention(time.Duration(cfg.Storage.ResponsesRetention))),
 		},
 	})

@@ -1,0 +1,324 @@
+// Package gemini is the Gemini API at the door (what Gemini CLI and the
+// google-genai SDKs speak): generateContent, streamGenerateContent (SSE
+// with alt=sse, else a JSON array), countTokens and the model list under
+// /v1beta, decoded into engine/llm and answered in Google's shapes
+// whichever provider served the request.
+package gemini
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/switchyard/switchyard/engine/llm"
+)
+
+// request is the body of generateContent, streamGenerateContent and
+// countTokens. Unknown fields are tolerated: the SDKs send new ones first.
+type request struct {
+	Contents          []content  `json:"contents"`
+	SystemInstruction *content   `json:"systemInstruction"`
+	Tools             []toolDecl `json:"tools"`
+	ToolConfig        *struct {
+		FunctionCallingConfig struct {
+			Mode                 string   `json:"mode"`
+			AllowedFunctionNames []string `json:"allowedFunctionNames"`
+		} `json:"functionCallingConfig"`
+	} `json:"toolConfig"`
+	GenerationConfig *genConfig `json:"generationConfig"`
+	// countTokens may wrap the request: {"generateContentRequest": {...}}.
+	GenerateContentRequest *request `json:"generateContentRequest"`
+}
+
+type content struct {
+	Role  string `json:"role,omitempty"`
+	Parts []part `json:"parts"`
+}
+
+type part struct {
+	Text             string        `json:"text,omitempty"`
+	Thought          bool          `json:"thought,omitempty"`
+	ThoughtSignature string        `json:"thoughtSignature,omitempty"`
+	InlineData       *blob         `json:"inlineData,omitempty"`
+	FileData         *fileData     `json:"fileData,omitempty"`
+	FunctionCall     *functionCall `json:"functionCall,omitempty"`
+	FunctionResponse *functionResp `json:"functionResponse,omitempty"`
+}
+
+type blob struct {
+	MimeType string `json:"mimeType"`
+	Data     string `json:"data"`
+}
+
+type fileData struct {
+	MimeType string `json:"mimeType,omitempty"`
+	FileURI  string `json:"fileUri"`
+}
+
+type functionCall struct {
+	ID   string          `json:"id,omitempty"`
+	Name string          `json:"name"`
+	Args json.RawMessage `json:"args"`
+}
+
+type functionResp struct {
+	ID       string          `json:"id,omitempty"`
+	Name     string          `json:"name"`
+	Response json.RawMessage `json:"response"`
+}
+
+type toolDecl struct {
+	FunctionDeclarations []struct {
+		Name                 string          `json:"name"`
+		Description          string          `json:"description"`
+		Parameters           json.RawMessage `json:"parameters"`
+		ParametersJSONSchema json.RawMessage `json:"parametersJsonSchema"`
+	} `json:"functionDeclarations"`
+}
+
+type genConfig struct {
+	Temperature *float64 `json:"temperature"`
+	TopP        *float64 `json:"topP"`
+	// topK has no domain field yet; a Gemini target gets it with the
+	// original body.
+	MaxOutputTokens    *int            `json:"maxOutputTokens"`
+	StopSequences      []string        `json:"stopSequences"`
+	CandidateCount     *int            `json:"candidateCount"`
+	Seed               *int64          `json:"seed"`
+	PresencePenalty    *float64        `json:"presencePenalty"`
+	FrequencyPenalty   *float64        `json:"frequencyPenalty"`
+	ResponseMimeType   string          `json:"responseMimeType"`
+	ResponseSchema     json.RawMessage `json:"responseSchema"`
+	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema"`
+	ThinkingConfig     *struct {
+		ThinkingBudget *int   `json:"thinkingBudget"`
+		ThinkingLevel  string `json:"thinkingLevel"`
+	} `json:"thinkingConfig"`
+}
+
+func invalid(format string, args ...any) error {
+	return &llm.Error{Kind: llm.KindInvalidRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// decode reads a request for model (from the path, "models/" stripped).
+func decode(body []byte, model string) (*llm.ChatRequest, error) {
+	var in request
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, invalid("Invalid JSON payload received. %v", err)
+	}
+	if in.GenerateContentRequest != nil && len(in.Contents) == 0 {
+		in = *in.GenerateContentRequest
+	}
+	if len(in.Contents) == 0 {
+		return nil, invalid("* GenerateContentRequest.contents: contents is not specified")
+	}
+	out := &llm.ChatRequest{Model: model, IncludeUsage: true}
+	if si := in.SystemInstruction; si != nil {
+		if text := textOf(si.Parts); text != "" {
+			out.Messages = append(out.Messages, llm.Message{Role: llm.RoleSystem, Content: text})
+		}
+	}
+	// Gemini answers a call by name (ids are optional): the last call of
+	// each name gets the response's id.
+	callIDs := map[string]string{}
+	for i, c := range in.Contents {
+		msgs, err := messagesOf(i, c, callIDs)
+		if err != nil {
+			return nil, err
+		}
+		out.Messages = append(out.Messages, msgs...)
+	}
+	for _, t := range in.Tools {
+		for _, f := range t.FunctionDeclarations {
+			schema := f.ParametersJSONSchema
+			if len(schema) == 0 {
+				schema = f.Parameters
+			}
+			if len(schema) == 0 {
+				schema = json.RawMessage(`{"type":"object","properties":{}}`)
+			}
+			out.Tools = append(out.Tools, llm.Tool{Type: "function", Name: f.Name, Description: f.Description, Parameters: lowerTypes(schema)})
+		}
+	}
+	if tc := in.ToolConfig; tc != nil {
+		fc := tc.FunctionCallingConfig
+		switch strings.ToUpper(fc.Mode) {
+		case "", "AUTO", "MODE_UNSPECIFIED", "VALIDATED":
+		case "ANY":
+			out.ToolChoice = &llm.ToolChoice{Mode: "required"}
+			if len(fc.AllowedFunctionNames) == 1 {
+				out.ToolChoice = &llm.ToolChoice{Function: fc.AllowedFunctionNames[0]}
+			}
+		case "NONE":
+			out.ToolChoice = &llm.ToolChoice{Mode: "none"}
+		default:
+			return nil, invalid("Invalid value at 'tool_config.function_calling_config.mode' (%s)", fc.Mode)
+		}
+	}
+	if g := in.GenerationConfig; g != nil {
+		out.Temperature, out.TopP, out.MaxTokens, out.Stop, out.Seed = g.Temperature, g.TopP, g.MaxOutputTokens, g.StopSequences, g.Seed
+		out.PresencePenalty, out.FrequencyPenalty, out.N = g.PresencePenalty, g.FrequencyPenalty, g.CandidateCount
+		schema := g.ResponseJSONSchema
+		if len(schema) == 0 && len(g.ResponseSchema) > 0 {
+			schema = lowerTypes(g.ResponseSchema)
+		}
+		switch {
+		case len(schema) > 0:
+			out.ResponseFormat = &llm.ResponseFormat{Type: "json_schema", SchemaName: "response", Schema: schema}
+		case g.ResponseMimeType == "application/json":
+			out.ResponseFormat = &llm.ResponseFormat{Type: "json_object"}
+		}
+		if tc := g.ThinkingConfig; tc != nil {
+			out.ReasoningEffort = effortOf(tc.ThinkingBudget, tc.ThinkingLevel)
+		}
+	}
+	return out, nil
+}
+
+// effortOf maps a thinking budget or level onto the domain's effort.
+func effortOf(budget *int, level string) string {
+	switch strings.ToLower(level) {
+	case "minimal", "low", "medium", "high":
+		return strings.ToLower(level)
+	}
+	if budget == nil || *budget < 0 { // -1: dynamic, the model decides
+		return ""
+	}
+	switch b := *budget; {
+	case b == 0:
+		return "minimal"
+	case b <= 2048:
+		return "low"
+	case b <= 8192:
+		return "medium"
+	}
+	return "high"
+}
+
+// lowerTypes turns Gemini's OpenAPI-subset schema (type "STRING",
+// "OBJECT") into JSON Schema, which every other provider takes.
+func lowerTypes(schema json.RawMessage) json.RawMessage {
+	if !bytes.Contains(schema, []byte(`"type"`)) {
+		return schema
+	}
+	var v any
+	if json.Unmarshal(schema, &v) != nil {
+		return schema
+	}
+	var walk func(any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, val := range t {
+				if s, ok := val.(string); ok && k == "type" {
+					t[k] = strings.ToLower(s)
+				} else {
+					walk(val)
+				}
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func textOf(parts []part) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Text != "" && !p.Thought {
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// messagesOf maps one content onto domain messages: function responses
+// become tool messages of their own, as OpenAI-format targets need them.
+func messagesOf(i int, c content, callIDs map[string]string) ([]llm.Message, error) {
+	var role llm.Role
+	switch c.Role {
+	case "user", "":
+		role = llm.RoleUser
+	case "model":
+		role = llm.RoleAssistant
+	case "function", "tool":
+		role = llm.RoleUser // function responses; they become tool messages below
+	default:
+		return nil, invalid("Please use a valid role: user, model. (contents[%d].role %q)", i, c.Role)
+	}
+	var out []llm.Message
+	cur := llm.Message{Role: role}
+	for j, p := range c.Parts {
+		switch {
+		case p.FunctionCall != nil:
+			if role != llm.RoleAssistant {
+				return nil, invalid("contents[%d].parts[%d]: a functionCall belongs to a model turn", i, j)
+			}
+			id := p.FunctionCall.ID
+			if id == "" {
+				id = fmt.Sprintf("call_%d_%d", i, j)
+			}
+			callIDs[p.FunctionCall.Name] = id
+			args := string(p.FunctionCall.Args)
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{Index: len(cur.ToolCalls), ID: id, Type: "function", Name: p.FunctionCall.Name, Arguments: args})
+		case p.FunctionResponse != nil:
+			id := p.FunctionResponse.ID
+			if id == "" {
+				id = callIDs[p.FunctionResponse.Name]
+			}
+			resp := string(p.FunctionResponse.Response)
+			if resp == "" {
+				resp = "{}"
+			}
+			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: id, Name: p.FunctionResponse.Name, Content: resp})
+		case p.Thought:
+			// The model's earlier thoughts are its provider's to verify.
+		case p.InlineData != nil:
+			if !strings.HasPrefix(p.InlineData.MimeType, "image/") {
+				return nil, invalid("contents[%d].parts[%d]: inlineData of type %q is not supported by this gateway yet", i, j, p.InlineData.MimeType)
+			}
+			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartImage, ImageURL: "data:" + p.InlineData.MimeType + ";base64," + p.InlineData.Data})
+		case p.FileData != nil:
+			if !strings.HasPrefix(p.FileData.MimeType, "image/") {
+				return nil, invalid("contents[%d].parts[%d]: fileData of type %q is not supported by this gateway yet", i, j, p.FileData.MimeType)
+			}
+			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartImage, ImageURL: p.FileData.FileURI})
+		default:
+			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartText, Text: p.Text})
+		}
+	}
+	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 {
+		collapse(&cur)
+		out = append([]llm.Message{cur}, out...)
+	}
+	return out, nil
+}
+
+// collapse keeps a text-only turn as plain content.
+func collapse(m *llm.Message) {
+	for _, p := range m.Parts {
+		if p.Type != llm.PartText {
+			return
+		}
+	}
+	var b strings.Builder
+	for i, p := range m.Parts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.Text)
+	}
+	m.Content, m.Parts = b.String(), nil
+}
