@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the official OpenAI SDKs (Python `openai`, Node `openai`) against a live
+# Runs the official SDKs (Python openai, anthropic and google-genai; Node openai
+# and @anthropic-ai/sdk) against a live
 # Switchyard gateway on the deterministic simulator provider.
 #
 #   scripts/test-sdkcompat.sh
@@ -96,7 +97,7 @@ if [ ! -x "$PY" ]; then
     && timeout "$STEP_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "could not create .venv"; finish; }
 fi
-if ! "$PY" -c 'import openai, anthropic, pytest, httpx' 2>/dev/null; then
+if ! "$PY" -c 'import openai, anthropic, google.genai, pytest, httpx' 2>/dev/null; then
   say "installing requirements-dev.txt into .venv"
   timeout "$STEP_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "pip install -r requirements-dev.txt failed"; finish; }

@@ -43,13 +43,17 @@ func New(gw *gateway.Gateway, auth ingress.Authorizer, models func() Models, log
 	return &Handler{gw: gw, auth: auth, models: models, log: log}
 }
 
-// Register mounts /v1beta/models and the model methods under it.
+// Register mounts /v1beta/models and the model methods under it (and
+// under /v1/models for clients on Google's v1 paths).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1beta/models", h.guard(h.listModels))
 	// ServeMux cannot match "{model}:{method}" inside one segment: the
 	// method is split off here.
 	mux.Handle("POST /v1beta/models/{rest...}", h.guard(h.call))
 	mux.Handle("GET /v1beta/models/{rest...}", h.guard(h.getModel))
+	// google-genai 3.x defaults to Google's v1 paths. POSTs under
+	// /v1/models/ are Gemini's alone; GET /v1/models stays OpenAI's list.
+	mux.Handle("POST /v1/models/{rest...}", h.guard(h.call))
 }
 
 // guard authenticates by x-goog-api-key, Authorization: Bearer, or the
