@@ -119,6 +119,8 @@ func assemble(chunks []llm.Chunk) *llm.ChatResponse {
 		index                       int
 		role                        llm.Role
 		content, reasoning, refusal strings.Builder
+		signature                   strings.Builder
+		redacted                    []string
 		tools                       []*toolAcc
 		finish                      string
 	}
@@ -156,6 +158,8 @@ func assemble(chunks []llm.Chunk) *llm.ChatResponse {
 			}
 			a.content.WriteString(d.Content)
 			a.reasoning.WriteString(d.ReasoningContent)
+			a.signature.WriteString(d.ReasoningSignature)
+			a.redacted = append(a.redacted, d.RedactedReasoning...)
 			a.refusal.WriteString(d.Refusal)
 			for _, tc := range d.ToolCalls {
 				var t *toolAcc
@@ -188,7 +192,8 @@ func assemble(chunks []llm.Chunk) *llm.ChatResponse {
 	slices.SortFunc(acc, func(x, y *choiceAcc) int { return x.index - y.index })
 	resp.Choices = make([]llm.Choice, len(acc))
 	for i, a := range acc {
-		m := llm.Message{Role: a.role, Content: a.content.String(), ReasoningContent: a.reasoning.String(), Refusal: a.refusal.String()}
+		m := llm.Message{Role: a.role, Content: a.content.String(), ReasoningContent: a.reasoning.String(), Refusal: a.refusal.String(),
+			ReasoningSignature: a.signature.String(), RedactedReasoning: a.redacted}
 		if m.Role == "" {
 			m.Role = llm.RoleAssistant
 		}
@@ -217,7 +222,10 @@ func (e *Entry) Size() int {
 	)
 	n := entryCost + len(e.Provider) + len(e.Target) + len(e.UpstreamModel)
 	msg := func(m *llm.Message) int {
-		s := len(m.Role) + len(m.Content) + len(m.Name) + len(m.ToolCallID) + len(m.Refusal) + len(m.ReasoningContent)
+		s := len(m.Role) + len(m.Content) + len(m.Name) + len(m.ToolCallID) + len(m.Refusal) + len(m.ReasoningContent) + len(m.ReasoningSignature)
+		for _, d := range m.RedactedReasoning {
+			s += 16 + len(d)
+		}
 		for _, tc := range m.ToolCalls {
 			s += toolCost + len(tc.ID) + len(tc.Type) + len(tc.Name) + len(tc.Arguments)
 		}

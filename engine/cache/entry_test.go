@@ -78,6 +78,22 @@ func TestEntryServesBothWays(t *testing.T) {
 			t.Fatalf("assembled\n%+v\nwant\n%+v", got, want)
 		}
 	})
+	t.Run("streamed thinking keeps its signature and redacted blocks", func(t *testing.T) {
+		c := func(d llm.Message) llm.Chunk { return llm.Chunk{ID: "m", Choices: []llm.ChunkChoice{{Delta: d}}} }
+		got := FromChunks([]llm.Chunk{
+			c(llm.Message{Role: llm.RoleAssistant, ReasoningContent: "Let me "}),
+			c(llm.Message{ReasoningContent: "think."}),
+			c(llm.Message{ReasoningSignature: "sig-"}),
+			c(llm.Message{ReasoningSignature: "abc"}),
+			c(llm.Message{RedactedReasoning: []string{"opaque"}}),
+			c(llm.Message{Content: "Four."}),
+		}).ChatResponse().Choices[0].Message
+		want := llm.Message{Role: llm.RoleAssistant, Content: "Four.", ReasoningContent: "Let me think.", ReasoningSignature: "sig-abc",
+			RedactedReasoning: []string{"opaque"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("assembled %+v\nwant %+v", got, want)
+		}
+	})
 	t.Run("response replayed as a stream assembles back", func(t *testing.T) {
 		e := FromResponse(sampleResponse())
 		chunks := drain(t, e.Stream())

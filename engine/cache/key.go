@@ -41,8 +41,9 @@ const keyVersion = "switchyard.cache.key/v1"
 
 // NewKey hashes what changes the answer to req: messages (roles, content,
 // parts, names, tool calls and ids), tools, tool choice, response format,
-// sampling parameters, limits, stop, seed, penalties, logit bias, logprobs,
-// reasoning effort and Extra, plus route (the resolved route name), targets
+// sampling parameters (top_k included), limits, stop, seed, penalties,
+// logit bias, logprobs, reasoning effort and thinking, Anthropic's version
+// and betas, and Extra, plus route (the resolved route name), targets
 // (a signature of the route's target set, so a config change that alters
 // who answers does not serve old answers) and scope (the client key id, or
 // "" for answers shared by every client).
@@ -193,6 +194,7 @@ func (w *keyWriter) request(r *llm.ChatRequest) {
 	}
 	w.optFloat(r.Temperature)
 	w.optFloat(r.TopP)
+	w.optInt(r.TopK)
 	w.optInt(r.MaxTokens)
 	w.optInt(r.N)
 	w.int(len(r.Stop))
@@ -232,6 +234,21 @@ func (w *keyWriter) request(r *llm.ChatRequest) {
 	w.optBool(r.Logprobs)
 	w.optInt(r.TopLogprobs)
 	w.str(r.ReasoningEffort)
+	w.bool(r.Thinking != nil)
+	if t := r.Thinking; t != nil {
+		w.str(t.Type)
+		w.int(t.BudgetTokens)
+	}
+	// A beta can change the answer (a new tool, a longer output), and so
+	// can the API version.
+	w.bool(r.Anthropic != nil)
+	if a := r.Anthropic; a != nil {
+		w.str(a.Version)
+		w.int(len(a.Betas))
+		for _, b := range a.Betas {
+			w.str(b)
+		}
+	}
 	w.extra(r.Extra)
 	// A same-dialect target is sent the original body, which may carry
 	// what the fields above do not.
@@ -266,6 +283,11 @@ func (w *keyWriter) message(m *llm.Message) {
 	w.str(m.ToolCallID)
 	w.str(m.Refusal)
 	w.str(m.ReasoningContent)
+	w.str(m.ReasoningSignature)
+	w.int(len(m.RedactedReasoning))
+	for _, d := range m.RedactedReasoning {
+		w.str(d)
+	}
 }
 
 func (w *keyWriter) logitBias(m map[string]float64) {

@@ -40,6 +40,7 @@ type ChatRequest struct {
 	Messages         []Message
 	Temperature      *float64
 	TopP             *float64
+	TopK             *int // Anthropic top_k, Gemini topK; OpenAI's format has none, so its adapters ignore it
 	MaxTokens        *int // max_completion_tokens, or max_tokens when only that was sent
 	N                *int
 	Stop             []string
@@ -60,6 +61,14 @@ type ChatRequest struct {
 	Logprobs          *bool
 	TopLogprobs       *int
 	ReasoningEffort   string
+	// Thinking is an explicit reasoning request with a token budget
+	// (Anthropic's thinking, Gemini's thinkingConfig); nil leaves it to the
+	// provider. A transport that sets it sets ReasoningEffort to match, for
+	// targets that only take an effort.
+	Thinking *Thinking
+	// Anthropic is what an Anthropic client said in headers that an
+	// Anthropic target must hear too; other targets ignore it.
+	Anthropic *AnthropicOptions
 	// Extra is the opaque passthrough: provider-specific JSON fields merged
 	// into the upstream body as they are.
 	Extra map[string]json.RawMessage
@@ -71,6 +80,27 @@ type ChatRequest struct {
 	Original *Original
 	// Hints are Switchyard's own per-request options; never sent upstream.
 	Hints Hints
+}
+
+// Thinking modes.
+const (
+	ThinkingEnabled  = "enabled"  // think up to BudgetTokens
+	ThinkingDisabled = "disabled" // do not think
+	ThinkingAdaptive = "adaptive" // the model decides how much
+)
+
+// Thinking asks for extended reasoning.
+type Thinking struct {
+	Type         string // ThinkingEnabled, ThinkingDisabled or ThinkingAdaptive
+	BudgetTokens int    // with ThinkingEnabled
+}
+
+// AnthropicOptions are an Anthropic client's request headers a target of
+// the same kind must see. A typed field rather than a map of headers: the
+// gateway forwards nothing from a client's headers it has not named.
+type AnthropicOptions struct {
+	Version string   // anthropic-version
+	Betas   []string // anthropic-beta flags, split at commas, in order, each once
 }
 
 // Ingress dialects whose bodies a same-dialect target can take as they are.
@@ -152,6 +182,16 @@ type Message struct {
 	ToolCallID       string
 	Refusal          string
 	ReasoningContent string
+	// ReasoningSignature is the provider's signature over ReasoningContent
+	// (Anthropic's thinking block signature), which it needs back, intact,
+	// when the turn returns in a later request's history (with tool use it
+	// is required). In a stream delta it is a fragment, like the text.
+	// Anthropic answers with one thinking block per turn; were there
+	// several, their texts are joined and the last signature kept.
+	ReasoningSignature string
+	// RedactedReasoning holds opaque, encrypted reasoning blocks
+	// (Anthropic's redacted_thinking data), passed back as they came.
+	RedactedReasoning []string
 }
 
 // PartType names a content part kind.
