@@ -163,6 +163,30 @@ func TestEncodeRequestMatchesGolden(t *testing.T) {
 				},
 			},
 		},
+		{
+			name:   "top_k, thinking, and signed and redacted thinking handed back",
+			golden: "request_thinking.json",
+			req: &llm.ChatRequest{
+				Model:     model,
+				MaxTokens: ptr(2048),
+				TopK:      ptr(40),
+				Thinking:  &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 1024},
+				// Effort is for effort-only targets; this one takes the budget.
+				ReasoningEffort: "low",
+				Tools:           []llm.Tool{{Type: "function", Name: "get_weather", Parameters: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}}}`)}},
+				Messages: []llm.Message{
+					{Role: llm.RoleUser, Content: "Weather in Paris?"},
+					{Role: llm.RoleAssistant, ReasoningContent: "The user wants the weather; call the tool.",
+						ReasoningSignature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
+						RedactedReasoning:  []string{"EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj"},
+						ToolCalls:          []llm.ToolCall{{ID: "toolu_01A09q90qw90lq917835lq9", Type: "function", Name: "get_weather", Arguments: `{"city":"Paris"}`}}},
+					{Role: llm.RoleTool, ToolCallID: "toolu_01A09q90qw90lq917835lq9", Content: "18C, sunny"},
+					// Unsigned reasoning (another provider's) is not sent back.
+					{Role: llm.RoleAssistant, Content: "It is 18C.", ReasoningContent: "unsigned"},
+					{Role: llm.RoleUser, Content: "Thanks"},
+				},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,9 +303,10 @@ func TestDecodeResponse(t *testing.T) {
 				ID: "msg_01Aq9w938a90dw8q", Created: fixedNow.Unix(), Model: model,
 				Choices: []llm.Choice{{
 					Message: llm.Message{
-						Role:             llm.RoleAssistant,
-						Content:          "Let me check both.",
-						ReasoningContent: "The user wants weather and time; call both tools.",
+						Role:               llm.RoleAssistant,
+						Content:            "Let me check both.",
+						ReasoningContent:   "The user wants weather and time; call both tools.",
+						ReasoningSignature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
 						ToolCalls: []llm.ToolCall{
 							{Index: 0, ID: "toolu_01A09q90qw90lq917835lq9", Type: "function", Name: "get_weather", Arguments: `{"location":"Paris, France","unit":"celsius"}`},
 							{Index: 1, ID: "toolu_01B12x34yz56ab78cd90ef12", Type: "function", Name: "get_time", Arguments: `{}`},
@@ -290,6 +315,17 @@ func TestDecodeResponse(t *testing.T) {
 					FinishReason: llm.FinishToolCalls,
 				}},
 				Usage: llm.Usage{PromptTokens: 472, CompletionTokens: 91, TotalTokens: 563},
+			},
+		},
+		{
+			fixture: "response_redacted_thinking.json",
+			want: &llm.ChatResponse{
+				ID: "msg_01Redacted00000000000000", Created: fixedNow.Unix(), Model: model,
+				Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, Content: "Here is the answer.",
+					ReasoningContent: "Some of this reasoning was flagged.", ReasoningSignature: "EuYBCkQYAiJA0dBGDnmkyK3bH7VGw",
+					RedactedReasoning: []string{"EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj"}},
+					FinishReason: llm.FinishStop}},
+				Usage: llm.Usage{PromptTokens: 30, CompletionTokens: 120, TotalTokens: 150},
 			},
 		},
 		{
@@ -360,6 +396,7 @@ func fixtureStream(t testing.TB, name string) *stream {
 func TestStreamDecodesFixtures(t *testing.T) {
 	const toolID1, toolID2 = "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "toolu_01B12x34yz56ab78cd90ef12"
 	textID, toolMsg := "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY", "msg_014p7gG3wDgGV9EUtLvnow3U"
+	const redactedMsg = "msg_01Redacted00000000000000"
 	mk := func(id string, d llm.Message, finish string) llm.Chunk {
 		return llm.Chunk{ID: id, Created: fixedNow.Unix(), Model: model, Choices: []llm.ChunkChoice{{Delta: d, FinishReason: finish}}}
 	}
@@ -392,6 +429,7 @@ func TestStreamDecodesFixtures(t *testing.T) {
 			want: []llm.Chunk{
 				mk(toolMsg, llm.Message{Role: llm.RoleAssistant}, ""),
 				mk(toolMsg, llm.Message{ReasoningContent: "Need weather and time."}, ""),
+				mk(toolMsg, llm.Message{ReasoningSignature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}, ""),
 				mk(toolMsg, llm.Message{Content: "Let me check both."}, ""),
 				mk(toolMsg, tc(0, toolID1, "get_weather", ""), ""),
 				mk(toolMsg, tc(0, "", "", `{"location":`), ""),
@@ -401,6 +439,18 @@ func TestStreamDecodesFixtures(t *testing.T) {
 				mk(toolMsg, tc(1, "", "", `{}`), ""),
 				mk(toolMsg, llm.Message{}, llm.FinishToolCalls),
 				usage(toolMsg, llm.Usage{PromptTokens: 2572, CompletionTokens: 89, TotalTokens: 2661, CachedTokens: 2000, CacheCreationTokens: 100}),
+			},
+		},
+		{
+			fixture: "stream_redacted_thinking.sse",
+			want: []llm.Chunk{
+				mk(redactedMsg, llm.Message{Role: llm.RoleAssistant}, ""),
+				mk(redactedMsg, llm.Message{ReasoningContent: "Some of this reasoning was flagged."}, ""),
+				mk(redactedMsg, llm.Message{ReasoningSignature: "EuYBCkQYAiJA0dBGDnmkyK3bH7VGw"}, ""),
+				mk(redactedMsg, llm.Message{RedactedReasoning: []string{"EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj"}}, ""),
+				mk(redactedMsg, llm.Message{Content: "Here is the answer."}, ""),
+				mk(redactedMsg, llm.Message{}, llm.FinishStop),
+				usage(redactedMsg, llm.Usage{PromptTokens: 30, CompletionTokens: 120, TotalTokens: 150}),
 			},
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,11 @@ type Client struct {
 	hc         *http.Client
 	up         *upstream.Client // sends through hc with the auth and operator headers
 	now        func() time.Time
+	// betas are the operator's anthropic-beta flags (Headers), which a
+	// client's own are added to; versionPinned says the operator set
+	// anthropic-version in Headers, which then wins over a client's.
+	betas         []string
+	versionPinned bool
 }
 
 // New validates opts and fills in defaults.
@@ -91,7 +97,14 @@ func New(opts Options) (*Client, error) {
 		if k == "" || strings.ContainsAny(k, " \r\n:") || strings.ContainsAny(v, "\r\n") {
 			return nil, fmt.Errorf("anthropic: invalid header %q", k)
 		}
-		headers = append(headers, [2]string{http.CanonicalHeaderKey(k), v})
+		k = http.CanonicalHeaderKey(k)
+		switch k {
+		case "Anthropic-Beta":
+			c.betas = splitBetas(c.betas, v)
+		case "Anthropic-Version":
+			c.versionPinned = true
+		}
+		headers = append(headers, [2]string{k, v})
 	}
 	c.up = upstream.New(upstream.Options{
 		Name:         c.name,
@@ -109,7 +122,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body)
+	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body, c.callHeaders(req)...)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +144,7 @@ func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stre
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body)
+	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body, c.callHeaders(req)...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +208,46 @@ func decodeModelPage(data []byte) (*modelPage, error) {
 }
 
 // do sends one call and returns the response when its status is 2xx.
-func (c *Client) do(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	return c.up.Send(ctx, method, c.base+path, body, "")
+func (c *Client) do(ctx context.Context, method, path string, body []byte, extra ...[2]string) (*http.Response, error) {
+	return c.up.Send(ctx, method, c.base+path, body, "", extra...)
+}
+
+// callHeaders are what one request adds to the configured headers: its
+// client's anthropic-beta flags after the operator's, each once (the API
+// takes a comma-separated list), and its client's anthropic-version unless
+// the operator pinned one. A request from another dialect adds nothing.
+func (c *Client) callHeaders(req *llm.ChatRequest) [][2]string {
+	a := req.Anthropic
+	if a == nil {
+		return nil
+	}
+	var h [][2]string
+	if len(a.Betas) > 0 {
+		h = append(h, [2]string{"Anthropic-Beta", strings.Join(dedupe(append(slices.Clip(c.betas), a.Betas...)), ",")})
+	}
+	if a.Version != "" && !c.versionPinned {
+		h = append(h, [2]string{"Anthropic-Version", a.Version})
+	}
+	return h
+}
+
+// splitBetas appends the flags of one anthropic-beta header value.
+func splitBetas(dst []string, v string) []string {
+	for f := range strings.SplitSeq(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			dst = append(dst, f)
+		}
+	}
+	return dst
+}
+
+// dedupe keeps the first of each flag, in order.
+func dedupe(flags []string) []string {
+	out := make([]string, 0, len(flags))
+	for _, f := range flags {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

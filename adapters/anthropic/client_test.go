@@ -102,6 +102,55 @@ func TestChatSendsHeadersAndBody(t *testing.T) {
 	}
 }
 
+// An Anthropic client's betas reach the upstream after the operator's, each
+// once; its anthropic-version goes too unless the operator pinned one.
+func TestClientBetasAndVersionAreForwarded(t *testing.T) {
+	tests := []struct {
+		name        string
+		headers     map[string]string
+		anthropic   *llm.AnthropicOptions
+		wantBeta    string
+		wantVersion string
+	}{
+		{name: "none from another dialect", wantVersion: "2023-06-01"},
+		{name: "client betas", anthropic: &llm.AnthropicOptions{Version: "2023-06-01", Betas: []string{"interleaved-thinking-2025-05-14", "context-1m-2025-08-07"}},
+			wantBeta: "interleaved-thinking-2025-05-14,context-1m-2025-08-07", wantVersion: "2023-06-01"},
+		{name: "merged after the operator's, each once", headers: map[string]string{"anthropic-beta": "prompt-caching-2024-07-31, context-1m-2025-08-07"},
+			anthropic: &llm.AnthropicOptions{Betas: []string{"context-1m-2025-08-07", "files-api-2025-04-14"}},
+			wantBeta:  "prompt-caching-2024-07-31,context-1m-2025-08-07,files-api-2025-04-14", wantVersion: "2023-06-01"},
+		{name: "operator's betas alone", headers: map[string]string{"Anthropic-Beta": "prompt-caching-2024-07-31"},
+			anthropic: &llm.AnthropicOptions{Version: "2023-06-01"}, wantBeta: "prompt-caching-2024-07-31", wantVersion: "2023-06-01"},
+		{name: "client version", anthropic: &llm.AnthropicOptions{Version: "2099-01-01"}, wantVersion: "2099-01-01"},
+		{name: "operator pinned version wins", headers: map[string]string{"anthropic-version": "2023-01-01"},
+			anthropic: &llm.AnthropicOptions{Version: "2099-01-01"}, wantVersion: "2023-01-01"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got http.Header
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				got = r.Header.Clone()
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(readFixture(t, "response_text.json"))
+			})
+			c, err := New(Options{BaseURL: srv.URL, APIKey: "k", Headers: tt.headers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := simpleRequest()
+			req.Anthropic = tt.anthropic
+			if _, err := c.Chat(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			if b := strings.Join(got.Values("Anthropic-Beta"), ","); b != tt.wantBeta {
+				t.Errorf("anthropic-beta %q, want %q", b, tt.wantBeta)
+			}
+			if v := got.Get("Anthropic-Version"); v != tt.wantVersion {
+				t.Errorf("anthropic-version %q, want %q", v, tt.wantVersion)
+			}
+		})
+	}
+}
+
 func TestUpstreamErrorsAreMapped(t *testing.T) {
 	date := fixedNow.Add(30 * time.Second).Format(http.TimeFormat)
 	tests := []struct {
@@ -209,7 +258,7 @@ func TestChatStreamOverHTTP(t *testing.T) {
 	if !errors.Is(err, io.EOF) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(chunks) != 11 || chunks[0].Choices[0].Delta.Role != llm.RoleAssistant || chunks[10].Usage == nil {
+	if len(chunks) != 12 || chunks[0].Choices[0].Delta.Role != llm.RoleAssistant || chunks[11].Usage == nil {
 		t.Errorf("unexpected chunks %+v", chunks)
 	}
 	if err := s.Close(); err != nil {

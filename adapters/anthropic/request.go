@@ -17,11 +17,20 @@ type wireRequest struct {
 	MaxTokens     int             `json:"max_tokens"`
 	Temperature   *float64        `json:"temperature,omitempty"`
 	TopP          *float64        `json:"top_p,omitempty"`
+	TopK          *int            `json:"top_k,omitempty"`
+	Thinking      *wireThinking   `json:"thinking,omitempty"`
 	StopSequences []string        `json:"stop_sequences,omitempty"`
 	Stream        bool            `json:"stream,omitempty"`
 	Metadata      *wireMetadata   `json:"metadata,omitempty"`
 	Tools         []wireTool      `json:"tools,omitempty"`
 	ToolChoice    *wireToolChoice `json:"tool_choice,omitempty"`
+}
+
+// wireThinking is the thinking parameter: enabled with a budget, disabled,
+// or adaptive (the model decides; newer models take only this).
+type wireThinking struct {
+	Type         string `json:"type"`
+	BudgetTokens int    `json:"budget_tokens,omitempty"`
 }
 
 type wireMetadata struct {
@@ -45,6 +54,11 @@ type wireBlock struct {
 	Input     json.RawMessage `json:"input,omitempty"`
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	Content   any             `json:"content,omitempty"`
+	// A thinking block goes back with its signature; a redacted_thinking
+	// block with its opaque data.
+	Thinking  string `json:"thinking,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
 }
 
 type wireSource struct {
@@ -102,7 +116,21 @@ func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
 		MaxTokens:     DefaultMaxTokens,
 		Temperature:   req.Temperature,
 		TopP:          req.TopP,
+		TopK:          req.TopK,
 		StopSequences: req.Stop,
+	}
+	if t := req.Thinking; t != nil {
+		w.Thinking = &wireThinking{Type: t.Type}
+		switch t.Type {
+		case llm.ThinkingEnabled:
+			if t.BudgetTokens < 1 {
+				return nil, llm.InvalidParam("thinking.budget_tokens", "thinking.budget_tokens must be positive")
+			}
+			w.Thinking.BudgetTokens = t.BudgetTokens
+		case llm.ThinkingDisabled, llm.ThinkingAdaptive:
+		default:
+			return nil, llm.InvalidParam("thinking.type", "unknown thinking type %q", t.Type)
+		}
 	}
 	if req.MaxTokens != nil {
 		if *req.MaxTokens <= 0 {
@@ -275,13 +303,16 @@ func imageBlock(u string, idx int) (wireBlock, error) {
 	return wireBlock{}, llm.InvalidParam("messages", "messages[%d]: image URL must be a data: or http(s) URL", idx)
 }
 
-// assistantBlocks translates an assistant turn: text first, then one
-// tool_use block per call with the arguments parsed as the input object.
+// assistantBlocks translates an assistant turn: its reasoning first (the
+// API wants thinking blocks before the rest), then text, then one tool_use
+// block per call with the arguments parsed as the input object.
 func assistantBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
-	blocks, err := contentBlocks(m, idx)
+	blocks := reasoningBlocks(m)
+	text, err := contentBlocks(m, idx)
 	if err != nil {
 		return nil, err
 	}
+	blocks = append(blocks, text...)
 	for j, tc := range m.ToolCalls {
 		if tc.ID == "" || tc.Name == "" {
 			return nil, llm.InvalidParam("messages", "messages[%d].tool_calls[%d]: id and name are required", idx, j)
@@ -295,6 +326,21 @@ func assistantBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
 		blocks = append(blocks, wireBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: input})
 	}
 	return blocks, nil
+}
+
+// reasoningBlocks gives back the thinking an assistant turn carried. Only
+// signed thinking goes: the API verifies the signature, and reasoning
+// another provider produced (DeepSeek's reasoning_content) has none, so it
+// stays behind rather than fail the request.
+func reasoningBlocks(m *llm.Message) []wireBlock {
+	var out []wireBlock
+	if m.ReasoningSignature != "" {
+		out = append(out, wireBlock{Type: "thinking", Thinking: m.ReasoningContent, Signature: m.ReasoningSignature})
+	}
+	for _, d := range m.RedactedReasoning {
+		out = append(out, wireBlock{Type: "redacted_thinking", Data: d})
+	}
+	return out
 }
 
 // toolResultBlocks turns a tool message into the tool_result block the

@@ -25,6 +25,9 @@ type responseBlock struct {
 	Name     string          `json:"name"`
 	Input    json.RawMessage `json:"input"`
 	Thinking string          `json:"thinking"`
+	// Signature is a thinking block's; Data a redacted_thinking block's.
+	Signature string `json:"signature"`
+	Data      string `json:"data"`
 }
 
 // wireUsage counts tokens. In message_delta events any field may be absent;
@@ -91,6 +94,10 @@ func decodeResponse(wr *wireResponse, now time.Time) *llm.ChatResponse {
 			text.WriteString(b.Text)
 		case "thinking":
 			thinking.WriteString(b.Thinking)
+			// Kept for the next turn's history, which must return it.
+			msg.ReasoningSignature = b.Signature
+		case "redacted_thinking":
+			msg.RedactedReasoning = append(msg.RedactedReasoning, b.Data)
 		case "tool_use":
 			args := compactJSON(b.Input)
 			msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{

@@ -30,6 +30,7 @@ const (
 	kindTextDelta
 	kindInputJSONDelta
 	kindThinkingDelta
+	kindSignatureDelta
 )
 
 var kinds = map[string]kind{
@@ -43,6 +44,7 @@ var kinds = map[string]kind{
 	`"text_delta"`:          kindTextDelta,
 	`"input_json_delta"`:    kindInputJSONDelta,
 	`"thinking_delta"`:      kindThinkingDelta,
+	`"signature_delta"`:     kindSignatureDelta,
 }
 
 // UnmarshalJSON looks the quoted name up directly: the types the API sends
@@ -70,6 +72,7 @@ type streamEvent struct {
 		Text        string `json:"text"`
 		PartialJSON string `json:"partial_json"`
 		Thinking    string `json:"thinking"`
+		Signature   string `json:"signature"`
 		StopReason  string `json:"stop_reason"`
 	} `json:"delta"`
 	Usage wireUsage `json:"usage"`
@@ -210,9 +213,13 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 			}
 		case "thinking":
 			s.blocks = append(s.blocks, b)
-			if cb.Thinking != "" {
-				return s.chunk(llm.Message{ReasoningContent: cb.Thinking}, ""), true, nil
+			if cb.Thinking != "" || cb.Signature != "" {
+				return s.chunk(llm.Message{ReasoningContent: cb.Thinking, ReasoningSignature: cb.Signature}, ""), true, nil
 			}
+		case "redacted_thinking":
+			// Opaque, but the next turn must hand it back: it travels whole.
+			s.blocks = append(s.blocks, b)
+			return s.chunk(llm.Message{RedactedReasoning: []string{cb.Data}}, ""), true, nil
 		case "tool_use":
 			b.tool = s.nTools
 			s.nTools++
@@ -229,7 +236,7 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 			return s.chunk(llm.Message{ToolCalls: []llm.ToolCall{{
 				Index: b.tool, ID: cb.ID, Type: "function", Name: cb.Name, Arguments: args,
 			}}}, ""), true, nil
-		default: // server tools, redacted thinking: nothing the client can use
+		default: // server tools: nothing the client can use
 			s.blocks = append(s.blocks, b)
 		}
 		return ch, false, nil
@@ -244,6 +251,11 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 		case kindThinkingDelta:
 			if d.Thinking != "" {
 				return s.chunk(llm.Message{ReasoningContent: d.Thinking}, ""), true, nil
+			}
+		case kindSignatureDelta:
+			// Sent once, just before the thinking block stops.
+			if d.Signature != "" {
+				return s.chunk(llm.Message{ReasoningSignature: d.Signature}, ""), true, nil
 			}
 		case kindInputJSONDelta:
 			b := s.block(ev.Index)

@@ -81,8 +81,11 @@ func (c *Client) Name() string { return c.name }
 // Send performs one call and returns the response when its status is 2xx;
 // the caller owns its body. Any other status becomes StatusError's error,
 // the body read (bounded) and closed. accept, when not empty, is sent as
-// Accept; a non-nil body is sent as JSON.
-func (c *Client) Send(ctx context.Context, method, u string, body []byte, accept string) (*http.Response, error) {
+// Accept; a non-nil body is sent as JSON. extra are this call's own
+// headers (canonical names), set last: what a request carries for its
+// upstream (an Anthropic client's betas), which the adapter has merged
+// with the configured headers already.
+func (c *Client) Send(ctx context.Context, method, u string, body []byte, accept string, extra ...[2]string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, bodyReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%s: build request: %w", c.name, err)
@@ -97,6 +100,9 @@ func (c *Client) Send(ctx context.Context, method, u string, body []byte, accept
 		h["Accept"] = []string{accept}
 	}
 	for _, kv := range c.headers {
+		h[kv[0]] = []string{kv[1]}
+	}
+	for _, kv := range extra {
 		h[kv[0]] = []string{kv[1]}
 	}
 

@@ -48,20 +48,23 @@ func TestSendSetsProviderHeadersAfterItsOwn(t *testing.T) {
 		headers [][2]string
 		body    []byte
 		accept  string
+		extra   [][2]string
 		want    map[string]string // "" means absent
 	}{
-		{"json body and accept", [][2]string{{"Authorization", "Bearer k"}}, []byte(`{}`), "application/json",
+		{"json body and accept", [][2]string{{"Authorization", "Bearer k"}}, []byte(`{}`), "application/json", nil,
 			map[string]string{"Content-Type": "application/json", "Accept": "application/json", "Authorization": "Bearer k"}},
-		{"no body sends no content type", [][2]string{{"X-Api-Key", "k"}}, nil, "",
+		{"no body sends no content type", [][2]string{{"X-Api-Key", "k"}}, nil, "", nil,
 			map[string]string{"Content-Type": "", "Accept": "", "X-Api-Key": "k"}},
 		{"later headers replace earlier ones", [][2]string{{"Authorization", "Bearer k"}, {"Authorization", "Custom x"}, {"Accept", "text/plain"}},
-			[]byte(`{}`), "text/event-stream", map[string]string{"Authorization": "Custom x", "Accept": "text/plain"}},
+			[]byte(`{}`), "text/event-stream", nil, map[string]string{"Authorization": "Custom x", "Accept": "text/plain"}},
+		{"a call's own headers come last", [][2]string{{"X-Api-Key", "k"}, {"Anthropic-Beta", "op-beta"}}, []byte(`{}`), "",
+			[][2]string{{"Anthropic-Beta", "op-beta,client-beta"}}, map[string]string{"X-Api-Key": "k", "Anthropic-Beta": "op-beta,client-beta"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &answer{status: 200}
 			c := newClient(a, Options{Headers: tc.headers})
-			resp, err := c.Send(context.Background(), http.MethodPost, "http://up.test/x", tc.body, tc.accept)
+			resp, err := c.Send(context.Background(), http.MethodPost, "http://up.test/x", tc.body, tc.accept, tc.extra...)
 			if err != nil {
 				t.Fatal(err)
 			}
