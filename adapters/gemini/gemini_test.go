@@ -184,6 +184,13 @@ func TestEncodeRequestToolChoiceAndFormats(t *testing.T) {
 		{name: "json_object", req: llm.ChatRequest{ResponseFormat: &llm.ResponseFormat{Type: "json_object"}}, key: "generationConfig", want: `{"responseMimeType":"application/json"}`},
 		{name: "text format", req: llm.ChatRequest{ResponseFormat: &llm.ResponseFormat{Type: "text"}}, key: "generationConfig"},
 		{name: "logprobs", req: llm.ChatRequest{Logprobs: ptr(true), TopLogprobs: ptr(3)}, key: "generationConfig", want: `{"responseLogprobs":true,"logprobs":3}`},
+		{name: "top_k", req: llm.ChatRequest{TopK: ptr(40)}, key: "generationConfig", want: `{"topK":40}`},
+		{name: "thinking budget", req: llm.ChatRequest{Thinking: &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 1024}, ReasoningEffort: "low"},
+			key: "generationConfig", want: `{"thinkingConfig":{"thinkingBudget":1024,"includeThoughts":true}}`},
+		{name: "thinking disabled is budget 0", req: llm.ChatRequest{Thinking: &llm.Thinking{Type: llm.ThinkingDisabled}},
+			key: "generationConfig", want: `{"thinkingConfig":{"thinkingBudget":0}}`},
+		{name: "adaptive thinking is dynamic", req: llm.ChatRequest{Thinking: &llm.Thinking{Type: llm.ThinkingAdaptive}},
+			key: "generationConfig", want: `{"thinkingConfig":{"thinkingBudget":-1,"includeThoughts":true}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

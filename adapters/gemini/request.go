@@ -79,23 +79,32 @@ type gFunctionCallingConfig struct {
 }
 
 type gGenerationConfig struct {
-	StopSequences      []string        `json:"stopSequences,omitempty"`
-	ResponseMimeType   string          `json:"responseMimeType,omitempty"`
-	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema,omitempty"`
-	CandidateCount     *int            `json:"candidateCount,omitempty"`
-	MaxOutputTokens    *int            `json:"maxOutputTokens,omitempty"`
-	Temperature        *float64        `json:"temperature,omitempty"`
-	TopP               *float64        `json:"topP,omitempty"`
-	Seed               *int64          `json:"seed,omitempty"`
-	PresencePenalty    *float64        `json:"presencePenalty,omitempty"`
-	FrequencyPenalty   *float64        `json:"frequencyPenalty,omitempty"`
-	ResponseLogprobs   *bool           `json:"responseLogprobs,omitempty"`
-	Logprobs           *int            `json:"logprobs,omitempty"`
+	StopSequences      []string         `json:"stopSequences,omitempty"`
+	ResponseMimeType   string           `json:"responseMimeType,omitempty"`
+	ResponseJSONSchema json.RawMessage  `json:"responseJsonSchema,omitempty"`
+	CandidateCount     *int             `json:"candidateCount,omitempty"`
+	MaxOutputTokens    *int             `json:"maxOutputTokens,omitempty"`
+	Temperature        *float64         `json:"temperature,omitempty"`
+	TopP               *float64         `json:"topP,omitempty"`
+	TopK               *int             `json:"topK,omitempty"`
+	ThinkingConfig     *gThinkingConfig `json:"thinkingConfig,omitempty"`
+	Seed               *int64           `json:"seed,omitempty"`
+	PresencePenalty    *float64         `json:"presencePenalty,omitempty"`
+	FrequencyPenalty   *float64         `json:"frequencyPenalty,omitempty"`
+	ResponseLogprobs   *bool            `json:"responseLogprobs,omitempty"`
+	Logprobs           *int             `json:"logprobs,omitempty"`
+}
+
+// gThinkingConfig budgets a thinking model's reasoning: 0 turns it off,
+// -1 lets the model decide; includeThoughts returns thought summaries.
+type gThinkingConfig struct {
+	ThinkingBudget  *int `json:"thinkingBudget,omitempty"`
+	IncludeThoughts bool `json:"includeThoughts,omitempty"`
 }
 
 func (g *gGenerationConfig) empty() bool {
 	return len(g.StopSequences) == 0 && g.ResponseMimeType == "" && g.CandidateCount == nil &&
-		g.MaxOutputTokens == nil && g.Temperature == nil && g.TopP == nil && g.Seed == nil &&
+		g.MaxOutputTokens == nil && g.Temperature == nil && g.TopP == nil && g.TopK == nil && g.ThinkingConfig == nil && g.Seed == nil &&
 		g.PresencePenalty == nil && g.FrequencyPenalty == nil && g.ResponseLogprobs == nil && g.Logprobs == nil
 }
 
@@ -186,6 +195,8 @@ func translateConfig(req *llm.ChatRequest, g *gRequest) error {
 		MaxOutputTokens:  req.MaxTokens,
 		Temperature:      req.Temperature,
 		TopP:             req.TopP,
+		TopK:             req.TopK,
+		ThinkingConfig:   thinkingConfig(req.Thinking),
 		Seed:             req.Seed,
 		PresencePenalty:  req.PresencePenalty,
 		FrequencyPenalty: req.FrequencyPenalty,
@@ -221,6 +232,26 @@ func translateConfig(req *llm.ChatRequest, g *gRequest) error {
 		g.GenerationConfig = gc
 	}
 	return nil
+}
+
+// thinkingConfig maps a thinking request: a budget as it is, disabled as
+// budget 0, adaptive as -1 (dynamic); thoughts are asked back whenever the
+// model may think, so they arrive as ReasoningContent.
+func thinkingConfig(t *llm.Thinking) *gThinkingConfig {
+	if t == nil {
+		return nil
+	}
+	budget := -1
+	switch t.Type {
+	case llm.ThinkingEnabled:
+		budget = t.BudgetTokens
+	case llm.ThinkingDisabled:
+		budget = 0
+	case llm.ThinkingAdaptive:
+	default:
+		return nil
+	}
+	return &gThinkingConfig{ThinkingBudget: &budget, IncludeThoughts: budget != 0}
 }
 
 func translateTools(req *llm.ChatRequest, g *gRequest) error {
