@@ -73,8 +73,10 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 			lastUser = string(m.Content)
 		case "assistant":
 		case "system":
-			s.badRequest(w, fmtAnthropic, "", `messages: Unexpected role "system". The Messages API accepts a top-level `+"`system`"+` parameter, not "system" as an input message role.`)
-			return
+			// Claude Code 2.1 sends "system" messages inside messages and
+			// the real API takes them. The gateway hands an Anthropic
+			// client's body to an Anthropic target as it came, so the fake
+			// must take them too; their words count as prompt.
 		default:
 			s.badRequest(w, fmtAnthropic, "", fmt.Sprintf("messages.%d.role: Input should be 'user' or 'assistant'", i))
 			return
@@ -111,20 +113,29 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	a := newAnswer(&k, s.nextID("msg_"), req.Model, 0, prompt, req.MaxTokens)
-	if forced || named != "" {
+	if forced || named != "" || k.AutoTool != "" {
 		tools := make([]tool, len(req.Tools))
 		for i, t := range req.Tools {
 			tools[i] = tool{name: t.Name, schema: t.InputSchema}
 		}
-		picked, ok := pickTools(tools, named, !req.ToolChoice.DisableParallelToolUse)
-		if !ok {
-			s.badRequest(w, fmtAnthropic, "", "tool_choice: tool '"+named+"' not found in tools")
-			return
+		var picked []tool
+		if forced || named != "" {
+			var ok bool
+			picked, ok = pickTools(tools, named, !req.ToolChoice.DisableParallelToolUse)
+			if !ok {
+				s.badRequest(w, fmtAnthropic, "", "tool_choice: tool '"+named+"' not found in tools")
+				return
+			}
+		} else {
+			allowed := req.ToolChoice == nil || req.ToolChoice.Type != "none"
+			picked, _ = autoTool(&k, tools, allowed, anthropicAfterResult(body))
 		}
 		for i, t := range picked {
 			a.calls = append(a.calls, newToolCall(s.nextID("toolu_"), t, i))
 		}
-		a.finish = finishTools
+		if len(picked) > 0 {
+			a.finish = finishTools
+		}
 	}
 	w.Header().Set("Request-Id", s.nextID("req_"))
 	if req.Stream {
@@ -132,6 +143,37 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	s.writeUnary(w, r, &k, a.completion(), anthropicUnary(&a))
+}
+
+// anthropicAfterResult reports whether the last user message holds a
+// tool_result block. It decodes the messages again, which only the
+// AutoTool path needs.
+func anthropicAfterResult(body []byte) bool {
+	var req struct {
+		Messages []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return false
+	}
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role != "user" {
+			continue
+		}
+		var blocks []struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(req.Messages[i].Content, &blocks) // text content has no blocks
+		for _, b := range blocks {
+			if b.Type == "tool_result" {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 func stopReasonAnthropic(f finish) string {

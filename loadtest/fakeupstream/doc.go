@@ -23,9 +23,10 @@
 //
 // Each API checks what the real one checks first: OpenAI wants a Bearer
 // key (401); Anthropic wants x-api-key (401), anthropic-version (400),
-// max_tokens, and no "system" role inside messages (400); Gemini wants
-// x-goog-api-key or ?key= (403) and roles "user"/"model", never
-// "assistant" (400). Errors come in each API's own error JSON.
+// max_tokens, and roles "user"/"assistant" in messages (400), plus
+// "system", which Claude Code 2.1 sends there and the real API accepts;
+// Gemini wants x-goog-api-key or ?key= (403) and roles "user"/"model",
+// never "assistant" (400). Errors come in each API's own error JSON.
 //
 // # Answers
 //
@@ -42,6 +43,17 @@
 // schema's properties (first enum value, else a value of the type),
 // streamed as OpenAI tool-call deltas with index, Anthropic input_json_delta
 // fragments, or whole Gemini functionCall parts.
+//
+// Agent CLIs never force a call, so the auto_tool knob plays a model that
+// decides to call one: with auto_tool set to a tool's name, a request that
+// declares that tool, whose tool choice does not forbid calls (OpenAI
+// "none", Anthropic {"type":"none"}, Gemini mode NONE) and whose
+// conversation does not end in a tool result (an OpenAI "tool" message, a
+// Responses function_call_output or custom_tool_call_output item, a
+// tool_result block in the last Anthropic user message, a functionResponse
+// part in the last Gemini content) is answered with one call of it, in
+// every endpoint, unary and streamed. The answer to the tool result is
+// text, so an agent's loop ends after one round trip.
 //
 // # Knobs
 //
@@ -64,6 +76,7 @@
 //	X-Fake-Reset: 1              close the connection at once with a TCP RST
 //	X-Fake-Abort-After: 3        send 3 content chunks, then cut the connection
 //	                             without the terminal event (unary: half the body)
+//	X-Fake-Auto-Tool: Read       call the declared tool Read unasked (see Answers)
 //
 // A directive in the text of the last user message, for requests that pass
 // through a gateway, which forwards no X-Fake-* headers:
@@ -75,7 +88,7 @@
 //
 // The keys are the header names in lower case with underscores: latency,
 // ttft, token_delay, tokens, status, retry_after, retry_after_ms, hang,
-// reset, abort_after. A bare key means true. Headers win over a directive,
+// reset, abort_after, auto_tool. A bare key means true. Headers win over a directive,
 // a directive over the server-wide knobs. An unknown key or a value out of
 // range is a 400 in the API's format, so typos do not pass silently. For
 // embeddings the directive is read from the last input.

@@ -9,6 +9,8 @@ import (
 
 type gmPart struct {
 	Text string `json:"text"`
+	// FunctionResponse is only checked for presence (AutoTool).
+	FunctionResponse json.RawMessage `json:"functionResponse,omitempty"`
 }
 
 type gmContent struct {
@@ -152,9 +154,10 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 			tools = append(tools, tool{name: d.Name, schema: schema})
 		}
 	}
-	forced := false
+	forced, none := false, false
 	var allowed []string
 	if tc := req.ToolConfig; tc != nil {
+		none = tc.FunctionCallingConfig.Mode == "NONE"
 		switch tc.FunctionCallingConfig.Mode {
 		case "ANY":
 			forced, allowed = true, tc.FunctionCallingConfig.AllowedFunctionNames
@@ -203,12 +206,29 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 			a.calls = append(a.calls, newToolCall("", t, i))
 		}
 		a.finish = finishTools
+	} else if picked, ok := autoTool(&k, tools, !none, geminiAfterResult(req.Contents)); ok {
+		a.calls = append(a.calls, newToolCall("", picked[0], 0))
+		a.finish = finishTools
 	}
 	if stream {
 		s.geminiStream(w, r, &k, &a, r.URL.Query().Get("alt") == "sse")
 		return
 	}
 	s.writeUnary(w, r, &k, a.completion(), geminiUnary(&a))
+}
+
+// geminiAfterResult reports whether the last content holds a
+// functionResponse part.
+func geminiAfterResult(contents []gmContent) bool {
+	if len(contents) == 0 {
+		return false
+	}
+	for _, p := range contents[len(contents)-1].Parts {
+		if len(p.FunctionResponse) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func finishReasonGemini(f finish) string {

@@ -145,6 +145,22 @@ func pickTools(tools []tool, name string, parallel bool) ([]tool, bool) {
 	return tools[:min(len(tools), maxToolCalls)], true
 }
 
+// autoTool is the tool the AutoTool knob makes an unforced answer call:
+// the knob's tool when the request declares it, calls are allowed (the
+// tool choice is not "none") and the conversation does not already end in
+// a tool result, whose answer is text so an agent's loop ends.
+func autoTool(k *Knobs, tools []tool, allowed, afterResult bool) ([]tool, bool) {
+	if k.AutoTool == "" || !allowed || afterResult {
+		return nil, false
+	}
+	for _, t := range tools {
+		if t.name == k.AutoTool {
+			return []tool{t}, true
+		}
+	}
+	return nil, false
+}
+
 // toolCall is one call the fake makes, with its arguments pre-split into
 // the fragments a stream carries.
 type toolCall struct {

@@ -17,6 +17,9 @@ const (
 	MaxDelay      = 10 * time.Minute
 	MaxTokens     = 100_000
 	DefaultTokens = 16
+	// MaxToolName caps AutoTool; the real APIs allow at most 64 or 128
+	// characters in a tool name.
+	MaxToolName = 128
 )
 
 // Knobs shape how the server answers. The zero value answers at once with
@@ -52,6 +55,13 @@ type Knobs struct {
 	// chunks of a stream, before the terminal event. A unary answer is cut
 	// halfway through its body. 0 never cuts.
 	AbortAfter int
+	// AutoTool, when set, makes the answer call the tool of that name on
+	// its own, as a model does, when the request declares it, its tool
+	// choice does not forbid calls, and the conversation does not end in a
+	// tool result; the answer to the result is text, so an agent's loop
+	// ends. Agent CLIs never force a call, so tool_choice alone cannot
+	// drive them.
+	AutoTool string
 }
 
 // validate checks ranges; every entry point (Options, control, headers,
@@ -73,6 +83,9 @@ func (k *Knobs) validate() error {
 	}
 	if k.AbortAfter < 0 || k.AbortAfter > MaxTokens {
 		return fmt.Errorf("abort_after %d out of range [0, %d]", k.AbortAfter, MaxTokens)
+	}
+	if len(k.AutoTool) > MaxToolName {
+		return fmt.Errorf("auto_tool is %d bytes, more than %d", len(k.AutoTool), MaxToolName)
 	}
 	return nil
 }
@@ -96,6 +109,7 @@ type knobsJSON struct {
 	Hang       *bool         `json:"hang,omitempty"`
 	Reset      *bool         `json:"reset,omitempty"`
 	AbortAfter *int          `json:"abort_after,omitempty"`
+	AutoTool   *string       `json:"auto_tool,omitempty"`
 }
 
 // jsonDuration is a Go duration string ("250ms") or a number of
@@ -133,7 +147,7 @@ func (k Knobs) MarshalJSON() ([]byte, error) {
 	return json.Marshal(knobsJSON{
 		Latency: dur(k.Latency), TTFT: dur(k.TTFT), TokenDelay: dur(k.TokenDelay),
 		Tokens: &k.Tokens, Status: &k.Status, RetryAfter: dur(k.RetryAfter),
-		Hang: &k.Hang, Reset: &k.Reset, AbortAfter: &k.AbortAfter,
+		Hang: &k.Hang, Reset: &k.Reset, AbortAfter: &k.AbortAfter, AutoTool: &k.AutoTool,
 	})
 }
 
@@ -170,6 +184,9 @@ func (k *Knobs) UnmarshalJSON(b []byte) error {
 	if p.AbortAfter != nil {
 		k.AbortAfter = *p.AbortAfter
 	}
+	if p.AutoTool != nil {
+		k.AutoTool = *p.AutoTool
+	}
 	return nil
 }
 
@@ -200,6 +217,8 @@ func (k *Knobs) set(key, val string) error {
 		k.Hang, err = parseFlag(val)
 	case "reset":
 		k.Reset, err = parseFlag(val)
+	case "auto_tool":
+		k.AutoTool = val
 	default:
 		return fmt.Errorf("unknown knob %q", key)
 	}

@@ -27,6 +27,7 @@ func TestKnobSetParsesEachKey(t *testing.T) {
 		{"hang", "false", Knobs{}, ""},
 		{"reset", "1", Knobs{Reset: true}, ""},
 		{"abort_after", "3", Knobs{AbortAfter: 3}, ""},
+		{"auto_tool", " Read ", Knobs{AutoTool: "Read"}, ""},
 		{"latency", "soon", Knobs{}, "latency"},
 		{"latency", "-1", Knobs{}, "out of range"},
 		{"ttft", "11m", Knobs{}, ""}, // set accepts it; validate rejects it
@@ -97,6 +98,7 @@ func TestDirectiveAndHeaders(t *testing.T) {
 		h.Set("X-Fake-Retry-After-Ms", "250")
 		h.Set("X-Fake-Retry-After", "9") // the milliseconds win whatever the map order
 		h.Set("x-fake-abort-after", "2")
+		h.Set("X-Fake-Auto-Tool", "exec_command")
 		h.Set("Authorization", "Bearer x")
 		var k Knobs
 		if !hasKnobHeaders(h) {
@@ -105,7 +107,7 @@ func TestDirectiveAndHeaders(t *testing.T) {
 		if err := k.applyHeaders(h); err != nil {
 			t.Fatal(err)
 		}
-		if want := (Knobs{TokenDelay: 5 * time.Millisecond, RetryAfter: 250 * time.Millisecond, AbortAfter: 2}); k != want {
+		if want := (Knobs{TokenDelay: 5 * time.Millisecond, RetryAfter: 250 * time.Millisecond, AbortAfter: 2, AutoTool: "exec_command"}); k != want {
 			t.Errorf("got %+v, want %+v", k, want)
 		}
 		if hasKnobHeaders(http.Header{"Accept": {"*/*"}}) {
@@ -116,13 +118,13 @@ func TestDirectiveAndHeaders(t *testing.T) {
 
 func TestKnobsJSONIsAPatch(t *testing.T) {
 	k := Knobs{Tokens: 5, Status: 503}
-	if err := json.Unmarshal([]byte(`{"ttft":"20ms","token_delay":2.5,"status":0}`), &k); err != nil {
+	if err := json.Unmarshal([]byte(`{"ttft":"20ms","token_delay":2.5,"status":0,"auto_tool":"Read"}`), &k); err != nil {
 		t.Fatal(err)
 	}
-	if want := (Knobs{Tokens: 5, TTFT: 20 * time.Millisecond, TokenDelay: 2500 * time.Microsecond}); k != want {
+	if want := (Knobs{Tokens: 5, TTFT: 20 * time.Millisecond, TokenDelay: 2500 * time.Microsecond, AutoTool: "Read"}); k != want {
 		t.Errorf("got %+v, want %+v", k, want)
 	}
-	for _, bad := range []string{`{"ttft":-1}`, `{"ttft":true}`, `{"x":1}`, `[]`} {
+	for _, bad := range []string{`{"ttft":-1}`, `{"ttft":true}`, `{"auto_tool":1}`, `{"x":1}`, `[]`} {
 		if err := json.Unmarshal([]byte(bad), &k); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
@@ -136,5 +138,11 @@ func TestNewCapsKnobsIntoRange(t *testing.T) {
 	}
 	if err := s.SetKnobs(Knobs{Status: 302}); err == nil {
 		t.Error("SetKnobs accepted status 302")
+	}
+	if err := s.SetKnobs(Knobs{AutoTool: strings.Repeat("x", MaxToolName+1)}); err == nil {
+		t.Error("SetKnobs accepted an auto_tool longer than MaxToolName")
+	}
+	if k := New(Options{Knobs: Knobs{AutoTool: strings.Repeat("x", MaxToolName+1)}}).Knobs(); k.AutoTool != "" {
+		t.Errorf("New kept an auto_tool of %d bytes", len(k.AutoTool))
 	}
 }

@@ -135,20 +135,29 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request, body []byte)
 		maxTokens = req.MaxTokens
 	}
 	a := newAnswer(&k, s.nextID("chatcmpl-"), req.Model, s.now().Unix(), prompt, maxTokens)
-	if forced || named != "" {
+	if forced || named != "" || k.AutoTool != "" {
 		tools := make([]tool, len(req.Tools))
 		for i, t := range req.Tools {
 			tools[i] = tool{name: t.Function.Name, schema: t.Function.Parameters}
 		}
-		picked, ok := pickTools(tools, named, req.ParallelToolCalls == nil || *req.ParallelToolCalls)
-		if !ok {
-			s.badRequest(w, fmtOpenAI, "tool_choice", "Invalid value for 'tool_choice': no function named '"+named+"' was specified in the 'tools' parameter.")
-			return
+		var picked []tool
+		if forced || named != "" {
+			var ok bool
+			picked, ok = pickTools(tools, named, req.ParallelToolCalls == nil || *req.ParallelToolCalls)
+			if !ok {
+				s.badRequest(w, fmtOpenAI, "tool_choice", "Invalid value for 'tool_choice': no function named '"+named+"' was specified in the 'tools' parameter.")
+				return
+			}
+		} else {
+			last := req.Messages[len(req.Messages)-1].Role
+			picked, _ = autoTool(&k, tools, !openaiChoiceNone(req.ToolChoice), last == "tool" || last == "function")
 		}
 		for i, t := range picked {
 			a.calls = append(a.calls, newToolCall(s.nextID("call_"), t, i))
 		}
-		a.finish = finishTools
+		if len(picked) > 0 {
+			a.finish = finishTools
+		}
 	}
 	if req.Stream {
 		s.openaiStream(w, r, &k, &a, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
@@ -183,6 +192,12 @@ func openaiToolChoice(raw json.RawMessage) (forced bool, name string, err error)
 		return false, "", fmt.Errorf("Invalid value for 'tool_choice': expected a string or {\"type\": \"function\", \"function\": {\"name\": ...}}.")
 	}
 	return false, named.Function.Name, nil
+}
+
+// openaiChoiceNone reports a tool_choice of "none", which forbids calls
+// (chat completions and Responses alike).
+func openaiChoiceNone(raw json.RawMessage) bool {
+	return string(bytes.TrimSpace(raw)) == `"none"`
 }
 
 func finishReasonOpenAI(f finish) string {

@@ -25,13 +25,13 @@ type rsRequest struct {
 }
 
 // rsInput counts the prompt's words and finds the last user text (where a
-// fake directive may be).
-func rsInput(raw json.RawMessage) (words int, lastUser string, err error) {
+// fake directive may be) and whether the last item is a tool's output.
+func rsInput(raw json.RawMessage) (words int, lastUser string, afterResult bool, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
 		var s string
 		err = json.Unmarshal(raw, &s)
-		return countWords(s), s, err
+		return countWords(s), s, false, err
 	}
 	var items []struct {
 		Type    string      `json:"type"`
@@ -41,7 +41,7 @@ func rsInput(raw json.RawMessage) (words int, lastUser string, err error) {
 		Args    string      `json:"arguments"`
 	}
 	if err = json.Unmarshal(raw, &items); err != nil {
-		return 0, "", err
+		return 0, "", false, err
 	}
 	for _, it := range items {
 		words += countWords(string(it.Content)) + countWords(string(it.Output)) + countWords(it.Args)
@@ -49,7 +49,10 @@ func rsInput(raw json.RawMessage) (words int, lastUser string, err error) {
 			lastUser = string(it.Content)
 		}
 	}
-	return words, lastUser, nil
+	if n := len(items); n > 0 {
+		afterResult = items[n-1].Type == "function_call_output" || items[n-1].Type == "custom_tool_call_output"
+	}
+	return words, lastUser, afterResult, nil
 }
 
 // openaiResponses serves POST /v1/responses: a text answer, or the forced
@@ -72,7 +75,7 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 		s.writeError(w, fmtOpenAI, apiError{status: http.StatusNotFound, message: "Previous response with id '" + req.PreviousID + "' not found."})
 		return
 	}
-	words, lastUser, err := rsInput(req.Input)
+	words, lastUser, afterResult, err := rsInput(req.Input)
 	if err != nil || len(bytes.TrimSpace(req.Input)) == 0 {
 		s.badRequest(w, fmtOpenAI, "input", "Invalid 'input': want a string or an array of input items.")
 		return
@@ -91,22 +94,30 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 		return
 	}
 	a := newAnswer(&k, s.nextID("resp_"), req.Model, s.now().Unix(), words+countWords(req.Instructions), req.MaxOutputTokens)
-	if forced || named != "" {
+	if forced || named != "" || k.AutoTool != "" {
 		var tools []tool
 		for _, t := range req.Tools {
 			if t.Type == "function" {
 				tools = append(tools, tool{name: t.Name, schema: t.Parameters})
 			}
 		}
-		picked, ok := pickTools(tools, named, req.ParallelToolCalls == nil || *req.ParallelToolCalls)
-		if !ok || len(picked) == 0 {
-			s.badRequest(w, fmtOpenAI, "tool_choice", "Tool choice '"+named+"' not found in 'tools' parameter.")
-			return
+		var picked []tool
+		if forced || named != "" {
+			var ok bool
+			picked, ok = pickTools(tools, named, req.ParallelToolCalls == nil || *req.ParallelToolCalls)
+			if !ok || len(picked) == 0 {
+				s.badRequest(w, fmtOpenAI, "tool_choice", "Tool choice '"+named+"' not found in 'tools' parameter.")
+				return
+			}
+		} else {
+			picked, _ = autoTool(&k, tools, !openaiChoiceNone(req.ToolChoice), afterResult)
 		}
 		for i, t := range picked {
 			a.calls = append(a.calls, newToolCall(s.nextID("call_"), t, i))
 		}
-		a.finish = finishTools
+		if len(picked) > 0 {
+			a.finish = finishTools
+		}
 	}
 	if req.Stream {
 		s.responsesStream(w, r, &k, &a)

@@ -131,6 +131,9 @@ func capKnobs(k Knobs) Knobs {
 	if k.Status < 400 || k.Status > 599 {
 		k.Status = 0
 	}
+	if len(k.AutoTool) > MaxToolName {
+		k.AutoTool = ""
+	}
 	return k
 }
 
