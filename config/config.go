@@ -168,6 +168,10 @@ type Simulator struct {
 	// AutoTool is a tool the simulated model calls on its own when offered
 	// (once per turn, then it answers the result): for driving agent CLIs.
 	AutoTool string `yaml:"auto_tool"`
+	// Thinking answers requests that ask for thinking (Anthropic thinking
+	// enabled or adaptive) with a short signed reasoning block, and checks
+	// signatures handed back: for SDK and agent tests of thinking.
+	Thinking bool `yaml:"thinking"`
 }
 
 // Routing is the default route, applied to plain model names.

@@ -87,6 +87,9 @@ type Provider struct {
 	badKey bool
 	// autoTool is called unasked when offered (WithAutoTool).
 	autoTool string
+	// thinking answers requests that ask for thinking with a signed
+	// reasoning block (WithThinking).
+	thinking bool
 }
 
 // Option configures a Provider.
@@ -114,6 +117,15 @@ func WithFailures(rate float64, status int, retryAfter time.Duration) Option {
 // conversation does not end in a tool result: one call, then a text answer
 // to the result, as an agent's model does. For driving agent CLIs in tests.
 func WithAutoTool(name string) Option { return func(p *Provider) { p.autoTool = name } }
+
+// WithThinking makes the simulated model think when a request asks for
+// it (Thinking enabled or adaptive): the answer carries a short, fixed
+// reasoning text with a signature over it, before the text or tool call,
+// as Anthropic's models answer. Signed reasoning handed back in the
+// history is checked, as Anthropic checks it: a signature that does not
+// match its text is refused with a 400, so a client or gateway that
+// alters thinking on the way back is caught.
+func WithThinking(on bool) Option { return func(p *Provider) { p.thinking = on } }
 
 // WithAPIKey sets the key this simulated provider is called with. Any key
 // is accepted but one starting with BadKeyPrefix, which answers 401.
@@ -215,7 +227,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRes
 	if failing {
 		return nil, p.brokenStream(pl.failAfter)
 	}
-	msg := llm.Message{Role: llm.RoleAssistant, Content: pl.text}
+	msg := llm.Message{Role: llm.RoleAssistant, Content: pl.text, ReasoningContent: pl.reasoning, ReasoningSignature: pl.signature}
 	if pl.tool != nil {
 		msg.ToolCalls = []llm.ToolCall{*pl.tool}
 	}
@@ -311,6 +323,9 @@ type plan struct {
 	usage   llm.Usage
 	ttft    time.Duration
 	delay   time.Duration
+	// reasoning and its signature, when the request asked for thinking
+	// (WithThinking); streamed before the content.
+	reasoning, signature string
 	// failAfter is the number of content chunks after which the answer
 	// breaks with a 502; -1 means never.
 	failAfter int
@@ -361,6 +376,9 @@ func (p *Provider) prepare(ctx context.Context, req *llm.ChatRequest, stream boo
 		return nil, &llm.UpstreamError{Provider: p.name, Status: ov.failStatus, RetryAfter: ov.retryAfter,
 			Message: "simulated failure (" + MetaFailStatus + ")"}
 	}
+	if err := p.checkSignatures(req.Messages); err != nil {
+		return nil, err
+	}
 	if err := p.randomFailure(); err != nil {
 		return nil, err
 	}
@@ -404,8 +422,49 @@ func (p *Provider) prepare(ctx context.Context, req *llm.ChatRequest, stream boo
 		pl.words = n
 		pl.usage.CompletionTokens = n
 	}
+	if p.thinking && req.Thinking != nil && req.Thinking.Type != llm.ThinkingDisabled {
+		pl.reasoning = p.thought(h)
+		pl.signature = signature(pl.reasoning)
+		// Thinking is output, billed as such (Anthropic counts it in
+		// output_tokens).
+		pl.usage.ReasoningTokens = estimateTokens(len(pl.reasoning))
+		pl.usage.CompletionTokens += pl.usage.ReasoningTokens
+	}
 	pl.usage.TotalTokens = pl.usage.PromptTokens + pl.usage.CompletionTokens
 	return pl, nil
+}
+
+// thoughtWords is the length of a simulated reasoning text.
+const thoughtWords = 8
+
+// thought is the reasoning text of a thinking answer, derived from the
+// request hash like the reply.
+func (p *Provider) thought(h uint64) string {
+	var b strings.Builder
+	b.WriteString("Simulated thinking:")
+	for i := range thoughtWords {
+		b.WriteByte(' ')
+		b.WriteString(p.vocab[mix(h^0x7468696e6b+uint64(i)*golden)%uint64(len(p.vocab))])
+	}
+	return b.String()
+}
+
+// signature is the simulated signature over a reasoning text: anything
+// holding it can check that the text came back unchanged.
+func signature(reasoning string) string {
+	return "simsig_" + strconv.FormatUint(mix(hashString(fnvOffset, reasoning)), 16)
+}
+
+// checkSignatures refuses signed reasoning whose signature does not
+// match, as Anthropic refuses a thinking block altered on its way back.
+func (p *Provider) checkSignatures(msgs []llm.Message) error {
+	for i := range msgs {
+		m := &msgs[i]
+		if m.ReasoningSignature != "" && m.ReasoningSignature != signature(m.ReasoningContent) {
+			return p.invalid("messages[%d]: invalid signature in thinking block", i)
+		}
+	}
+	return nil
 }
 
 func (p *Provider) overrides(md map[string]string) (overrides, error) {

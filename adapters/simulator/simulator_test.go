@@ -936,3 +936,88 @@ func TestAutoTool(t *testing.T) {
 		})
 	}
 }
+
+// WithThinking: a request that asks for thinking gets a signed reasoning
+// text, the same unary and streamed (reasoning, then its signature, before
+// the text); one that does not, or a simulator without the option, none.
+func TestThinking(t *testing.T) {
+	thinker := simulator.New("sim", nil, simulator.WithThinking(true))
+	enabled := &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 1024}
+	for _, tc := range []struct {
+		name     string
+		p        *simulator.Provider
+		thinking *llm.Thinking
+		want     bool
+	}{
+		{"enabled", thinker, enabled, true},
+		{"adaptive", thinker, &llm.Thinking{Type: llm.ThinkingAdaptive}, true},
+		{"disabled", thinker, &llm.Thinking{Type: llm.ThinkingDisabled}, false},
+		{"not asked", thinker, nil, false},
+		{"option off", simulator.New("sim", nil), enabled, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := &llm.ChatRequest{Model: "m", Messages: []llm.Message{user("What is 2+2?")}, Thinking: tc.thinking}
+			m := mustChat(t, tc.p, req).Choices[0].Message
+			if got := m.ReasoningContent != "" && strings.HasPrefix(m.ReasoningSignature, "simsig_"); got != tc.want {
+				t.Fatalf("thinking %v, want %v: %+v", got, tc.want, m)
+			}
+			st := mustStream(t, tc.p, req)
+			var reasoning, sig string
+			var order []string
+			for _, c := range st.chunks {
+				for _, ch := range c.Choices {
+					d := ch.Delta
+					reasoning += d.ReasoningContent
+					sig += d.ReasoningSignature
+					switch {
+					case d.ReasoningContent != "":
+						order = append(order, "thinking")
+					case d.ReasoningSignature != "":
+						order = append(order, "signature")
+					case d.Content != "" && (len(order) == 0 || order[len(order)-1] != "text"):
+						order = append(order, "text")
+					}
+				}
+			}
+			if reasoning != m.ReasoningContent || sig != m.ReasoningSignature || st.content != m.Content {
+				t.Fatalf("stream %q %q %q, unary %q %q %q", reasoning, sig, st.content, m.ReasoningContent, m.ReasoningSignature, m.Content)
+			}
+			want := "text"
+			if tc.want {
+				want = "thinking signature text"
+			}
+			if strings.Join(order, " ") != want {
+				t.Fatalf("stream order %v, want %s", order, want)
+			}
+		})
+	}
+}
+
+// Signed reasoning handed back must come back unchanged.
+func TestThinkingSignatureIsChecked(t *testing.T) {
+	p := simulator.New("sim", nil, simulator.WithThinking(true))
+	req := &llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, Thinking: &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 1024}}
+	first := mustChat(t, p, req).Choices[0].Message
+	for _, tc := range []struct {
+		name    string
+		mutate  func(m *llm.Message)
+		wantErr bool
+	}{
+		{"intact", func(*llm.Message) {}, false},
+		{"text altered", func(m *llm.Message) { m.ReasoningContent += "!" }, true},
+		{"signature altered", func(m *llm.Message) { m.ReasoningSignature += "0" }, true},
+		{"unsigned (another provider's)", func(m *llm.Message) { m.ReasoningSignature = "" }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			back := first
+			tc.mutate(&back)
+			next := *req
+			next.Messages = []llm.Message{user("hi"), back, user("and?")}
+			_, err := p.Chat(context.Background(), &next)
+			var ue *llm.UpstreamError
+			if tc.wantErr != (err != nil) || (err != nil && (!errors.As(err, &ue) || ue.Status != 400)) {
+				t.Fatalf("err %v, want error %v", err, tc.wantErr)
+			}
+		})
+	}
+}

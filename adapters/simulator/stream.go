@@ -16,6 +16,8 @@ type state int
 
 const (
 	stateRole state = iota
+	stateThinking
+	stateSignature
 	stateContent
 	stateFinish
 	stateUsage
@@ -44,8 +46,9 @@ func newStream(ctx context.Context, p *Provider, pl *plan) *stream {
 	return &stream{ctx: ctx, p: p, pl: pl, done: make(chan struct{})}
 }
 
-// Recv returns the role chunk, one chunk per word (or tool-call fragment),
-// the finish chunk, a usage chunk without choices, then io.EOF.
+// Recv returns the role chunk, the reasoning and its signature when the
+// answer thinks, one chunk per word (or tool-call fragment), the finish
+// chunk, a usage chunk without choices, then io.EOF.
 func (s *stream) Recv() (llm.Chunk, error) {
 	if s.err != nil {
 		return llm.Chunk{}, s.err
@@ -62,7 +65,18 @@ func (s *stream) Recv() (llm.Chunk, error) {
 	switch s.state {
 	case stateRole:
 		s.state = stateContent
+		if pl.reasoning != "" {
+			s.state = stateThinking
+		}
 		return s.chunk(llm.ChunkChoice{Delta: llm.Message{Role: llm.RoleAssistant}}), nil
+	case stateThinking:
+		// The reasoning, then its signature on its own, as Anthropic sends
+		// thinking_delta and then signature_delta.
+		s.state = stateSignature
+		return s.chunk(llm.ChunkChoice{Delta: llm.Message{ReasoningContent: pl.reasoning}}), nil
+	case stateSignature:
+		s.state = stateContent
+		return s.chunk(llm.ChunkChoice{Delta: llm.Message{ReasoningSignature: pl.signature}}), nil
 	case stateContent:
 		if s.next == pl.failAfter {
 			return s.fail(s.p.brokenStream(pl.failAfter))

@@ -122,7 +122,8 @@ func newSimulator(p config.Provider, key string, _ *http.Client) (route.Provider
 			simulator.WithTTFT(time.Duration(s.TTFT)),
 			simulator.WithResponseTokens(s.ResponseTokens),
 			simulator.WithFailures(s.FailRate, s.FailStatus, time.Duration(s.RetryAfter)),
-			simulator.WithAutoTool(s.AutoTool))
+			simulator.WithAutoTool(s.AutoTool),
+			simulator.WithThinking(s.Thinking))
 	}
 	return simulator.New(p.Name, p.Models, opts...), nil
 }
