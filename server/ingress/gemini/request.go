@@ -14,89 +14,6 @@ import (
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
-// request is the body of generateContent, streamGenerateContent and
-// countTokens. Unknown fields are tolerated: the SDKs send new ones first.
-type request struct {
-	Contents          []content  `json:"contents"`
-	SystemInstruction *content   `json:"systemInstruction"`
-	Tools             []toolDecl `json:"tools"`
-	ToolConfig        *struct {
-		FunctionCallingConfig struct {
-			Mode                 string   `json:"mode"`
-			AllowedFunctionNames []string `json:"allowedFunctionNames"`
-		} `json:"functionCallingConfig"`
-	} `json:"toolConfig"`
-	GenerationConfig *genConfig `json:"generationConfig"`
-	// countTokens may wrap the request: {"generateContentRequest": {...}}.
-	GenerateContentRequest *request `json:"generateContentRequest"`
-}
-
-type content struct {
-	Role  string `json:"role,omitempty"`
-	Parts []part `json:"parts"`
-}
-
-type part struct {
-	Text             string        `json:"text,omitempty"`
-	Thought          bool          `json:"thought,omitempty"`
-	ThoughtSignature string        `json:"thoughtSignature,omitempty"`
-	InlineData       *blob         `json:"inlineData,omitempty"`
-	FileData         *fileData     `json:"fileData,omitempty"`
-	FunctionCall     *functionCall `json:"functionCall,omitempty"`
-	FunctionResponse *functionResp `json:"functionResponse,omitempty"`
-}
-
-type blob struct {
-	MimeType string `json:"mimeType"`
-	Data     string `json:"data"`
-}
-
-type fileData struct {
-	MimeType string `json:"mimeType,omitempty"`
-	FileURI  string `json:"fileUri"`
-}
-
-type functionCall struct {
-	ID   string          `json:"id,omitempty"`
-	Name string          `json:"name"`
-	Args json.RawMessage `json:"args"`
-}
-
-type functionResp struct {
-	ID       string          `json:"id,omitempty"`
-	Name     string          `json:"name"`
-	Response json.RawMessage `json:"response"`
-}
-
-type toolDecl struct {
-	FunctionDeclarations []struct {
-		Name                 string          `json:"name"`
-		Description          string          `json:"description"`
-		Parameters           json.RawMessage `json:"parameters"`
-		ParametersJSONSchema json.RawMessage `json:"parametersJsonSchema"`
-	} `json:"functionDeclarations"`
-}
-
-type genConfig struct {
-	Temperature *float64 `json:"temperature"`
-	TopP        *float64 `json:"topP"`
-	// topK has no domain field yet; a Gemini target gets it with the
-	// original body.
-	MaxOutputTokens    *int            `json:"maxOutputTokens"`
-	StopSequences      []string        `json:"stopSequences"`
-	CandidateCount     *int            `json:"candidateCount"`
-	Seed               *int64          `json:"seed"`
-	PresencePenalty    *float64        `json:"presencePenalty"`
-	FrequencyPenalty   *float64        `json:"frequencyPenalty"`
-	ResponseMimeType   string          `json:"responseMimeType"`
-	ResponseSchema     json.RawMessage `json:"responseSchema"`
-	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema"`
-	ThinkingConfig     *struct {
-		ThinkingBudget *int   `json:"thinkingBudget"`
-		ThinkingLevel  string `json:"thinkingLevel"`
-	} `json:"thinkingConfig"`
-}
-
 func invalid(format string, args ...any) error {
 	return &llm.Error{Kind: llm.KindInvalidRequest, Message: fmt.Sprintf(format, args...)}
 }
@@ -107,6 +24,7 @@ func decode(body []byte, model string) (*llm.ChatRequest, error) {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, invalid("Invalid JSON payload received. %v", err)
 	}
+	in.normalize()
 	if in.GenerateContentRequest != nil && len(in.Contents) == 0 {
 		in = *in.GenerateContentRequest
 	}
@@ -119,9 +37,9 @@ func decode(body []byte, model string) (*llm.ChatRequest, error) {
 			out.Messages = append(out.Messages, llm.Message{Role: llm.RoleSystem, Content: text})
 		}
 	}
-	// Gemini answers a call by name (ids are optional): the last call of
-	// each name gets the response's id.
-	callIDs := map[string]string{}
+	// Gemini answers a call by name (ids are optional), so the calls of
+	// each name wait in order for their responses.
+	callIDs := newCalls()
 	for i, c := range in.Contents {
 		msgs, err := messagesOf(i, c, callIDs)
 		if err != nil {
@@ -141,14 +59,21 @@ func decode(body []byte, model string) (*llm.ChatRequest, error) {
 			out.Tools = append(out.Tools, llm.Tool{Type: "function", Name: f.Name, Description: f.Description, Parameters: lowerTypes(schema)})
 		}
 	}
-	if tc := in.ToolConfig; tc != nil {
+	if tc := in.ToolConfig; tc != nil && tc.FunctionCallingConfig != nil {
 		fc := tc.FunctionCallingConfig
 		switch strings.ToUpper(fc.Mode) {
 		case "", "AUTO", "MODE_UNSPECIFIED", "VALIDATED":
 		case "ANY":
 			out.ToolChoice = &llm.ToolChoice{Mode: "required"}
-			if len(fc.AllowedFunctionNames) == 1 {
+			switch n := len(fc.AllowedFunctionNames); {
+			case n == 1:
 				out.ToolChoice = &llm.ToolChoice{Function: fc.AllowedFunctionNames[0]}
+			case n > 1:
+				// The domain's choice names one function at most: the
+				// allowed ones are kept as the only tools instead.
+				if out.Tools = allowedTools(out.Tools, fc.AllowedFunctionNames); len(out.Tools) == 0 {
+					return nil, invalid("tool_config.function_calling_config.allowed_function_names must name declared functions")
+				}
 			}
 		case "NONE":
 			out.ToolChoice = &llm.ToolChoice{Mode: "none"}
@@ -169,18 +94,39 @@ func decode(body []byte, model string) (*llm.ChatRequest, error) {
 		case g.ResponseMimeType == "application/json":
 			out.ResponseFormat = &llm.ResponseFormat{Type: "json_object"}
 		}
+		if g.TopK != nil {
+			k := int(*g.TopK)
+			out.TopK = &k
+		}
 		if tc := g.ThinkingConfig; tc != nil {
 			out.ReasoningEffort = effortOf(tc.ThinkingBudget, tc.ThinkingLevel)
+			out.Thinking = thinkingOf(tc.ThinkingBudget)
 		}
 	}
 	return out, nil
 }
 
+// allowedTools is tools cut to the names allowed.
+func allowedTools(tools []llm.Tool, allowed []string) []llm.Tool {
+	var out []llm.Tool
+	for _, t := range tools {
+		for _, n := range allowed {
+			if t.Name == n {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // effortOf maps a thinking budget or level onto the domain's effort.
 func effortOf(budget *int, level string) string {
-	switch strings.ToLower(level) {
+	switch l := strings.ToLower(level); l {
 	case "minimal", "low", "medium", "high":
-		return strings.ToLower(level)
+		return l
+	case "xhigh": // no domain effort above high
+		return "high"
 	}
 	if budget == nil || *budget < 0 { // -1: dynamic, the model decides
 		return ""
@@ -194,6 +140,21 @@ func effortOf(budget *int, level string) string {
 		return "medium"
 	}
 	return "high"
+}
+
+// thinkingOf is a thinking budget as the domain's explicit request, for
+// targets that take a budget rather than an effort: 0 turns thinking off,
+// -1 (dynamic) leaves the amount to the model.
+func thinkingOf(budget *int) *llm.Thinking {
+	switch {
+	case budget == nil:
+		return nil
+	case *budget == 0:
+		return &llm.Thinking{Type: llm.ThinkingDisabled}
+	case *budget < 0:
+		return &llm.Thinking{Type: llm.ThinkingAdaptive}
+	}
+	return &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: *budget}
 }
 
 // lowerTypes turns Gemini's OpenAPI-subset schema (type "STRING",
@@ -243,7 +204,7 @@ func textOf(parts []part) string {
 
 // messagesOf maps one content onto domain messages: function responses
 // become tool messages of their own, as OpenAI-format targets need them.
-func messagesOf(i int, c content, callIDs map[string]string) ([]llm.Message, error) {
+func messagesOf(i int, c content, callIDs *calls) ([]llm.Message, error) {
 	var role llm.Role
 	switch c.Role {
 	case "user", "":
@@ -267,17 +228,14 @@ func messagesOf(i int, c content, callIDs map[string]string) ([]llm.Message, err
 			if id == "" {
 				id = fmt.Sprintf("call_%d_%d", i, j)
 			}
-			callIDs[p.FunctionCall.Name] = id
+			callIDs.add(p.FunctionCall.Name, id)
 			args := string(p.FunctionCall.Args)
 			if args == "" || args == "null" {
 				args = "{}"
 			}
 			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{Index: len(cur.ToolCalls), ID: id, Type: "function", Name: p.FunctionCall.Name, Arguments: args})
 		case p.FunctionResponse != nil:
-			id := p.FunctionResponse.ID
-			if id == "" {
-				id = callIDs[p.FunctionResponse.Name]
-			}
+			id := callIDs.answer(p.FunctionResponse.Name, p.FunctionResponse.ID)
 			resp := string(p.FunctionResponse.Response)
 			if resp == "" {
 				resp = "{}"
@@ -299,11 +257,52 @@ func messagesOf(i int, c content, callIDs map[string]string) ([]llm.Message, err
 			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartText, Text: p.Text})
 		}
 	}
+	// The tool messages go first: OpenAI-format targets refuse anything
+	// between a turn's calls and their results, and Gemini clients put
+	// text after the responses in the same turn.
 	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 {
 		collapse(&cur)
-		out = append([]llm.Message{cur}, out...)
+		out = append(out, cur)
 	}
 	return out, nil
+}
+
+// calls are the ids of the function calls still waiting for a response,
+// by name, oldest first, so two parallel calls of one function get one
+// response each; last is each name's latest id, for a response that comes
+// again after its call was answered.
+type calls struct {
+	waiting map[string][]string
+	last    map[string]string
+}
+
+func newCalls() *calls {
+	return &calls{waiting: map[string][]string{}, last: map[string]string{}}
+}
+
+func (c *calls) add(name, id string) {
+	c.waiting[name] = append(c.waiting[name], id)
+	c.last[name] = id
+}
+
+// answer is the call id a response of name answers: its own id when it
+// has one, else the oldest waiting call of that name.
+func (c *calls) answer(name, id string) string {
+	q := c.waiting[name]
+	if id != "" {
+		for i, w := range q {
+			if w == id {
+				c.waiting[name] = append(q[:i:i], q[i+1:]...)
+				break
+			}
+		}
+		return id
+	}
+	if len(q) > 0 {
+		c.waiting[name] = q[1:]
+		return q[0]
+	}
+	return c.last[name]
 }
 
 // collapse keeps a text-only turn as plain content.

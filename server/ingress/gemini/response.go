@@ -31,9 +31,13 @@ type usageMeta struct {
 	ThoughtsTokenCount      int `json:"thoughtsTokenCount,omitempty"`
 }
 
+// usageOf is the domain usage in Gemini's terms. The domain's completion
+// tokens include the reasoning ones (as OpenAI counts them); Gemini counts
+// thoughts apart from candidates, so they come off, or a Gemini client
+// adding candidates and thoughts would count them twice.
 func usageOf(u llm.Usage) *usageMeta {
-	out := &usageMeta{PromptTokenCount: u.PromptTokens, CandidatesTokenCount: u.CompletionTokens, TotalTokenCount: u.TotalTokens,
-		CachedContentTokenCount: u.CachedTokens, ThoughtsTokenCount: u.ReasoningTokens}
+	out := &usageMeta{PromptTokenCount: u.PromptTokens, CandidatesTokenCount: max(u.CompletionTokens-u.ReasoningTokens, 0),
+		TotalTokenCount: u.TotalTokens, CachedContentTokenCount: u.CachedTokens, ThoughtsTokenCount: u.ReasoningTokens}
 	if out.TotalTokenCount == 0 {
 		out.TotalTokenCount = u.PromptTokens + u.CompletionTokens
 	}
