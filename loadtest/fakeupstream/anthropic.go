@@ -23,6 +23,42 @@ type anRequest struct {
 		Name                   string `json:"name"`
 		DisableParallelToolUse bool   `json:"disable_parallel_tool_use"`
 	} `json:"tool_choice"`
+	Thinking *struct {
+		Type         string `json:"type"`
+		BudgetTokens int    `json:"budget_tokens"`
+	} `json:"thinking"`
+}
+
+// A request with thinking enabled (or adaptive) is answered with this
+// thinking block before the rest, as Claude answers: fixed, so tests can
+// look for the signature coming back.
+const (
+	FakeThinking          = "Fake thinking before the answer."
+	FakeThinkingSignature = "fakesig_0123456789abcdef"
+)
+
+// thinks reports whether the answer carries a thinking block. An enabled
+// budget is checked as the real API checks it.
+func (req *anRequest) thinks() (bool, string) {
+	t := req.Thinking
+	if t == nil {
+		return false, ""
+	}
+	switch t.Type {
+	case "enabled":
+		if t.BudgetTokens < 1024 {
+			return false, "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+		}
+		if req.MaxTokens != nil && *req.MaxTokens <= t.BudgetTokens {
+			return false, "`max_tokens` must be greater than `thinking.budget_tokens`"
+		}
+		return true, ""
+	case "adaptive":
+		return true, ""
+	case "disabled":
+		return false, ""
+	}
+	return false, fmt.Sprintf("thinking.type: Input tag '%s' found using 'type' does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'", t.Type)
 }
 
 // anthropicAuth checks x-api-key, then anthropic-version.
@@ -100,6 +136,11 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 			return
 		}
 	}
+	think, msg := req.thinks()
+	if msg != "" {
+		s.badRequest(w, fmtAnthropic, "", msg)
+		return
+	}
 	if (forced || named != "") && len(req.Tools) == 0 {
 		s.badRequest(w, fmtAnthropic, "", "tool_choice: tool_choice may only be specified while providing tools")
 		return
@@ -139,10 +180,10 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 	}
 	w.Header().Set("Request-Id", s.nextID("req_"))
 	if req.Stream {
-		s.anthropicStream(w, r, &k, &a)
+		s.anthropicStream(w, r, &k, &a, think)
 		return
 	}
-	s.writeUnary(w, r, &k, a.completion(), anthropicUnary(&a))
+	s.writeUnary(w, r, &k, a.completion(), anthropicUnary(&a, think))
 }
 
 // anthropicAfterResult reports whether the last user message holds a
@@ -193,18 +234,23 @@ type anUsage struct {
 	OutputTokens             int `json:"output_tokens"`
 }
 
-func anthropicUnary(a *answer) []byte {
+func anthropicUnary(a *answer, think bool) []byte {
 	type block struct {
-		Type  string          `json:"type"`
-		Text  *string         `json:"text,omitempty"`
-		ID    string          `json:"id,omitempty"`
-		Name  string          `json:"name,omitempty"`
-		Input json.RawMessage `json:"input,omitempty"`
+		Type      string          `json:"type"`
+		Text      *string         `json:"text,omitempty"`
+		ID        string          `json:"id,omitempty"`
+		Name      string          `json:"name,omitempty"`
+		Input     json.RawMessage `json:"input,omitempty"`
+		Thinking  string          `json:"thinking,omitempty"`
+		Signature string          `json:"signature,omitempty"`
 	}
 	var content []block
+	if think {
+		content = append(content, block{Type: "thinking", Thinking: FakeThinking, Signature: FakeThinkingSignature})
+	}
 	if len(a.calls) == 0 {
 		text := answerText(a.words)
-		content = []block{{Type: "text", Text: &text}}
+		content = append(content, block{Type: "text", Text: &text})
 	}
 	for _, c := range a.calls {
 		content = append(content, block{Type: "tool_use", ID: c.id, Name: c.name, Input: json.RawMessage(c.args)})
@@ -226,12 +272,22 @@ const (
 	anTextDelta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
 	anTextStart = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n" +
 		"event: ping\ndata: {\"type\": \"ping\"}\n\n"
+	// After a thinking block (index 0), the text is block 1.
+	anTextDelta1 = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":"
+	anTextStart1 = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n" +
+		"event: ping\ndata: {\"type\": \"ping\"}\n\n"
+	anThinking = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n" +
+		"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"" + FakeThinking + "\"}}\n\n" +
+		"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"" + FakeThinkingSignature + "\"}}\n\n" +
+		"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
 )
 
 // anthropicStream writes the Messages API event sequence: message_start,
 // then per block content_block_start, deltas and content_block_stop, then
-// message_delta (stop_reason, output usage) and message_stop.
-func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer) {
+// message_delta (stop_reason, output usage) and message_stop. With think,
+// a thinking block (thinking_delta, signature_delta) comes first, as
+// block 0, and the others follow it.
+func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, think bool) {
 	sb := s.getBuf()
 	defer s.putBuf(sb)
 	st := s.startStream(w, r, k, hdrEventStream)
@@ -244,17 +300,22 @@ func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knob
 	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
 	b = strconv.AppendInt(b, int64(a.prompt), 10)
 	b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`+"\n\n"...)
+	off, textStart, textDelta := 0, anTextStart, anTextDelta // off: blocks before the text or tools
+	if think {
+		b = append(b, anThinking...)
+		off, textStart, textDelta = 1, anTextStart1, anTextDelta1
+	}
 	if len(a.calls) == 0 {
-		b = append(b, anTextStart...)
+		b = append(b, textStart...)
 	}
 	defer func() { sb.buf = b }()
 	if !st.write(b) {
 		return
 	}
-	last := 0 // index of the open block
+	last := off // index of the open block
 	if len(a.calls) == 0 {
 		for i := 0; i < a.words; i++ {
-			b = append(b[:0], anTextDelta...)
+			b = append(b[:0], textDelta...)
 			b = append(b, wordJSON(i)...)
 			b = append(b, "}}\n\n"...)
 			if !st.content(b) {
@@ -266,26 +327,26 @@ func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knob
 			c := &a.calls[ci]
 			b = b[:0]
 			if ci > 0 {
-				b = appendBlockStop(b, ci-1)
+				b = appendBlockStop(b, off+ci-1)
 			}
 			b = append(b, "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":"...)
-			b = strconv.AppendInt(b, int64(ci), 10)
+			b = strconv.AppendInt(b, int64(off+ci), 10)
 			b = append(b, `,"content_block":{"type":"tool_use","id":"`...)
 			b = append(b, c.id...)
 			b = append(b, `","name":`...)
 			b = appendJSONString(b, c.name)
 			b = append(b, `,"input":{}}}`+"\n\n"...)
-			b = appendJSONDelta(b, ci, "")
+			b = appendJSONDelta(b, off+ci, "")
 			if !st.content(b) {
 				return
 			}
 			for _, f := range c.frags {
-				b = appendJSONDelta(b[:0], ci, f)
+				b = appendJSONDelta(b[:0], off+ci, f)
 				if !st.content(b) {
 					return
 				}
 			}
-			last = ci
+			last = off + ci
 		}
 	}
 	b = appendBlockStop(b[:0], last)

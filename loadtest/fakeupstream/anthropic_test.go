@@ -2,6 +2,7 @@ package fakeupstream
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -200,5 +201,68 @@ func TestAnthropicModelsShareThePathWithOpenAI(t *testing.T) {
 	resp, _ := mustDo(t, ts.URL, call{method: "GET", path: "/v1/models", headers: map[string]string{"Anthropic-Version": "2023-06-01"}})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no key: status %d", resp.StatusCode)
+	}
+}
+
+// A request with thinking gets a thinking block first (block 0 in a
+// stream, thinking_delta then signature_delta), the text or tools after
+// it; a budget the real API refuses is refused.
+func TestAnthropicThinking(t *testing.T) {
+	_, ts := serve(t, Options{Knobs: Knobs{Tokens: 2}})
+	const enabled = `,"thinking":{"type":"enabled","budget_tokens":1024}`
+	body := func(stream bool, extra string) string {
+		return `{"model":"fake-claude","max_tokens":2048,"stream":` + map[bool]string{true: "true", false: "false"}[stream] +
+			`,"messages":[{"role":"user","content":"Hi"}]` + extra + `}`
+	}
+	t.Run("unary", func(t *testing.T) {
+		_, raw := mustDo(t, ts.URL, call{path: "/v1/messages", headers: anthropicHeaders, body: body(false, enabled)})
+		v := decode(t, raw)
+		if path(v, "content", 0, "type") != "thinking" || path(v, "content", 0, "thinking") != FakeThinking ||
+			path(v, "content", 0, "signature") != FakeThinkingSignature || path(v, "content", 1, "type") != "text" {
+			t.Fatalf("content: %s", raw)
+		}
+	})
+	for _, tc := range []struct {
+		name, extra string
+		want        []string // index:type of each block start, delta types in order
+	}{
+		{"stream text", enabled, []string{"0:thinking", "thinking_delta", "signature_delta", "stop 0", "1:text", "text_delta", "text_delta", "stop 1"}},
+		{"stream adaptive tool", `,"thinking":{"type":"adaptive"}` + anthropicTools + `,"tool_choice":{"type":"tool","name":"get_time"}`,
+			[]string{"0:thinking", "thinking_delta", "signature_delta", "stop 0", "1:tool_use", "input_json_delta", "input_json_delta", "stop 1"}},
+		{"stream disabled", `,"thinking":{"type":"disabled"}`, []string{"0:text", "text_delta", "text_delta", "stop 0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, raw := mustDo(t, ts.URL, call{path: "/v1/messages", headers: anthropicHeaders, body: body(true, tc.extra)})
+			var got []string
+			for _, e := range parseSSE(t, raw) {
+				v := decode(t, []byte(e.data))
+				switch e.name {
+				case "content_block_start":
+					got = append(got, fmt.Sprintf("%d:%s", num(path(v, "index")), path(v, "content_block", "type")))
+				case "content_block_delta":
+					got = append(got, path(v, "delta", "type").(string))
+					if path(v, "delta", "type") == "signature_delta" && path(v, "delta", "signature") != FakeThinkingSignature {
+						t.Errorf("signature %s", e.data)
+					}
+				case "content_block_stop":
+					got = append(got, fmt.Sprintf("stop %d", num(path(v, "index"))))
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("blocks %v\nwant   %v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, extra string }{
+		{"budget below 1024", `,"thinking":{"type":"enabled","budget_tokens":1000}`},
+		{"budget not below max_tokens", `,"thinking":{"type":"enabled","budget_tokens":2048}`},
+		{"unknown type", `,"thinking":{"type":"sometimes"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, raw := mustDo(t, ts.URL, call{path: "/v1/messages", headers: anthropicHeaders, body: body(false, tc.extra)})
+			if resp.StatusCode != 400 || !strings.Contains(string(raw), "invalid_request_error") {
+				t.Fatalf("%d %s", resp.StatusCode, raw)
+			}
+		})
 	}
 }
