@@ -167,14 +167,13 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 				s.badRequest(w, fmtAnthropic, "", "tool_choice: tool '"+named+"' not found in tools")
 				return
 			}
-		} else {
-			allowed := req.ToolChoice == nil || req.ToolChoice.Type != "none"
-			picked, _ = autoTool(&k, tools, allowed, anthropicAfterResult(body))
+		} else if t, ok := autoTool(&k, tools, req.ToolChoice == nil || req.ToolChoice.Type != "none", anthropicAfterResult(body)); ok {
+			a.calls = append(a.calls, newAutoCall(s.nextID("toolu_"), t))
 		}
 		for i, t := range picked {
 			a.calls = append(a.calls, newToolCall(s.nextID("toolu_"), t, i))
 		}
-		if len(picked) > 0 {
+		if len(a.calls) > 0 {
 			a.finish = finishTools
 		}
 	}

@@ -52,8 +52,11 @@
 // Responses function_call_output or custom_tool_call_output item, a
 // tool_result block in the last Anthropic user message, a functionResponse
 // part in the last Gemini content) is answered with one call of it, in
-// every endpoint, unary and streamed. The answer to the tool result is
-// text, so an agent's loop ends after one round trip.
+// every endpoint, unary and streamed. Its arguments fill only the
+// properties the schema requires, since agents run the call and an
+// invented optional field (a shell, a working directory) would get it
+// refused instead of run. The answer to the tool result is text, so an
+// agent's loop ends after one round trip.
 //
 // An Anthropic request with thinking enabled (budget_tokens at least 1024
 // and below max_tokens, as the real API checks) or adaptive is answered

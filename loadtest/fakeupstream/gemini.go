@@ -206,8 +206,8 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 			a.calls = append(a.calls, newToolCall("", t, i))
 		}
 		a.finish = finishTools
-	} else if picked, ok := autoTool(&k, tools, !none, geminiAfterResult(req.Contents)); ok {
-		a.calls = append(a.calls, newToolCall("", picked[0], 0))
+	} else if t, ok := autoTool(&k, tools, !none, geminiAfterResult(req.Contents)); ok {
+		a.calls = append(a.calls, newAutoCall("", t))
 		a.finish = finishTools
 	}
 	if stream {

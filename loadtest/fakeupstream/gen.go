@@ -2,6 +2,7 @@ package fakeupstream
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,16 +150,16 @@ func pickTools(tools []tool, name string, parallel bool) ([]tool, bool) {
 // the knob's tool when the request declares it, calls are allowed (the
 // tool choice is not "none") and the conversation does not already end in
 // a tool result, whose answer is text so an agent's loop ends.
-func autoTool(k *Knobs, tools []tool, allowed, afterResult bool) ([]tool, bool) {
+func autoTool(k *Knobs, tools []tool, allowed, afterResult bool) (tool, bool) {
 	if k.AutoTool == "" || !allowed || afterResult {
-		return nil, false
+		return tool{}, false
 	}
 	for _, t := range tools {
 		if t.name == k.AutoTool {
-			return []tool{t}, true
+			return t, true
 		}
 	}
-	return nil, false
+	return tool{}, false
 }
 
 // toolCall is one call the fake makes, with its arguments pre-split into
@@ -173,7 +174,18 @@ type toolCall struct {
 const argFragment = 8
 
 func newToolCall(id string, t tool, seed int) toolCall {
-	args := toolArgs(t.schema, seed)
+	return splitCall(id, t.name, toolArgs(t.schema, seed, false))
+}
+
+// newAutoCall is the AutoTool knob's call: only the properties the schema
+// requires, as a model fills them. Agents run these calls, and their
+// optional fields (a shell, a working directory, a usize limit) would
+// turn a generated value into a refused call instead of a run one.
+func newAutoCall(id string, t tool) toolCall {
+	return splitCall(id, t.name, toolArgs(t.schema, 0, true))
+}
+
+func splitCall(id, name, args string) toolCall {
 	var frags []string
 	for s := args; s != ""; {
 		n := min(argFragment, len(s))
@@ -183,7 +195,7 @@ func newToolCall(id string, t tool, seed int) toolCall {
 		frags = append(frags, s[:n])
 		s = s[n:]
 	}
-	return toolCall{id: id, name: t.name, args: args, frags: frags}
+	return toolCall{id: id, name: name, args: args, frags: frags}
 }
 
 // tokens is what a call counts as completion tokens: its name and each
@@ -191,20 +203,24 @@ func newToolCall(id string, t tool, seed int) toolCall {
 func (c *toolCall) tokens() int { return 1 + len(c.frags) }
 
 // toolArgs builds deterministic arguments that satisfy a JSON Schema's
-// top-level properties: the first enum value, else a value of the type.
-func toolArgs(schema json.RawMessage, seed int) string {
+// top-level properties, or with requiredOnly its required ones: the first
+// enum value, else a value of the type.
+func toolArgs(schema json.RawMessage, seed int, requiredOnly bool) string {
 	var s struct {
 		Properties map[string]struct {
 			Type json.RawMessage   `json:"type"`
 			Enum []json.RawMessage `json:"enum"`
 		} `json:"properties"`
+		Required []string `json:"required"`
 	}
 	if len(schema) > 0 {
 		_ = json.Unmarshal(schema, &s) // a schema we cannot read gets {}
 	}
 	keys := make([]string, 0, len(s.Properties))
 	for k := range s.Properties {
-		keys = append(keys, k)
+		if !requiredOnly || slices.Contains(s.Required, k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	b := []byte{'{'}

@@ -82,12 +82,35 @@ func TestToolArgsFollowTheSchema(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := toolArgs(json.RawMessage(tt.schema), 0)
+			got := toolArgs(json.RawMessage(tt.schema), 0, false)
 			if got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 			if !json.Valid([]byte(got)) {
 				t.Errorf("%s is not JSON", got)
+			}
+		})
+	}
+}
+
+func TestAutoCallFillsOnlyRequiredProperties(t *testing.T) {
+	// Codex's exec_command in short: cmd required, a usize and a shell
+	// optional.
+	schema := `{"type":"object","properties":{"cmd":{"type":"string"},"max_output_tokens":{"type":"number"},"shell":{"type":"string"}},"required":["cmd"]}`
+	tests := []struct {
+		name   string
+		schema string
+		want   string
+	}{
+		{"required only", schema, `{"cmd":"Switchyard"}`},
+		{"nothing required", `{"type":"object","properties":{"path":{"type":"string"}}}`, `{}`},
+		{"no schema", ``, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newAutoCall("id", tool{name: "exec_command", schema: json.RawMessage(tt.schema)})
+			if c.args != tt.want || strings.Join(c.frags, "") != tt.want || c.name != "exec_command" {
+				t.Errorf("call %+v, want arguments %s", c, tt.want)
 			}
 		})
 	}

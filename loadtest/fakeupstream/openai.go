@@ -150,12 +150,14 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request, body []byte)
 			}
 		} else {
 			last := req.Messages[len(req.Messages)-1].Role
-			picked, _ = autoTool(&k, tools, !openaiChoiceNone(req.ToolChoice), last == "tool" || last == "function")
+			if t, ok := autoTool(&k, tools, !openaiChoiceNone(req.ToolChoice), last == "tool" || last == "function"); ok {
+				a.calls = append(a.calls, newAutoCall(s.nextID("call_"), t))
+			}
 		}
 		for i, t := range picked {
 			a.calls = append(a.calls, newToolCall(s.nextID("call_"), t, i))
 		}
-		if len(picked) > 0 {
+		if len(a.calls) > 0 {
 			a.finish = finishTools
 		}
 	}

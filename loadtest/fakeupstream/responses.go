@@ -109,13 +109,13 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 				s.badRequest(w, fmtOpenAI, "tool_choice", "Tool choice '"+named+"' not found in 'tools' parameter.")
 				return
 			}
-		} else {
-			picked, _ = autoTool(&k, tools, !openaiChoiceNone(req.ToolChoice), afterResult)
+		} else if t, ok := autoTool(&k, tools, !openaiChoiceNone(req.ToolChoice), afterResult); ok {
+			a.calls = append(a.calls, newAutoCall(s.nextID("call_"), t))
 		}
 		for i, t := range picked {
 			a.calls = append(a.calls, newToolCall(s.nextID("call_"), t, i))
 		}
-		if len(picked) > 0 {
+		if len(a.calls) > 0 {
 			a.finish = finishTools
 		}
 	}
