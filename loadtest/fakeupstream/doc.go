@@ -58,8 +58,8 @@
 // refused instead of run. The answer to the tool result is text, so an
 // agent's loop ends after one round trip.
 //
-// An Anthropic request with thinking enabled (budget_tokens at least 1024
-// and below max_tokens, as the real API checks) or adaptive is answered
+// An Anthropic request with thinking enabled (budget_tokens at least 1024,
+// as the real API wants) or adaptive is answered
 // with a thinking block first — FakeThinking signed FakeThinkingSignature;
 // streamed as block 0 with a thinking_delta and a signature_delta — and
 // the text or tool calls after it.
