@@ -204,6 +204,14 @@ func TestDecodeMatchesCallsAndAliases(t *testing.T) {
 					t.Fatalf("%+v %+v", r.ToolChoice, r.Tools)
 				}
 			}},
+		{"ANY with one name forces that function", `{"contents":[{"parts":[{"text":"x"}]}],
+			"tools":[{"functionDeclarations":[{"name":"a"},{"name":"b"}]}],
+			"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["b"]}}}`,
+			func(t *testing.T, r *llm.ChatRequest) {
+				if r.ToolChoice.Function != "b" || len(r.Tools) != 2 {
+					t.Fatalf("%+v %+v", r.ToolChoice, r.Tools)
+				}
+			}},
 		{"proto (snake_case) names", `{"contents":[{"parts":[{"inline_data":{"mime_type":"image/jpeg","data":"AA"}}]}],
 			"system_instruction":{"parts":[{"text":"s"}]},
 			"tool_config":{"function_calling_config":{"mode":"ANY","allowed_function_names":["f"]}},
@@ -235,6 +243,15 @@ func TestDecodeMatchesCallsAndAliases(t *testing.T) {
 
 // Gemini counts thoughts apart from candidates: the domain's completion
 // tokens (reasoning included) are split, never counted twice.
+// Allowed names that declare nothing are the client's mistake, a 400.
+func TestDecodeRefusesUndeclaredAllowedNames(t *testing.T) {
+	_, err := decode([]byte(`{"contents":[{"parts":[{"text":"x"}]}],"tools":[{"functionDeclarations":[{"name":"a"}]}],
+		"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":["nope"]}}}`), "m")
+	if llm.KindOf(err) != llm.KindInvalidRequest || !strings.Contains(err.Error(), "allowed_function_names") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestUsageCountsThoughtsApart(t *testing.T) {
 	u := usageOf(llm.Usage{PromptTokens: 120, CompletionTokens: 90, TotalTokens: 210, CachedTokens: 64, ReasoningTokens: 50})
 	if u.CandidatesTokenCount != 40 || u.ThoughtsTokenCount != 50 || u.PromptTokenCount+u.CandidatesTokenCount+u.ThoughtsTokenCount != u.TotalTokenCount {

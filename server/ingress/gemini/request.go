@@ -65,14 +65,17 @@ func decode(body []byte, model string) (*llm.ChatRequest, error) {
 		case "", "AUTO", "MODE_UNSPECIFIED", "VALIDATED":
 		case "ANY":
 			out.ToolChoice = &llm.ToolChoice{Mode: "required"}
-			switch n := len(fc.AllowedFunctionNames); {
-			case n == 1:
-				out.ToolChoice = &llm.ToolChoice{Function: fc.AllowedFunctionNames[0]}
-			case n > 1:
-				// The domain's choice names one function at most: the
-				// allowed ones are kept as the only tools instead.
-				if out.Tools = allowedTools(out.Tools, fc.AllowedFunctionNames); len(out.Tools) == 0 {
+			if names := fc.AllowedFunctionNames; len(names) > 0 {
+				kept := allowedTools(out.Tools, names)
+				if len(kept) == 0 {
 					return nil, invalid("tool_config.function_calling_config.allowed_function_names must name declared functions")
+				}
+				// The domain's choice names one function at most: several
+				// allowed ones are kept as the only tools instead.
+				if len(names) == 1 {
+					out.ToolChoice = &llm.ToolChoice{Function: names[0]}
+				} else {
+					out.Tools = kept
 				}
 			}
 		case "NONE":

@@ -83,6 +83,9 @@ def test_function_call_round_trip(client):
     r = client.models.generate_content(model="auto", contents=[question], config=forced)
     calls = r.function_calls
     assert calls and calls[0].name == "get_weather" and isinstance(calls[0].args, dict)
+    # The SDK sends parameters_json_schema by its Python name; the schema
+    # reached the model (the simulator fills its first required property).
+    assert "city" in calls[0].args
     answer = client.models.generate_content(
         model="auto",
         contents=[
@@ -122,3 +125,30 @@ def test_upstream_failure_maps_to_server_error(client):
     with pytest.raises(errors.ServerError) as e:
         client.models.generate_content(model="fault503-anthropic", contents="hi")
     assert e.value.code == 503
+
+
+def test_image_and_sampling_settings(client):
+    # inlineData goes out with mime_type, thinkingConfig with
+    # thinking_budget and topK as a float: Google's names both ways.
+    r = client.models.generate_content(
+        model="auto",
+        contents=[types.Part.from_bytes(data=b"\x89PNG\r\n", mime_type="image/png"), "What is this?"],
+        config=types.GenerateContentConfig(
+            temperature=0.2, top_p=0.9, top_k=40, seed=7, stop_sequences=["END"],
+            thinking_config=types.ThinkingConfig(thinking_budget=1024, include_thoughts=True),
+        ),
+    )
+    assert r.text and r.candidates[0].finish_reason == types.FinishReason.STOP
+
+
+def test_bad_request_is_client_error(client):
+    with pytest.raises(errors.ClientError) as e:
+        client.models.generate_content(
+            model="auto",
+            contents="hi",
+            config=types.GenerateContentConfig(
+                tool_config=types.ToolConfig(function_calling_config=types.FunctionCallingConfig(mode="ANY", allowed_function_names=["nope"])),
+                tools=[types.Tool(function_declarations=[WEATHER])],
+            ),
+        )
+    assert e.value.code == 400 and e.value.status == "INVALID_ARGUMENT"
