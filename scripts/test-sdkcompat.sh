@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the official SDKs (Python openai, anthropic and google-genai; Node openai
-# and @anthropic-ai/sdk) against a live
+# and @anthropic-ai/sdk), the OpenAI Agents SDK and the Vercel AI SDK against a live
 # Switchyard gateway on the deterministic simulator provider.
 #
 #   scripts/test-sdkcompat.sh
@@ -97,13 +97,15 @@ if [ ! -x "$PY" ]; then
     && timeout "$STEP_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "could not create .venv"; finish; }
 fi
-if ! "$PY" -c 'import openai, anthropic, google.genai, pytest, httpx' 2>/dev/null; then
+if ! "$PY" -c 'import openai, agents, anthropic, google.genai, pytest, httpx' 2>/dev/null; then
   say "installing requirements-dev.txt into .venv"
   timeout "$STEP_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "pip install -r requirements-dev.txt failed"; finish; }
 fi
 
-if [ ! -d "$NODE_DIR/node_modules/openai" ] || [ ! -d "$NODE_DIR/node_modules/@anthropic-ai/sdk" ]; then
+if [ ! -d "$NODE_DIR/node_modules/openai" ] || [ ! -d "$NODE_DIR/node_modules/@anthropic-ai/sdk" ] \
+  || [ ! -d "$NODE_DIR/node_modules/ai" ] || [ ! -d "$NODE_DIR/node_modules/@ai-sdk/openai" ] \
+  || [ ! -d "$NODE_DIR/node_modules/zod" ]; then
   say "npm ci in test/sdkcompat/node"
   (cd "$NODE_DIR" && timeout "$STEP_TIMEOUT" npm ci --no-audit --no-fund) \
     || { fail "npm ci failed"; finish; }
