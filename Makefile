@@ -49,7 +49,7 @@ test-go:
 test-sdkcompat: build
 	scripts/test-sdkcompat.sh
 
-## test-agents: the real coding-agent CLIs (Claude Code's claude -p) through a live gateway, and the ledger's record of them
+## test-agents: the real coding-agent CLIs (claude -p, codex exec, gemini -p) through a live gateway to the simulator and the fake upstream in three formats, and the ledger's record of them
 test-agents: build
 	scripts/test-agents.sh
 

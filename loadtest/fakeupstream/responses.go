@@ -3,6 +3,7 @@ package fakeupstream
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -80,7 +81,7 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 		s.badRequest(w, fmtOpenAI, "input", "Invalid 'input': want a string or an array of input items.")
 		return
 	}
-	forced, named, err := openaiToolChoice(req.ToolChoice)
+	forced, named, err := responsesToolChoice(req.ToolChoice)
 	if err != nil {
 		s.badRequest(w, fmtOpenAI, "tool_choice", err.Error())
 		return
@@ -239,4 +240,21 @@ func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knob
 		typ = "response.incomplete"
 	}
 	st.terminal(frame(map[string]any{"type": typ, "response": final}), false)
+}
+
+// responsesToolChoice reads the Responses API's tool_choice: a mode, or a
+// named function flat as {"type":"function","name":...} (not the Chat
+// Completions nesting under "function").
+func responsesToolChoice(raw json.RawMessage) (forced bool, name string, err error) {
+	var named struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
+		if json.Unmarshal(t, &named) != nil || named.Type != "function" || named.Name == "" {
+			return false, "", errors.New(`Invalid value for 'tool_choice': expected a string or {"type": "function", "name": ...}.`)
+		}
+		return false, named.Name, nil
+	}
+	return openaiToolChoice(raw)
 }
