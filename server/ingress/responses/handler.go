@@ -1,9 +1,11 @@
 package responses
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -108,6 +110,14 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		rest.WriteError(w, err)
 		return
 	}
+	// Items named by reference (item_reference, as the Vercel AI SDK sends
+	// the turns it got back) are read out of the responses that hold them.
+	resolved, refs, err := h.resolve(ctx, p.items)
+	if err != nil {
+		rest.WriteError(w, err)
+		return
+	}
+	p.items = resolved
 	items := p.items
 	if id := p.in.PreviousResponseID; id != "" {
 		prev, err := h.load(ctx, id)
@@ -127,7 +137,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		rest.WriteError(w, err)
 		return
 	}
-	if p.req.Original, err = original(body, items, len(items)-len(p.items), p.in.PreviousResponseID != ""); err != nil {
+	if p.req.Original, err = original(body, items, len(items)-len(p.items), p.in.PreviousResponseID != "" || refs); err != nil {
 		rest.WriteError(w, err)
 		return
 	}
@@ -152,7 +162,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	if len(resp.Choices) > 0 {
 		m, reason = resp.Choices[0].Message, resp.Choices[0].FinishReason
 	}
-	obj.finish(outputOf(m, p.kinds), resp.Usage, reason)
+	obj.finish(outputOf(m, p.kinds, obj.ID), resp.Usage, reason)
 	h.keep(ctx, p, obj, items)
 	writeJSON(w, obj)
 }
@@ -176,8 +186,9 @@ func chain(prev store.StoredResponse, input []json.RawMessage) ([]json.RawMessag
 }
 
 // original is the body an OpenAI Responses target is sent: the client's,
-// except that a chain the gateway stored is spelled out, since the upstream
-// has never seen the gateway's response ids. The first history items came
+// except that a chain the gateway stored, or items it was named by
+// reference, are spelled out, since the upstream has never seen the
+// gateway's ids. The first history items came
 // from the store: their ids are the gateway's, so they are left out.
 func original(body []byte, items []json.RawMessage, history int, chained bool) (*llm.Original, error) {
 	if !chained {
@@ -204,6 +215,75 @@ func original(body []byte, items []json.RawMessage, history int, chained bool) (
 	return &llm.Original{Dialect: Dialect, Body: raw(m)}, nil
 }
 
+// resolve replaces each item_reference in input with the item it names:
+// an output or input item of a response of this client's that the gateway
+// stored, without its id (the upstream never saw it). An id the gateway did
+// not give, or whose response is gone or another key's, is a 404.
+func (h *Handler) resolve(ctx context.Context, input []json.RawMessage) ([]json.RawMessage, bool, error) {
+	var out []json.RawMessage
+	loaded := map[string][]json.RawMessage{}
+	for i, it := range input {
+		if !bytes.Contains(it, []byte(`"item_reference"`)) {
+			continue
+		}
+		var ref struct{ Type, ID string }
+		if json.Unmarshal(it, &ref) != nil || ref.Type != "item_reference" {
+			continue
+		}
+		param := fmt.Sprintf("input[%d].id", i)
+		if ref.ID == "" {
+			return nil, false, invalid(param, "Missing required parameter: '%s'.", param)
+		}
+		missing := &llm.Error{Kind: llm.KindNotFound, Param: param, Message: "Item with id '" + ref.ID + "' not found."}
+		respID, ok := responseOf(ref.ID)
+		if !ok {
+			return nil, false, missing
+		}
+		items, ok := loaded[respID]
+		if !ok {
+			sr, err := h.load(ctx, respID)
+			if llm.KindOf(err) == llm.KindNotFound {
+				return nil, false, missing
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			var o struct {
+				Output []json.RawMessage `json:"output"`
+			}
+			var before []json.RawMessage
+			if json.Unmarshal(sr.Response, &o) != nil || json.Unmarshal(sr.Input, &before) != nil {
+				return nil, false, missing
+			}
+			items = append(o.Output, before...)
+			loaded[respID] = items
+		}
+		var found json.RawMessage
+		for _, c := range items {
+			if itemID(c) == ref.ID {
+				found = c
+				break
+			}
+		}
+		if found == nil {
+			return nil, false, missing
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(found, &fields); err != nil {
+			return nil, false, missing
+		}
+		delete(fields, "id")
+		if out == nil {
+			out = append([]json.RawMessage(nil), input...)
+		}
+		out[i] = raw(fields)
+	}
+	if out == nil {
+		return input, false, nil
+	}
+	return out, true, nil
+}
+
 // keep stores a finished response when the request asked for it (the
 // default, as with OpenAI). A failure to store does not fail an answer the
 // client already paid for; it is logged, and a later chain on it gets 404.
@@ -212,7 +292,7 @@ func (h *Handler) keep(ctx context.Context, p *parsed, obj *object, items []json
 		return
 	}
 	now := h.now()
-	sr := store.StoredResponse{ID: obj.ID, Owner: owner(ctx), Response: raw(obj), Input: raw(withIDs(items)), CreatedAt: now}
+	sr := store.StoredResponse{ID: obj.ID, Owner: owner(ctx), Response: raw(obj), Input: raw(withIDs(items, obj.ID)), CreatedAt: now}
 	if h.retention > 0 {
 		sr.ExpiresAt = now.Add(h.retention)
 	}

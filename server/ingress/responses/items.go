@@ -12,8 +12,9 @@ import (
 
 // withIDs gives every stored input item the shape input_items lists: a
 // type, an id, and message content as parts (a bare string becomes one
-// input_text or output_text part). Unknown fields of an item are kept.
-func withIDs(items []json.RawMessage) []json.RawMessage {
+// input_text or output_text part). Unknown fields of an item are kept;
+// ids given here are response respID's (ownedID).
+func withIDs(items []json.RawMessage, respID string) []json.RawMessage {
 	out := make([]json.RawMessage, 0, len(items))
 	for _, it := range items {
 		var m map[string]json.RawMessage
@@ -40,7 +41,7 @@ func withIDs(items []json.RawMessage) []json.RawMessage {
 			case "reasoning":
 				prefix = "rs_"
 			}
-			m["id"] = raw(newID(prefix))
+			m["id"] = raw(ownedID(prefix, respID))
 		}
 		if c := bytes.TrimSpace(m["content"]); typ == "message" && len(c) > 0 && c[0] == '"' {
 			var s string

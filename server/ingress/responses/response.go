@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
 )
@@ -117,6 +118,28 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
+// ownedID is the id of an item stored with response respID: prefix, the
+// response's own hex, then a random tag. An item_reference names an item by
+// this id alone; responseOf reads the response to load back out of it.
+func ownedID(prefix, respID string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return prefix + strings.TrimPrefix(respID, "resp_") + hex.EncodeToString(b[:])
+}
+
+// responseOf is the response an ownedID belongs to.
+func responseOf(itemID string) (string, bool) {
+	i := strings.IndexByte(itemID, '_')
+	if i < 0 || len(itemID)-i-1 != 2*24+2*4 {
+		return "", false
+	}
+	h := itemID[i+1 : i+1+2*24]
+	if _, err := hex.DecodeString(h); err != nil {
+		return "", false
+	}
+	return "resp_" + h, true
+}
+
 func raw(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
@@ -186,11 +209,12 @@ func usageOf(u llm.Usage) *usage {
 }
 
 // outputOf is the output items of a whole answer: reasoning, then the
-// message, then each function call, in the order OpenAI emits them.
-func outputOf(m llm.Message, kinds map[string]toolKind) []json.RawMessage {
+// message, then each function call, in the order OpenAI emits them. Item
+// ids are response respID's (ownedID).
+func outputOf(m llm.Message, kinds map[string]toolKind, respID string) []json.RawMessage {
 	var out []json.RawMessage
 	if m.ReasoningContent != "" {
-		out = append(out, raw(reasoningItem{Type: "reasoning", ID: newID("rs_"), Summary: []summaryPart{{Type: "summary_text", Text: m.ReasoningContent}}}))
+		out = append(out, raw(reasoningItem{Type: "reasoning", ID: ownedID("rs_", respID), Summary: []summaryPart{{Type: "summary_text", Text: m.ReasoningContent}}}))
 	}
 	text := m.Content
 	for _, p := range m.Parts {
@@ -207,13 +231,13 @@ func outputOf(m llm.Message, kinds map[string]toolKind) []json.RawMessage {
 			r := m.Refusal
 			parts = append(parts, outputPart{Type: "refusal", Refusal: &r})
 		}
-		out = append(out, raw(messageItem{Type: "message", ID: newID("msg_"), Status: "completed", Role: "assistant", Content: parts}))
+		out = append(out, raw(messageItem{Type: "message", ID: ownedID("msg_", respID), Status: "completed", Role: "assistant", Content: parts}))
 	}
 	for _, tc := range m.ToolCalls {
 		if tc.ID == "" {
 			tc.ID = newID("call_")
 		}
-		out = append(out, callOutput(kinds, "", tc.ID, tc.Name, tc.Arguments, "completed"))
+		out = append(out, callOutput(kinds, ownedID(callPrefix(kinds, tc.Name), respID), tc.ID, tc.Name, tc.Arguments, "completed"))
 	}
 	return out
 }
@@ -231,6 +255,15 @@ func callOutput(kinds map[string]toolKind, id, callID, name, args, status string
 		id = newID("fc_")
 	}
 	return raw(callItem{Type: "function_call", ID: id, CallID: callID, Namespace: k.namespace, Name: name, Arguments: args, Status: status})
+}
+
+// callPrefix is the id prefix of a call of tool name: ctc_ for custom
+// tools, fc_ for functions.
+func callPrefix(kinds map[string]toolKind, name string) string {
+	if kinds[name].custom {
+		return "ctc_"
+	}
+	return "fc_"
 }
 
 // customInput is the freeform input a custom tool was called with: the

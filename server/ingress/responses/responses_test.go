@@ -116,7 +116,7 @@ func TestDecode(t *testing.T) {
 }
 
 // ids are random; goldens compare everything else.
-var idPattern = regexp.MustCompile(`"(resp|msg|fc|rs|call|ctc)_[0-9a-f]{48}"`)
+var idPattern = regexp.MustCompile(`"(resp|msg|fc|rs|call|ctc)_[0-9a-f]{48}(?:[0-9a-f]{8})?"`)
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
@@ -149,7 +149,7 @@ func TestEncodeResponseGolden(t *testing.T) {
 	p := parsedFor(t, `{"model":"auto","input":"hi","tools":[{"type":"function","name":"f","parameters":{"type":"object"}}]}`)
 	o := newObject(p, newID("resp_"), 1700000000)
 	o.finish(outputOf(llm.Message{Role: llm.RoleAssistant, Content: "Hello", ReasoningContent: "hm",
-		ToolCalls: []llm.ToolCall{{ID: "call_1", Name: "f", Arguments: `{"a":1}`}}}, p.kinds), llm.Usage{PromptTokens: 3, CompletionTokens: 5, CachedTokens: 1}, llm.FinishToolCalls)
+		ToolCalls: []llm.ToolCall{{ID: "call_1", Name: "f", Arguments: `{"a":1}`}}}, p.kinds, o.ID), llm.Usage{PromptTokens: 3, CompletionTokens: 5, CachedTokens: 1}, llm.FinishToolCalls)
 	b, _ := json.MarshalIndent(o, "", "  ")
 	golden(t, "response.json", b)
 }
@@ -206,7 +206,7 @@ func BenchmarkEncodeResponse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		o := newObject(p, newID("resp_"), 1700000000)
-		o.finish(outputOf(m, nil), llm.Usage{PromptTokens: 3, CompletionTokens: 100}, llm.FinishStop)
+		o.finish(outputOf(m, nil, o.ID), llm.Usage{PromptTokens: 3, CompletionTokens: 100}, llm.FinishStop)
 		_ = raw(o)
 	}
 }

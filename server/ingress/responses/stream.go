@@ -93,13 +93,13 @@ func (e *encoder) open(evs []*event, kind string) []*event {
 	it := &openItem{kind: kind, index: e.reserve()}
 	switch kind {
 	case "message":
-		it.id = newID("msg_")
+		it.id = ownedID("msg_", e.obj.ID)
 		evs = e.emit(evs, &event{Type: "response.output_item.added", OutputIndex: intp(it.index),
 			Item: raw(messageItem{Type: "message", ID: it.id, Status: "in_progress", Role: "assistant", Content: []outputPart{}})})
 		empty := textPart("")
 		evs = e.emit(evs, &event{Type: "response.content_part.added", ItemID: it.id, OutputIndex: intp(it.index), ContentIndex: intp(0), Part: empty})
 	case "reasoning":
-		it.id = newID("rs_")
+		it.id = ownedID("rs_", e.obj.ID)
 		evs = e.emit(evs, &event{Type: "response.output_item.added", OutputIndex: intp(it.index),
 			Item: raw(reasoningItem{Type: "reasoning", ID: it.id, Summary: []summaryPart{}})})
 		evs = e.emit(evs, &event{Type: "response.reasoning_summary_part.added", ItemID: it.id, OutputIndex: intp(it.index), SummaryIndex: intp(0),
@@ -164,10 +164,9 @@ func (e *encoder) chunk(c llm.Chunk) []*event {
 				if it.call.ID == "" {
 					it.call.ID = newID("call_")
 				}
+				it.id = ownedID(callPrefix(e.kinds, tc.Name), e.obj.ID)
 				if e.kinds[tc.Name].custom {
-					it.kind, it.id = "custom_tool_call", newID("ctc_")
-				} else {
-					it.id = newID("fc_")
+					it.kind = "custom_tool_call"
 				}
 				e.calls[tc.Index] = it
 				e.order = append(e.order, tc.Index)

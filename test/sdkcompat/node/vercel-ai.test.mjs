@@ -110,6 +110,19 @@ describe('vercel ai sdk (@ai-sdk/openai responses)', { skip }, () => {
     assert.ok((await r.text).trim());
   });
 
+  test('a second turn from response.messages (item_reference)', async () => {
+    // With store on (the default) the SDK sends the turns it got back as
+    // item_reference by id; the gateway reads them out of its store.
+    const history = [{ role: 'user', content: 'one two three' }];
+    const first = await generateText({ model: openai('auto'), messages: history, maxRetries: 0 });
+    history.push(...first.response.messages, { role: 'user', content: 'and more' });
+    const second = await generateText({ model: openai('auto'), messages: history, maxRetries: 0 });
+    assert.ok(JSON.stringify(second.request.body).includes('item_reference'), 'the SDK sent no item_reference');
+    assert.ok(second.text.trim());
+    assert.ok(second.usage.inputTokens >= first.usage.inputTokens + first.usage.outputTokens,
+      `prompt ${second.usage.inputTokens} tokens: the referenced answer was not carried`);
+  });
+
   test('unknown model is an APICallError with status 404', async () => {
     await assert.rejects(
       generateText({ model: openai('no-such-model'), prompt: 'hi', maxRetries: 0 }),
