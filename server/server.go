@@ -95,7 +95,8 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 
-	if err := rest.New(log.Named("rest"), svc, opts.Auth).WithNotFound(ingress.NotFound(opts.Ingresses)).Register(ctx, mux); err != nil {
+	facade := rest.New(log.Named("rest"), svc, opts.Auth).WithNotFound(ingress.NotFound(opts.Ingresses)).WithModels(ingress.Models(opts.Ingresses))
+	if err := facade.Register(ctx, mux); err != nil {
 		return nil, err
 	}
 	for _, d := range opts.Ingresses {

@@ -49,6 +49,34 @@ func NotFound(ds []Dialect) func(http.ResponseWriter, *http.Request) bool {
 	}
 }
 
+// ModelsServer is a Dialect whose clients list models at the path OpenAI's
+// do, GET /v1/models[/{id}] (the Anthropic SDKs). The OpenAI facade owns
+// those routes (ServeMux takes one handler per pattern) and offers each
+// request to ServeModels first, which answers in its dialect's shape, auth
+// included, and reports true when the request is its client's.
+type ModelsServer interface {
+	ServeModels(w http.ResponseWriter, r *http.Request) bool
+}
+
+// Models offers a model-list request to each dialect that shares the
+// path; false means none claimed it and the facade answers as OpenAI.
+func Models(ds []Dialect) func(http.ResponseWriter, *http.Request) bool {
+	var ms []ModelsServer
+	for _, d := range ds {
+		if m, ok := d.(ModelsServer); ok {
+			ms = append(ms, m)
+		}
+	}
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		for _, m := range ms {
+			if m.ServeModels(w, r) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // Authorizer authenticates a request (middleware.Auth.Authorize).
 type Authorizer interface {
 	Authorize(ctx context.Context, h http.Header, peer string, admin bool) (context.Context, error)

@@ -38,6 +38,32 @@ type Facade struct {
 	openapi []byte
 	// notFound lets a client dialect claim a request to an unknown path.
 	notFound func(http.ResponseWriter, *http.Request) bool
+	// models lets a client dialect claim GET /v1/models[/{id}].
+	models func(http.ResponseWriter, *http.Request) bool
+}
+
+// WithModels lets fn answer GET /v1/models[/{id}] first: Anthropic's SDKs
+// list models at OpenAI's path, in their own shape (told apart by their
+// anthropic-version header). fn authenticates what it claims in its own
+// error shape; when it declines, the list is OpenAI's, behind this facade's
+// key check.
+func (f *Facade) WithModels(fn func(http.ResponseWriter, *http.Request) bool) *Facade {
+	f.models = fn
+	return f
+}
+
+// modelsRoute is a model-list handler behind the OpenAI key check, offered
+// to the dialects' fn first.
+func (f *Facade) modelsRoute(h http.HandlerFunc) http.Handler {
+	guarded := f.guard(h, false)
+	if f.models == nil {
+		return guarded
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f.models(w, r) {
+			guarded.ServeHTTP(w, r)
+		}
+	})
 }
 
 // WithNotFound lets fn answer requests to unknown paths first (in its
@@ -99,8 +125,8 @@ func (f *Facade) guard(next http.Handler, admin bool) http.Handler {
 // registrations (they hold no goroutines).
 func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
 	mux.Handle("POST /v1/chat/completions", f.guard(http.HandlerFunc(f.chatCompletions), false))
-	mux.Handle("GET /v1/models", f.guard(http.HandlerFunc(f.listModels), false))
-	mux.Handle("GET /v1/models/{id...}", f.guard(http.HandlerFunc(f.getModel), false))
+	mux.Handle("GET /v1/models", f.modelsRoute(f.listModels))
+	mux.Handle("GET /v1/models/{id...}", f.modelsRoute(f.getModel))
 	mux.Handle("POST /v1/embeddings", f.guard(http.HandlerFunc(f.embeddings), false))
 	// The API description is public, like the routes it describes: no key.
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {

@@ -296,7 +296,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.Tracing(),
 		Ingresses: []ingress.Dialect{
-			anthropic.New(gw, ctl.Auth(), log.Named("anthropic")),
+			anthropic.New(gw, ctl.Auth(), log.Named("anthropic"), anthropic.WithModels(func() anthropic.Models { return router.Table() })),
 			gemini.New(gw, ctl.Auth(), func() gemini.Models { return router.Table() }, log.Named("gemini")),
 			responses.New(gw, ctl.Auth(), responseStore(ctl.Store()), log.Named("responses"), responses.WithRetention(time.Duration(cfg.Storage.ResponsesRetention))),
 		},

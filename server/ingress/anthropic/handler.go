@@ -23,17 +23,22 @@ const Dialect = "anthropic"
 
 // Handler serves the Messages routes over the request lifecycle.
 type Handler struct {
-	gw   *gateway.Gateway
-	auth ingress.Authorizer
-	log  hclog.Logger
+	gw     *gateway.Gateway
+	auth   ingress.Authorizer
+	log    hclog.Logger
+	models func() Models // nil: no Anthropic-shaped model list
 }
 
 // New returns the Messages dialect; auth nil serves everyone.
-func New(gw *gateway.Gateway, auth ingress.Authorizer, log hclog.Logger) *Handler {
+func New(gw *gateway.Gateway, auth ingress.Authorizer, log hclog.Logger, opts ...Option) *Handler {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Handler{gw: gw, auth: auth, log: log}
+	h := &Handler{gw: gw, auth: auth, log: log}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Register mounts POST /v1/messages and POST /v1/messages/count_tokens.
@@ -69,8 +74,10 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	// An Anthropic target gets this body as it is: nothing is lost.
+	// An Anthropic target gets this body as it is: nothing is lost; and
+	// the headers that shape it (betas) go along.
 	req.Original = &llm.Original{Dialect: llm.DialectAnthropic, Body: body}
+	req.Anthropic = anthropicOptions(r.Header)
 	call := ingress.CallOf(w, r, Dialect)
 	if stream {
 		h.stream(w, r, call, req)

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
@@ -26,15 +28,14 @@ type request struct {
 	StopSequences []string        `json:"stop_sequences"`
 	Temperature   *float64        `json:"temperature"`
 	TopP          *float64        `json:"top_p"`
-	// top_k has no domain field: OpenAI-format targets cannot take it.
-	TopK     *int `json:"top_k"`
-	Stream   bool `json:"stream"`
-	Metadata *struct {
+	TopK          *int            `json:"top_k"`
+	Stream        bool            `json:"stream"`
+	Metadata      *struct {
 		UserID string `json:"user_id"`
 	} `json:"metadata"`
 	Thinking *struct {
 		Type         string `json:"type"`
-		BudgetTokens int    `json:"budget_tokens"`
+		BudgetTokens *int   `json:"budget_tokens"`
 	} `json:"thinking"`
 }
 
@@ -59,7 +60,9 @@ type block struct {
 		Data      string `json:"data"`
 		URL       string `json:"url"`
 	} `json:"source"`
-	Thinking string `json:"thinking"`
+	Thinking  string `json:"thinking"`
+	Signature string `json:"signature"`
+	Data      string `json:"data"` // redacted_thinking's
 }
 
 type tool struct {
@@ -73,6 +76,24 @@ type toolChoice struct {
 	Name string `json:"name"`
 	// disable_parallel_tool_use maps onto the domain's parallel_tool_calls.
 	DisableParallel *bool `json:"disable_parallel_tool_use"`
+}
+
+// anthropicOptions reads the headers an Anthropic target must hear too:
+// anthropic-version and every anthropic-beta flag (the header may repeat
+// and each holds a comma-separated list), each flag once, in order.
+func anthropicOptions(h http.Header) *llm.AnthropicOptions {
+	o := &llm.AnthropicOptions{Version: strings.TrimSpace(h.Get("anthropic-version"))}
+	for _, v := range h.Values("anthropic-beta") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" && !slices.Contains(o.Betas, f) {
+				o.Betas = append(o.Betas, f)
+			}
+		}
+	}
+	if o.Version == "" && len(o.Betas) == 0 {
+		return nil
+	}
+	return o
 }
 
 func invalid(param, format string, args ...any) error {
@@ -101,12 +122,26 @@ func decode(body []byte, countOnly bool) (*llm.ChatRequest, bool, error) {
 		return nil, false, invalid("messages", "messages: at least one message is required")
 	}
 	out := &llm.ChatRequest{Model: in.Model, MaxTokens: in.MaxTokens, Stop: in.StopSequences, Temperature: in.Temperature,
-		TopP: in.TopP, IncludeUsage: true}
+		TopP: in.TopP, TopK: in.TopK, IncludeUsage: true}
 	if in.Metadata != nil {
 		out.User = in.Metadata.UserID
 	}
-	if in.Thinking != nil && in.Thinking.Type == "enabled" {
-		out.ReasoningEffort = effortFor(in.Thinking.BudgetTokens)
+	if t := in.Thinking; t != nil {
+		switch t.Type {
+		case llm.ThinkingEnabled:
+			if t.BudgetTokens == nil {
+				return nil, false, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: Field required")
+			}
+			if *t.BudgetTokens < 1 {
+				return nil, false, invalid("thinking.budget_tokens", "thinking.enabled.budget_tokens: must be at least 1")
+			}
+			out.Thinking = &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: *t.BudgetTokens}
+			out.ReasoningEffort = effortFor(*t.BudgetTokens)
+		case llm.ThinkingDisabled, llm.ThinkingAdaptive:
+			out.Thinking = &llm.Thinking{Type: t.Type}
+		}
+		// Types newer than these (between_tools) reach Anthropic targets in
+		// the original body; others cannot take them and get none.
 	}
 	sys, err := systemText(in.System)
 	if err != nil {
@@ -156,16 +191,17 @@ func decode(body []byte, countOnly bool) (*llm.ChatRequest, bool, error) {
 	return out, in.Stream, nil
 }
 
-// effortFor maps a thinking budget onto the domain's reasoning effort, in
-// the bands Anthropic's docs suggest for budgets.
+// effortFor maps a thinking budget onto the reasoning effort of targets
+// that take only an effort (OpenAI's reasoning_effort): up to 2048 tokens
+// is a light think, up to 8192 a medium one, more is high.
 func effortFor(budget int) string {
 	switch {
-	case budget >= 16000:
-		return "high"
-	case budget >= 4000:
+	case budget <= 2048:
+		return "low"
+	case budget <= 8192:
 		return "medium"
 	}
-	return "low"
+	return "high"
 }
 
 // systemText accepts a string or an array of text blocks (cache_control on
@@ -266,14 +302,22 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 				text = "Error: " + text
 			}
 			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: bl.ToolUseID, Content: text})
-		case "thinking", "redacted_thinking":
-			// Earlier reasoning is the provider's to verify; other formats
-			// cannot take it back, so it is dropped from the history.
+		case "thinking":
+			// Kept with its signature: an Anthropic target verifies it, and
+			// with tool use requires it back. Other formats leave it out.
+			if role == llm.RoleAssistant {
+				cur.ReasoningContent += bl.Thinking
+				cur.ReasoningSignature = bl.Signature
+			}
+		case "redacted_thinking":
+			if role == llm.RoleAssistant {
+				cur.RedactedReasoning = append(cur.RedactedReasoning, bl.Data)
+			}
 		default:
 			return nil, invalid(param+".type", "%s.type: unsupported content block %q", param, bl.Type)
 		}
 	}
-	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 {
+	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 || cur.ReasoningContent != "" || cur.ReasoningSignature != "" || len(cur.RedactedReasoning) > 0 {
 		collapse(&cur)
 		out = append(out, cur)
 	}

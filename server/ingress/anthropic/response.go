@@ -28,6 +28,17 @@ type outBlock struct {
 	ID    string          `json:"id,omitempty"`
 	Name  string          `json:"name,omitempty"`
 	Input json.RawMessage `json:"input,omitempty"`
+	// A thinking block always has both (the SDKs' types require them);
+	// a redacted_thinking block has data.
+	Thinking  *string `json:"thinking,omitempty"`
+	Signature *string `json:"signature,omitempty"`
+	Data      string  `json:"data,omitempty"`
+}
+
+// thinkingBlock is a thinking block; its signature is empty when the
+// reasoning came from a provider that signs none.
+func thinkingBlock(text, signature string) outBlock {
+	return outBlock{Type: "thinking", Thinking: &text, Signature: &signature}
 }
 
 type outUsage struct {
@@ -76,6 +87,13 @@ func encodeMessage(resp *llm.ChatResponse, model, id string) ([]byte, error) {
 	out := outMessage{ID: id, Type: "message", Role: "assistant", Model: model, Content: []outBlock{}, Usage: usageOf(resp.Usage)}
 	if len(resp.Choices) > 0 {
 		c := resp.Choices[0]
+		// Reasoning first, as Anthropic orders it.
+		if m := &c.Message; m.ReasoningContent != "" || m.ReasoningSignature != "" {
+			out.Content = append(out.Content, thinkingBlock(m.ReasoningContent, m.ReasoningSignature))
+		}
+		for _, d := range c.Message.RedactedReasoning {
+			out.Content = append(out.Content, outBlock{Type: "redacted_thinking", Data: d})
+		}
 		text := c.Message.Content
 		for _, p := range c.Message.Parts {
 			text += p.Text

@@ -27,12 +27,13 @@ func ev(name string, v any) event {
 }
 
 // encoder turns domain chunks into Anthropic's block-structured events:
-// text and each tool call are content blocks, opened on first sight and
-// stopped when the next block starts or the message ends.
+// thinking, text and each tool call are content blocks, opened on first
+// sight and stopped when the next block starts or the message ends; a
+// redacted_thinking block comes whole, started and stopped at once.
 type encoder struct {
 	id, model string
 	index     int    // of the open block; -1 when none
-	open      string // "text", "tool_use" or ""
+	open      string // "thinking", "text", "tool_use" or ""
 	toolIndex int    // domain index of the open tool call
 	reason    string // the domain finish reason
 	usage     llm.Usage
@@ -63,6 +64,7 @@ func (e *encoder) chunk(c llm.Chunk) []event {
 		if ch.Index != 0 {
 			continue
 		}
+		out = e.reasoning(out, &ch.Delta)
 		if text := ch.Delta.Content; text != "" {
 			if e.open != "text" {
 				out = append(out, e.closeBlock()...)
@@ -91,6 +93,40 @@ func (e *encoder) chunk(c llm.Chunk) []event {
 		if ch.FinishReason != "" {
 			e.reason = ch.FinishReason
 		}
+	}
+	return out
+}
+
+// reasoning appends the events of a delta's reasoning: thinking text and
+// its signature go into one thinking block (signature_delta last, as
+// Anthropic sends it), each redacted block is one block of its own.
+func (e *encoder) reasoning(out []event, d *llm.Message) []event {
+	if d.ReasoningContent == "" && d.ReasoningSignature == "" && len(d.RedactedReasoning) == 0 {
+		return out
+	}
+	if d.ReasoningContent != "" || d.ReasoningSignature != "" {
+		if e.open != "thinking" {
+			out = append(out, e.closeBlock()...)
+			e.index++
+			e.open = "thinking"
+			out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": e.index,
+				"content_block": thinkingBlock("", "")}))
+		}
+		if t := d.ReasoningContent; t != "" {
+			out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": e.index,
+				"delta": map[string]string{"type": "thinking_delta", "thinking": t}}))
+		}
+		if sig := d.ReasoningSignature; sig != "" {
+			out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": e.index,
+				"delta": map[string]string{"type": "signature_delta", "signature": sig}}))
+		}
+	}
+	for _, data := range d.RedactedReasoning {
+		out = append(out, e.closeBlock()...)
+		e.index++
+		out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": e.index,
+			"content_block": outBlock{Type: "redacted_thinking", Data: data}}),
+			ev("content_block_stop", map[string]any{"type": "content_block_stop", "index": e.index}))
 	}
 	return out
 }
