@@ -61,6 +61,48 @@ describe('anthropic messages', { skip }, () => {
     assert.equal(final.content.find((b) => b.type === 'tool_use').name, 'get_weather');
   });
 
+  const THINKING = { type: 'enabled', budget_tokens: 1024 };
+
+  test('thinking comes back signed and goes back intact', async () => {
+    // think-sim thinks when asked and refuses a signature that does not
+    // match its thinking, as Claude does.
+    const msg = await client.messages.create({ model: 'think-sim', max_tokens: 2048, thinking: THINKING, messages: MESSAGES });
+    assert.deepEqual(msg.content.map((b) => b.type), ['thinking', 'text']);
+    assert.ok(msg.content[0].thinking && msg.content[0].signature);
+    const follow = await client.messages.create({ model: 'think-sim', max_tokens: 2048, thinking: THINKING,
+      messages: [...MESSAGES, { role: 'assistant', content: msg.content }, { role: 'user', content: 'And the next three?' }] });
+    assert.equal(follow.content[0].type, 'thinking');
+    const altered = { ...msg.content[0], thinking: msg.content[0].thinking + ' (edited)' };
+    await assert.rejects(client.messages.create({ model: 'think-sim', max_tokens: 2048, thinking: THINKING,
+      messages: [...MESSAGES, { role: 'assistant', content: [altered] }, { role: 'user', content: 'More?' }] }), Anthropic.BadRequestError);
+  });
+
+  test('thinking streams before the text', async () => {
+    const unary = await client.messages.create({ model: 'think-sim', max_tokens: 2048, thinking: THINKING, messages: MESSAGES });
+    const s = client.messages.stream({ model: 'think-sim', max_tokens: 2048, thinking: THINKING, messages: MESSAGES });
+    let thinking = '';
+    let signature = '';
+    s.on('thinking', (delta) => { thinking += delta; });
+    s.on('signature', (sig) => { signature = sig; });
+    const final = await s.finalMessage();
+    assert.deepEqual(final.content.map((b) => b.type), ['thinking', 'text']);
+    assert.equal(thinking, unary.content[0].thinking);
+    assert.equal(signature, unary.content[0].signature);
+    assert.equal(final.content[1].text, unary.content[1].text);
+  });
+
+  test('models list and retrieve', async () => {
+    const ids = [];
+    // limit 2 makes the SDK page through the list with after_id.
+    for await (const m of client.models.list({ limit: 2 })) ids.push(m.id);
+    assert.ok(ids.includes('auto') && ids.includes('sim-small') && ids.includes('think-sim'));
+    assert.equal(new Set(ids).size, ids.length);
+    const m = await client.models.retrieve('sim-small');
+    assert.equal(m.id, 'sim-small');
+    assert.equal(m.type, 'model');
+    await assert.rejects(client.models.retrieve('no-such-model'), Anthropic.NotFoundError);
+  });
+
   test('errors map to the SDK error classes', async () => {
     await assert.rejects(client.messages.create({ model: 'no-such-model', max_tokens: 8, messages: MESSAGES }), Anthropic.NotFoundError);
     await assert.rejects(client.messages.create({ model: 'fault503-anthropic', max_tokens: 8, messages: MESSAGES }), Anthropic.InternalServerError);

@@ -123,3 +123,58 @@ def test_missing_max_tokens_is_bad_request(client):
 def test_upstream_503_is_a_server_error(client):
     with pytest.raises(anthropic.InternalServerError):
         client.messages.create(model="fault503-anthropic", max_tokens=8, messages=MESSAGES)
+
+
+THINKING = {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_thinking_round_trip(client):
+    # think-sim thinks when asked and refuses a signature that does not
+    # match its thinking, as Claude does.
+    msg = client.messages.create(model="think-sim", max_tokens=2048, thinking=THINKING, messages=MESSAGES)
+    assert [b.type for b in msg.content] == ["thinking", "text"]
+    thinking = msg.content[0]
+    assert thinking.thinking and thinking.signature
+    follow = client.messages.create(
+        model="think-sim",
+        max_tokens=2048,
+        thinking=THINKING,
+        messages=[
+            *MESSAGES,
+            {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in msg.content]},
+            {"role": "user", "content": "And the next three?"},
+        ],
+    )
+    assert follow.content[0].type == "thinking" and follow.content[-1].type == "text"
+    altered = {"type": "thinking", "thinking": thinking.thinking + " (edited)", "signature": thinking.signature}
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.create(
+            model="think-sim",
+            max_tokens=2048,
+            thinking=THINKING,
+            messages=[*MESSAGES, {"role": "assistant", "content": [altered]}, {"role": "user", "content": "More?"}],
+        )
+
+
+def test_thinking_streams_before_text(client):
+    unary = client.messages.create(model="think-sim", max_tokens=2048, thinking=THINKING, messages=MESSAGES)
+    with client.messages.stream(model="think-sim", max_tokens=2048, thinking=THINKING, messages=MESSAGES) as s:
+        kinds = [e.type for e in s]
+        final = s.get_final_message()
+    assert "thinking" in kinds and "signature" in kinds
+    assert kinds.index("signature") < kinds.index("text")
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == unary.content[0].thinking
+    assert final.content[0].signature == unary.content[0].signature
+    assert final.content[1].text == unary.content[1].text
+
+
+def test_models_list_and_retrieve(client):
+    # limit=2 makes the SDK page through the list with after_id.
+    ids = [m.id for m in client.models.list(limit=2)]
+    assert "auto" in ids and "sim-small" in ids and "think-sim" in ids
+    assert len(ids) == len(set(ids))
+    m = client.models.retrieve("sim-small")
+    assert m.id == "sim-small" and m.type == "model" and m.display_name and m.created_at
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("no-such-model")
