@@ -56,6 +56,19 @@ describe('openai responses', { skip }, () => {
     assert.ok(answer.output_text);
   });
 
+  test('previous_response_id chain, retrieve, input_items, delete', async () => {
+    const first = await client.responses.create({ model: 'auto', input: 'one two three' });
+    const second = await client.responses.create({ model: 'auto', input: 'and more', previous_response_id: first.id });
+    assert.equal(second.previous_response_id, first.id);
+    assert.ok(second.usage.input_tokens >= first.usage.input_tokens + first.usage.output_tokens);
+    assert.equal((await client.responses.retrieve(second.id)).id, second.id);
+    const items = [];
+    for await (const it of client.responses.inputItems.list(second.id, { order: 'asc' })) items.push(it);
+    assert.deepEqual(items.map((it) => it.role), ['user', 'assistant', 'user']);
+    await client.responses.delete(second.id);
+    await assert.rejects(client.responses.retrieve(second.id), OpenAI.NotFoundError);
+  });
+
   test('unknown model is NotFoundError', async () => {
     await assert.rejects(client.responses.create({ model: 'no-such-model', input: 'hi' }), OpenAI.NotFoundError);
   });

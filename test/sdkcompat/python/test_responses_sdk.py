@@ -9,6 +9,7 @@ import json
 import os
 
 import openai
+import pydantic
 import pytest
 
 BASE_URL = os.environ.get("SWITCHYARD_BASE_URL", "")
@@ -97,6 +98,37 @@ def test_json_schema_text_format_is_accepted(client):
     # The simulator answers text whatever the format; the request is honoured
     # and the format echoed (providers that follow schemas are issue 14's).
     assert r.status == "completed" and r.text.format.type == "json_schema"
+    assert r.text.format.name == "place" and r.text.format.schema_["required"] == ["city"]
+    assert r.output_text  # simulator prose, not JSON: responses.parse(text_format=...) is not asserted here
+
+
+class GetWeather(pydantic.BaseModel):
+    city: str
+
+
+def test_parse_pydantic_function_tool(client):
+    # responses.parse with a strict Pydantic tool: the SDK parses the call's
+    # arguments into the model (the simulator fills the schema's field).
+    r = client.responses.parse(
+        model="auto",
+        input="Weather in Paris?",
+        tools=[openai.pydantic_function_tool(GetWeather, name="get_weather")],
+        tool_choice="required",
+    )
+    call = next(o for o in r.output if o.type == "function_call")
+    assert isinstance(call.parsed_arguments, GetWeather) and call.parsed_arguments.city
+
+
+def test_streamed_function_call(client):
+    types = []
+    final = None
+    for ev in client.responses.create(model="auto", input="Weather in Paris?", tools=[WEATHER], tool_choice="required", stream=True):
+        types.append(ev.type)
+        if ev.type == "response.completed":
+            final = ev.response
+    assert "response.function_call_arguments.delta" in types and "response.function_call_arguments.done" in types
+    call = next(o for o in final.output if o.type == "function_call")
+    assert call.name == "get_weather" and json.loads(call.arguments)["city"]
 
 
 def test_unknown_model_is_not_found(client):
