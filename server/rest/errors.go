@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/switchyard/switchyard/engine/llm"
-	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest/openaijson"
 )
 
@@ -124,15 +122,6 @@ func kindOfCode(c codes.Code) llm.Kind {
 	return llm.KindInternal
 }
 
-// drainCause reports a request cut by the drain deadline as such (503, or
-// the stream's error event), not as the cancellation it looks like.
-func drainCause(ctx context.Context, err error) error {
-	if sd := middleware.ShuttingDown(ctx); sd != nil {
-		return sd
-	}
-	return err
-}
-
 // writeError answers with OpenAI error JSON.
 func writeError(w http.ResponseWriter, err error) {
 	e := classify(err)
@@ -149,6 +138,13 @@ func writeError(w http.ResponseWriter, err error) {
 // OpenAI dialect (Chat Completions here, Responses in its own package)
 // reports errors in.
 func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
+// AppendError appends err as OpenAI's error JSON, the body WriteError
+// sends, for a stream's in-band error event.
+func AppendError(dst []byte, err error) []byte {
+	e := classify(err)
+	return openaijson.AppendError(dst, e.message, e.typ, e.param, e.code)
+}
 
 // ErrorCode is err's OpenAI error code and message, for errors reported
 // inside a stream after it started.

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/engine/llm"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/gen/openapi"
+	"github.com/switchyard/switchyard/server/ingress"
 	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest/openaijson"
 	"github.com/switchyard/switchyard/server/rpc"
@@ -296,7 +297,7 @@ func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := f.svc.Chat.CreateChatCompletion(ctx, req)
 	if err != nil {
-		writeError(w, drainCause(ctx, err))
+		writeError(w, ingress.DrainCause(ctx, err))
 		return
 	}
 	setRoutingHeaders(w, resp.GetSwitchyard())
@@ -363,7 +364,7 @@ var (
 func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.CreateChatCompletionRequest, buf *[]byte) {
 	o, err := f.svc.Chat.OpenStream(ctx, req)
 	if err != nil {
-		writeError(w, drainCause(ctx, err))
+		writeError(w, ingress.DrainCause(ctx, err))
 		return
 	}
 	defer o.Close()
@@ -374,7 +375,7 @@ func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.Crea
 	h.Set("X-Accel-Buffering", "no")
 	first, err := o.Next()
 	if err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, drainCause(ctx, err))
+		writeError(w, ingress.DrainCause(ctx, err))
 		return
 	}
 	setRoutingHeaders(w, first.GetSwitchyard())
@@ -399,7 +400,7 @@ func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.Crea
 			// The drain deadline ends ctx too, but then the client is
 			// still there to be told why.
 			if ctx.Err() == nil || middleware.ShuttingDown(ctx) != nil {
-				f.streamError(ctx, w, rc, o, buf, drainCause(ctx, err))
+				f.streamError(ctx, w, rc, o, buf, ingress.DrainCause(ctx, err))
 			}
 			return
 		}

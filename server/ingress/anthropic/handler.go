@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -83,11 +82,12 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request) {
 		h.stream(w, r, call, req)
 		return
 	}
-	resp, _, err := h.gw.Chat(r.Context(), call, req)
+	resp, info, err := h.gw.Chat(r.Context(), call, req)
 	if err != nil {
-		writeError(w, drainCause(r.Context(), err))
+		writeError(w, ingress.DrainCause(r.Context(), err))
 		return
 	}
+	ingress.RoutingHeaders(w.Header(), info)
 	out, err := encodeMessage(resp, req.Model, newID("msg_"))
 	if err != nil {
 		writeError(w, err)
@@ -118,28 +118,28 @@ func (h *Handler) countTokens(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// drainCause reports a request cut by the drain deadline as such.
-func drainCause(ctx context.Context, err error) error {
-	if sd := middleware.ShuttingDown(ctx); sd != nil {
-		return sd
-	}
-	return err
-}
-
 // stream relays the answer as Anthropic's event sequence. Errors before
 // the first event are answered with a status; after it, in band.
 func (h *Handler) stream(w http.ResponseWriter, r *http.Request, call gateway.Call, req *llm.ChatRequest) {
 	ctx := r.Context()
 	st, err := h.gw.ChatStream(ctx, call, req)
 	if err != nil {
-		writeError(w, drainCause(ctx, err))
+		writeError(w, ingress.DrainCause(ctx, err))
 		return
 	}
 	defer st.Close()
+	// The first chunk is read before the head: an upstream fault reported
+	// at once still gets its status, and the routing headers know who answered.
+	c, err := st.Recv()
+	if err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, ingress.DrainCause(ctx, err))
+		return
+	}
 	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
+	ingress.RoutingHeaders(hd, st.Info())
 	w.WriteHeader(http.StatusOK)
 	enc := newEncoder(newID("msg_"), req.Model)
 	emit := func(evs []event) bool {
@@ -153,15 +153,14 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, call gateway.Ca
 	if !emit(enc.start()) {
 		return
 	}
-	for {
-		c, err := st.Recv()
+	for ; ; c, err = st.Recv() {
 		if errors.Is(err, io.EOF) {
 			emit(enc.finish())
 			return
 		}
 		if err != nil {
 			if ctx.Err() == nil || middleware.ShuttingDown(ctx) != nil {
-				emit([]event{{name: "error", data: errorBody(drainCause(ctx, err))}})
+				emit([]event{{name: "error", data: errorBody(ingress.DrainCause(ctx, err))}})
 			}
 			h.log.Warn("messages stream failed after it started", "request_id", call.RequestID, "error", err)
 			return
