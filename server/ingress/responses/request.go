@@ -61,11 +61,13 @@ type toolKind struct {
 
 type textConfig struct {
 	Format *struct {
+		// omitempty: the format is echoed in the response object, and what
+		// the client did not send is not sent back.
 		Type        string          `json:"type"`
-		Name        string          `json:"name"`
-		Description string          `json:"description"`
-		Schema      json.RawMessage `json:"schema"`
-		Strict      *bool           `json:"strict"`
+		Name        string          `json:"name,omitempty"`
+		Description string          `json:"description,omitempty"`
+		Schema      json.RawMessage `json:"schema,omitempty"`
+		Strict      *bool           `json:"strict,omitempty"`
 	} `json:"format"`
 	Verbosity string `json:"verbosity"`
 }
