@@ -1,8 +1,8 @@
-// Package rest is the OpenAI-compatible REST facade: POST /v1/chat/completions
-// (JSON or SSE, decided by the body's "stream"), GET /v1/models[/{id}],
-// POST /v1/embeddings, and grpc-gateway for the remaining /v1 admin routes.
-// Every handler calls the service implementation in-process; there is no
-// loopback hop to the gRPC port.
+// Package rest is the OpenAI-compatible REST facade: GET /v1/models[/{id}],
+// the OpenAPI document, grpc-gateway for the /v1 admin routes, and 404s in
+// OpenAI's shape (or the caller's dialect's). Chat Completions and
+// Embeddings are server/ingress/openai's. Every handler calls the service
+// implementation in-process; there is no loopback hop to the gRPC port.
 package rest
 
 import (
@@ -10,20 +10,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/llm"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 	"github.com/switchyard/switchyard/gen/openapi"
-	"github.com/switchyard/switchyard/server/ingress"
-	"github.com/switchyard/switchyard/server/middleware"
 	"github.com/switchyard/switchyard/server/rest/openaijson"
 	"github.com/switchyard/switchyard/server/rpc"
 )
@@ -33,7 +28,6 @@ type Facade struct {
 	log  hclog.Logger
 	svc  rpc.Services
 	auth Authenticator
-	bufs sync.Pool
 	// openapi is the served API description, converted from the embedded
 	// string once rather than per request.
 	openapi []byte
@@ -99,8 +93,7 @@ const DialectOpenAI = "openai"
 
 // New returns the facade over the services. auth may be nil (open).
 func New(log hclog.Logger, svc rpc.Services, auth Authenticator) *Facade {
-	return &Facade{log: log, svc: svc, auth: auth, bufs: sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }},
-		openapi: []byte(openapi.JSON)}
+	return &Facade{log: log, svc: svc, auth: auth, openapi: []byte(openapi.JSON)}
 }
 
 // guard rejects requests without a valid API key, in OpenAI's error shape.
@@ -125,10 +118,8 @@ func (f *Facade) guard(next http.Handler, admin bool) http.Handler {
 // Register mounts the REST routes on mux. ctx bounds the gateway's
 // registrations (they hold no goroutines).
 func (f *Facade) Register(ctx context.Context, mux *http.ServeMux) error {
-	mux.Handle("POST /v1/chat/completions", f.guard(http.HandlerFunc(f.chatCompletions), false))
 	mux.Handle("GET /v1/models", f.modelsRoute(f.listModels))
 	mux.Handle("GET /v1/models/{id...}", f.modelsRoute(f.getModel))
-	mux.Handle("POST /v1/embeddings", f.guard(http.HandlerFunc(f.embeddings), false))
 	// The API description is public, like the routes it describes: no key.
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		f.writeJSON(w, f.openapi)
@@ -223,15 +214,6 @@ func (f *Facade) adminGuard(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
-func (f *Facade) getBuf() *[]byte { return f.bufs.Get().(*[]byte) }
-
-func (f *Facade) putBuf(b *[]byte) {
-	if cap(*b) <= 1<<20 { // don't pin huge buffers
-		*b = (*b)[:0]
-		f.bufs.Put(b)
-	}
-}
-
 // jsonContentType is shared by every response: header values are only
 // read after the handler sets them (net/http copies the map when it writes
 // the head), and setting a shared slice saves an allocation per request.
@@ -240,198 +222,6 @@ var jsonContentType = []string{"application/json"}
 func (f *Facade) writeJSON(w http.ResponseWriter, body []byte) {
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(body)
-}
-
-// readBody reads the whole body; the body limit is set by the middleware.
-func readBody(r *http.Request, buf *[]byte) ([]byte, error) {
-	b := (*buf)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Body.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) {
-			*buf = b
-			return b, nil
-		}
-		if err != nil {
-			*buf = b
-			return nil, err
-		}
-	}
-}
-
-func (f *Facade) chatCompletions(w http.ResponseWriter, r *http.Request) {
-	buf := f.getBuf()
-	defer f.putBuf(buf)
-	body, err := readBody(r, buf)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	req, err := openaijson.DecodeChatRequest(body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if h := r.Header.Get("X-Switchyard-Cache"); h != "" {
-		cc, ok := cacheControls[strings.ToLower(strings.TrimSpace(h))]
-		if !ok {
-			writeError(w, llm.InvalidParam("x-switchyard-cache", "unknown cache directive %q (want default, no-cache, no-store or refresh)", h))
-			return
-		}
-		if req.Switchyard == nil {
-			req.Switchyard = &pb.RequestOptions{}
-		}
-		req.Switchyard.CacheControl = cc
-	}
-	ctx := rpc.WithDialect(r.Context(), DialectOpenAI)
-	if access.FromContext(ctx) != nil {
-		// Keys may carry rate limits: let the chat service set x-ratelimit-*.
-		ctx = rpc.WithResponseHeader(ctx, w.Header())
-	}
-	if req.GetStream() {
-		f.stream(ctx, w, req, buf)
-		return
-	}
-	resp, err := f.svc.Chat.CreateChatCompletion(ctx, req)
-	if err != nil {
-		writeError(w, ingress.DrainCause(ctx, err))
-		return
-	}
-	setRoutingHeaders(w, resp.GetSwitchyard())
-	*buf = openaijson.AppendChatCompletion((*buf)[:0], resp)
-	f.writeJSON(w, *buf)
-}
-
-var cacheControls = map[string]pb.CacheControl{
-	"default":  pb.CacheControl_CACHE_CONTROL_UNSPECIFIED,
-	"no-cache": pb.CacheControl_CACHE_CONTROL_NO_CACHE,
-	"no-store": pb.CacheControl_CACHE_CONTROL_NO_STORE,
-	"refresh":  pb.CacheControl_CACHE_CONTROL_REFRESH,
-}
-
-func setRoutingHeaders(w http.ResponseWriter, info *pb.RoutingInfo) {
-	if info == nil {
-		return
-	}
-	h := w.Header()
-	if info.GetProvider() != "" {
-		h["X-Switchyard-Provider"] = []string{info.GetProvider()}
-	}
-	if v := cacheHeader(info.GetCache()); v != nil {
-		h["X-Switchyard-Cache"] = v
-	}
-}
-
-// Shared header values, one per cache status (see jsonContentType for why
-// sharing is safe).
-var (
-	cacheMissHeader      = []string{llm.CacheMiss.String()}
-	cacheHitHeader       = []string{llm.CacheHit.String()}
-	cacheCoalescedHeader = []string{llm.CacheCoalesced.String()}
-	cacheBypassHeader    = []string{llm.CacheBypass.String()}
-)
-
-func cacheHeader(s pb.CacheStatus) []string {
-	switch c := llm.CacheStatus(s); c {
-	case llm.CacheMiss:
-		return cacheMissHeader
-	case llm.CacheHit:
-		return cacheHitHeader
-	case llm.CacheCoalesced:
-		return cacheCoalescedHeader
-	case llm.CacheBypass:
-		return cacheBypassHeader
-	default:
-		if str := c.String(); str != "" {
-			return []string{str}
-		}
-	}
-	return nil
-}
-
-var (
-	sseData = []byte("data: ")
-	sseEnd  = []byte("\n\n")
-	sseDone = []byte("data: [DONE]\n\n")
-)
-
-// stream answers with Server-Sent Events. Errors before the first event get
-// a normal HTTP error status; after it, an in-band error event ends the
-// stream (no [DONE], so clients cannot mistake it for a clean end).
-func (f *Facade) stream(ctx context.Context, w http.ResponseWriter, req *pb.CreateChatCompletionRequest, buf *[]byte) {
-	o, err := f.svc.Chat.OpenStream(ctx, req)
-	if err != nil {
-		writeError(w, ingress.DrainCause(ctx, err))
-		return
-	}
-	defer o.Close()
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	first, err := o.Next()
-	if err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, ingress.DrainCause(ctx, err))
-		return
-	}
-	setRoutingHeaders(w, first.GetSwitchyard())
-	w.WriteHeader(http.StatusOK)
-	c := first
-	for c != nil {
-		b := append((*buf)[:0], sseData...)
-		b = openaijson.AppendChunk(b, c)
-		b = append(b, sseEnd...)
-		*buf = b
-		if _, err := w.Write(b); err != nil {
-			return // client gone; ctx cancellation stops the upstream
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-		c, err = o.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// The drain deadline ends ctx too, but then the client is
-			// still there to be told why.
-			if ctx.Err() == nil || middleware.ShuttingDown(ctx) != nil {
-				f.streamError(ctx, w, rc, o, buf, ingress.DrainCause(ctx, err))
-			}
-			return
-		}
-	}
-	_, _ = w.Write(sseDone)
-	_ = rc.Flush()
-}
-
-// streamError ends a stream with an in-band error event. The partial usage
-// rides on it (OpenAI SDKs ignore the extra key) so the client knows what
-// it got.
-func (f *Facade) streamError(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, o *rpc.StreamOpen, buf *[]byte, err error) {
-	e := classify(err)
-	u, partial := o.Usage()
-	b := append((*buf)[:0], sseData...)
-	b = openaijson.AppendError(b, e.message, e.typ, e.param, e.code)
-	b = append(b[:len(b)-1], `,"usage":{"prompt_tokens":`...)
-	b = strconv.AppendInt(b, int64(u.PromptTokens), 10)
-	b = append(b, `,"completion_tokens":`...)
-	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
-	b = append(b, `,"total_tokens":`...)
-	b = strconv.AppendInt(b, int64(u.TotalTokens), 10)
-	b = append(b, `,"estimated":`...)
-	b = strconv.AppendBool(b, partial)
-	b = append(b, "}}"...)
-	b = append(b, sseEnd...)
-	*buf = b
-	_, _ = w.Write(b)
-	_ = rc.Flush()
-	f.log.Warn("stream failed after first chunk", "request_id", middleware.RequestID(ctx), "error", err,
-		"provider", o.Info().Provider, "completion_tokens", u.CompletionTokens, "usage_estimated", partial)
 }
 
 func (f *Facade) listModels(w http.ResponseWriter, r *http.Request) {
@@ -450,30 +240,4 @@ func (f *Facade) getModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.writeJSON(w, openaijson.AppendModel(nil, resp.GetModel()))
-}
-
-func (f *Facade) embeddings(w http.ResponseWriter, r *http.Request) {
-	buf := f.getBuf()
-	defer f.putBuf(buf)
-	body, err := readBody(r, buf)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	req, err := openaijson.DecodeEmbeddingsRequest(body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	resp, err := f.svc.Embeddings.CreateEmbeddings(rpc.WithDialect(r.Context(), DialectOpenAI), req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	setRoutingHeaders(w, resp.GetSwitchyard())
-	if req.GetEncodingFormat() == "base64" {
-		f.writeJSON(w, openaijson.AppendEmbeddingsBase64(nil, resp))
-		return
-	}
-	f.writeJSON(w, openaijson.AppendEmbeddings(nil, resp))
 }

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -84,37 +83,6 @@ func newFacadeHandlerAuth(tb testing.TB, auth Authenticator) http.Handler {
 	return middleware.Wrap(hclog.NewNullLogger(), 1<<20, mux)
 }
 
-func TestMidStreamFailureIsAnInBandErrorEventWithoutDone(t *testing.T) {
-	h := newFacadeHandler(t)
-	body := `{"model":"m","stream":true,"metadata":{"simulator.fail_after_tokens":"3"},"messages":[{"role":"user","content":"hi"}]}`
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body)))
-	if rec.Code != 200 {
-		t.Fatalf("status %d: the failure came after the first chunk, so the stream had started", rec.Code)
-	}
-	events := strings.Split(strings.TrimSpace(rec.Body.String()), "\n\n")
-	last := strings.TrimPrefix(events[len(events)-1], "data: ")
-	var e struct {
-		Error struct{ Message, Type string } `json:"error"`
-		Usage struct {
-			CompletionTokens int  `json:"completion_tokens"`
-			Estimated        bool `json:"estimated"`
-		} `json:"usage"`
-	}
-	if err := json.Unmarshal([]byte(last), &e); err != nil || e.Error.Message == "" {
-		t.Fatalf("last event %q is not an error event (%v)", last, err)
-	}
-	if e.Usage.CompletionTokens < 1 || !e.Usage.Estimated {
-		t.Fatalf("partial usage not reported: %q", last)
-	}
-	if strings.Contains(rec.Body.String(), "[DONE]") {
-		t.Fatal("a failed stream must not end with [DONE]")
-	}
-	if len(events) < 4 {
-		t.Fatalf("expected the chunks before the failure, got %d events", len(events))
-	}
-}
-
 func TestUnknownRESTPathIsOpenAIShaped404(t *testing.T) {
 	h := newFacadeHandler(t)
 	rec := httptest.NewRecorder()
@@ -160,34 +128,5 @@ func TestUnknownRESTPathIs404AndAdminRoutesStillNeedTheAdminKey(t *testing.T) {
 				t.Fatalf("%s %s: status %d, want %d: %s", tc.method, tc.path, rec.Code, tc.want, rec.Body)
 			}
 		})
-	}
-}
-
-// BenchmarkChatCompletionUnary is the REST facade's whole in-process path:
-// middleware, decode, validate, route, simulator (zero delay), encode.
-func BenchmarkChatCompletionUnary(b *testing.B) {
-	h := newFacadeHandler(b)
-	body := `{"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"Hello there"}],"temperature":0}`
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body)))
-		if rec.Code != 200 {
-			b.Fatal(rec.Code, rec.Body)
-		}
-	}
-}
-
-// BenchmarkChatCompletionSSE streams 16 tokens per op.
-func BenchmarkChatCompletionSSE(b *testing.B) {
-	h := newFacadeHandler(b)
-	body := `{"model":"m","stream":true,"messages":[{"role":"user","content":"Hello there"}]}`
-	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body)))
-		if rec.Code != 200 {
-			b.Fatal(rec.Code)
-		}
 	}
 }

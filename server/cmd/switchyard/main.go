@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard/switchyard/server/ingress"
 	"github.com/switchyard/switchyard/server/ingress/anthropic"
 	"github.com/switchyard/switchyard/server/ingress/gemini"
+	"github.com/switchyard/switchyard/server/ingress/openai"
 	"github.com/switchyard/switchyard/server/ingress/responses"
 	"github.com/switchyard/switchyard/server/keydir"
 	"github.com/switchyard/switchyard/server/metrics"
@@ -298,6 +299,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Ingresses: []ingress.Dialect{
 			anthropic.New(gw, ctl.Auth(), log.Named("anthropic"), anthropic.WithModels(func() anthropic.Models { return router.Table() })),
 			gemini.New(gw, ctl.Auth(), func() gemini.Models { return router.Table() }, log.Named("gemini")),
+			openai.New(gw, ctl.Auth(), log.Named("openai")),
 			responses.New(gw, ctl.Auth(), responseStore(ctl.Store()), log.Named("responses"), responses.WithRetention(time.Duration(cfg.Storage.ResponsesRetention))),
 		},
 	})

@@ -96,7 +96,6 @@ func BenchmarkDecodeChat(b *testing.B) {
 			}
 		})
 	}
-	benchDecodeProto(b)
 }
 
 func BenchmarkEncodeAnswer(b *testing.B) {
@@ -119,7 +118,6 @@ func BenchmarkEncodeAnswer(b *testing.B) {
 			}
 		})
 	}
-	benchEncodeAnswerProto(b, resp, info)
 }
 
 func BenchmarkStreamEvent(b *testing.B) {
@@ -147,7 +145,6 @@ func BenchmarkStreamEvent(b *testing.B) {
 			}
 		})
 	}
-	benchStreamEventProto(b, c)
 }
 
 func BenchmarkDecodeEmbeddings(b *testing.B) {

@@ -18,18 +18,6 @@ func appendStringOrNull(dst []byte, s string) []byte {
 	return appendString(dst, s)
 }
 
-// appendOptString appends *p, or null when p is nil.
-func appendOptString(dst []byte, p *string) []byte {
-	if p == nil {
-		return append(dst, "null"...)
-	}
-	return appendString(dst, *p)
-}
-
-// appendFloat appends f as encoding/json would at the given bit size
-// (NaN and infinities, which JSON lacks, as 0).
-func appendFloat(dst []byte, f float64, bits int) []byte { return jsonw.AppendFloat(dst, f, bits) }
-
 func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
 
 func appendBool(dst []byte, v bool) []byte {
