@@ -9,9 +9,11 @@ package ingress
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/gateway"
+	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	"github.com/switchyard/switchyard/server/middleware"
 )
@@ -132,4 +134,22 @@ func RoutingHeaders(h http.Header, info route.Info) {
 	if c := info.Cache.String(); c != "" {
 		h.Set("X-Switchyard-Cache", c)
 	}
+}
+
+// Collapse keeps a text-only message as plain content, which every
+// provider format takes; parts stay when any is not text.
+func Collapse(m *llm.Message) {
+	for _, p := range m.Parts {
+		if p.Type != llm.PartText {
+			return
+		}
+	}
+	var b strings.Builder
+	for i, p := range m.Parts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.Text)
+	}
+	m.Content, m.Parts = b.String(), nil
 }

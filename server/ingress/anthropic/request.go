@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/ingress"
 )
 
 // request is the wire body of POST /v1/messages (and count_tokens).
@@ -318,28 +319,10 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 		}
 	}
 	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 || cur.ReasoningContent != "" || cur.ReasoningSignature != "" || len(cur.RedactedReasoning) > 0 {
-		collapse(&cur)
+		ingress.Collapse(&cur)
 		out = append(out, cur)
 	}
 	return out, nil
-}
-
-// collapse keeps a text-only turn as plain content, which every provider
-// format takes.
-func collapse(m *llm.Message) {
-	for _, p := range m.Parts {
-		if p.Type != llm.PartText {
-			return
-		}
-	}
-	var b strings.Builder
-	for i, p := range m.Parts {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(p.Text)
-	}
-	m.Content, m.Parts = b.String(), nil
 }
 
 // resultText flattens a tool_result's content (a string or text blocks).

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/ingress"
 )
 
 func invalid(format string, args ...any) error {
@@ -264,7 +265,7 @@ func messagesOf(i int, c content, callIDs *calls) ([]llm.Message, error) {
 	// between a turn's calls and their results, and Gemini clients put
 	// text after the responses in the same turn.
 	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 {
-		collapse(&cur)
+		ingress.Collapse(&cur)
 		out = append(out, cur)
 	}
 	return out, nil
@@ -306,21 +307,4 @@ func (c *calls) answer(name, id string) string {
 		return q[0]
 	}
 	return c.last[name]
-}
-
-// collapse keeps a text-only turn as plain content.
-func collapse(m *llm.Message) {
-	for _, p := range m.Parts {
-		if p.Type != llm.PartText {
-			return
-		}
-	}
-	var b strings.Builder
-	for i, p := range m.Parts {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(p.Text)
-	}
-	m.Content, m.Parts = b.String(), nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/server/ingress"
 )
 
 // request is the wire body of POST /v1/responses. Fields the engine has
@@ -307,26 +308,8 @@ func messageOf(param string, it item) (llm.Message, error) {
 			return llm.Message{}, invalid(pp+".type", "%s: content parts of type %q are not supported by this gateway", pp, p.Type)
 		}
 	}
-	collapse(&m)
+	ingress.Collapse(&m)
 	return m, nil
-}
-
-// collapse keeps a text-only message as plain content, which every
-// provider format takes.
-func collapse(m *llm.Message) {
-	for _, p := range m.Parts {
-		if p.Type != llm.PartText {
-			return
-		}
-	}
-	var b strings.Builder
-	for i, p := range m.Parts {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(p.Text)
-	}
-	m.Content, m.Parts = b.String(), nil
 }
 
 // outputText flattens a function_call_output's output (a string, or
