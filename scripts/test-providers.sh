@@ -131,7 +131,7 @@ if [ ! -x "$PY" ]; then
     && timeout "$INSTALL_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "could not create .venv"; finish; }
 fi
-if ! "$PY" -c 'import openai, pytest, httpx' 2>/dev/null; then
+if ! "$PY" -c 'import openai, anthropic, google.genai, pytest, httpx' 2>/dev/null; then
   say "installing requirements-dev.txt into .venv"
   timeout "$INSTALL_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "pip install -r requirements-dev.txt failed"; finish; }

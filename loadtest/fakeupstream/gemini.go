@@ -45,6 +45,9 @@ type gmRequest struct {
 			Name                 string          `json:"name"`
 			Parameters           json.RawMessage `json:"parameters"`
 			ParametersJSONSchema json.RawMessage `json:"parametersJsonSchema"`
+			// The API takes proto field names too, and google-genai sends
+			// this one so.
+			ParametersJSONSchemaSnake json.RawMessage `json:"parameters_json_schema"`
 		} `json:"functionDeclarations"`
 	} `json:"tools"`
 	ToolConfig *struct {
@@ -148,6 +151,9 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 	for _, t := range req.Tools {
 		for _, d := range t.FunctionDeclarations {
 			schema := d.ParametersJSONSchema
+			if len(schema) == 0 {
+				schema = d.ParametersJSONSchemaSnake
+			}
 			if len(schema) == 0 {
 				schema = d.Parameters
 			}
