@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -32,7 +33,13 @@ type Store interface {
 	PutResponse(ctx context.Context, r store.StoredResponse) error
 	GetResponse(ctx context.Context, owner, id string, now time.Time) (store.StoredResponse, error)
 	DeleteResponse(ctx context.Context, owner, id string) error
+	PruneResponses(ctx context.Context, now time.Time) (int64, error)
 }
+
+// pruneEvery is how many stored responses go between two deletions of the
+// expired ones: the table stays bounded by the retention without a
+// background loop, at one indexed DELETE per that many requests.
+const pruneEvery = 256
 
 // Handler serves the Responses routes over the request lifecycle.
 type Handler struct {
@@ -42,6 +49,7 @@ type Handler struct {
 	retention time.Duration
 	now       func() time.Time
 	log       hclog.Logger
+	stored    atomic.Uint64 // responses stored, for pruneEvery
 }
 
 // Option configures a Handler.
@@ -298,8 +306,17 @@ func (h *Handler) keep(ctx context.Context, p *parsed, obj *object, items []json
 	}
 	// The client may be gone by now (a stream it stopped reading); the
 	// answer it got is still worth keeping.
-	if err := h.store.PutResponse(context.WithoutCancel(ctx), sr); err != nil {
+	bg := context.WithoutCancel(ctx)
+	if err := h.store.PutResponse(bg, sr); err != nil {
 		h.log.Error("could not store response", "response_id", obj.ID, "error", err)
+		return
+	}
+	if h.stored.Add(1)%pruneEvery == 0 {
+		if n, err := h.store.PruneResponses(bg, now); err != nil {
+			h.log.Warn("could not delete expired responses", "error", err)
+		} else if n > 0 {
+			h.log.Debug("deleted expired responses", "count", n)
+		}
 	}
 }
 
