@@ -13,11 +13,16 @@ type countingStore struct {
 	prunedAt []time.Time
 }
 
-func (s *countingStore) PutResponse(context.Context, store.StoredResponse) error { s.puts++; return nil }
+func (s *countingStore) PutResponse(context.Context, store.StoredResponse) error {
+	s.puts++
+	return nil
+}
 func (s *countingStore) GetResponse(context.Context, string, string, time.Time) (store.StoredResponse, error) {
 	return store.StoredResponse{}, store.ErrNotFound
 }
-func (s *countingStore) DeleteResponse(context.Context, string, string) error { return store.ErrNotFound }
+func (s *countingStore) DeleteResponse(context.Context, string, string) error {
+	return store.ErrNotFound
+}
 func (s *countingStore) PruneResponses(_ context.Context, now time.Time) (int64, error) {
 	s.prunedAt = append(s.prunedAt, now)
 	return 1, nil
