@@ -2,6 +2,8 @@ package gemini
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -114,6 +116,7 @@ func TestErrorShape(t *testing.T) {
 		{&llm.Error{Kind: llm.KindRateLimited, Message: "slow"}, 429, "RESOURCE_EXHAUSTED"},
 		{&llm.Error{Kind: llm.KindUnauthenticated, Message: "key"}, 401, "UNAUTHENTICATED"},
 		{&llm.Error{Kind: llm.KindInvalidRequest, Message: "bad"}, 400, "INVALID_ARGUMENT"},
+		{fmt.Errorf("read body: %w", &http.MaxBytesError{Limit: 10}), 413, "INVALID_ARGUMENT"},
 	} {
 		var e struct {
 			Error struct {

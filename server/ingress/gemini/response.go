@@ -2,6 +2,7 @@ package gemini
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -100,6 +101,12 @@ func encodeAnswer(resp *llm.ChatResponse, model, id string) []byte {
 
 // status is err's HTTP status and Google's status name for it.
 func status(err error) (int, string) {
+	// The body limit (middleware) fails the read, not the codec: without
+	// this it would be an internal error.
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, "INVALID_ARGUMENT"
+	}
 	switch llm.KindOf(err) {
 	case llm.KindInvalidRequest:
 		return http.StatusBadRequest, "INVALID_ARGUMENT"
