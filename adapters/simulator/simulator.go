@@ -15,11 +15,9 @@ package simulator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -434,39 +432,6 @@ func (p *Provider) prepare(ctx context.Context, req *llm.ChatRequest, stream boo
 	return pl, nil
 }
 
-// thoughtWords is the length of a simulated reasoning text.
-const thoughtWords = 8
-
-// thought is the reasoning text of a thinking answer, derived from the
-// request hash like the reply.
-func (p *Provider) thought(h uint64) string {
-	var b strings.Builder
-	b.WriteString("Simulated thinking:")
-	for i := range thoughtWords {
-		b.WriteByte(' ')
-		b.WriteString(p.vocab[mix(h^0x7468696e6b+uint64(i)*golden)%uint64(len(p.vocab))])
-	}
-	return b.String()
-}
-
-// signature is the simulated signature over a reasoning text: anything
-// holding it can check that the text came back unchanged.
-func signature(reasoning string) string {
-	return "simsig_" + strconv.FormatUint(mix(hashString(fnvOffset, reasoning)), 16)
-}
-
-// checkSignatures refuses signed reasoning whose signature does not
-// match, as Anthropic refuses a thinking block altered on its way back.
-func (p *Provider) checkSignatures(msgs []llm.Message) error {
-	for i := range msgs {
-		m := &msgs[i]
-		if m.ReasoningSignature != "" && m.ReasoningSignature != signature(m.ReasoningContent) {
-			return p.invalid("messages[%d]: invalid signature in thinking block", i)
-		}
-	}
-	return nil
-}
-
 func (p *Provider) overrides(md map[string]string) (overrides, error) {
 	ov := overrides{failAfter: -1}
 	if len(md) == 0 {
@@ -552,133 +517,6 @@ func (p *Provider) randomFailure() error {
 	return &llm.UpstreamError{Provider: p.name, Status: p.failStatus, RetryAfter: p.retryAfter, Message: "simulated failure"}
 }
 
-// toolToCall reports which function to call: the named one, or the first
-// tool when the choice is "required". Other choices get a text answer.
-func (p *Provider) toolToCall(req *llm.ChatRequest) (llm.Tool, bool, error) {
-	if len(req.Tools) == 0 {
-		return llm.Tool{}, false, nil
-	}
-	if req.ToolChoice == nil {
-		return p.autoToolFor(req)
-	}
-	if fn := req.ToolChoice.Function; fn != "" {
-		for _, t := range req.Tools {
-			if t.Name == fn {
-				return t, true, nil
-			}
-		}
-		return llm.Tool{}, false, p.invalid("tool_choice names function %q, which is not in tools", fn)
-	}
-	if req.ToolChoice.Mode == "required" {
-		return req.Tools[0], true, nil
-	}
-	return p.autoToolFor(req)
-}
-
-// autoToolFor is WithAutoTool's choice for a request.
-func (p *Provider) autoToolFor(req *llm.ChatRequest) (llm.Tool, bool, error) {
-	if p.autoTool == "" || (req.ToolChoice != nil && req.ToolChoice.Mode != "" && req.ToolChoice.Mode != "auto") {
-		return llm.Tool{}, false, nil
-	}
-	if n := len(req.Messages); n > 0 && req.Messages[n-1].Role == llm.RoleTool {
-		return llm.Tool{}, false, nil
-	}
-	for _, t := range req.Tools {
-		if t.Name == p.autoTool {
-			return t, true, nil
-		}
-	}
-	return llm.Tool{}, false, nil
-}
-
-// toolCall builds a call of fn with one deterministic argument, named and
-// typed after the function's schema where it has one.
-func (p *Provider) toolCall(h uint64, fn llm.Tool) *llm.ToolCall {
-	key, typ := argumentOf(fn.Parameters)
-	x := mix(h ^ 0x746f6f6c)
-	var val any
-	switch typ {
-	case "integer":
-		val = x % 100
-	case "number":
-		val = float64(x%1000) / 10
-	case "boolean":
-		val = x&1 == 1
-	case "array":
-		val = []string{p.vocab[x%uint64(len(p.vocab))]}
-	case "object":
-		val = map[string]string{}
-	default:
-		words := make([]string, 3)
-		for i := range words {
-			words[i] = p.vocab[mix(x+uint64(i))%uint64(len(p.vocab))]
-		}
-		val = strings.Join(words, " ")
-	}
-	args, _ := json.Marshal(map[string]any{key: val})
-	return &llm.ToolCall{
-		ID:        fmt.Sprintf("call_%012x", x>>16),
-		Type:      "function",
-		Name:      fn.Name,
-		Arguments: string(args),
-	}
-}
-
-// argumentOf picks the first required property of a JSON schema (else the
-// first by name) and its type; "query"/string when the schema has none.
-func argumentOf(schema json.RawMessage) (string, string) {
-	var s struct {
-		Properties map[string]struct {
-			Type any `json:"type"`
-		} `json:"properties"`
-		Required []string `json:"required"`
-	}
-	if len(schema) == 0 || json.Unmarshal(schema, &s) != nil || len(s.Properties) == 0 {
-		return "query", "string"
-	}
-	key := ""
-	for _, r := range s.Required {
-		if _, ok := s.Properties[r]; ok {
-			key = r
-			break
-		}
-	}
-	if key == "" {
-		names := make([]string, 0, len(s.Properties))
-		for n := range s.Properties {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		key = names[0]
-	}
-	switch t := s.Properties[key].Type.(type) {
-	case string:
-		return key, t
-	case []any: // ["integer", "null"]
-		for _, v := range t {
-			if ts, ok := v.(string); ok && ts != "null" {
-				return key, ts
-			}
-		}
-	}
-	return key, "string"
-}
-
-// fragments splits s into pieces of about size bytes, never inside a UTF-8
-// sequence, and returns their end offsets.
-func fragments(s string, size int) []int {
-	var ends []int
-	for i := 0; i < len(s); {
-		j := min(i+size, len(s))
-		for j < len(s) && s[j]&0xC0 == 0x80 {
-			j++
-		}
-		ends = append(ends, j)
-		i = j
-	}
-	return ends
-}
-
 // reply renders n words: "Simulated reply from <model>:" and then words
 // picked from the vocabulary by the request hash. With ends set it records
 // where each stream chunk (a word and the space after it) ends.
@@ -734,52 +572,6 @@ func promptTokens(msgs []llm.Message) int {
 }
 
 func estimateTokens(chars int) int { return max(1, chars/4) }
-
-// Hashing: FNV-1a over the request's fields, then splitmix64 to spread the
-// bits. Written out by hand because hash/fnv allocates per request.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-	golden    = 0x9e3779b97f4a7c15
-)
-
-func hashString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	// A separator byte keeps ("ab","c") and ("a","bc") apart.
-	h ^= 0xff
-	h *= fnvPrime
-	return h
-}
-
-func hashRequest(req *llm.ChatRequest) uint64 {
-	h := hashString(fnvOffset, req.Model)
-	for _, m := range req.Messages {
-		h = hashString(h, string(m.Role))
-		h = hashString(h, m.Content)
-		h = hashString(h, m.Name)
-		h = hashString(h, m.ToolCallID)
-		for _, part := range m.Parts {
-			h = hashString(h, string(part.Type))
-			h = hashString(h, part.Text)
-			h = hashString(h, part.ImageURL)
-		}
-		for _, tc := range m.ToolCalls {
-			h = hashString(h, tc.Name)
-			h = hashString(h, tc.Arguments)
-		}
-	}
-	return mix(h)
-}
-
-func mix(x uint64) uint64 {
-	x += golden
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
 
 // vocabulary returns a fresh word list per Provider; there is no package
 // state to share.
