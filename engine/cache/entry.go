@@ -231,13 +231,34 @@ func (e *Entry) Size() int {
 		}
 		for _, p := range m.Parts {
 			s += 64 + len(p.Text) + len(p.ImageURL) + len(p.ImageDetail)
+			if f := p.File; f != nil {
+				s += 48 + len(f.Data) + len(f.MIMEType) + len(f.URL) + len(f.FileID) + len(f.Filename)
+			}
+			if a := p.Audio; a != nil {
+				s += 32 + len(a.Data) + len(a.Format)
+			}
+		}
+		return s
+	}
+	logprobs := func(l *llm.Logprobs) int {
+		if l == nil {
+			return 0
+		}
+		s := 32
+		for _, list := range [][]llm.TokenLogprob{l.Content, l.Refusal} {
+			for _, t := range list {
+				s += 40 + len(t.Token) + 8*len(t.Bytes)
+				for _, a := range t.TopLogprobs {
+					s += 40 + len(a.Token) + 8*len(a.Bytes)
+				}
+			}
 		}
 		return s
 	}
 	if r := e.Response; r != nil {
 		n += 120 + len(r.ID) + len(r.Model) + len(r.SystemFingerprint)
 		for i := range r.Choices {
-			n += choiceCost + len(r.Choices[i].FinishReason) + msg(&r.Choices[i].Message)
+			n += choiceCost + len(r.Choices[i].FinishReason) + msg(&r.Choices[i].Message) + logprobs(r.Choices[i].Logprobs)
 		}
 	}
 	for i := range e.Chunks {
@@ -247,7 +268,7 @@ func (e *Entry) Size() int {
 			n += 48
 		}
 		for j := range c.Choices {
-			n += choiceCost + len(c.Choices[j].FinishReason) + msg(&c.Choices[j].Delta)
+			n += choiceCost + len(c.Choices[j].FinishReason) + msg(&c.Choices[j].Delta) + logprobs(c.Choices[j].Logprobs)
 		}
 	}
 	return n

@@ -269,6 +269,22 @@ func (w *keyWriter) message(m *llm.Message) {
 		w.str(p.Text)
 		w.str(p.ImageURL)
 		w.str(p.ImageDetail)
+		w.bool(p.File != nil)
+		if f := p.File; f != nil {
+			w.str(f.Data)
+			w.str(f.MIMEType)
+			w.str(f.URL)
+			w.str(f.FileID)
+			w.str(f.Filename)
+		}
+		w.bool(p.Audio != nil)
+		if a := p.Audio; a != nil {
+			w.str(a.Data)
+			w.str(a.Format)
+		}
+		// p.Cache is left out, like Message.Cache and Tool.Cache: a
+		// prompt-cache breakpoint changes what the provider bills, not
+		// what it answers.
 	}
 	w.str(m.Name)
 	w.int(len(m.ToolCalls))

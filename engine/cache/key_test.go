@@ -299,13 +299,15 @@ func TestKeyCoversEveryRequestField(t *testing.T) {
 		reflect.TypeFor[llm.ChatRequest](): {"Model", "Messages", "Temperature", "TopP", "TopK", "MaxTokens", "N", "Stop", "Seed",
 			"PresencePenalty", "FrequencyPenalty", "Tools", "ToolChoice", "ResponseFormat", "User", "Metadata", "IncludeUsage",
 			"ParallelToolCalls", "LogitBias", "Logprobs", "TopLogprobs", "ReasoningEffort", "Thinking", "Anthropic", "Extra", "Original", "Hints"},
-		reflect.TypeFor[llm.Message]():          {"Role", "Content", "Parts", "Name", "ToolCalls", "ToolCallID", "Refusal", "ReasoningContent", "ReasoningSignature", "RedactedReasoning"},
+		reflect.TypeFor[llm.Message]():          {"Role", "Content", "Parts", "Name", "ToolCalls", "ToolCallID", "Refusal", "ReasoningContent", "ReasoningSignature", "RedactedReasoning", "Cache"},
 		reflect.TypeFor[llm.Thinking]():         {"Type", "BudgetTokens"},
 		reflect.TypeFor[llm.AnthropicOptions](): {"Version", "Betas"},
-		reflect.TypeFor[llm.Part]():             {"Type", "Text", "ImageURL", "ImageDetail"},
+		reflect.TypeFor[llm.Part]():             {"Type", "Text", "ImageURL", "ImageDetail", "File", "Audio", "Cache"},
 		reflect.TypeFor[llm.ToolCall]():         {"Index", "ID", "Type", "Name", "Arguments"},
-		reflect.TypeFor[llm.Tool]():             {"Type", "Name", "Description", "Parameters", "Strict"},
+		reflect.TypeFor[llm.Tool]():             {"Type", "Name", "Description", "Parameters", "Strict", "Cache"},
 		reflect.TypeFor[llm.ToolChoice]():       {"Mode", "Function"},
+		reflect.TypeFor[llm.FilePart]():         {"Data", "MIMEType", "URL", "FileID", "Filename"},
+		reflect.TypeFor[llm.AudioPart]():        {"Data", "Format"},
 		reflect.TypeFor[llm.ResponseFormat]():   {"Type", "SchemaName", "SchemaDescription", "Schema", "Strict"},
 	}
 	for typ, fields := range known {

@@ -192,6 +192,17 @@ type Message struct {
 	// RedactedReasoning holds opaque, encrypted reasoning blocks
 	// (Anthropic's redacted_thinking data), passed back as they came.
 	RedactedReasoning []string
+	// Cache marks a prompt-cache breakpoint after this whole message
+	// (LiteLLM's message-level cache_control); a part's own Cache marks one
+	// after that part. Targets without explicit prompt caching ignore it.
+	Cache *CacheHint
+}
+
+// CacheHint is a prompt-cache breakpoint: the provider may cache the prompt
+// up to and including what carries it (Anthropic's cache_control).
+type CacheHint struct {
+	Type string // "ephemeral", the only kind providers define today
+	TTL  string // "5m" or "1h"; empty leaves the provider's default
 }
 
 // PartType names a content part kind.
@@ -201,14 +212,35 @@ type PartType string
 const (
 	PartText  PartType = "text"
 	PartImage PartType = "image_url"
+	PartFile  PartType = "file"        // a document: PDF, plain text, …
+	PartAudio PartType = "input_audio" // audio input
 )
 
 // Part is one element of multimodal content.
 type Part struct {
 	Type        PartType
 	Text        string
-	ImageURL    string
+	ImageURL    string // http(s) URL or data: URL, with PartImage
 	ImageDetail string
+	File        *FilePart  // with PartFile
+	Audio       *AudioPart // with PartAudio
+	Cache       *CacheHint // a prompt-cache breakpoint after this part
+}
+
+// FilePart is a document given inline or by reference. Data stays base64,
+// as every wire format carries it, so no adapter decodes and re-encodes it.
+type FilePart struct {
+	Data     string // base64, without a data: prefix
+	MIMEType string // e.g. application/pdf; required with Data
+	URL      string // an http(s) URL, or a provider file URI (Gemini fileData)
+	FileID   string // a provider's uploaded-file id (OpenAI Files API)
+	Filename string
+}
+
+// AudioPart is audio input, base64 like FilePart.
+type AudioPart struct {
+	Data   string
+	Format string // wav, mp3, …
 }
 
 // ToolCall is a model's call of a function. In stream deltas Index says which
@@ -228,6 +260,9 @@ type Tool struct {
 	Description string
 	Parameters  json.RawMessage // JSON Schema
 	Strict      *bool
+	// Cache marks a prompt-cache breakpoint after the tool list up to here
+	// (Anthropic caches tools in order).
+	Cache *CacheHint
 }
 
 // ToolChoice is a mode (none, auto, required) or one named function.
@@ -268,6 +303,29 @@ type Choice struct {
 	Index        int
 	Message      Message
 	FinishReason string
+	Logprobs     *Logprobs // when the request asked for them and the target gives them
+}
+
+// Logprobs are the log probabilities of an answer's tokens, in OpenAI's
+// shape (Gemini's logprobsResult maps onto it).
+type Logprobs struct {
+	Content []TokenLogprob
+	Refusal []TokenLogprob
+}
+
+// TokenLogprob is one sampled token and the likeliest alternatives.
+type TokenLogprob struct {
+	Token       string
+	Logprob     float64
+	Bytes       []int // UTF-8 bytes of Token; nil when the provider gives none
+	TopLogprobs []TopLogprob
+}
+
+// TopLogprob is one alternative token at a position.
+type TopLogprob struct {
+	Token   string
+	Logprob float64
+	Bytes   []int
 }
 
 // Usage counts tokens. PromptTokens includes CachedTokens (counted once).
@@ -306,7 +364,8 @@ type Chunk struct {
 type ChunkChoice struct {
 	Index        int
 	Delta        Message
-	FinishReason string // empty until the choice's last chunk
+	FinishReason string    // empty until the choice's last chunk
+	Logprobs     *Logprobs // of this increment's tokens
 }
 
 // Stream yields the chunks of one streamed answer.
@@ -326,8 +385,11 @@ type Model struct {
 
 // EmbeddingRequest asks for vectors of one or more texts.
 type EmbeddingRequest struct {
-	Model          string
-	Input          []string
+	Model string
+	Input []string
+	// InputTokens is token-id input (OpenAI's `input: [[…]]`), set instead
+	// of Input; only targets that take token ids can serve it.
+	InputTokens    [][]int
 	EncodingFormat string
 	Dimensions     *int
 	User           string

@@ -3,6 +3,7 @@ package rpc
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -47,6 +48,25 @@ func ChatRequestFromProto(in *pb.CreateChatCompletionRequest) (*llm.ChatRequest,
 		LogitBias:         in.GetLogitBias(),
 		Logprobs:          in.Logprobs,
 		ReasoningEffort:   in.GetReasoningEffort(),
+	}
+	if in.TopK != nil {
+		if in.GetTopK() < 1 {
+			return nil, llm.InvalidParam("top_k", "top_k must be at least 1")
+		}
+		v := int(in.GetTopK())
+		out.TopK = &v
+	}
+	if th := in.GetThinking(); th != nil && th.GetType() != "" {
+		switch th.GetType() {
+		case llm.ThinkingEnabled:
+			if th.GetBudgetTokens() < 1 {
+				return nil, llm.InvalidParam("thinking.budget_tokens", "thinking.budget_tokens must be at least 1 when thinking is enabled")
+			}
+		case llm.ThinkingDisabled, llm.ThinkingAdaptive:
+		default:
+			return nil, llm.InvalidParam("thinking.type", "unknown thinking type %q (want enabled, disabled or adaptive)", th.GetType())
+		}
+		out.Thinking = &llm.Thinking{Type: th.GetType(), BudgetTokens: int(th.GetBudgetTokens())}
 	}
 	for i, m := range in.GetMessages() {
 		msg, err := messageFromProto(m, fmt.Sprintf("messages[%d]", i))
@@ -120,6 +140,7 @@ func ChatRequestFromProto(in *pb.CreateChatCompletionRequest) (*llm.ChatRequest,
 			Description: t.GetFunction().GetDescription(),
 			Parameters:  params,
 			Strict:      t.GetFunction().Strict,
+			Cache:       cacheHintFromProto(t.GetCacheControl()),
 		})
 	}
 	if tc := in.GetToolChoice(); tc != nil {
@@ -206,20 +227,17 @@ func messageFromProto(m *pb.ChatMessage, param string) (llm.Message, error) {
 		ToolCallID:       m.GetToolCallId(),
 		Refusal:          m.GetRefusal(),
 		ReasoningContent: m.GetReasoningContent(),
+		// Signatures and redacted blocks go back to the provider verbatim.
+		ReasoningSignature: m.GetReasoningSignature(),
+		RedactedReasoning:  m.GetRedactedReasoning(),
+		Cache:              cacheHintFromProto(m.GetCacheControl()),
 	}
 	for j, p := range m.GetContentParts() {
-		pp := fmt.Sprintf("%s.content[%d]", param, j)
-		switch p.GetType() {
-		case "text":
-			out.Parts = append(out.Parts, llm.Part{Type: llm.PartText, Text: p.GetText()})
-		case "image_url":
-			if p.GetImageUrl().GetUrl() == "" {
-				return llm.Message{}, llm.InvalidParam(pp+".image_url.url", "image_url.url is required")
-			}
-			out.Parts = append(out.Parts, llm.Part{Type: llm.PartImage, ImageURL: p.GetImageUrl().GetUrl(), ImageDetail: p.GetImageUrl().GetDetail()})
-		default:
-			return llm.Message{}, llm.InvalidParam(pp+".type", "unsupported content part type %q (want text or image_url)", p.GetType())
+		part, err := partFromProto(p, fmt.Sprintf("%s.content[%d]", param, j))
+		if err != nil {
+			return llm.Message{}, err
 		}
+		out.Parts = append(out.Parts, part)
 	}
 	for j, tc := range m.GetToolCalls() {
 		if role != llm.RoleAssistant {
@@ -234,6 +252,86 @@ func messageFromProto(m *pb.ChatMessage, param string) (llm.Message, error) {
 		return llm.Message{}, llm.InvalidParam(param+".tool_call_id", "messages with role 'tool' need tool_call_id")
 	}
 	return out, nil
+}
+
+func partFromProto(p *pb.ContentPart, param string) (llm.Part, error) {
+	out := llm.Part{Cache: cacheHintFromProto(p.GetCacheControl())}
+	switch p.GetType() {
+	case "text":
+		out.Type, out.Text = llm.PartText, p.GetText()
+	case "image_url":
+		if p.GetImageUrl().GetUrl() == "" {
+			return out, llm.InvalidParam(param+".image_url.url", "image_url.url is required")
+		}
+		out.Type, out.ImageURL, out.ImageDetail = llm.PartImage, p.GetImageUrl().GetUrl(), p.GetImageUrl().GetDetail()
+	case "file":
+		f := p.GetFile()
+		fp := &llm.FilePart{MIMEType: f.GetMimeType(), URL: f.GetFileUrl(), FileID: f.GetFileId(), Filename: f.GetFilename()}
+		if d := f.GetFileData(); d != "" {
+			if mime, data, ok := llm.ParseDataURL(d); ok {
+				fp.MIMEType, fp.Data = mime, data
+			} else if strings.HasPrefix(d, "data:") {
+				return out, llm.InvalidParam(param+".file.file_data", "file_data must be data:<type>;base64,<data> or bare base64 with mime_type")
+			} else {
+				fp.Data = d
+			}
+			if fp.MIMEType == "" {
+				return out, llm.InvalidParam(param+".file.mime_type", "bare base64 file_data needs mime_type")
+			}
+		}
+		if fp.Data == "" && fp.URL == "" && fp.FileID == "" {
+			return out, llm.InvalidParam(param+".file", "a file part needs file_data, file_url or file_id")
+		}
+		out.Type, out.File = llm.PartFile, fp
+	case "input_audio":
+		a := p.GetInputAudio()
+		if a.GetData() == "" || a.GetFormat() == "" {
+			return out, llm.InvalidParam(param+".input_audio", "input_audio needs data and format")
+		}
+		out.Type, out.Audio = llm.PartAudio, &llm.AudioPart{Data: a.GetData(), Format: a.GetFormat()}
+	default:
+		return out, llm.InvalidParam(param+".type", "unsupported content part type %q (want text, image_url, file or input_audio)", p.GetType())
+	}
+	return out, nil
+}
+
+func cacheHintFromProto(h *pb.CacheHint) *llm.CacheHint {
+	if h == nil || h.GetType() == "" {
+		return nil
+	}
+	return &llm.CacheHint{Type: h.GetType(), TTL: h.GetTtl()}
+}
+
+func logprobsToProto(l *llm.Logprobs) *pb.Logprobs {
+	if l == nil {
+		return nil
+	}
+	conv := func(in []llm.TokenLogprob) []*pb.TokenLogprob {
+		if len(in) == 0 {
+			return nil
+		}
+		out := make([]*pb.TokenLogprob, len(in))
+		for i, t := range in {
+			tl := &pb.TokenLogprob{Token: t.Token, Logprob: t.Logprob, Bytes: bytesToProto(t.Bytes)}
+			for _, a := range t.TopLogprobs {
+				tl.TopLogprobs = append(tl.TopLogprobs, &pb.TopLogprob{Token: a.Token, Logprob: a.Logprob, Bytes: bytesToProto(a.Bytes)})
+			}
+			out[i] = tl
+		}
+		return out
+	}
+	return &pb.Logprobs{Content: conv(l.Content), Refusal: conv(l.Refusal)}
+}
+
+func bytesToProto(b []int) []int32 {
+	if b == nil {
+		return nil
+	}
+	out := make([]int32, len(b))
+	for i, v := range b {
+		out[i] = int32(v)
+	}
+	return out
 }
 
 func messageToProto(m *llm.Message, isDelta bool) *pb.ChatMessage {
@@ -254,6 +352,11 @@ func messageToProto(m *llm.Message, isDelta bool) *pb.ChatMessage {
 		r := m.ReasoningContent
 		out.ReasoningContent = &r
 	}
+	if m.ReasoningSignature != "" {
+		s := m.ReasoningSignature
+		out.ReasoningSignature = &s
+	}
+	out.RedactedReasoning = m.RedactedReasoning
 	if len(m.ToolCalls) > 0 {
 		out.ToolCalls = make([]*pb.ToolCall, len(m.ToolCalls))
 		for i, tc := range m.ToolCalls {
@@ -318,7 +421,7 @@ func ChatResponseToProto(r *llm.ChatResponse, info *pb.RoutingInfo) *pb.ChatComp
 		if msg.Role == "" {
 			msg.Role = string(llm.RoleAssistant)
 		}
-		out.Choices[i] = &pb.Choice{Index: int32(c.Index), Message: msg, FinishReason: c.FinishReason}
+		out.Choices[i] = &pb.Choice{Index: int32(c.Index), Message: msg, FinishReason: c.FinishReason, Logprobs: logprobsToProto(c.Logprobs)}
 	}
 	return out
 }
@@ -334,7 +437,7 @@ func ChunkToProto(c *llm.Chunk) *pb.ChatCompletionChunk {
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
-		cc := &pb.ChunkChoice{Index: int32(ch.Index), Delta: messageToProto(&ch.Delta, true)}
+		cc := &pb.ChunkChoice{Index: int32(ch.Index), Delta: messageToProto(&ch.Delta, true), Logprobs: logprobsToProto(ch.Logprobs)}
 		if ch.FinishReason != "" {
 			fr := ch.FinishReason
 			cc.FinishReason = &fr

@@ -37,9 +37,24 @@ func TestChatRequestFromProtoRejectsBadInputNamingTheParam(t *testing.T) {
 			r.Messages = append(r.Messages, &pb.ChatMessage{Role: "tool", Content: ptr("42")})
 		}, "messages[1].tool_call_id"},
 		{"unknown part type", func(r *pb.CreateChatCompletionRequest) {
-			r.Messages[0].ContentParts = []*pb.ContentPart{{Type: "audio"}}
+			r.Messages[0].ContentParts = []*pb.ContentPart{{Type: "video"}}
 		}, "messages[0].content[0].type"},
 		{"bad tool_choice", func(r *pb.CreateChatCompletionRequest) { r.ToolChoice = &pb.ToolChoice{Mode: "sometimes"} }, "tool_choice"},
+		{"file part without a source", func(r *pb.CreateChatCompletionRequest) {
+			r.Messages[0].ContentParts = []*pb.ContentPart{{Type: "file", File: &pb.FileContent{Filename: "a.pdf"}}}
+		}, "messages[0].content[0].file"},
+		{"bare base64 file without a type", func(r *pb.CreateChatCompletionRequest) {
+			r.Messages[0].ContentParts = []*pb.ContentPart{{Type: "file", File: &pb.FileContent{FileData: "JVBERi0="}}}
+		}, "messages[0].content[0].file.mime_type"},
+		{"malformed data URL", func(r *pb.CreateChatCompletionRequest) {
+			r.Messages[0].ContentParts = []*pb.ContentPart{{Type: "file", File: &pb.FileContent{FileData: "data:application/pdf,JVBERi0="}}}
+		}, "messages[0].content[0].file.file_data"},
+		{"audio without format", func(r *pb.CreateChatCompletionRequest) {
+			r.Messages[0].ContentParts = []*pb.ContentPart{{Type: "input_audio", InputAudio: &pb.InputAudio{Data: "UklG"}}}
+		}, "messages[0].content[0].input_audio"},
+		{"top_k zero", func(r *pb.CreateChatCompletionRequest) { r.TopK = ptr(int32(0)) }, "top_k"},
+		{"thinking without budget", func(r *pb.CreateChatCompletionRequest) { r.Thinking = &pb.Thinking{Type: "enabled"} }, "thinking.budget_tokens"},
+		{"unknown thinking type", func(r *pb.CreateChatCompletionRequest) { r.Thinking = &pb.Thinking{Type: "deep"} }, "thinking.type"},
 		{"bad response_format", func(r *pb.CreateChatCompletionRequest) { r.ResponseFormat = &pb.ResponseFormat{Type: "yaml"} }, "response_format.type"},
 		{"user with tool_calls", func(r *pb.CreateChatCompletionRequest) {
 			r.Messages[0].ToolCalls = []*pb.ToolCall{{Id: "c"}}
@@ -97,6 +112,63 @@ func TestChatRequestFromProtoCarriesEveryField(t *testing.T) {
 		t.Errorf("extra %q", out.Extra["top_k"])
 	case out.Hints.Route != "r" || out.Hints.CacheControl != llm.CacheNoStore || out.Hints.CacheTTL.Seconds() != 60 || out.Hints.AffinityKey != "s1":
 		t.Errorf("hints %+v", out.Hints)
+	}
+}
+
+// The blocks chat.proto grew for other dialects reach the domain model, and
+// what the provider returns reaches the client.
+func TestChatProtoCarriesFilesAudioCacheHintsReasoningAndLogprobs(t *testing.T) {
+	eph := &pb.CacheHint{Type: "ephemeral", Ttl: "1h"}
+	in := &pb.CreateChatCompletionRequest{
+		Model: "m", TopK: ptr(int32(40)), Thinking: &pb.Thinking{Type: "enabled", BudgetTokens: 2048},
+		Messages: []*pb.ChatMessage{
+			{Role: "system", Content: ptr("long rules"), CacheControl: eph},
+			{Role: "user", ContentParts: []*pb.ContentPart{
+				{Type: "file", File: &pb.FileContent{FileData: "data:application/pdf;base64,JVBERi0=", Filename: "a.pdf"}, CacheControl: eph},
+				{Type: "file", File: &pb.FileContent{FileData: "aGk=", MimeType: "text/plain"}},
+				{Type: "file", File: &pb.FileContent{FileId: "file-1"}},
+				{Type: "input_audio", InputAudio: &pb.InputAudio{Data: "UklG", Format: "wav"}},
+			}},
+			{Role: "assistant", Content: ptr("x"), ReasoningContent: ptr("thought"), ReasoningSignature: ptr("sig"), RedactedReasoning: []string{"enc"}},
+		},
+		Tools: []*pb.Tool{{Type: "function", Function: &pb.FunctionDefinition{Name: "f"}, CacheControl: eph}},
+	}
+	out, err := ChatRequestFromProto(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &llm.CacheHint{Type: "ephemeral", TTL: "1h"}
+	parts := out.Messages[1].Parts
+	switch {
+	case *out.TopK != 40 || out.Thinking == nil || out.Thinking.BudgetTokens != 2048:
+		t.Errorf("top_k/thinking %v %+v", out.TopK, out.Thinking)
+	case *out.Messages[0].Cache != *want || *out.Tools[0].Cache != *want || *parts[0].Cache != *want || parts[1].Cache != nil:
+		t.Errorf("cache hints %+v %+v %+v", out.Messages[0].Cache, out.Tools[0].Cache, parts)
+	case parts[0].Type != llm.PartFile || *parts[0].File != (llm.FilePart{Data: "JVBERi0=", MIMEType: "application/pdf", Filename: "a.pdf"}):
+		t.Errorf("pdf part %+v", parts[0].File)
+	case *parts[1].File != (llm.FilePart{Data: "aGk=", MIMEType: "text/plain"}) || parts[2].File.FileID != "file-1":
+		t.Errorf("file parts %+v %+v", parts[1].File, parts[2].File)
+	case parts[3].Type != llm.PartAudio || *parts[3].Audio != (llm.AudioPart{Data: "UklG", Format: "wav"}):
+		t.Errorf("audio part %+v", parts[3])
+	case out.Messages[2].ReasoningSignature != "sig" || len(out.Messages[2].RedactedReasoning) != 1:
+		t.Errorf("reasoning %+v", out.Messages[2])
+	}
+
+	lp := &llm.Logprobs{Content: []llm.TokenLogprob{{Token: "hi", Logprob: -0.25, Bytes: []int{104, 105},
+		TopLogprobs: []llm.TopLogprob{{Token: "hey", Logprob: -1.5}}}}}
+	resp := ChatResponseToProto(&llm.ChatResponse{Choices: []llm.Choice{{Message: llm.Message{Content: "hi",
+		ReasoningContent: "t", ReasoningSignature: "sig", RedactedReasoning: []string{"enc"}}, Logprobs: lp}}}, nil)
+	c := resp.GetChoices()[0]
+	if c.GetMessage().GetReasoningSignature() != "sig" || len(c.GetMessage().GetRedactedReasoning()) != 1 {
+		t.Errorf("reasoning out %+v", c.GetMessage())
+	}
+	if tl := c.GetLogprobs().GetContent(); len(tl) != 1 || tl[0].GetToken() != "hi" || tl[0].GetLogprob() != -0.25 ||
+		len(tl[0].GetBytes()) != 2 || tl[0].GetTopLogprobs()[0].GetToken() != "hey" {
+		t.Errorf("logprobs out %+v", c.GetLogprobs())
+	}
+	chunk := ChunkToProto(&llm.Chunk{Choices: []llm.ChunkChoice{{Delta: llm.Message{Content: "hi"}, Logprobs: lp}}})
+	if chunk.GetChoices()[0].GetLogprobs().GetContent()[0].GetToken() != "hi" {
+		t.Errorf("chunk logprobs %+v", chunk.GetChoices()[0])
 	}
 }
 

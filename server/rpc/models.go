@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -59,10 +60,17 @@ func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddin
 	if in.GetModel() == "" {
 		return nil, llm.InvalidParam("model", "you must provide a model parameter")
 	}
-	if len(in.GetInput()) == 0 {
+	n := len(in.GetInput())
+	switch {
+	case n > 0 && len(in.GetInputTokens()) > 0:
+		return nil, llm.InvalidParam("input_tokens", "set input or input_tokens, not both")
+	case n == 0:
+		n = len(in.GetInputTokens())
+	}
+	if n == 0 {
 		return nil, llm.InvalidParam("input", "input must be a non-empty string or array of strings")
 	}
-	if len(in.GetInput()) > 2048 {
+	if n > 2048 {
 		return nil, llm.InvalidParam("input", "at most 2048 inputs per request")
 	}
 	// base64 is an encoding of the same floats, done by the REST facade;
@@ -71,6 +79,16 @@ func (s *Embeddings) CreateEmbeddings(ctx context.Context, in *pb.CreateEmbeddin
 		return nil, llm.InvalidParam("encoding_format", "encoding_format %q is not supported (want float or base64)", f)
 	}
 	req := &llm.EmbeddingRequest{Model: in.GetModel(), Input: in.GetInput(), EncodingFormat: in.GetEncodingFormat(), User: in.GetUser()}
+	for i, t := range in.GetInputTokens() {
+		if len(t.GetIds()) == 0 {
+			return nil, llm.InvalidParam(fmt.Sprintf("input_tokens[%d]", i), "a token input must not be empty")
+		}
+		ids := make([]int, len(t.GetIds()))
+		for j, id := range t.GetIds() {
+			ids[j] = int(id)
+		}
+		req.InputTokens = append(req.InputTokens, ids)
+	}
 	if in.Dimensions != nil {
 		if in.GetDimensions() < 1 {
 			return nil, llm.InvalidParam("dimensions", "dimensions must be at least 1")

@@ -175,6 +175,12 @@ type CreateChatCompletionRequest struct {
 	// Provider-specific options passed through to the upstream request body
 	// untouched (e.g. Anthropic "top_k", Gemini "safetySettings").
 	Extra *structpb.Struct `protobuf:"bytes,24,opt,name=extra,proto3" json:"extra,omitempty"`
+	// Sample from the k likeliest tokens (Anthropic top_k, Gemini topK);
+	// OpenAI-family targets have no counterpart and ignore it.
+	TopK *int32 `protobuf:"varint,25,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
+	// An explicit reasoning budget (Anthropic thinking, Gemini
+	// thinkingConfig). Unset leaves it to reasoning_effort and the provider.
+	Thinking *Thinking `protobuf:"bytes,26,opt,name=thinking,proto3" json:"thinking,omitempty"`
 	// Switchyard's own hints. Never sent upstream.
 	Switchyard    *RequestOptions `protobuf:"bytes,50,opt,name=switchyard,proto3" json:"switchyard,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -379,6 +385,20 @@ func (x *CreateChatCompletionRequest) GetExtra() *structpb.Struct {
 	return nil
 }
 
+func (x *CreateChatCompletionRequest) GetTopK() int32 {
+	if x != nil && x.TopK != nil {
+		return *x.TopK
+	}
+	return 0
+}
+
+func (x *CreateChatCompletionRequest) GetThinking() *Thinking {
+	if x != nil {
+		return x.Thinking
+	}
+	return nil
+}
+
 func (x *CreateChatCompletionRequest) GetSwitchyard() *RequestOptions {
 	if x != nil {
 		return x.Switchyard
@@ -400,10 +420,20 @@ type ChatMessage struct {
 	// For role "tool": the id of the call this message answers.
 	ToolCallId string  `protobuf:"bytes,6,opt,name=tool_call_id,json=toolCallId,proto3" json:"tool_call_id,omitempty"`
 	Refusal    *string `protobuf:"bytes,7,opt,name=refusal,proto3,oneof" json:"refusal,omitempty"`
-	// Reasoning text some providers return beside the answer (e.g. DeepSeek).
+	// Reasoning text some providers return beside the answer (e.g. DeepSeek,
+	// Anthropic thinking).
 	ReasoningContent *string `protobuf:"bytes,8,opt,name=reasoning_content,json=reasoningContent,proto3,oneof" json:"reasoning_content,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The provider's signature over reasoning_content (Anthropic's thinking
+	// signature). Send it back unchanged with the turn in later requests;
+	// providers reject a tool-use turn whose reasoning lost it.
+	ReasoningSignature *string `protobuf:"bytes,9,opt,name=reasoning_signature,json=reasoningSignature,proto3,oneof" json:"reasoning_signature,omitempty"`
+	// Opaque encrypted reasoning blocks (Anthropic redacted_thinking), to be
+	// sent back as they came.
+	RedactedReasoning []string `protobuf:"bytes,10,rep,name=redacted_reasoning,json=redactedReasoning,proto3" json:"redacted_reasoning,omitempty"`
+	// A prompt-cache breakpoint after this whole message.
+	CacheControl  *CacheHint `protobuf:"bytes,11,opt,name=cache_control,json=cacheControl,proto3" json:"cache_control,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChatMessage) Reset() {
@@ -492,20 +522,157 @@ func (x *ChatMessage) GetReasoningContent() string {
 	return ""
 }
 
+func (x *ChatMessage) GetReasoningSignature() string {
+	if x != nil && x.ReasoningSignature != nil {
+		return *x.ReasoningSignature
+	}
+	return ""
+}
+
+func (x *ChatMessage) GetRedactedReasoning() []string {
+	if x != nil {
+		return x.RedactedReasoning
+	}
+	return nil
+}
+
+func (x *ChatMessage) GetCacheControl() *CacheHint {
+	if x != nil {
+		return x.CacheControl
+	}
+	return nil
+}
+
+// Thinking asks for extended reasoning with a token budget.
+type Thinking struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled | disabled | adaptive
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// With type enabled: the most tokens the model may think.
+	BudgetTokens  int32 `protobuf:"varint,2,opt,name=budget_tokens,json=budgetTokens,proto3" json:"budget_tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Thinking) Reset() {
+	*x = Thinking{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Thinking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Thinking) ProtoMessage() {}
+
+func (x *Thinking) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Thinking.ProtoReflect.Descriptor instead.
+func (*Thinking) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Thinking) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Thinking) GetBudgetTokens() int32 {
+	if x != nil {
+		return x.BudgetTokens
+	}
+	return 0
+}
+
+// CacheHint marks a prompt-cache breakpoint: the provider may cache the
+// prompt up to and including what carries it (Anthropic cache_control).
+// Targets without explicit prompt caching ignore it.
+type CacheHint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ephemeral
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// 5m | 1h; empty keeps the provider's default.
+	Ttl           string `protobuf:"bytes,2,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CacheHint) Reset() {
+	*x = CacheHint{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CacheHint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CacheHint) ProtoMessage() {}
+
+func (x *CacheHint) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CacheHint.ProtoReflect.Descriptor instead.
+func (*CacheHint) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CacheHint) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *CacheHint) GetTtl() string {
+	if x != nil {
+		return x.Ttl
+	}
+	return ""
+}
+
 // ContentPart is one element of a multimodal message.
 type ContentPart struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// text | image_url
-	Type          string    `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	Text          string    `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
-	ImageUrl      *ImageURL `protobuf:"bytes,3,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	// text | image_url | file | input_audio
+	Type       string       `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Text       string       `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	ImageUrl   *ImageURL    `protobuf:"bytes,3,opt,name=image_url,json=imageUrl,proto3" json:"image_url,omitempty"`
+	File       *FileContent `protobuf:"bytes,4,opt,name=file,proto3" json:"file,omitempty"`
+	InputAudio *InputAudio  `protobuf:"bytes,5,opt,name=input_audio,json=inputAudio,proto3" json:"input_audio,omitempty"`
+	// A prompt-cache breakpoint after this part.
+	CacheControl  *CacheHint `protobuf:"bytes,6,opt,name=cache_control,json=cacheControl,proto3" json:"cache_control,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContentPart) Reset() {
 	*x = ContentPart{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[2]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +684,7 @@ func (x *ContentPart) String() string {
 func (*ContentPart) ProtoMessage() {}
 
 func (x *ContentPart) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[2]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +697,7 @@ func (x *ContentPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentPart.ProtoReflect.Descriptor instead.
 func (*ContentPart) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{2}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ContentPart) GetType() string {
@@ -554,6 +721,163 @@ func (x *ContentPart) GetImageUrl() *ImageURL {
 	return nil
 }
 
+func (x *ContentPart) GetFile() *FileContent {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+func (x *ContentPart) GetInputAudio() *InputAudio {
+	if x != nil {
+		return x.InputAudio
+	}
+	return nil
+}
+
+func (x *ContentPart) GetCacheControl() *CacheHint {
+	if x != nil {
+		return x.CacheControl
+	}
+	return nil
+}
+
+// FileContent is a document (PDF, text, …), inline or by reference; set one
+// of file_data, file_url and file_id.
+type FileContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Base64 contents, or a data: URL.
+	FileData string `protobuf:"bytes,1,opt,name=file_data,json=fileData,proto3" json:"file_data,omitempty"`
+	// The MIME type of file_data when it is bare base64, e.g. application/pdf.
+	MimeType string `protobuf:"bytes,2,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	// An http(s) URL or a provider file URI.
+	FileUrl string `protobuf:"bytes,3,opt,name=file_url,json=fileUrl,proto3" json:"file_url,omitempty"`
+	// A provider's uploaded-file id.
+	FileId        string `protobuf:"bytes,4,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Filename      string `protobuf:"bytes,5,opt,name=filename,proto3" json:"filename,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileContent) Reset() {
+	*x = FileContent{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileContent) ProtoMessage() {}
+
+func (x *FileContent) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileContent.ProtoReflect.Descriptor instead.
+func (*FileContent) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FileContent) GetFileData() string {
+	if x != nil {
+		return x.FileData
+	}
+	return ""
+}
+
+func (x *FileContent) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *FileContent) GetFileUrl() string {
+	if x != nil {
+		return x.FileUrl
+	}
+	return ""
+}
+
+func (x *FileContent) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *FileContent) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+// InputAudio is base64 audio input.
+type InputAudio struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Data  string                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// wav | mp3 | …
+	Format        string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputAudio) Reset() {
+	*x = InputAudio{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputAudio) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputAudio) ProtoMessage() {}
+
+func (x *InputAudio) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputAudio.ProtoReflect.Descriptor instead.
+func (*InputAudio) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InputAudio) GetData() string {
+	if x != nil {
+		return x.Data
+	}
+	return ""
+}
+
+func (x *InputAudio) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
 // ImageURL is an http(s) URL or a data: URL.
 type ImageURL struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -566,7 +890,7 @@ type ImageURL struct {
 
 func (x *ImageURL) Reset() {
 	*x = ImageURL{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[3]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -578,7 +902,7 @@ func (x *ImageURL) String() string {
 func (*ImageURL) ProtoMessage() {}
 
 func (x *ImageURL) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[3]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -591,7 +915,7 @@ func (x *ImageURL) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageURL.ProtoReflect.Descriptor instead.
 func (*ImageURL) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{3}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImageURL) GetUrl() string {
@@ -623,7 +947,7 @@ type ToolCall struct {
 
 func (x *ToolCall) Reset() {
 	*x = ToolCall{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[4]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +959,7 @@ func (x *ToolCall) String() string {
 func (*ToolCall) ProtoMessage() {}
 
 func (x *ToolCall) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[4]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +972,7 @@ func (x *ToolCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToolCall.ProtoReflect.Descriptor instead.
 func (*ToolCall) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{4}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ToolCall) GetIndex() int32 {
@@ -691,7 +1015,7 @@ type FunctionCall struct {
 
 func (x *FunctionCall) Reset() {
 	*x = FunctionCall{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[5]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +1027,7 @@ func (x *FunctionCall) String() string {
 func (*FunctionCall) ProtoMessage() {}
 
 func (x *FunctionCall) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[5]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +1040,7 @@ func (x *FunctionCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionCall.ProtoReflect.Descriptor instead.
 func (*FunctionCall) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{5}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FunctionCall) GetName() string {
@@ -737,15 +1061,17 @@ func (x *FunctionCall) GetArguments() string {
 type Tool struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Always "function" today.
-	Type          string              `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	Function      *FunctionDefinition `protobuf:"bytes,2,opt,name=function,proto3" json:"function,omitempty"`
+	Type     string              `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Function *FunctionDefinition `protobuf:"bytes,2,opt,name=function,proto3" json:"function,omitempty"`
+	// A prompt-cache breakpoint after the tool list up to this tool.
+	CacheControl  *CacheHint `protobuf:"bytes,3,opt,name=cache_control,json=cacheControl,proto3" json:"cache_control,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Tool) Reset() {
 	*x = Tool{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[6]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +1083,7 @@ func (x *Tool) String() string {
 func (*Tool) ProtoMessage() {}
 
 func (x *Tool) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[6]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +1096,7 @@ func (x *Tool) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tool.ProtoReflect.Descriptor instead.
 func (*Tool) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{6}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Tool) GetType() string {
@@ -783,6 +1109,13 @@ func (x *Tool) GetType() string {
 func (x *Tool) GetFunction() *FunctionDefinition {
 	if x != nil {
 		return x.Function
+	}
+	return nil
+}
+
+func (x *Tool) GetCacheControl() *CacheHint {
+	if x != nil {
+		return x.CacheControl
 	}
 	return nil
 }
@@ -800,7 +1133,7 @@ type FunctionDefinition struct {
 
 func (x *FunctionDefinition) Reset() {
 	*x = FunctionDefinition{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[7]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -812,7 +1145,7 @@ func (x *FunctionDefinition) String() string {
 func (*FunctionDefinition) ProtoMessage() {}
 
 func (x *FunctionDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[7]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -825,7 +1158,7 @@ func (x *FunctionDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionDefinition.ProtoReflect.Descriptor instead.
 func (*FunctionDefinition) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{7}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FunctionDefinition) GetName() string {
@@ -869,7 +1202,7 @@ type ToolChoice struct {
 
 func (x *ToolChoice) Reset() {
 	*x = ToolChoice{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[8]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +1214,7 @@ func (x *ToolChoice) String() string {
 func (*ToolChoice) ProtoMessage() {}
 
 func (x *ToolChoice) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[8]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +1227,7 @@ func (x *ToolChoice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ToolChoice.ProtoReflect.Descriptor instead.
 func (*ToolChoice) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{8}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ToolChoice) GetMode() string {
@@ -923,7 +1256,7 @@ type ResponseFormat struct {
 
 func (x *ResponseFormat) Reset() {
 	*x = ResponseFormat{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[9]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1268,7 @@ func (x *ResponseFormat) String() string {
 func (*ResponseFormat) ProtoMessage() {}
 
 func (x *ResponseFormat) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[9]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1281,7 @@ func (x *ResponseFormat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseFormat.ProtoReflect.Descriptor instead.
 func (*ResponseFormat) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{9}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResponseFormat) GetType() string {
@@ -978,7 +1311,7 @@ type JSONSchema struct {
 
 func (x *JSONSchema) Reset() {
 	*x = JSONSchema{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[10]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1323,7 @@ func (x *JSONSchema) String() string {
 func (*JSONSchema) ProtoMessage() {}
 
 func (x *JSONSchema) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[10]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1336,7 @@ func (x *JSONSchema) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JSONSchema.ProtoReflect.Descriptor instead.
 func (*JSONSchema) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{10}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JSONSchema) GetName() string {
@@ -1045,7 +1378,7 @@ type StreamOptions struct {
 
 func (x *StreamOptions) Reset() {
 	*x = StreamOptions{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[11]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1390,7 @@ func (x *StreamOptions) String() string {
 func (*StreamOptions) ProtoMessage() {}
 
 func (x *StreamOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[11]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1403,7 @@ func (x *StreamOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamOptions.ProtoReflect.Descriptor instead.
 func (*StreamOptions) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{11}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StreamOptions) GetIncludeUsage() bool {
@@ -1100,7 +1433,7 @@ type RequestOptions struct {
 
 func (x *RequestOptions) Reset() {
 	*x = RequestOptions{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[12]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1445,7 @@ func (x *RequestOptions) String() string {
 func (*RequestOptions) ProtoMessage() {}
 
 func (x *RequestOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[12]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1458,7 @@ func (x *RequestOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestOptions.ProtoReflect.Descriptor instead.
 func (*RequestOptions) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{12}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RequestOptions) GetRoute() string {
@@ -1184,7 +1517,7 @@ type ChatCompletion struct {
 
 func (x *ChatCompletion) Reset() {
 	*x = ChatCompletion{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[13]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1529,7 @@ func (x *ChatCompletion) String() string {
 func (*ChatCompletion) ProtoMessage() {}
 
 func (x *ChatCompletion) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[13]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1542,7 @@ func (x *ChatCompletion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCompletion.ProtoReflect.Descriptor instead.
 func (*ChatCompletion) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{13}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ChatCompletion) GetId() string {
@@ -1281,14 +1614,17 @@ type Choice struct {
 	Index   int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	Message *ChatMessage           `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	// stop | length | tool_calls | content_filter
-	FinishReason  string `protobuf:"bytes,3,opt,name=finish_reason,json=finishReason,proto3" json:"finish_reason,omitempty"`
+	FinishReason string `protobuf:"bytes,3,opt,name=finish_reason,json=finishReason,proto3" json:"finish_reason,omitempty"`
+	// Token log probabilities, when the request set logprobs and the target
+	// gives them.
+	Logprobs      *Logprobs `protobuf:"bytes,4,opt,name=logprobs,proto3" json:"logprobs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Choice) Reset() {
 	*x = Choice{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[14]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1636,7 @@ func (x *Choice) String() string {
 func (*Choice) ProtoMessage() {}
 
 func (x *Choice) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[14]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1649,7 @@ func (x *Choice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Choice.ProtoReflect.Descriptor instead.
 func (*Choice) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{14}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Choice) GetIndex() int32 {
@@ -1337,6 +1673,197 @@ func (x *Choice) GetFinishReason() string {
 	return ""
 }
 
+func (x *Choice) GetLogprobs() *Logprobs {
+	if x != nil {
+		return x.Logprobs
+	}
+	return nil
+}
+
+// Logprobs are the log probabilities of an answer's tokens.
+type Logprobs struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Content       []*TokenLogprob        `protobuf:"bytes,1,rep,name=content,proto3" json:"content,omitempty"`
+	Refusal       []*TokenLogprob        `protobuf:"bytes,2,rep,name=refusal,proto3" json:"refusal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Logprobs) Reset() {
+	*x = Logprobs{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Logprobs) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Logprobs) ProtoMessage() {}
+
+func (x *Logprobs) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Logprobs.ProtoReflect.Descriptor instead.
+func (*Logprobs) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Logprobs) GetContent() []*TokenLogprob {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *Logprobs) GetRefusal() []*TokenLogprob {
+	if x != nil {
+		return x.Refusal
+	}
+	return nil
+}
+
+// TokenLogprob is one sampled token and the likeliest alternatives.
+type TokenLogprob struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Token   string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Logprob float64                `protobuf:"fixed64,2,opt,name=logprob,proto3" json:"logprob,omitempty"`
+	// UTF-8 bytes of the token; empty when the provider gives none.
+	Bytes         []int32       `protobuf:"varint,3,rep,packed,name=bytes,proto3" json:"bytes,omitempty"`
+	TopLogprobs   []*TopLogprob `protobuf:"bytes,4,rep,name=top_logprobs,json=topLogprobs,proto3" json:"top_logprobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TokenLogprob) Reset() {
+	*x = TokenLogprob{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenLogprob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenLogprob) ProtoMessage() {}
+
+func (x *TokenLogprob) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenLogprob.ProtoReflect.Descriptor instead.
+func (*TokenLogprob) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *TokenLogprob) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *TokenLogprob) GetLogprob() float64 {
+	if x != nil {
+		return x.Logprob
+	}
+	return 0
+}
+
+func (x *TokenLogprob) GetBytes() []int32 {
+	if x != nil {
+		return x.Bytes
+	}
+	return nil
+}
+
+func (x *TokenLogprob) GetTopLogprobs() []*TopLogprob {
+	if x != nil {
+		return x.TopLogprobs
+	}
+	return nil
+}
+
+// TopLogprob is one alternative token at a position.
+type TopLogprob struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Logprob       float64                `protobuf:"fixed64,2,opt,name=logprob,proto3" json:"logprob,omitempty"`
+	Bytes         []int32                `protobuf:"varint,3,rep,packed,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TopLogprob) Reset() {
+	*x = TopLogprob{}
+	mi := &file_switchyard_v1_chat_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TopLogprob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TopLogprob) ProtoMessage() {}
+
+func (x *TopLogprob) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_chat_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TopLogprob.ProtoReflect.Descriptor instead.
+func (*TopLogprob) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *TopLogprob) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *TopLogprob) GetLogprob() float64 {
+	if x != nil {
+		return x.Logprob
+	}
+	return 0
+}
+
+func (x *TopLogprob) GetBytes() []int32 {
+	if x != nil {
+		return x.Bytes
+	}
+	return nil
+}
+
 // ChatCompletionChunk mirrors OpenAI's chat.completion.chunk object.
 type ChatCompletionChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1357,7 +1884,7 @@ type ChatCompletionChunk struct {
 
 func (x *ChatCompletionChunk) Reset() {
 	*x = ChatCompletionChunk{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[15]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1896,7 @@ func (x *ChatCompletionChunk) String() string {
 func (*ChatCompletionChunk) ProtoMessage() {}
 
 func (x *ChatCompletionChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[15]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1909,7 @@ func (x *ChatCompletionChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatCompletionChunk.ProtoReflect.Descriptor instead.
 func (*ChatCompletionChunk) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{15}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ChatCompletionChunk) GetId() string {
@@ -1447,14 +1974,16 @@ type ChunkChoice struct {
 	Index int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	Delta *ChatMessage           `protobuf:"bytes,2,opt,name=delta,proto3" json:"delta,omitempty"`
 	// Set on the choice's last chunk.
-	FinishReason  *string `protobuf:"bytes,3,opt,name=finish_reason,json=finishReason,proto3,oneof" json:"finish_reason,omitempty"`
+	FinishReason *string `protobuf:"bytes,3,opt,name=finish_reason,json=finishReason,proto3,oneof" json:"finish_reason,omitempty"`
+	// Log probabilities of this increment's tokens.
+	Logprobs      *Logprobs `protobuf:"bytes,4,opt,name=logprobs,proto3" json:"logprobs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChunkChoice) Reset() {
 	*x = ChunkChoice{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[16]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1995,7 @@ func (x *ChunkChoice) String() string {
 func (*ChunkChoice) ProtoMessage() {}
 
 func (x *ChunkChoice) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[16]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +2008,7 @@ func (x *ChunkChoice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChunkChoice.ProtoReflect.Descriptor instead.
 func (*ChunkChoice) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{16}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ChunkChoice) GetIndex() int32 {
@@ -1503,6 +2032,13 @@ func (x *ChunkChoice) GetFinishReason() string {
 	return ""
 }
 
+func (x *ChunkChoice) GetLogprobs() *Logprobs {
+	if x != nil {
+		return x.Logprobs
+	}
+	return nil
+}
+
 // Usage counts tokens as the provider reported them.
 type Usage struct {
 	state                   protoimpl.MessageState   `protogen:"open.v1"`
@@ -1517,7 +2053,7 @@ type Usage struct {
 
 func (x *Usage) Reset() {
 	*x = Usage{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[17]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +2065,7 @@ func (x *Usage) String() string {
 func (*Usage) ProtoMessage() {}
 
 func (x *Usage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[17]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +2078,7 @@ func (x *Usage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Usage.ProtoReflect.Descriptor instead.
 func (*Usage) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{17}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Usage) GetPromptTokens() int32 {
@@ -1594,7 +2130,7 @@ type PromptTokensDetails struct {
 
 func (x *PromptTokensDetails) Reset() {
 	*x = PromptTokensDetails{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[18]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +2142,7 @@ func (x *PromptTokensDetails) String() string {
 func (*PromptTokensDetails) ProtoMessage() {}
 
 func (x *PromptTokensDetails) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[18]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +2155,7 @@ func (x *PromptTokensDetails) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromptTokensDetails.ProtoReflect.Descriptor instead.
 func (*PromptTokensDetails) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{18}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PromptTokensDetails) GetCachedTokens() int32 {
@@ -1656,7 +2192,7 @@ type CompletionTokensDetails struct {
 
 func (x *CompletionTokensDetails) Reset() {
 	*x = CompletionTokensDetails{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[19]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +2204,7 @@ func (x *CompletionTokensDetails) String() string {
 func (*CompletionTokensDetails) ProtoMessage() {}
 
 func (x *CompletionTokensDetails) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[19]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +2217,7 @@ func (x *CompletionTokensDetails) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompletionTokensDetails.ProtoReflect.Descriptor instead.
 func (*CompletionTokensDetails) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{19}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CompletionTokensDetails) GetReasoningTokens() int32 {
@@ -1744,7 +2280,7 @@ type RoutingInfo struct {
 
 func (x *RoutingInfo) Reset() {
 	*x = RoutingInfo{}
-	mi := &file_switchyard_v1_chat_proto_msgTypes[20]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1756,7 +2292,7 @@ func (x *RoutingInfo) String() string {
 func (*RoutingInfo) ProtoMessage() {}
 
 func (x *RoutingInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_chat_proto_msgTypes[20]
+	mi := &file_switchyard_v1_chat_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1769,7 +2305,7 @@ func (x *RoutingInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingInfo.ProtoReflect.Descriptor instead.
 func (*RoutingInfo) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{20}
+	return file_switchyard_v1_chat_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RoutingInfo) GetRequestId() string {
@@ -1860,7 +2396,7 @@ var File_switchyard_v1_chat_proto protoreflect.FileDescriptor
 
 const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\n" +
-	"\x18switchyard/v1/chat.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc0\v\n" +
+	"\x18switchyard/v1/chat.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x99\f\n" +
 	"\x1bCreateChatCompletionRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x126\n" +
 	"\bmessages\x18\x02 \x03(\v2\x1a.switchyard.v1.ChatMessageR\bmessages\x12%\n" +
@@ -1890,7 +2426,9 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\ftop_logprobs\x18\x16 \x01(\x05H\n" +
 	"R\vtopLogprobs\x88\x01\x01\x12)\n" +
 	"\x10reasoning_effort\x18\x17 \x01(\tR\x0freasoningEffort\x12-\n" +
-	"\x05extra\x18\x18 \x01(\v2\x17.google.protobuf.StructR\x05extra\x12=\n" +
+	"\x05extra\x18\x18 \x01(\v2\x17.google.protobuf.StructR\x05extra\x12\x18\n" +
+	"\x05top_k\x18\x19 \x01(\x05H\vR\x04topK\x88\x01\x01\x123\n" +
+	"\bthinking\x18\x1a \x01(\v2\x17.switchyard.v1.ThinkingR\bthinking\x12=\n" +
 	"\n" +
 	"switchyard\x182 \x01(\v2\x1d.switchyard.v1.RequestOptionsR\n" +
 	"switchyard\x1a;\n" +
@@ -1910,7 +2448,8 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x12_frequency_penaltyB\x16\n" +
 	"\x14_parallel_tool_callsB\v\n" +
 	"\t_logprobsB\x0f\n" +
-	"\r_top_logprobs\"\xee\x02\n" +
+	"\r_top_logprobsB\b\n" +
+	"\x06_top_k\"\xaa\x04\n" +
 	"\vChatMessage\x12\x12\n" +
 	"\x04role\x18\x01 \x01(\tR\x04role\x12\x1d\n" +
 	"\acontent\x18\x02 \x01(\tH\x00R\acontent\x88\x01\x01\x12?\n" +
@@ -1921,16 +2460,41 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\ftool_call_id\x18\x06 \x01(\tR\n" +
 	"toolCallId\x12\x1d\n" +
 	"\arefusal\x18\a \x01(\tH\x01R\arefusal\x88\x01\x01\x120\n" +
-	"\x11reasoning_content\x18\b \x01(\tH\x02R\x10reasoningContent\x88\x01\x01B\n" +
+	"\x11reasoning_content\x18\b \x01(\tH\x02R\x10reasoningContent\x88\x01\x01\x124\n" +
+	"\x13reasoning_signature\x18\t \x01(\tH\x03R\x12reasoningSignature\x88\x01\x01\x12-\n" +
+	"\x12redacted_reasoning\x18\n" +
+	" \x03(\tR\x11redactedReasoning\x12=\n" +
+	"\rcache_control\x18\v \x01(\v2\x18.switchyard.v1.CacheHintR\fcacheControlB\n" +
 	"\n" +
 	"\b_contentB\n" +
 	"\n" +
 	"\b_refusalB\x14\n" +
-	"\x12_reasoning_content\"k\n" +
+	"\x12_reasoning_contentB\x16\n" +
+	"\x14_reasoning_signature\"C\n" +
+	"\bThinking\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12#\n" +
+	"\rbudget_tokens\x18\x02 \x01(\x05R\fbudgetTokens\"1\n" +
+	"\tCacheHint\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x10\n" +
+	"\x03ttl\x18\x02 \x01(\tR\x03ttl\"\x96\x02\n" +
 	"\vContentPart\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x124\n" +
-	"\timage_url\x18\x03 \x01(\v2\x17.switchyard.v1.ImageURLR\bimageUrl\"4\n" +
+	"\timage_url\x18\x03 \x01(\v2\x17.switchyard.v1.ImageURLR\bimageUrl\x12.\n" +
+	"\x04file\x18\x04 \x01(\v2\x1a.switchyard.v1.FileContentR\x04file\x12:\n" +
+	"\vinput_audio\x18\x05 \x01(\v2\x19.switchyard.v1.InputAudioR\n" +
+	"inputAudio\x12=\n" +
+	"\rcache_control\x18\x06 \x01(\v2\x18.switchyard.v1.CacheHintR\fcacheControl\"\x97\x01\n" +
+	"\vFileContent\x12\x1b\n" +
+	"\tfile_data\x18\x01 \x01(\tR\bfileData\x12\x1b\n" +
+	"\tmime_type\x18\x02 \x01(\tR\bmimeType\x12\x19\n" +
+	"\bfile_url\x18\x03 \x01(\tR\afileUrl\x12\x17\n" +
+	"\afile_id\x18\x04 \x01(\tR\x06fileId\x12\x1a\n" +
+	"\bfilename\x18\x05 \x01(\tR\bfilename\"8\n" +
+	"\n" +
+	"InputAudio\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\tR\x04data\x12\x16\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\"4\n" +
 	"\bImageURL\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x16\n" +
 	"\x06detail\x18\x02 \x01(\tR\x06detail\"}\n" +
@@ -1941,10 +2505,11 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\bfunction\x18\x04 \x01(\v2\x1b.switchyard.v1.FunctionCallR\bfunction\"@\n" +
 	"\fFunctionCall\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
-	"\targuments\x18\x02 \x01(\tR\targuments\"Y\n" +
+	"\targuments\x18\x02 \x01(\tR\targuments\"\x98\x01\n" +
 	"\x04Tool\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12=\n" +
-	"\bfunction\x18\x02 \x01(\v2!.switchyard.v1.FunctionDefinitionR\bfunction\"\xab\x01\n" +
+	"\bfunction\x18\x02 \x01(\v2!.switchyard.v1.FunctionDefinitionR\bfunction\x12=\n" +
+	"\rcache_control\x18\x03 \x01(\v2\x18.switchyard.v1.CacheHintR\fcacheControl\"\xab\x01\n" +
 	"\x12FunctionDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x127\n" +
@@ -1987,11 +2552,25 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\fservice_tier\x18\b \x01(\tR\vserviceTier\x12:\n" +
 	"\n" +
 	"switchyard\x182 \x01(\v2\x1a.switchyard.v1.RoutingInfoR\n" +
-	"switchyard\"y\n" +
+	"switchyard\"\xae\x01\n" +
 	"\x06Choice\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x124\n" +
 	"\amessage\x18\x02 \x01(\v2\x1a.switchyard.v1.ChatMessageR\amessage\x12#\n" +
-	"\rfinish_reason\x18\x03 \x01(\tR\ffinishReason\"\xba\x02\n" +
+	"\rfinish_reason\x18\x03 \x01(\tR\ffinishReason\x123\n" +
+	"\blogprobs\x18\x04 \x01(\v2\x17.switchyard.v1.LogprobsR\blogprobs\"x\n" +
+	"\bLogprobs\x125\n" +
+	"\acontent\x18\x01 \x03(\v2\x1b.switchyard.v1.TokenLogprobR\acontent\x125\n" +
+	"\arefusal\x18\x02 \x03(\v2\x1b.switchyard.v1.TokenLogprobR\arefusal\"\x92\x01\n" +
+	"\fTokenLogprob\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x18\n" +
+	"\alogprob\x18\x02 \x01(\x01R\alogprob\x12\x14\n" +
+	"\x05bytes\x18\x03 \x03(\x05R\x05bytes\x12<\n" +
+	"\ftop_logprobs\x18\x04 \x03(\v2\x19.switchyard.v1.TopLogprobR\vtopLogprobs\"R\n" +
+	"\n" +
+	"TopLogprob\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x18\n" +
+	"\alogprob\x18\x02 \x01(\x01R\alogprob\x12\x14\n" +
+	"\x05bytes\x18\x03 \x03(\x05R\x05bytes\"\xba\x02\n" +
 	"\x13ChatCompletionChunk\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06object\x18\x02 \x01(\tR\x06object\x12\x18\n" +
@@ -2002,11 +2581,12 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x12system_fingerprint\x18\a \x01(\tR\x11systemFingerprint\x12:\n" +
 	"\n" +
 	"switchyard\x182 \x01(\v2\x1a.switchyard.v1.RoutingInfoR\n" +
-	"switchyard\"\x91\x01\n" +
+	"switchyard\"\xc6\x01\n" +
 	"\vChunkChoice\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x120\n" +
 	"\x05delta\x18\x02 \x01(\v2\x1a.switchyard.v1.ChatMessageR\x05delta\x12(\n" +
-	"\rfinish_reason\x18\x03 \x01(\tH\x00R\ffinishReason\x88\x01\x01B\x10\n" +
+	"\rfinish_reason\x18\x03 \x01(\tH\x00R\ffinishReason\x88\x01\x01\x123\n" +
+	"\blogprobs\x18\x04 \x01(\v2\x17.switchyard.v1.LogprobsR\blogprobsB\x10\n" +
 	"\x0e_finish_reason\"\xb8\x02\n" +
 	"\x05Usage\x12#\n" +
 	"\rprompt_tokens\x18\x01 \x01(\x05R\fpromptTokens\x12+\n" +
@@ -2070,76 +2650,94 @@ func file_switchyard_v1_chat_proto_rawDescGZIP() []byte {
 }
 
 var file_switchyard_v1_chat_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchyard_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_switchyard_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_switchyard_v1_chat_proto_goTypes = []any{
 	(CacheControl)(0),                   // 0: switchyard.v1.CacheControl
 	(CacheStatus)(0),                    // 1: switchyard.v1.CacheStatus
 	(*CreateChatCompletionRequest)(nil), // 2: switchyard.v1.CreateChatCompletionRequest
 	(*ChatMessage)(nil),                 // 3: switchyard.v1.ChatMessage
-	(*ContentPart)(nil),                 // 4: switchyard.v1.ContentPart
-	(*ImageURL)(nil),                    // 5: switchyard.v1.ImageURL
-	(*ToolCall)(nil),                    // 6: switchyard.v1.ToolCall
-	(*FunctionCall)(nil),                // 7: switchyard.v1.FunctionCall
-	(*Tool)(nil),                        // 8: switchyard.v1.Tool
-	(*FunctionDefinition)(nil),          // 9: switchyard.v1.FunctionDefinition
-	(*ToolChoice)(nil),                  // 10: switchyard.v1.ToolChoice
-	(*ResponseFormat)(nil),              // 11: switchyard.v1.ResponseFormat
-	(*JSONSchema)(nil),                  // 12: switchyard.v1.JSONSchema
-	(*StreamOptions)(nil),               // 13: switchyard.v1.StreamOptions
-	(*RequestOptions)(nil),              // 14: switchyard.v1.RequestOptions
-	(*ChatCompletion)(nil),              // 15: switchyard.v1.ChatCompletion
-	(*Choice)(nil),                      // 16: switchyard.v1.Choice
-	(*ChatCompletionChunk)(nil),         // 17: switchyard.v1.ChatCompletionChunk
-	(*ChunkChoice)(nil),                 // 18: switchyard.v1.ChunkChoice
-	(*Usage)(nil),                       // 19: switchyard.v1.Usage
-	(*PromptTokensDetails)(nil),         // 20: switchyard.v1.PromptTokensDetails
-	(*CompletionTokensDetails)(nil),     // 21: switchyard.v1.CompletionTokensDetails
-	(*RoutingInfo)(nil),                 // 22: switchyard.v1.RoutingInfo
-	nil,                                 // 23: switchyard.v1.CreateChatCompletionRequest.MetadataEntry
-	nil,                                 // 24: switchyard.v1.CreateChatCompletionRequest.LogitBiasEntry
-	nil,                                 // 25: switchyard.v1.RoutingInfo.ScoresEntry
-	(*structpb.Struct)(nil),             // 26: google.protobuf.Struct
+	(*Thinking)(nil),                    // 4: switchyard.v1.Thinking
+	(*CacheHint)(nil),                   // 5: switchyard.v1.CacheHint
+	(*ContentPart)(nil),                 // 6: switchyard.v1.ContentPart
+	(*FileContent)(nil),                 // 7: switchyard.v1.FileContent
+	(*InputAudio)(nil),                  // 8: switchyard.v1.InputAudio
+	(*ImageURL)(nil),                    // 9: switchyard.v1.ImageURL
+	(*ToolCall)(nil),                    // 10: switchyard.v1.ToolCall
+	(*FunctionCall)(nil),                // 11: switchyard.v1.FunctionCall
+	(*Tool)(nil),                        // 12: switchyard.v1.Tool
+	(*FunctionDefinition)(nil),          // 13: switchyard.v1.FunctionDefinition
+	(*ToolChoice)(nil),                  // 14: switchyard.v1.ToolChoice
+	(*ResponseFormat)(nil),              // 15: switchyard.v1.ResponseFormat
+	(*JSONSchema)(nil),                  // 16: switchyard.v1.JSONSchema
+	(*StreamOptions)(nil),               // 17: switchyard.v1.StreamOptions
+	(*RequestOptions)(nil),              // 18: switchyard.v1.RequestOptions
+	(*ChatCompletion)(nil),              // 19: switchyard.v1.ChatCompletion
+	(*Choice)(nil),                      // 20: switchyard.v1.Choice
+	(*Logprobs)(nil),                    // 21: switchyard.v1.Logprobs
+	(*TokenLogprob)(nil),                // 22: switchyard.v1.TokenLogprob
+	(*TopLogprob)(nil),                  // 23: switchyard.v1.TopLogprob
+	(*ChatCompletionChunk)(nil),         // 24: switchyard.v1.ChatCompletionChunk
+	(*ChunkChoice)(nil),                 // 25: switchyard.v1.ChunkChoice
+	(*Usage)(nil),                       // 26: switchyard.v1.Usage
+	(*PromptTokensDetails)(nil),         // 27: switchyard.v1.PromptTokensDetails
+	(*CompletionTokensDetails)(nil),     // 28: switchyard.v1.CompletionTokensDetails
+	(*RoutingInfo)(nil),                 // 29: switchyard.v1.RoutingInfo
+	nil,                                 // 30: switchyard.v1.CreateChatCompletionRequest.MetadataEntry
+	nil,                                 // 31: switchyard.v1.CreateChatCompletionRequest.LogitBiasEntry
+	nil,                                 // 32: switchyard.v1.RoutingInfo.ScoresEntry
+	(*structpb.Struct)(nil),             // 33: google.protobuf.Struct
 }
 var file_switchyard_v1_chat_proto_depIdxs = []int32{
 	3,  // 0: switchyard.v1.CreateChatCompletionRequest.messages:type_name -> switchyard.v1.ChatMessage
-	8,  // 1: switchyard.v1.CreateChatCompletionRequest.tools:type_name -> switchyard.v1.Tool
-	10, // 2: switchyard.v1.CreateChatCompletionRequest.tool_choice:type_name -> switchyard.v1.ToolChoice
-	11, // 3: switchyard.v1.CreateChatCompletionRequest.response_format:type_name -> switchyard.v1.ResponseFormat
-	23, // 4: switchyard.v1.CreateChatCompletionRequest.metadata:type_name -> switchyard.v1.CreateChatCompletionRequest.MetadataEntry
-	13, // 5: switchyard.v1.CreateChatCompletionRequest.stream_options:type_name -> switchyard.v1.StreamOptions
-	24, // 6: switchyard.v1.CreateChatCompletionRequest.logit_bias:type_name -> switchyard.v1.CreateChatCompletionRequest.LogitBiasEntry
-	26, // 7: switchyard.v1.CreateChatCompletionRequest.extra:type_name -> google.protobuf.Struct
-	14, // 8: switchyard.v1.CreateChatCompletionRequest.switchyard:type_name -> switchyard.v1.RequestOptions
-	4,  // 9: switchyard.v1.ChatMessage.content_parts:type_name -> switchyard.v1.ContentPart
-	6,  // 10: switchyard.v1.ChatMessage.tool_calls:type_name -> switchyard.v1.ToolCall
-	5,  // 11: switchyard.v1.ContentPart.image_url:type_name -> switchyard.v1.ImageURL
-	7,  // 12: switchyard.v1.ToolCall.function:type_name -> switchyard.v1.FunctionCall
-	9,  // 13: switchyard.v1.Tool.function:type_name -> switchyard.v1.FunctionDefinition
-	26, // 14: switchyard.v1.FunctionDefinition.parameters:type_name -> google.protobuf.Struct
-	12, // 15: switchyard.v1.ResponseFormat.json_schema:type_name -> switchyard.v1.JSONSchema
-	26, // 16: switchyard.v1.JSONSchema.schema:type_name -> google.protobuf.Struct
-	0,  // 17: switchyard.v1.RequestOptions.cache_control:type_name -> switchyard.v1.CacheControl
-	16, // 18: switchyard.v1.ChatCompletion.choices:type_name -> switchyard.v1.Choice
-	19, // 19: switchyard.v1.ChatCompletion.usage:type_name -> switchyard.v1.Usage
-	22, // 20: switchyard.v1.ChatCompletion.switchyard:type_name -> switchyard.v1.RoutingInfo
-	3,  // 21: switchyard.v1.Choice.message:type_name -> switchyard.v1.ChatMessage
-	18, // 22: switchyard.v1.ChatCompletionChunk.choices:type_name -> switchyard.v1.ChunkChoice
-	19, // 23: switchyard.v1.ChatCompletionChunk.usage:type_name -> switchyard.v1.Usage
-	22, // 24: switchyard.v1.ChatCompletionChunk.switchyard:type_name -> switchyard.v1.RoutingInfo
-	3,  // 25: switchyard.v1.ChunkChoice.delta:type_name -> switchyard.v1.ChatMessage
-	20, // 26: switchyard.v1.Usage.prompt_tokens_details:type_name -> switchyard.v1.PromptTokensDetails
-	21, // 27: switchyard.v1.Usage.completion_tokens_details:type_name -> switchyard.v1.CompletionTokensDetails
-	1,  // 28: switchyard.v1.RoutingInfo.cache:type_name -> switchyard.v1.CacheStatus
-	25, // 29: switchyard.v1.RoutingInfo.scores:type_name -> switchyard.v1.RoutingInfo.ScoresEntry
-	2,  // 30: switchyard.v1.ChatService.CreateChatCompletion:input_type -> switchyard.v1.CreateChatCompletionRequest
-	2,  // 31: switchyard.v1.ChatService.StreamChatCompletion:input_type -> switchyard.v1.CreateChatCompletionRequest
-	15, // 32: switchyard.v1.ChatService.CreateChatCompletion:output_type -> switchyard.v1.ChatCompletion
-	17, // 33: switchyard.v1.ChatService.StreamChatCompletion:output_type -> switchyard.v1.ChatCompletionChunk
-	32, // [32:34] is the sub-list for method output_type
-	30, // [30:32] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	12, // 1: switchyard.v1.CreateChatCompletionRequest.tools:type_name -> switchyard.v1.Tool
+	14, // 2: switchyard.v1.CreateChatCompletionRequest.tool_choice:type_name -> switchyard.v1.ToolChoice
+	15, // 3: switchyard.v1.CreateChatCompletionRequest.response_format:type_name -> switchyard.v1.ResponseFormat
+	30, // 4: switchyard.v1.CreateChatCompletionRequest.metadata:type_name -> switchyard.v1.CreateChatCompletionRequest.MetadataEntry
+	17, // 5: switchyard.v1.CreateChatCompletionRequest.stream_options:type_name -> switchyard.v1.StreamOptions
+	31, // 6: switchyard.v1.CreateChatCompletionRequest.logit_bias:type_name -> switchyard.v1.CreateChatCompletionRequest.LogitBiasEntry
+	33, // 7: switchyard.v1.CreateChatCompletionRequest.extra:type_name -> google.protobuf.Struct
+	4,  // 8: switchyard.v1.CreateChatCompletionRequest.thinking:type_name -> switchyard.v1.Thinking
+	18, // 9: switchyard.v1.CreateChatCompletionRequest.switchyard:type_name -> switchyard.v1.RequestOptions
+	6,  // 10: switchyard.v1.ChatMessage.content_parts:type_name -> switchyard.v1.ContentPart
+	10, // 11: switchyard.v1.ChatMessage.tool_calls:type_name -> switchyard.v1.ToolCall
+	5,  // 12: switchyard.v1.ChatMessage.cache_control:type_name -> switchyard.v1.CacheHint
+	9,  // 13: switchyard.v1.ContentPart.image_url:type_name -> switchyard.v1.ImageURL
+	7,  // 14: switchyard.v1.ContentPart.file:type_name -> switchyard.v1.FileContent
+	8,  // 15: switchyard.v1.ContentPart.input_audio:type_name -> switchyard.v1.InputAudio
+	5,  // 16: switchyard.v1.ContentPart.cache_control:type_name -> switchyard.v1.CacheHint
+	11, // 17: switchyard.v1.ToolCall.function:type_name -> switchyard.v1.FunctionCall
+	13, // 18: switchyard.v1.Tool.function:type_name -> switchyard.v1.FunctionDefinition
+	5,  // 19: switchyard.v1.Tool.cache_control:type_name -> switchyard.v1.CacheHint
+	33, // 20: switchyard.v1.FunctionDefinition.parameters:type_name -> google.protobuf.Struct
+	16, // 21: switchyard.v1.ResponseFormat.json_schema:type_name -> switchyard.v1.JSONSchema
+	33, // 22: switchyard.v1.JSONSchema.schema:type_name -> google.protobuf.Struct
+	0,  // 23: switchyard.v1.RequestOptions.cache_control:type_name -> switchyard.v1.CacheControl
+	20, // 24: switchyard.v1.ChatCompletion.choices:type_name -> switchyard.v1.Choice
+	26, // 25: switchyard.v1.ChatCompletion.usage:type_name -> switchyard.v1.Usage
+	29, // 26: switchyard.v1.ChatCompletion.switchyard:type_name -> switchyard.v1.RoutingInfo
+	3,  // 27: switchyard.v1.Choice.message:type_name -> switchyard.v1.ChatMessage
+	21, // 28: switchyard.v1.Choice.logprobs:type_name -> switchyard.v1.Logprobs
+	22, // 29: switchyard.v1.Logprobs.content:type_name -> switchyard.v1.TokenLogprob
+	22, // 30: switchyard.v1.Logprobs.refusal:type_name -> switchyard.v1.TokenLogprob
+	23, // 31: switchyard.v1.TokenLogprob.top_logprobs:type_name -> switchyard.v1.TopLogprob
+	25, // 32: switchyard.v1.ChatCompletionChunk.choices:type_name -> switchyard.v1.ChunkChoice
+	26, // 33: switchyard.v1.ChatCompletionChunk.usage:type_name -> switchyard.v1.Usage
+	29, // 34: switchyard.v1.ChatCompletionChunk.switchyard:type_name -> switchyard.v1.RoutingInfo
+	3,  // 35: switchyard.v1.ChunkChoice.delta:type_name -> switchyard.v1.ChatMessage
+	21, // 36: switchyard.v1.ChunkChoice.logprobs:type_name -> switchyard.v1.Logprobs
+	27, // 37: switchyard.v1.Usage.prompt_tokens_details:type_name -> switchyard.v1.PromptTokensDetails
+	28, // 38: switchyard.v1.Usage.completion_tokens_details:type_name -> switchyard.v1.CompletionTokensDetails
+	1,  // 39: switchyard.v1.RoutingInfo.cache:type_name -> switchyard.v1.CacheStatus
+	32, // 40: switchyard.v1.RoutingInfo.scores:type_name -> switchyard.v1.RoutingInfo.ScoresEntry
+	2,  // 41: switchyard.v1.ChatService.CreateChatCompletion:input_type -> switchyard.v1.CreateChatCompletionRequest
+	2,  // 42: switchyard.v1.ChatService.StreamChatCompletion:input_type -> switchyard.v1.CreateChatCompletionRequest
+	19, // 43: switchyard.v1.ChatService.CreateChatCompletion:output_type -> switchyard.v1.ChatCompletion
+	24, // 44: switchyard.v1.ChatService.StreamChatCompletion:output_type -> switchyard.v1.ChatCompletionChunk
+	43, // [43:45] is the sub-list for method output_type
+	41, // [41:43] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_chat_proto_init() }
@@ -2149,16 +2747,16 @@ func file_switchyard_v1_chat_proto_init() {
 	}
 	file_switchyard_v1_chat_proto_msgTypes[0].OneofWrappers = []any{}
 	file_switchyard_v1_chat_proto_msgTypes[1].OneofWrappers = []any{}
-	file_switchyard_v1_chat_proto_msgTypes[7].OneofWrappers = []any{}
-	file_switchyard_v1_chat_proto_msgTypes[10].OneofWrappers = []any{}
-	file_switchyard_v1_chat_proto_msgTypes[16].OneofWrappers = []any{}
+	file_switchyard_v1_chat_proto_msgTypes[11].OneofWrappers = []any{}
+	file_switchyard_v1_chat_proto_msgTypes[14].OneofWrappers = []any{}
+	file_switchyard_v1_chat_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_chat_proto_rawDesc), len(file_switchyard_v1_chat_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,12 +28,15 @@ type CreateEmbeddingsRequest struct {
 	// One or more texts to embed.
 	Input []string `protobuf:"bytes,2,rep,name=input,proto3" json:"input,omitempty"`
 	// float | base64
-	EncodingFormat string          `protobuf:"bytes,3,opt,name=encoding_format,json=encodingFormat,proto3" json:"encoding_format,omitempty"`
-	Dimensions     *int32          `protobuf:"varint,4,opt,name=dimensions,proto3,oneof" json:"dimensions,omitempty"`
-	User           string          `protobuf:"bytes,5,opt,name=user,proto3" json:"user,omitempty"`
-	Switchyard     *RequestOptions `protobuf:"bytes,50,opt,name=switchyard,proto3" json:"switchyard,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	EncodingFormat string `protobuf:"bytes,3,opt,name=encoding_format,json=encodingFormat,proto3" json:"encoding_format,omitempty"`
+	Dimensions     *int32 `protobuf:"varint,4,opt,name=dimensions,proto3,oneof" json:"dimensions,omitempty"`
+	User           string `protobuf:"bytes,5,opt,name=user,proto3" json:"user,omitempty"`
+	// Token-id input, one list per input, set instead of input; only
+	// OpenAI-family targets take it.
+	InputTokens   []*TokenIds     `protobuf:"bytes,6,rep,name=input_tokens,json=inputTokens,proto3" json:"input_tokens,omitempty"`
+	Switchyard    *RequestOptions `protobuf:"bytes,50,opt,name=switchyard,proto3" json:"switchyard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateEmbeddingsRequest) Reset() {
@@ -101,9 +104,61 @@ func (x *CreateEmbeddingsRequest) GetUser() string {
 	return ""
 }
 
+func (x *CreateEmbeddingsRequest) GetInputTokens() []*TokenIds {
+	if x != nil {
+		return x.InputTokens
+	}
+	return nil
+}
+
 func (x *CreateEmbeddingsRequest) GetSwitchyard() *RequestOptions {
 	if x != nil {
 		return x.Switchyard
+	}
+	return nil
+}
+
+// TokenIds is one input given as token ids.
+type TokenIds struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           []int32                `protobuf:"varint,1,rep,packed,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TokenIds) Reset() {
+	*x = TokenIds{}
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenIds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenIds) ProtoMessage() {}
+
+func (x *TokenIds) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenIds.ProtoReflect.Descriptor instead.
+func (*TokenIds) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *TokenIds) GetIds() []int32 {
+	if x != nil {
+		return x.Ids
 	}
 	return nil
 }
@@ -121,7 +176,7 @@ type Embedding struct {
 
 func (x *Embedding) Reset() {
 	*x = Embedding{}
-	mi := &file_switchyard_v1_embeddings_proto_msgTypes[1]
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -133,7 +188,7 @@ func (x *Embedding) String() string {
 func (*Embedding) ProtoMessage() {}
 
 func (x *Embedding) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_embeddings_proto_msgTypes[1]
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -146,7 +201,7 @@ func (x *Embedding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Embedding.ProtoReflect.Descriptor instead.
 func (*Embedding) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{1}
+	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Embedding) GetObject() string {
@@ -180,7 +235,7 @@ type EmbeddingUsage struct {
 
 func (x *EmbeddingUsage) Reset() {
 	*x = EmbeddingUsage{}
-	mi := &file_switchyard_v1_embeddings_proto_msgTypes[2]
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +247,7 @@ func (x *EmbeddingUsage) String() string {
 func (*EmbeddingUsage) ProtoMessage() {}
 
 func (x *EmbeddingUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_embeddings_proto_msgTypes[2]
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +260,7 @@ func (x *EmbeddingUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmbeddingUsage.ProtoReflect.Descriptor instead.
 func (*EmbeddingUsage) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{2}
+	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *EmbeddingUsage) GetPromptTokens() int32 {
@@ -237,7 +292,7 @@ type CreateEmbeddingsResponse struct {
 
 func (x *CreateEmbeddingsResponse) Reset() {
 	*x = CreateEmbeddingsResponse{}
-	mi := &file_switchyard_v1_embeddings_proto_msgTypes[3]
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +304,7 @@ func (x *CreateEmbeddingsResponse) String() string {
 func (*CreateEmbeddingsResponse) ProtoMessage() {}
 
 func (x *CreateEmbeddingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_embeddings_proto_msgTypes[3]
+	mi := &file_switchyard_v1_embeddings_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +317,7 @@ func (x *CreateEmbeddingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEmbeddingsResponse.ProtoReflect.Descriptor instead.
 func (*CreateEmbeddingsResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{3}
+	return file_switchyard_v1_embeddings_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateEmbeddingsResponse) GetObject() string {
@@ -304,7 +359,7 @@ var File_switchyard_v1_embeddings_proto protoreflect.FileDescriptor
 
 const file_switchyard_v1_embeddings_proto_rawDesc = "" +
 	"\n" +
-	"\x1eswitchyard/v1/embeddings.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18switchyard/v1/chat.proto\"\xf5\x01\n" +
+	"\x1eswitchyard/v1/embeddings.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18switchyard/v1/chat.proto\"\xb1\x02\n" +
 	"\x17CreateEmbeddingsRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
 	"\x05input\x18\x02 \x03(\tR\x05input\x12'\n" +
@@ -312,11 +367,14 @@ const file_switchyard_v1_embeddings_proto_rawDesc = "" +
 	"\n" +
 	"dimensions\x18\x04 \x01(\x05H\x00R\n" +
 	"dimensions\x88\x01\x01\x12\x12\n" +
-	"\x04user\x18\x05 \x01(\tR\x04user\x12=\n" +
+	"\x04user\x18\x05 \x01(\tR\x04user\x12:\n" +
+	"\finput_tokens\x18\x06 \x03(\v2\x17.switchyard.v1.TokenIdsR\vinputTokens\x12=\n" +
 	"\n" +
 	"switchyard\x182 \x01(\v2\x1d.switchyard.v1.RequestOptionsR\n" +
 	"switchyardB\r\n" +
-	"\v_dimensions\"W\n" +
+	"\v_dimensions\"\x1c\n" +
+	"\bTokenIds\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\x05R\x03ids\"W\n" +
 	"\tEmbedding\x12\x16\n" +
 	"\x06object\x18\x01 \x01(\tR\x06object\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x1c\n" +
@@ -348,27 +406,29 @@ func file_switchyard_v1_embeddings_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_embeddings_proto_rawDescData
 }
 
-var file_switchyard_v1_embeddings_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_switchyard_v1_embeddings_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_switchyard_v1_embeddings_proto_goTypes = []any{
 	(*CreateEmbeddingsRequest)(nil),  // 0: switchyard.v1.CreateEmbeddingsRequest
-	(*Embedding)(nil),                // 1: switchyard.v1.Embedding
-	(*EmbeddingUsage)(nil),           // 2: switchyard.v1.EmbeddingUsage
-	(*CreateEmbeddingsResponse)(nil), // 3: switchyard.v1.CreateEmbeddingsResponse
-	(*RequestOptions)(nil),           // 4: switchyard.v1.RequestOptions
-	(*RoutingInfo)(nil),              // 5: switchyard.v1.RoutingInfo
+	(*TokenIds)(nil),                 // 1: switchyard.v1.TokenIds
+	(*Embedding)(nil),                // 2: switchyard.v1.Embedding
+	(*EmbeddingUsage)(nil),           // 3: switchyard.v1.EmbeddingUsage
+	(*CreateEmbeddingsResponse)(nil), // 4: switchyard.v1.CreateEmbeddingsResponse
+	(*RequestOptions)(nil),           // 5: switchyard.v1.RequestOptions
+	(*RoutingInfo)(nil),              // 6: switchyard.v1.RoutingInfo
 }
 var file_switchyard_v1_embeddings_proto_depIdxs = []int32{
-	4, // 0: switchyard.v1.CreateEmbeddingsRequest.switchyard:type_name -> switchyard.v1.RequestOptions
-	1, // 1: switchyard.v1.CreateEmbeddingsResponse.data:type_name -> switchyard.v1.Embedding
-	2, // 2: switchyard.v1.CreateEmbeddingsResponse.usage:type_name -> switchyard.v1.EmbeddingUsage
-	5, // 3: switchyard.v1.CreateEmbeddingsResponse.switchyard:type_name -> switchyard.v1.RoutingInfo
-	0, // 4: switchyard.v1.EmbeddingService.CreateEmbeddings:input_type -> switchyard.v1.CreateEmbeddingsRequest
-	3, // 5: switchyard.v1.EmbeddingService.CreateEmbeddings:output_type -> switchyard.v1.CreateEmbeddingsResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	1, // 0: switchyard.v1.CreateEmbeddingsRequest.input_tokens:type_name -> switchyard.v1.TokenIds
+	5, // 1: switchyard.v1.CreateEmbeddingsRequest.switchyard:type_name -> switchyard.v1.RequestOptions
+	2, // 2: switchyard.v1.CreateEmbeddingsResponse.data:type_name -> switchyard.v1.Embedding
+	3, // 3: switchyard.v1.CreateEmbeddingsResponse.usage:type_name -> switchyard.v1.EmbeddingUsage
+	6, // 4: switchyard.v1.CreateEmbeddingsResponse.switchyard:type_name -> switchyard.v1.RoutingInfo
+	0, // 5: switchyard.v1.EmbeddingService.CreateEmbeddings:input_type -> switchyard.v1.CreateEmbeddingsRequest
+	4, // 6: switchyard.v1.EmbeddingService.CreateEmbeddings:output_type -> switchyard.v1.CreateEmbeddingsResponse
+	6, // [6:7] is the sub-list for method output_type
+	5, // [5:6] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_embeddings_proto_init() }
@@ -384,7 +444,7 @@ func file_switchyard_v1_embeddings_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_embeddings_proto_rawDesc), len(file_switchyard_v1_embeddings_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

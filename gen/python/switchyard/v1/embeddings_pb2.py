@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from switchyard.v1 import chat_pb2 as switchyard_dot_v1_dot_chat__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eswitchyard/v1/embeddings.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18switchyard/v1/chat.proto\"\xb9\x01\n\x17\x43reateEmbeddingsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x03(\t\x12\x17\n\x0f\x65ncoding_format\x18\x03 \x01(\t\x12\x17\n\ndimensions\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x31\n\nswitchyard\x18\x32 \x01(\x0b\x32\x1d.switchyard.v1.RequestOptionsB\r\n\x0b_dimensions\"=\n\tEmbedding\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12\x11\n\tembedding\x18\x03 \x03(\x02\"=\n\x0e\x45mbeddingUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x14\n\x0ctotal_tokens\x18\x02 \x01(\x05\"\xbf\x01\n\x18\x43reateEmbeddingsResponse\x12\x0e\n\x06object\x18\x01 \x01(\t\x12&\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x18.switchyard.v1.Embedding\x12\r\n\x05model\x18\x03 \x01(\t\x12,\n\x05usage\x18\x04 \x01(\x0b\x32\x1d.switchyard.v1.EmbeddingUsage\x12.\n\nswitchyard\x18\x32 \x01(\x0b\x32\x1a.switchyard.v1.RoutingInfo2\x92\x01\n\x10\x45mbeddingService\x12~\n\x10\x43reateEmbeddings\x12&.switchyard.v1.CreateEmbeddingsRequest\x1a\'.switchyard.v1.CreateEmbeddingsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/embeddings:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eswitchyard/v1/embeddings.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18switchyard/v1/chat.proto\"\xe8\x01\n\x17\x43reateEmbeddingsRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05input\x18\x02 \x03(\t\x12\x17\n\x0f\x65ncoding_format\x18\x03 \x01(\t\x12\x17\n\ndimensions\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x0c\n\x04user\x18\x05 \x01(\t\x12-\n\x0cinput_tokens\x18\x06 \x03(\x0b\x32\x17.switchyard.v1.TokenIds\x12\x31\n\nswitchyard\x18\x32 \x01(\x0b\x32\x1d.switchyard.v1.RequestOptionsB\r\n\x0b_dimensions\"\x17\n\x08TokenIds\x12\x0b\n\x03ids\x18\x01 \x03(\x05\"=\n\tEmbedding\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12\x11\n\tembedding\x18\x03 \x03(\x02\"=\n\x0e\x45mbeddingUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x14\n\x0ctotal_tokens\x18\x02 \x01(\x05\"\xbf\x01\n\x18\x43reateEmbeddingsResponse\x12\x0e\n\x06object\x18\x01 \x01(\t\x12&\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x18.switchyard.v1.Embedding\x12\r\n\x05model\x18\x03 \x01(\t\x12,\n\x05usage\x18\x04 \x01(\x0b\x32\x1d.switchyard.v1.EmbeddingUsage\x12.\n\nswitchyard\x18\x32 \x01(\x0b\x32\x1a.switchyard.v1.RoutingInfo2\x92\x01\n\x10\x45mbeddingService\x12~\n\x10\x43reateEmbeddings\x12&.switchyard.v1.CreateEmbeddingsRequest\x1a\'.switchyard.v1.CreateEmbeddingsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/embeddings:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,13 +36,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EMBEDDINGSERVICE'].methods_by_name['CreateEmbeddings']._loaded_options = None
   _globals['_EMBEDDINGSERVICE'].methods_by_name['CreateEmbeddings']._serialized_options = b'\202\323\344\223\002\023\"\016/v1/embeddings:\001*'
   _globals['_CREATEEMBEDDINGSREQUEST']._serialized_start=106
-  _globals['_CREATEEMBEDDINGSREQUEST']._serialized_end=291
-  _globals['_EMBEDDING']._serialized_start=293
-  _globals['_EMBEDDING']._serialized_end=354
-  _globals['_EMBEDDINGUSAGE']._serialized_start=356
-  _globals['_EMBEDDINGUSAGE']._serialized_end=417
-  _globals['_CREATEEMBEDDINGSRESPONSE']._serialized_start=420
-  _globals['_CREATEEMBEDDINGSRESPONSE']._serialized_end=611
-  _globals['_EMBEDDINGSERVICE']._serialized_start=614
-  _globals['_EMBEDDINGSERVICE']._serialized_end=760
+  _globals['_CREATEEMBEDDINGSREQUEST']._serialized_end=338
+  _globals['_TOKENIDS']._serialized_start=340
+  _globals['_TOKENIDS']._serialized_end=363
+  _globals['_EMBEDDING']._serialized_start=365
+  _globals['_EMBEDDING']._serialized_end=426
+  _globals['_EMBEDDINGUSAGE']._serialized_start=428
+  _globals['_EMBEDDINGUSAGE']._serialized_end=489
+  _globals['_CREATEEMBEDDINGSRESPONSE']._serialized_start=492
+  _globals['_CREATEEMBEDDINGSRESPONSE']._serialized_end=683
+  _globals['_EMBEDDINGSERVICE']._serialized_start=686
+  _globals['_EMBEDDINGSERVICE']._serialized_end=832
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/chat.proto.
  */
 export const file_switchyard_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("Chhzd2l0Y2h5YXJkL3YxL2NoYXQucHJvdG8SDXN3aXRjaHlhcmQudjEijwkKG0NyZWF0ZUNoYXRDb21wbGV0aW9uUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIsCghtZXNzYWdlcxgCIAMoCzIaLnN3aXRjaHlhcmQudjEuQ2hhdE1lc3NhZ2USGAoLdGVtcGVyYXR1cmUYAyABKAFIAIgBARISCgV0b3BfcBgEIAEoAUgBiAEBEhcKCm1heF90b2tlbnMYBSABKAVIAogBARIiChVtYXhfY29tcGxldGlvbl90b2tlbnMYBiABKAVIA4gBARIOCgFuGAcgASgFSASIAQESDAoEc3RvcBgIIAMoCRIRCgRzZWVkGAkgASgDSAWIAQESHQoQcHJlc2VuY2VfcGVuYWx0eRgKIAEoAUgGiAEBEh4KEWZyZXF1ZW5jeV9wZW5hbHR5GAsgASgBSAeIAQESIgoFdG9vbHMYDCADKAsyEy5zd2l0Y2h5YXJkLnYxLlRvb2wSLgoLdG9vbF9jaG9pY2UYDSABKAsyGS5zd2l0Y2h5YXJkLnYxLlRvb2xDaG9pY2USNgoPcmVzcG9uc2VfZm9ybWF0GA4gASgLMh0uc3dpdGNoeWFyZC52MS5SZXNwb25zZUZvcm1hdBIMCgR1c2VyGA8gASgJEkoKCG1ldGFkYXRhGBAgAygLMjguc3dpdGNoeWFyZC52MS5DcmVhdGVDaGF0Q29tcGxldGlvblJlcXVlc3QuTWV0YWRhdGFFbnRyeRI0Cg5zdHJlYW1fb3B0aW9ucxgRIAEoCzIcLnN3aXRjaHlhcmQudjEuU3RyZWFtT3B0aW9ucxIOCgZzdHJlYW0YEiABKAgSIAoTcGFyYWxsZWxfdG9vbF9jYWxscxgTIAEoCEgIiAEBEk0KCmxvZ2l0X2JpYXMYFCADKAsyOS5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUNoYXRDb21wbGV0aW9uUmVxdWVzdC5Mb2dpdEJpYXNFbnRyeRIVCghsb2dwcm9icxgVIAEoCEgJiAEBEhkKDHRvcF9sb2dwcm9icxgWIAEoBUgKiAEBEhgKEHJlYXNvbmluZ19lZmZvcnQYFyABKAkSJgoFZXh0cmEYGCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjEKCnN3aXRjaHlhcmQYMiABKAsyHS5zd2l0Y2h5YXJkLnYxLlJlcXVlc3RPcHRpb25zGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARowCg5Mb2dpdEJpYXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3BCDQoLX21heF90b2tlbnNCGAoWX21heF9jb21wbGV0aW9uX3Rva2Vuc0IECgJfbkIHCgVfc2VlZEITChFfcHJlc2VuY2VfcGVuYWx0eUIUChJfZnJlcXVlbmN5X3BlbmFsdHlCFgoUX3BhcmFsbGVsX3Rvb2xfY2FsbHNCCwoJX2xvZ3Byb2JzQg8KDV90b3BfbG9ncHJvYnMimQIKC0NoYXRNZXNzYWdlEgwKBHJvbGUYASABKAkSFAoHY29udGVudBgCIAEoCUgAiAEBEjEKDWNvbnRlbnRfcGFydHMYAyADKAsyGi5zd2l0Y2h5YXJkLnYxLkNvbnRlbnRQYXJ0EgwKBG5hbWUYBCABKAkSKwoKdG9vbF9jYWxscxgFIAMoCzIXLnN3aXRjaHlhcmQudjEuVG9vbENhbGwSFAoMdG9vbF9jYWxsX2lkGAYgASgJEhQKB3JlZnVzYWwYByABKAlIAYgBARIeChFyZWFzb25pbmdfY29udGVudBgIIAEoCUgCiAEBQgoKCF9jb250ZW50QgoKCF9yZWZ1c2FsQhQKEl9yZWFzb25pbmdfY29udGVudCJVCgtDb250ZW50UGFydBIMCgR0eXBlGAEgASgJEgwKBHRleHQYAiABKAkSKgoJaW1hZ2VfdXJsGAMgASgLMhcuc3dpdGNoeWFyZC52MS5JbWFnZVVSTCInCghJbWFnZVVSTBILCgN1cmwYASABKAkSDgoGZGV0YWlsGAIgASgJImIKCFRvb2xDYWxsEg0KBWluZGV4GAEgASgFEgoKAmlkGAIgASgJEgwKBHR5cGUYAyABKAkSLQoIZnVuY3Rpb24YBCABKAsyGy5zd2l0Y2h5YXJkLnYxLkZ1bmN0aW9uQ2FsbCIvCgxGdW5jdGlvbkNhbGwSDAoEbmFtZRgBIAEoCRIRCglhcmd1bWVudHMYAiABKAkiSQoEVG9vbBIMCgR0eXBlGAEgASgJEjMKCGZ1bmN0aW9uGAIgASgLMiEuc3dpdGNoeWFyZC52MS5GdW5jdGlvbkRlZmluaXRpb24ihAEKEkZ1bmN0aW9uRGVmaW5pdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEisKCnBhcmFtZXRlcnMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKBnN0cmljdBgEIAEoCEgAiAEBQgkKB19zdHJpY3QiMQoKVG9vbENob2ljZRIMCgRtb2RlGAEgASgJEhUKDWZ1bmN0aW9uX25hbWUYAiABKAkiTgoOUmVzcG9uc2VGb3JtYXQSDAoEdHlwZRgBIAEoCRIuCgtqc29uX3NjaGVtYRgCIAEoCzIZLnN3aXRjaHlhcmQudjEuSlNPTlNjaGVtYSJ4CgpKU09OU2NoZW1hEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJwoGc2NoZW1hGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgZzdHJpY3QYBCABKAhIAIgBAUIJCgdfc3RyaWN0IiYKDVN0cmVhbU9wdGlvbnMSFQoNaW5jbHVkZV91c2FnZRgBIAEoCCKWAQoOUmVxdWVzdE9wdGlvbnMSDQoFcm91dGUYASABKAkSEAoIc3RyYXRlZ3kYAiABKAkSMgoNY2FjaGVfY29udHJvbBgDIAEoDjIbLnN3aXRjaHlhcmQudjEuQ2FjaGVDb250cm9sEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgFEhQKDGFmZmluaXR5X2tleRgFIAEoCSL7AQoOQ2hhdENvbXBsZXRpb24SCgoCaWQYASABKAkSDgoGb2JqZWN0GAIgASgJEg8KB2NyZWF0ZWQYAyABKAMSDQoFbW9kZWwYBCABKAkSJgoHY2hvaWNlcxgFIAMoCzIVLnN3aXRjaHlhcmQudjEuQ2hvaWNlEiMKBXVzYWdlGAYgASgLMhQuc3dpdGNoeWFyZC52MS5Vc2FnZRIaChJzeXN0ZW1fZmluZ2VycHJpbnQYByABKAkSFAoMc2VydmljZV90aWVyGAggASgJEi4KCnN3aXRjaHlhcmQYMiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdJbmZvIlsKBkNob2ljZRINCgVpbmRleBgBIAEoBRIrCgdtZXNzYWdlGAIgASgLMhouc3dpdGNoeWFyZC52MS5DaGF0TWVzc2FnZRIVCg1maW5pc2hfcmVhc29uGAMgASgJIu8BChNDaGF0Q29tcGxldGlvbkNodW5rEgoKAmlkGAEgASgJEg4KBm9iamVjdBgCIAEoCRIPCgdjcmVhdGVkGAMgASgDEg0KBW1vZGVsGAQgASgJEisKB2Nob2ljZXMYBSADKAsyGi5zd2l0Y2h5YXJkLnYxLkNodW5rQ2hvaWNlEiMKBXVzYWdlGAYgASgLMhQuc3dpdGNoeWFyZC52MS5Vc2FnZRIaChJzeXN0ZW1fZmluZ2VycHJpbnQYByABKAkSLgoKc3dpdGNoeWFyZBgyIAEoCzIaLnN3aXRjaHlhcmQudjEuUm91dGluZ0luZm8idQoLQ2h1bmtDaG9pY2USDQoFaW5kZXgYASABKAUSKQoFZGVsdGEYAiABKAsyGi5zd2l0Y2h5YXJkLnYxLkNoYXRNZXNzYWdlEhoKDWZpbmlzaF9yZWFzb24YAyABKAlIAIgBAUIQCg5fZmluaXNoX3JlYXNvbiLdAQoFVXNhZ2USFQoNcHJvbXB0X3Rva2VucxgBIAEoBRIZChFjb21wbGV0aW9uX3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSQQoVcHJvbXB0X3Rva2Vuc19kZXRhaWxzGAQgASgLMiIuc3dpdGNoeWFyZC52MS5Qcm9tcHRUb2tlbnNEZXRhaWxzEkkKGWNvbXBsZXRpb25fdG9rZW5zX2RldGFpbHMYBSABKAsyJi5zd2l0Y2h5YXJkLnYxLkNvbXBsZXRpb25Ub2tlbnNEZXRhaWxzImEKE1Byb21wdFRva2Vuc0RldGFpbHMSFQoNY2FjaGVkX3Rva2VucxgBIAEoBRIUCgxhdWRpb190b2tlbnMYAiABKAUSHQoVY2FjaGVfY3JlYXRpb25fdG9rZW5zGAMgASgFIpEBChdDb21wbGV0aW9uVG9rZW5zRGV0YWlscxIYChByZWFzb25pbmdfdG9rZW5zGAEgASgFEhQKDGF1ZGlvX3Rva2VucxgCIAEoBRIiChphY2NlcHRlZF9wcmVkaWN0aW9uX3Rva2VucxgDIAEoBRIiChpyZWplY3RlZF9wcmVkaWN0aW9uX3Rva2VucxgEIAEoBSLcAgoLUm91dGluZ0luZm8SEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVyb3V0ZRgCIAEoCRIQCghzdHJhdGVneRgDIAEoCRIQCghwcm92aWRlchgEIAEoCRIOCgZ0YXJnZXQYBSABKAkSFgoOdXBzdHJlYW1fbW9kZWwYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSKQoFY2FjaGUYCCABKA4yGi5zd2l0Y2h5YXJkLnYxLkNhY2hlU3RhdHVzEhAKCGNvc3RfdXNkGAkgASgBEjYKBnNjb3JlcxgKIAMoCzImLnN3aXRjaHlhcmQudjEuUm91dGluZ0luZm8uU2NvcmVzRW50cnkSFQoNY29zdF9uYW5vX3VzZBgLIAEoAxIRCgllc3RpbWF0ZWQYDCABKAgaLQoLU2NvcmVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASqAAQoMQ2FjaGVDb250cm9sEh0KGUNBQ0hFX0NPTlRST0xfVU5TUEVDSUZJRUQQABIaChZDQUNIRV9DT05UUk9MX05PX0NBQ0hFEAESGgoWQ0FDSEVfQ09OVFJPTF9OT19TVE9SRRACEhkKFUNBQ0hFX0NPTlRST0xfUkVGUkVTSBADKo0BCgtDYWNoZVN0YXR1cxIcChhDQUNIRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFDQUNIRV9TVEFUVVNfTUlTUxABEhQKEENBQ0hFX1NUQVRVU19ISVQQAhIaChZDQUNIRV9TVEFUVVNfQ09BTEVTQ0VEEAMSFwoTQ0FDSEVfU1RBVFVTX0JZUEFTUxAEMvwBCgtDaGF0U2VydmljZRKCAQoUQ3JlYXRlQ2hhdENvbXBsZXRpb24SKi5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUNoYXRDb21wbGV0aW9uUmVxdWVzdBodLnN3aXRjaHlhcmQudjEuQ2hhdENvbXBsZXRpb24iH4LT5JMCGToBKiIUL3YxL2NoYXQvY29tcGxldGlvbnMSaAoUU3RyZWFtQ2hhdENvbXBsZXRpb24SKi5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUNoYXRDb21wbGV0aW9uUmVxdWVzdBoiLnN3aXRjaHlhcmQudjEuQ2hhdENvbXBsZXRpb25DaHVuazABQrcBChFjb20uc3dpdGNoeWFyZC52MUIJQ2hhdFByb3RvUAFaQmdpdGh1Yi5jb20vc3dpdGNoeWFyZC9zd2l0Y2h5YXJkL2dlbi9nby9zd2l0Y2h5YXJkL3YxO3N3aXRjaHlhcmR2MaICA1NYWKoCDVN3aXRjaHlhcmQuVjHKAg1Td2l0Y2h5YXJkXFYx4gIZU3dpdGNoeWFyZFxWMVxHUEJNZXRhZGF0YeoCDlN3aXRjaHlhcmQ6OlYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_struct]);
+  fileDesc("Chhzd2l0Y2h5YXJkL3YxL2NoYXQucHJvdG8SDXN3aXRjaHlhcmQudjEi2AkKG0NyZWF0ZUNoYXRDb21wbGV0aW9uUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIsCghtZXNzYWdlcxgCIAMoCzIaLnN3aXRjaHlhcmQudjEuQ2hhdE1lc3NhZ2USGAoLdGVtcGVyYXR1cmUYAyABKAFIAIgBARISCgV0b3BfcBgEIAEoAUgBiAEBEhcKCm1heF90b2tlbnMYBSABKAVIAogBARIiChVtYXhfY29tcGxldGlvbl90b2tlbnMYBiABKAVIA4gBARIOCgFuGAcgASgFSASIAQESDAoEc3RvcBgIIAMoCRIRCgRzZWVkGAkgASgDSAWIAQESHQoQcHJlc2VuY2VfcGVuYWx0eRgKIAEoAUgGiAEBEh4KEWZyZXF1ZW5jeV9wZW5hbHR5GAsgASgBSAeIAQESIgoFdG9vbHMYDCADKAsyEy5zd2l0Y2h5YXJkLnYxLlRvb2wSLgoLdG9vbF9jaG9pY2UYDSABKAsyGS5zd2l0Y2h5YXJkLnYxLlRvb2xDaG9pY2USNgoPcmVzcG9uc2VfZm9ybWF0GA4gASgLMh0uc3dpdGNoeWFyZC52MS5SZXNwb25zZUZvcm1hdBIMCgR1c2VyGA8gASgJEkoKCG1ldGFkYXRhGBAgAygLMjguc3dpdGNoeWFyZC52MS5DcmVhdGVDaGF0Q29tcGxldGlvblJlcXVlc3QuTWV0YWRhdGFFbnRyeRI0Cg5zdHJlYW1fb3B0aW9ucxgRIAEoCzIcLnN3aXRjaHlhcmQudjEuU3RyZWFtT3B0aW9ucxIOCgZzdHJlYW0YEiABKAgSIAoTcGFyYWxsZWxfdG9vbF9jYWxscxgTIAEoCEgIiAEBEk0KCmxvZ2l0X2JpYXMYFCADKAsyOS5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUNoYXRDb21wbGV0aW9uUmVxdWVzdC5Mb2dpdEJpYXNFbnRyeRIVCghsb2dwcm9icxgVIAEoCEgJiAEBEhkKDHRvcF9sb2dwcm9icxgWIAEoBUgKiAEBEhgKEHJlYXNvbmluZ19lZmZvcnQYFyABKAkSJgoFZXh0cmEYGCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKBXRvcF9rGBkgASgFSAuIAQESKQoIdGhpbmtpbmcYGiABKAsyFy5zd2l0Y2h5YXJkLnYxLlRoaW5raW5nEjEKCnN3aXRjaHlhcmQYMiABKAsyHS5zd2l0Y2h5YXJkLnYxLlJlcXVlc3RPcHRpb25zGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARowCg5Mb2dpdEJpYXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3BCDQoLX21heF90b2tlbnNCGAoWX21heF9jb21wbGV0aW9uX3Rva2Vuc0IECgJfbkIHCgVfc2VlZEITChFfcHJlc2VuY2VfcGVuYWx0eUIUChJfZnJlcXVlbmN5X3BlbmFsdHlCFgoUX3BhcmFsbGVsX3Rvb2xfY2FsbHNCCwoJX2xvZ3Byb2JzQg8KDV90b3BfbG9ncHJvYnNCCAoGX3RvcF9rIqADCgtDaGF0TWVzc2FnZRIMCgRyb2xlGAEgASgJEhQKB2NvbnRlbnQYAiABKAlIAIgBARIxCg1jb250ZW50X3BhcnRzGAMgAygLMhouc3dpdGNoeWFyZC52MS5Db250ZW50UGFydBIMCgRuYW1lGAQgASgJEisKCnRvb2xfY2FsbHMYBSADKAsyFy5zd2l0Y2h5YXJkLnYxLlRvb2xDYWxsEhQKDHRvb2xfY2FsbF9pZBgGIAEoCRIUCgdyZWZ1c2FsGAcgASgJSAGIAQESHgoRcmVhc29uaW5nX2NvbnRlbnQYCCABKAlIAogBARIgChNyZWFzb25pbmdfc2lnbmF0dXJlGAkgASgJSAOIAQESGgoScmVkYWN0ZWRfcmVhc29uaW5nGAogAygJEi8KDWNhY2hlX2NvbnRyb2wYCyABKAsyGC5zd2l0Y2h5YXJkLnYxLkNhY2hlSGludEIKCghfY29udGVudEIKCghfcmVmdXNhbEIUChJfcmVhc29uaW5nX2NvbnRlbnRCFgoUX3JlYXNvbmluZ19zaWduYXR1cmUiLwoIVGhpbmtpbmcSDAoEdHlwZRgBIAEoCRIVCg1idWRnZXRfdG9rZW5zGAIgASgFIiYKCUNhY2hlSGludBIMCgR0eXBlGAEgASgJEgsKA3R0bBgCIAEoCSLgAQoLQ29udGVudFBhcnQSDAoEdHlwZRgBIAEoCRIMCgR0ZXh0GAIgASgJEioKCWltYWdlX3VybBgDIAEoCzIXLnN3aXRjaHlhcmQudjEuSW1hZ2VVUkwSKAoEZmlsZRgEIAEoCzIaLnN3aXRjaHlhcmQudjEuRmlsZUNvbnRlbnQSLgoLaW5wdXRfYXVkaW8YBSABKAsyGS5zd2l0Y2h5YXJkLnYxLklucHV0QXVkaW8SLwoNY2FjaGVfY29udHJvbBgGIAEoCzIYLnN3aXRjaHlhcmQudjEuQ2FjaGVIaW50ImgKC0ZpbGVDb250ZW50EhEKCWZpbGVfZGF0YRgBIAEoCRIRCgltaW1lX3R5cGUYAiABKAkSEAoIZmlsZV91cmwYAyABKAkSDwoHZmlsZV9pZBgEIAEoCRIQCghmaWxlbmFtZRgFIAEoCSIqCgpJbnB1dEF1ZGlvEgwKBGRhdGEYASABKAkSDgoGZm9ybWF0GAIgASgJIicKCEltYWdlVVJMEgsKA3VybBgBIAEoCRIOCgZkZXRhaWwYAiABKAkiYgoIVG9vbENhbGwSDQoFaW5kZXgYASABKAUSCgoCaWQYAiABKAkSDAoEdHlwZRgDIAEoCRItCghmdW5jdGlvbhgEIAEoCzIbLnN3aXRjaHlhcmQudjEuRnVuY3Rpb25DYWxsIi8KDEZ1bmN0aW9uQ2FsbBIMCgRuYW1lGAEgASgJEhEKCWFyZ3VtZW50cxgCIAEoCSJ6CgRUb29sEgwKBHR5cGUYASABKAkSMwoIZnVuY3Rpb24YAiABKAsyIS5zd2l0Y2h5YXJkLnYxLkZ1bmN0aW9uRGVmaW5pdGlvbhIvCg1jYWNoZV9jb250cm9sGAMgASgLMhguc3dpdGNoeWFyZC52MS5DYWNoZUhpbnQihAEKEkZ1bmN0aW9uRGVmaW5pdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEisKCnBhcmFtZXRlcnMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKBnN0cmljdBgEIAEoCEgAiAEBQgkKB19zdHJpY3QiMQoKVG9vbENob2ljZRIMCgRtb2RlGAEgASgJEhUKDWZ1bmN0aW9uX25hbWUYAiABKAkiTgoOUmVzcG9uc2VGb3JtYXQSDAoEdHlwZRgBIAEoCRIuCgtqc29uX3NjaGVtYRgCIAEoCzIZLnN3aXRjaHlhcmQudjEuSlNPTlNjaGVtYSJ4CgpKU09OU2NoZW1hEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJwoGc2NoZW1hGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgZzdHJpY3QYBCABKAhIAIgBAUIJCgdfc3RyaWN0IiYKDVN0cmVhbU9wdGlvbnMSFQoNaW5jbHVkZV91c2FnZRgBIAEoCCKWAQoOUmVxdWVzdE9wdGlvbnMSDQoFcm91dGUYASABKAkSEAoIc3RyYXRlZ3kYAiABKAkSMgoNY2FjaGVfY29udHJvbBgDIAEoDjIbLnN3aXRjaHlhcmQudjEuQ2FjaGVDb250cm9sEhkKEWNhY2hlX3R0bF9zZWNvbmRzGAQgASgFEhQKDGFmZmluaXR5X2tleRgFIAEoCSL7AQoOQ2hhdENvbXBsZXRpb24SCgoCaWQYASABKAkSDgoGb2JqZWN0GAIgASgJEg8KB2NyZWF0ZWQYAyABKAMSDQoFbW9kZWwYBCABKAkSJgoHY2hvaWNlcxgFIAMoCzIVLnN3aXRjaHlhcmQudjEuQ2hvaWNlEiMKBXVzYWdlGAYgASgLMhQuc3dpdGNoeWFyZC52MS5Vc2FnZRIaChJzeXN0ZW1fZmluZ2VycHJpbnQYByABKAkSFAoMc2VydmljZV90aWVyGAggASgJEi4KCnN3aXRjaHlhcmQYMiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdJbmZvIoYBCgZDaG9pY2USDQoFaW5kZXgYASABKAUSKwoHbWVzc2FnZRgCIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2hhdE1lc3NhZ2USFQoNZmluaXNoX3JlYXNvbhgDIAEoCRIpCghsb2dwcm9icxgEIAEoCzIXLnN3aXRjaHlhcmQudjEuTG9ncHJvYnMiZgoITG9ncHJvYnMSLAoHY29udGVudBgBIAMoCzIbLnN3aXRjaHlhcmQudjEuVG9rZW5Mb2dwcm9iEiwKB3JlZnVzYWwYAiADKAsyGy5zd2l0Y2h5YXJkLnYxLlRva2VuTG9ncHJvYiJuCgxUb2tlbkxvZ3Byb2ISDQoFdG9rZW4YASABKAkSDwoHbG9ncHJvYhgCIAEoARINCgVieXRlcxgDIAMoBRIvCgx0b3BfbG9ncHJvYnMYBCADKAsyGS5zd2l0Y2h5YXJkLnYxLlRvcExvZ3Byb2IiOwoKVG9wTG9ncHJvYhINCgV0b2tlbhgBIAEoCRIPCgdsb2dwcm9iGAIgASgBEg0KBWJ5dGVzGAMgAygFIu8BChNDaGF0Q29tcGxldGlvbkNodW5rEgoKAmlkGAEgASgJEg4KBm9iamVjdBgCIAEoCRIPCgdjcmVhdGVkGAMgASgDEg0KBW1vZGVsGAQgASgJEisKB2Nob2ljZXMYBSADKAsyGi5zd2l0Y2h5YXJkLnYxLkNodW5rQ2hvaWNlEiMKBXVzYWdlGAYgASgLMhQuc3dpdGNoeWFyZC52MS5Vc2FnZRIaChJzeXN0ZW1fZmluZ2VycHJpbnQYByABKAkSLgoKc3dpdGNoeWFyZBgyIAEoCzIaLnN3aXRjaHlhcmQudjEuUm91dGluZ0luZm8ioAEKC0NodW5rQ2hvaWNlEg0KBWluZGV4GAEgASgFEikKBWRlbHRhGAIgASgLMhouc3dpdGNoeWFyZC52MS5DaGF0TWVzc2FnZRIaCg1maW5pc2hfcmVhc29uGAMgASgJSACIAQESKQoIbG9ncHJvYnMYBCABKAsyFy5zd2l0Y2h5YXJkLnYxLkxvZ3Byb2JzQhAKDl9maW5pc2hfcmVhc29uIt0BCgVVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgFEhkKEWNvbXBsZXRpb25fdG9rZW5zGAIgASgFEhQKDHRvdGFsX3Rva2VucxgDIAEoBRJBChVwcm9tcHRfdG9rZW5zX2RldGFpbHMYBCABKAsyIi5zd2l0Y2h5YXJkLnYxLlByb21wdFRva2Vuc0RldGFpbHMSSQoZY29tcGxldGlvbl90b2tlbnNfZGV0YWlscxgFIAEoCzImLnN3aXRjaHlhcmQudjEuQ29tcGxldGlvblRva2Vuc0RldGFpbHMiYQoTUHJvbXB0VG9rZW5zRGV0YWlscxIVCg1jYWNoZWRfdG9rZW5zGAEgASgFEhQKDGF1ZGlvX3Rva2VucxgCIAEoBRIdChVjYWNoZV9jcmVhdGlvbl90b2tlbnMYAyABKAUikQEKF0NvbXBsZXRpb25Ub2tlbnNEZXRhaWxzEhgKEHJlYXNvbmluZ190b2tlbnMYASABKAUSFAoMYXVkaW9fdG9rZW5zGAIgASgFEiIKGmFjY2VwdGVkX3ByZWRpY3Rpb25fdG9rZW5zGAMgASgFEiIKGnJlamVjdGVkX3ByZWRpY3Rpb25fdG9rZW5zGAQgASgFItwCCgtSb3V0aW5nSW5mbxISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXJvdXRlGAIgASgJEhAKCHN0cmF0ZWd5GAMgASgJEhAKCHByb3ZpZGVyGAQgASgJEg4KBnRhcmdldBgFIAEoCRIWCg51cHN0cmVhbV9tb2RlbBgGIAEoCRIQCghhdHRlbXB0cxgHIAEoBRIpCgVjYWNoZRgIIAEoDjIaLnN3aXRjaHlhcmQudjEuQ2FjaGVTdGF0dXMSEAoIY29zdF91c2QYCSABKAESNgoGc2NvcmVzGAogAygLMiYuc3dpdGNoeWFyZC52MS5Sb3V0aW5nSW5mby5TY29yZXNFbnRyeRIVCg1jb3N0X25hbm9fdXNkGAsgASgDEhEKCWVzdGltYXRlZBgMIAEoCBotCgtTY29yZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBKoABCgxDYWNoZUNvbnRyb2wSHQoZQ0FDSEVfQ09OVFJPTF9VTlNQRUNJRklFRBAAEhoKFkNBQ0hFX0NPTlRST0xfTk9fQ0FDSEUQARIaChZDQUNIRV9DT05UUk9MX05PX1NUT1JFEAISGQoVQ0FDSEVfQ09OVFJPTF9SRUZSRVNIEAMqjQEKC0NhY2hlU3RhdHVzEhwKGENBQ0hFX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEUNBQ0hFX1NUQVRVU19NSVNTEAESFAoQQ0FDSEVfU1RBVFVTX0hJVBACEhoKFkNBQ0hFX1NUQVRVU19DT0FMRVNDRUQQAxIXChNDQUNIRV9TVEFUVVNfQllQQVNTEAQy/AEKC0NoYXRTZXJ2aWNlEoIBChRDcmVhdGVDaGF0Q29tcGxldGlvbhIqLnN3aXRjaHlhcmQudjEuQ3JlYXRlQ2hhdENvbXBsZXRpb25SZXF1ZXN0Gh0uc3dpdGNoeWFyZC52MS5DaGF0Q29tcGxldGlvbiIfgtPkkwIZOgEqIhQvdjEvY2hhdC9jb21wbGV0aW9ucxJoChRTdHJlYW1DaGF0Q29tcGxldGlvbhIqLnN3aXRjaHlhcmQudjEuQ3JlYXRlQ2hhdENvbXBsZXRpb25SZXF1ZXN0GiIuc3dpdGNoeWFyZC52MS5DaGF0Q29tcGxldGlvbkNodW5rMAFCtwEKEWNvbS5zd2l0Y2h5YXJkLnYxQglDaGF0UHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_struct]);
 
 /**
  * CreateChatCompletionRequest mirrors OpenAI's chat completion request.
@@ -155,6 +155,22 @@ export type CreateChatCompletionRequest = Message<"switchyard.v1.CreateChatCompl
   extra?: JsonObject | undefined;
 
   /**
+   * Sample from the k likeliest tokens (Anthropic top_k, Gemini topK);
+   * OpenAI-family targets have no counterpart and ignore it.
+   *
+   * @generated from field: optional int32 top_k = 25;
+   */
+  topK?: number | undefined;
+
+  /**
+   * An explicit reasoning budget (Anthropic thinking, Gemini
+   * thinkingConfig). Unset leaves it to reasoning_effort and the provider.
+   *
+   * @generated from field: switchyard.v1.Thinking thinking = 26;
+   */
+  thinking?: Thinking | undefined;
+
+  /**
    * Switchyard's own hints. Never sent upstream.
    *
    * @generated from field: switchyard.v1.RequestOptions switchyard = 50;
@@ -219,11 +235,36 @@ export type ChatMessage = Message<"switchyard.v1.ChatMessage"> & {
   refusal?: string | undefined;
 
   /**
-   * Reasoning text some providers return beside the answer (e.g. DeepSeek).
+   * Reasoning text some providers return beside the answer (e.g. DeepSeek,
+   * Anthropic thinking).
    *
    * @generated from field: optional string reasoning_content = 8;
    */
   reasoningContent?: string | undefined;
+
+  /**
+   * The provider's signature over reasoning_content (Anthropic's thinking
+   * signature). Send it back unchanged with the turn in later requests;
+   * providers reject a tool-use turn whose reasoning lost it.
+   *
+   * @generated from field: optional string reasoning_signature = 9;
+   */
+  reasoningSignature?: string | undefined;
+
+  /**
+   * Opaque encrypted reasoning blocks (Anthropic redacted_thinking), to be
+   * sent back as they came.
+   *
+   * @generated from field: repeated string redacted_reasoning = 10;
+   */
+  redactedReasoning: string[];
+
+  /**
+   * A prompt-cache breakpoint after this whole message.
+   *
+   * @generated from field: switchyard.v1.CacheHint cache_control = 11;
+   */
+  cacheControl?: CacheHint | undefined;
 };
 
 /**
@@ -234,13 +275,71 @@ export const ChatMessageSchema: GenMessage<ChatMessage> = /*@__PURE__*/
   messageDesc(file_switchyard_v1_chat, 1);
 
 /**
+ * Thinking asks for extended reasoning with a token budget.
+ *
+ * @generated from message switchyard.v1.Thinking
+ */
+export type Thinking = Message<"switchyard.v1.Thinking"> & {
+  /**
+   * enabled | disabled | adaptive
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * With type enabled: the most tokens the model may think.
+   *
+   * @generated from field: int32 budget_tokens = 2;
+   */
+  budgetTokens: number;
+};
+
+/**
+ * Describes the message switchyard.v1.Thinking.
+ * Use `create(ThinkingSchema)` to create a new message.
+ */
+export const ThinkingSchema: GenMessage<Thinking> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 2);
+
+/**
+ * CacheHint marks a prompt-cache breakpoint: the provider may cache the
+ * prompt up to and including what carries it (Anthropic cache_control).
+ * Targets without explicit prompt caching ignore it.
+ *
+ * @generated from message switchyard.v1.CacheHint
+ */
+export type CacheHint = Message<"switchyard.v1.CacheHint"> & {
+  /**
+   * ephemeral
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * 5m | 1h; empty keeps the provider's default.
+   *
+   * @generated from field: string ttl = 2;
+   */
+  ttl: string;
+};
+
+/**
+ * Describes the message switchyard.v1.CacheHint.
+ * Use `create(CacheHintSchema)` to create a new message.
+ */
+export const CacheHintSchema: GenMessage<CacheHint> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 3);
+
+/**
  * ContentPart is one element of a multimodal message.
  *
  * @generated from message switchyard.v1.ContentPart
  */
 export type ContentPart = Message<"switchyard.v1.ContentPart"> & {
   /**
-   * text | image_url
+   * text | image_url | file | input_audio
    *
    * @generated from field: string type = 1;
    */
@@ -255,6 +354,23 @@ export type ContentPart = Message<"switchyard.v1.ContentPart"> & {
    * @generated from field: switchyard.v1.ImageURL image_url = 3;
    */
   imageUrl?: ImageURL | undefined;
+
+  /**
+   * @generated from field: switchyard.v1.FileContent file = 4;
+   */
+  file?: FileContent | undefined;
+
+  /**
+   * @generated from field: switchyard.v1.InputAudio input_audio = 5;
+   */
+  inputAudio?: InputAudio | undefined;
+
+  /**
+   * A prompt-cache breakpoint after this part.
+   *
+   * @generated from field: switchyard.v1.CacheHint cache_control = 6;
+   */
+  cacheControl?: CacheHint | undefined;
 };
 
 /**
@@ -262,7 +378,81 @@ export type ContentPart = Message<"switchyard.v1.ContentPart"> & {
  * Use `create(ContentPartSchema)` to create a new message.
  */
 export const ContentPartSchema: GenMessage<ContentPart> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 2);
+  messageDesc(file_switchyard_v1_chat, 4);
+
+/**
+ * FileContent is a document (PDF, text, …), inline or by reference; set one
+ * of file_data, file_url and file_id.
+ *
+ * @generated from message switchyard.v1.FileContent
+ */
+export type FileContent = Message<"switchyard.v1.FileContent"> & {
+  /**
+   * Base64 contents, or a data: URL.
+   *
+   * @generated from field: string file_data = 1;
+   */
+  fileData: string;
+
+  /**
+   * The MIME type of file_data when it is bare base64, e.g. application/pdf.
+   *
+   * @generated from field: string mime_type = 2;
+   */
+  mimeType: string;
+
+  /**
+   * An http(s) URL or a provider file URI.
+   *
+   * @generated from field: string file_url = 3;
+   */
+  fileUrl: string;
+
+  /**
+   * A provider's uploaded-file id.
+   *
+   * @generated from field: string file_id = 4;
+   */
+  fileId: string;
+
+  /**
+   * @generated from field: string filename = 5;
+   */
+  filename: string;
+};
+
+/**
+ * Describes the message switchyard.v1.FileContent.
+ * Use `create(FileContentSchema)` to create a new message.
+ */
+export const FileContentSchema: GenMessage<FileContent> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 5);
+
+/**
+ * InputAudio is base64 audio input.
+ *
+ * @generated from message switchyard.v1.InputAudio
+ */
+export type InputAudio = Message<"switchyard.v1.InputAudio"> & {
+  /**
+   * @generated from field: string data = 1;
+   */
+  data: string;
+
+  /**
+   * wav | mp3 | …
+   *
+   * @generated from field: string format = 2;
+   */
+  format: string;
+};
+
+/**
+ * Describes the message switchyard.v1.InputAudio.
+ * Use `create(InputAudioSchema)` to create a new message.
+ */
+export const InputAudioSchema: GenMessage<InputAudio> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 6);
 
 /**
  * ImageURL is an http(s) URL or a data: URL.
@@ -288,7 +478,7 @@ export type ImageURL = Message<"switchyard.v1.ImageURL"> & {
  * Use `create(ImageURLSchema)` to create a new message.
  */
 export const ImageURLSchema: GenMessage<ImageURL> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 3);
+  messageDesc(file_switchyard_v1_chat, 7);
 
 /**
  * ToolCall is a model's request to call a function.
@@ -326,7 +516,7 @@ export type ToolCall = Message<"switchyard.v1.ToolCall"> & {
  * Use `create(ToolCallSchema)` to create a new message.
  */
 export const ToolCallSchema: GenMessage<ToolCall> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 4);
+  messageDesc(file_switchyard_v1_chat, 8);
 
 /**
  * FunctionCall names the function and carries its JSON-encoded arguments
@@ -351,7 +541,7 @@ export type FunctionCall = Message<"switchyard.v1.FunctionCall"> & {
  * Use `create(FunctionCallSchema)` to create a new message.
  */
 export const FunctionCallSchema: GenMessage<FunctionCall> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 5);
+  messageDesc(file_switchyard_v1_chat, 9);
 
 /**
  * Tool is a function the model may call.
@@ -370,6 +560,13 @@ export type Tool = Message<"switchyard.v1.Tool"> & {
    * @generated from field: switchyard.v1.FunctionDefinition function = 2;
    */
   function?: FunctionDefinition | undefined;
+
+  /**
+   * A prompt-cache breakpoint after the tool list up to this tool.
+   *
+   * @generated from field: switchyard.v1.CacheHint cache_control = 3;
+   */
+  cacheControl?: CacheHint | undefined;
 };
 
 /**
@@ -377,7 +574,7 @@ export type Tool = Message<"switchyard.v1.Tool"> & {
  * Use `create(ToolSchema)` to create a new message.
  */
 export const ToolSchema: GenMessage<Tool> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 6);
+  messageDesc(file_switchyard_v1_chat, 10);
 
 /**
  * FunctionDefinition declares a callable function with a JSON Schema.
@@ -411,7 +608,7 @@ export type FunctionDefinition = Message<"switchyard.v1.FunctionDefinition"> & {
  * Use `create(FunctionDefinitionSchema)` to create a new message.
  */
 export const FunctionDefinitionSchema: GenMessage<FunctionDefinition> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 7);
+  messageDesc(file_switchyard_v1_chat, 11);
 
 /**
  * ToolChoice is either a mode or one named function.
@@ -439,7 +636,7 @@ export type ToolChoice = Message<"switchyard.v1.ToolChoice"> & {
  * Use `create(ToolChoiceSchema)` to create a new message.
  */
 export const ToolChoiceSchema: GenMessage<ToolChoice> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 8);
+  messageDesc(file_switchyard_v1_chat, 12);
 
 /**
  * ResponseFormat constrains the output format.
@@ -465,7 +662,7 @@ export type ResponseFormat = Message<"switchyard.v1.ResponseFormat"> & {
  * Use `create(ResponseFormatSchema)` to create a new message.
  */
 export const ResponseFormatSchema: GenMessage<ResponseFormat> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 9);
+  messageDesc(file_switchyard_v1_chat, 13);
 
 /**
  * JSONSchema is a named schema for structured output.
@@ -499,7 +696,7 @@ export type JSONSchema = Message<"switchyard.v1.JSONSchema"> & {
  * Use `create(JSONSchemaSchema)` to create a new message.
  */
 export const JSONSchemaSchema: GenMessage<JSONSchema> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 10);
+  messageDesc(file_switchyard_v1_chat, 14);
 
 /**
  * StreamOptions tunes streaming answers.
@@ -520,7 +717,7 @@ export type StreamOptions = Message<"switchyard.v1.StreamOptions"> & {
  * Use `create(StreamOptionsSchema)` to create a new message.
  */
 export const StreamOptionsSchema: GenMessage<StreamOptions> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 11);
+  messageDesc(file_switchyard_v1_chat, 15);
 
 /**
  * RequestOptions are Switchyard's per-request routing hints.
@@ -569,7 +766,7 @@ export type RequestOptions = Message<"switchyard.v1.RequestOptions"> & {
  * Use `create(RequestOptionsSchema)` to create a new message.
  */
 export const RequestOptionsSchema: GenMessage<RequestOptions> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 12);
+  messageDesc(file_switchyard_v1_chat, 16);
 
 /**
  * ChatCompletion mirrors OpenAI's chat.completion object.
@@ -634,7 +831,7 @@ export type ChatCompletion = Message<"switchyard.v1.ChatCompletion"> & {
  * Use `create(ChatCompletionSchema)` to create a new message.
  */
 export const ChatCompletionSchema: GenMessage<ChatCompletion> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 13);
+  messageDesc(file_switchyard_v1_chat, 17);
 
 /**
  * Choice is one alternative answer.
@@ -658,6 +855,14 @@ export type Choice = Message<"switchyard.v1.Choice"> & {
    * @generated from field: string finish_reason = 3;
    */
   finishReason: string;
+
+  /**
+   * Token log probabilities, when the request set logprobs and the target
+   * gives them.
+   *
+   * @generated from field: switchyard.v1.Logprobs logprobs = 4;
+   */
+  logprobs?: Logprobs | undefined;
 };
 
 /**
@@ -665,7 +870,96 @@ export type Choice = Message<"switchyard.v1.Choice"> & {
  * Use `create(ChoiceSchema)` to create a new message.
  */
 export const ChoiceSchema: GenMessage<Choice> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 14);
+  messageDesc(file_switchyard_v1_chat, 18);
+
+/**
+ * Logprobs are the log probabilities of an answer's tokens.
+ *
+ * @generated from message switchyard.v1.Logprobs
+ */
+export type Logprobs = Message<"switchyard.v1.Logprobs"> & {
+  /**
+   * @generated from field: repeated switchyard.v1.TokenLogprob content = 1;
+   */
+  content: TokenLogprob[];
+
+  /**
+   * @generated from field: repeated switchyard.v1.TokenLogprob refusal = 2;
+   */
+  refusal: TokenLogprob[];
+};
+
+/**
+ * Describes the message switchyard.v1.Logprobs.
+ * Use `create(LogprobsSchema)` to create a new message.
+ */
+export const LogprobsSchema: GenMessage<Logprobs> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 19);
+
+/**
+ * TokenLogprob is one sampled token and the likeliest alternatives.
+ *
+ * @generated from message switchyard.v1.TokenLogprob
+ */
+export type TokenLogprob = Message<"switchyard.v1.TokenLogprob"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * @generated from field: double logprob = 2;
+   */
+  logprob: number;
+
+  /**
+   * UTF-8 bytes of the token; empty when the provider gives none.
+   *
+   * @generated from field: repeated int32 bytes = 3;
+   */
+  bytes: number[];
+
+  /**
+   * @generated from field: repeated switchyard.v1.TopLogprob top_logprobs = 4;
+   */
+  topLogprobs: TopLogprob[];
+};
+
+/**
+ * Describes the message switchyard.v1.TokenLogprob.
+ * Use `create(TokenLogprobSchema)` to create a new message.
+ */
+export const TokenLogprobSchema: GenMessage<TokenLogprob> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 20);
+
+/**
+ * TopLogprob is one alternative token at a position.
+ *
+ * @generated from message switchyard.v1.TopLogprob
+ */
+export type TopLogprob = Message<"switchyard.v1.TopLogprob"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * @generated from field: double logprob = 2;
+   */
+  logprob: number;
+
+  /**
+   * @generated from field: repeated int32 bytes = 3;
+   */
+  bytes: number[];
+};
+
+/**
+ * Describes the message switchyard.v1.TopLogprob.
+ * Use `create(TopLogprobSchema)` to create a new message.
+ */
+export const TopLogprobSchema: GenMessage<TopLogprob> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_chat, 21);
 
 /**
  * ChatCompletionChunk mirrors OpenAI's chat.completion.chunk object.
@@ -725,7 +1019,7 @@ export type ChatCompletionChunk = Message<"switchyard.v1.ChatCompletionChunk"> &
  * Use `create(ChatCompletionChunkSchema)` to create a new message.
  */
 export const ChatCompletionChunkSchema: GenMessage<ChatCompletionChunk> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 15);
+  messageDesc(file_switchyard_v1_chat, 22);
 
 /**
  * ChunkChoice is one alternative's increment.
@@ -749,6 +1043,13 @@ export type ChunkChoice = Message<"switchyard.v1.ChunkChoice"> & {
    * @generated from field: optional string finish_reason = 3;
    */
   finishReason?: string | undefined;
+
+  /**
+   * Log probabilities of this increment's tokens.
+   *
+   * @generated from field: switchyard.v1.Logprobs logprobs = 4;
+   */
+  logprobs?: Logprobs | undefined;
 };
 
 /**
@@ -756,7 +1057,7 @@ export type ChunkChoice = Message<"switchyard.v1.ChunkChoice"> & {
  * Use `create(ChunkChoiceSchema)` to create a new message.
  */
 export const ChunkChoiceSchema: GenMessage<ChunkChoice> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 16);
+  messageDesc(file_switchyard_v1_chat, 23);
 
 /**
  * Usage counts tokens as the provider reported them.
@@ -795,7 +1096,7 @@ export type Usage = Message<"switchyard.v1.Usage"> & {
  * Use `create(UsageSchema)` to create a new message.
  */
 export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 17);
+  messageDesc(file_switchyard_v1_chat, 24);
 
 /**
  * PromptTokensDetails breaks prompt tokens down.
@@ -828,7 +1129,7 @@ export type PromptTokensDetails = Message<"switchyard.v1.PromptTokensDetails"> &
  * Use `create(PromptTokensDetailsSchema)` to create a new message.
  */
 export const PromptTokensDetailsSchema: GenMessage<PromptTokensDetails> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 18);
+  messageDesc(file_switchyard_v1_chat, 25);
 
 /**
  * CompletionTokensDetails breaks completion tokens down.
@@ -862,7 +1163,7 @@ export type CompletionTokensDetails = Message<"switchyard.v1.CompletionTokensDet
  * Use `create(CompletionTokensDetailsSchema)` to create a new message.
  */
 export const CompletionTokensDetailsSchema: GenMessage<CompletionTokensDetails> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 19);
+  messageDesc(file_switchyard_v1_chat, 26);
 
 /**
  * RoutingInfo tells the client how Switchyard served the request.
@@ -955,7 +1256,7 @@ export type RoutingInfo = Message<"switchyard.v1.RoutingInfo"> & {
  * Use `create(RoutingInfoSchema)` to create a new message.
  */
 export const RoutingInfoSchema: GenMessage<RoutingInfo> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_chat, 20);
+  messageDesc(file_switchyard_v1_chat, 27);
 
 /**
  * CacheControl says how one request uses the response cache.

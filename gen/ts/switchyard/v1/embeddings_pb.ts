@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/embeddings.proto.
  */
 export const file_switchyard_v1_embeddings: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zd2l0Y2h5YXJkL3YxL2VtYmVkZGluZ3MucHJvdG8SDXN3aXRjaHlhcmQudjEiuQEKF0NyZWF0ZUVtYmVkZGluZ3NSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg0KBWlucHV0GAIgAygJEhcKD2VuY29kaW5nX2Zvcm1hdBgDIAEoCRIXCgpkaW1lbnNpb25zGAQgASgFSACIAQESDAoEdXNlchgFIAEoCRIxCgpzd2l0Y2h5YXJkGDIgASgLMh0uc3dpdGNoeWFyZC52MS5SZXF1ZXN0T3B0aW9uc0INCgtfZGltZW5zaW9ucyI9CglFbWJlZGRpbmcSDgoGb2JqZWN0GAEgASgJEg0KBWluZGV4GAIgASgFEhEKCWVtYmVkZGluZxgDIAMoAiI9Cg5FbWJlZGRpbmdVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgFEhQKDHRvdGFsX3Rva2VucxgCIAEoBSK/AQoYQ3JlYXRlRW1iZWRkaW5nc1Jlc3BvbnNlEg4KBm9iamVjdBgBIAEoCRImCgRkYXRhGAIgAygLMhguc3dpdGNoeWFyZC52MS5FbWJlZGRpbmcSDQoFbW9kZWwYAyABKAkSLAoFdXNhZ2UYBCABKAsyHS5zd2l0Y2h5YXJkLnYxLkVtYmVkZGluZ1VzYWdlEi4KCnN3aXRjaHlhcmQYMiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdJbmZvMpIBChBFbWJlZGRpbmdTZXJ2aWNlEn4KEENyZWF0ZUVtYmVkZGluZ3MSJi5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUVtYmVkZGluZ3NSZXF1ZXN0Gicuc3dpdGNoeWFyZC52MS5DcmVhdGVFbWJlZGRpbmdzUmVzcG9uc2UiGYLT5JMCEzoBKiIOL3YxL2VtYmVkZGluZ3NCvQEKEWNvbS5zd2l0Y2h5YXJkLnYxQg9FbWJlZGRpbmdzUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_switchyard_v1_chat]);
+  fileDesc("Ch5zd2l0Y2h5YXJkL3YxL2VtYmVkZGluZ3MucHJvdG8SDXN3aXRjaHlhcmQudjEi6AEKF0NyZWF0ZUVtYmVkZGluZ3NSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg0KBWlucHV0GAIgAygJEhcKD2VuY29kaW5nX2Zvcm1hdBgDIAEoCRIXCgpkaW1lbnNpb25zGAQgASgFSACIAQESDAoEdXNlchgFIAEoCRItCgxpbnB1dF90b2tlbnMYBiADKAsyFy5zd2l0Y2h5YXJkLnYxLlRva2VuSWRzEjEKCnN3aXRjaHlhcmQYMiABKAsyHS5zd2l0Y2h5YXJkLnYxLlJlcXVlc3RPcHRpb25zQg0KC19kaW1lbnNpb25zIhcKCFRva2VuSWRzEgsKA2lkcxgBIAMoBSI9CglFbWJlZGRpbmcSDgoGb2JqZWN0GAEgASgJEg0KBWluZGV4GAIgASgFEhEKCWVtYmVkZGluZxgDIAMoAiI9Cg5FbWJlZGRpbmdVc2FnZRIVCg1wcm9tcHRfdG9rZW5zGAEgASgFEhQKDHRvdGFsX3Rva2VucxgCIAEoBSK/AQoYQ3JlYXRlRW1iZWRkaW5nc1Jlc3BvbnNlEg4KBm9iamVjdBgBIAEoCRImCgRkYXRhGAIgAygLMhguc3dpdGNoeWFyZC52MS5FbWJlZGRpbmcSDQoFbW9kZWwYAyABKAkSLAoFdXNhZ2UYBCABKAsyHS5zd2l0Y2h5YXJkLnYxLkVtYmVkZGluZ1VzYWdlEi4KCnN3aXRjaHlhcmQYMiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdJbmZvMpIBChBFbWJlZGRpbmdTZXJ2aWNlEn4KEENyZWF0ZUVtYmVkZGluZ3MSJi5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUVtYmVkZGluZ3NSZXF1ZXN0Gicuc3dpdGNoeWFyZC52MS5DcmVhdGVFbWJlZGRpbmdzUmVzcG9uc2UiGYLT5JMCEzoBKiIOL3YxL2VtYmVkZGluZ3NCvQEKEWNvbS5zd2l0Y2h5YXJkLnYxQg9FbWJlZGRpbmdzUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_switchyard_v1_chat]);
 
 /**
  * @generated from message switchyard.v1.CreateEmbeddingsRequest
@@ -49,6 +49,14 @@ export type CreateEmbeddingsRequest = Message<"switchyard.v1.CreateEmbeddingsReq
   user: string;
 
   /**
+   * Token-id input, one list per input, set instead of input; only
+   * OpenAI-family targets take it.
+   *
+   * @generated from field: repeated switchyard.v1.TokenIds input_tokens = 6;
+   */
+  inputTokens: TokenIds[];
+
+  /**
    * @generated from field: switchyard.v1.RequestOptions switchyard = 50;
    */
   switchyard?: RequestOptions | undefined;
@@ -60,6 +68,25 @@ export type CreateEmbeddingsRequest = Message<"switchyard.v1.CreateEmbeddingsReq
  */
 export const CreateEmbeddingsRequestSchema: GenMessage<CreateEmbeddingsRequest> = /*@__PURE__*/
   messageDesc(file_switchyard_v1_embeddings, 0);
+
+/**
+ * TokenIds is one input given as token ids.
+ *
+ * @generated from message switchyard.v1.TokenIds
+ */
+export type TokenIds = Message<"switchyard.v1.TokenIds"> & {
+  /**
+   * @generated from field: repeated int32 ids = 1;
+   */
+  ids: number[];
+};
+
+/**
+ * Describes the message switchyard.v1.TokenIds.
+ * Use `create(TokenIdsSchema)` to create a new message.
+ */
+export const TokenIdsSchema: GenMessage<TokenIds> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_embeddings, 1);
 
 /**
  * Embedding is one input's vector.
@@ -90,7 +117,7 @@ export type Embedding = Message<"switchyard.v1.Embedding"> & {
  * Use `create(EmbeddingSchema)` to create a new message.
  */
 export const EmbeddingSchema: GenMessage<Embedding> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_embeddings, 1);
+  messageDesc(file_switchyard_v1_embeddings, 2);
 
 /**
  * @generated from message switchyard.v1.EmbeddingUsage
@@ -112,7 +139,7 @@ export type EmbeddingUsage = Message<"switchyard.v1.EmbeddingUsage"> & {
  * Use `create(EmbeddingUsageSchema)` to create a new message.
  */
 export const EmbeddingUsageSchema: GenMessage<EmbeddingUsage> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_embeddings, 2);
+  messageDesc(file_switchyard_v1_embeddings, 3);
 
 /**
  * CreateEmbeddingsResponse mirrors OpenAI's list of embeddings.
@@ -153,7 +180,7 @@ export type CreateEmbeddingsResponse = Message<"switchyard.v1.CreateEmbeddingsRe
  * Use `create(CreateEmbeddingsResponseSchema)` to create a new message.
  */
 export const CreateEmbeddingsResponseSchema: GenMessage<CreateEmbeddingsResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_embeddings, 3);
+  messageDesc(file_switchyard_v1_embeddings, 4);
 
 /**
  * EmbeddingService routes embedding requests like chat requests.

@@ -9,20 +9,28 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateEmbeddingsRequest(_message.Message):
-    __slots__ = ("model", "input", "encoding_format", "dimensions", "user", "switchyard")
+    __slots__ = ("model", "input", "encoding_format", "dimensions", "user", "input_tokens", "switchyard")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FORMAT_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     SWITCHYARD_FIELD_NUMBER: _ClassVar[int]
     model: str
     input: _containers.RepeatedScalarFieldContainer[str]
     encoding_format: str
     dimensions: int
     user: str
+    input_tokens: _containers.RepeatedCompositeFieldContainer[TokenIds]
     switchyard: _chat_pb2.RequestOptions
-    def __init__(self, model: _Optional[str] = ..., input: _Optional[_Iterable[str]] = ..., encoding_format: _Optional[str] = ..., dimensions: _Optional[int] = ..., user: _Optional[str] = ..., switchyard: _Optional[_Union[_chat_pb2.RequestOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., input: _Optional[_Iterable[str]] = ..., encoding_format: _Optional[str] = ..., dimensions: _Optional[int] = ..., user: _Optional[str] = ..., input_tokens: _Optional[_Iterable[_Union[TokenIds, _Mapping]]] = ..., switchyard: _Optional[_Union[_chat_pb2.RequestOptions, _Mapping]] = ...) -> None: ...
+
+class TokenIds(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Embedding(_message.Message):
     __slots__ = ("object", "index", "embedding")
