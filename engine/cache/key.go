@@ -295,6 +295,7 @@ func (w *keyWriter) message(m *llm.Message) {
 		w.str(tc.Type)
 		w.str(tc.Name)
 		w.jsonString(tc.Arguments)
+		w.str(tc.Signature)
 	}
 	w.str(m.ToolCallID)
 	w.str(m.Refusal)

@@ -303,7 +303,7 @@ func TestKeyCoversEveryRequestField(t *testing.T) {
 		reflect.TypeFor[llm.Thinking]():         {"Type", "BudgetTokens"},
 		reflect.TypeFor[llm.AnthropicOptions](): {"Version", "Betas"},
 		reflect.TypeFor[llm.Part]():             {"Type", "Text", "ImageURL", "ImageDetail", "File", "Audio", "Cache"},
-		reflect.TypeFor[llm.ToolCall]():         {"Index", "ID", "Type", "Name", "Arguments"},
+		reflect.TypeFor[llm.ToolCall]():         {"Index", "ID", "Type", "Name", "Arguments", "Signature"},
 		reflect.TypeFor[llm.Tool]():             {"Type", "Name", "Description", "Parameters", "Strict", "Cache"},
 		reflect.TypeFor[llm.ToolChoice]():       {"Mode", "Function"},
 		reflect.TypeFor[llm.FilePart]():         {"Data", "MIMEType", "URL", "FileID", "Filename"},

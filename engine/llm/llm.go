@@ -251,6 +251,12 @@ type ToolCall struct {
 	Type      string // "function"
 	Name      string
 	Arguments string
+	// Signature is the provider's opaque signature bound to this call
+	// (Gemini's thoughtSignature on a functionCall part), which it needs
+	// back with the call in later turns. It starts with the issuing
+	// provider kind and a colon ("gemini:…"), so a target of another kind
+	// drops it rather than failing on it.
+	Signature string
 }
 
 // Tool is a function the model may call.
