@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -246,10 +247,18 @@ func encodeChat(req *llm.ChatRequest, stream, legacyMaxTokens bool) ([]byte, err
 			return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "encode request: " + err.Error(), Err: err}
 		}
 	}
-	if len(req.Extra) > 0 {
+	switch {
+	case len(req.OpenAIFields) == 0 && len(req.Extra) == 0:
+		return body, nil
+	case len(req.OpenAIFields) == 0:
 		return mergeExtra(body, req.Extra, w.has)
+	case len(req.Extra) == 0:
+		return mergeExtra(body, req.OpenAIFields, w.has)
 	}
-	return body, nil
+	// Both: the client's explicit extra wins over a same-named field.
+	fields := maps.Clone(req.OpenAIFields)
+	maps.Copy(fields, req.Extra)
+	return mergeExtra(body, fields, w.has)
 }
 
 // has reports whether the encoded request carries key. It mirrors the

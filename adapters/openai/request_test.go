@@ -191,6 +191,12 @@ func TestEncodeChatFieldChoices(t *testing.T) {
 		{name: "extra fills a field the typed request left unset", mutate: func(r *llm.ChatRequest) {
 			r.Extra = map[string]json.RawMessage{"top_k": json.RawMessage(`40`), "temperature": json.RawMessage(`2`)}
 		}, want: map[string]string{"top_k": "40", "temperature": "0.7"}},
+		{name: "newer OpenAI fields pass as they are, under typed fields and extra", mutate: func(r *llm.ChatRequest) {
+			r.OpenAIFields = map[string]json.RawMessage{"verbosity": json.RawMessage(`"low"`), "service_tier": json.RawMessage(`"flex"`),
+				"prediction": json.RawMessage(`{"type":"content","content":"x"}`), "temperature": json.RawMessage(`1.5`)}
+			r.Extra = map[string]json.RawMessage{"service_tier": json.RawMessage(`"priority"`)}
+		}, want: map[string]string{"verbosity": `"low"`, "service_tier": `"priority"`,
+			"prediction": `{"type":"content","content":"x"}`, "temperature": "0.7"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

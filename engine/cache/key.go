@@ -250,6 +250,7 @@ func (w *keyWriter) request(r *llm.ChatRequest) {
 		}
 	}
 	w.extra(r.Extra)
+	w.extra(r.OpenAIFields)
 	// A same-dialect target is sent the original body, which may carry
 	// what the fields above do not.
 	w.bool(r.Original != nil)

@@ -298,7 +298,7 @@ func TestKeyCoversEveryRequestField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[llm.ChatRequest](): {"Model", "Messages", "Temperature", "TopP", "TopK", "MaxTokens", "N", "Stop", "Seed",
 			"PresencePenalty", "FrequencyPenalty", "Tools", "ToolChoice", "ResponseFormat", "User", "Metadata", "IncludeUsage",
-			"ParallelToolCalls", "LogitBias", "Logprobs", "TopLogprobs", "ReasoningEffort", "Thinking", "Anthropic", "Extra", "Original", "Hints"},
+			"ParallelToolCalls", "LogitBias", "Logprobs", "TopLogprobs", "ReasoningEffort", "Thinking", "Anthropic", "Extra", "OpenAIFields", "Original", "Hints"},
 		reflect.TypeFor[llm.Message]():          {"Role", "Content", "Parts", "Name", "ToolCalls", "ToolCallID", "Refusal", "ReasoningContent", "ReasoningSignature", "RedactedReasoning", "Cache"},
 		reflect.TypeFor[llm.Thinking]():         {"Type", "BudgetTokens"},
 		reflect.TypeFor[llm.AnthropicOptions](): {"Version", "Betas"},

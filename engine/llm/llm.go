@@ -72,6 +72,12 @@ type ChatRequest struct {
 	// Extra is the opaque passthrough: provider-specific JSON fields merged
 	// into the upstream body as they are.
 	Extra map[string]json.RawMessage
+	// OpenAIFields are top-level fields of an OpenAI Chat Completions body
+	// the gateway has no domain field for (newer parameters such as
+	// service_tier, prediction, verbosity), raw. OpenAI-family targets get
+	// them as they are, under the fields above and Extra; other targets
+	// drop them (the rule per field: server/ingress/openai/fields.go).
+	OpenAIFields map[string]json.RawMessage
 	// Original is the client's body in its own dialect, for a target that
 	// speaks the same one: it is sent as the client wrote it, so nothing the
 	// domain model lacks (unknown fields, cache hints, betas) is lost. The
