@@ -200,3 +200,67 @@ def test_responses_chain_crosses_formats(client: openai.OpenAI) -> None:
     (gpt,) = upstream("fake-gpt", m + " Once")
     assert "previous_response_id" not in gpt["json"]
     assert [i.get("role") for i in gpt["json"]["input"]] == ["user", "assistant", "user", "assistant", "user"]
+
+
+CITY_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+    "required": ["city", "population"],
+    "additionalProperties": False,
+}
+CITY_FORMAT = {"type": "json_schema", "name": "city", "schema": CITY_SCHEMA, "strict": True}
+# Where each format carries the schema upstream.
+FORWARDED_SCHEMA = {
+    "fake-gpt": lambda b: (b.get("text") or {}).get("format", {}).get("schema"),
+    "fake-claude": lambda b: (b.get("output_format") or (b.get("output_config") or {}).get("format") or {}).get("schema"),
+    "fake-gemini": lambda b: (b.get("generationConfig") or {}).get("responseJsonSchema"),
+}
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "fake-gpt",
+        pytest.param(
+            "fake-claude",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="gateway bug: text.format json_schema is dropped silently for an Anthropic target (neither mapped nor refused)",
+            ),
+        ),
+        "fake-gemini",
+    ],
+)
+def test_responses_json_schema_text_format(client: openai.OpenAI, model: str) -> None:
+    # The fake writes its fixed words whatever the schema, so the answer is
+    # not JSON: checked are what the upstream was asked and what the SDK got.
+    m = marker()
+    r = client.responses.create(model=model, input=f"{m} Name a city and its population.", text={"format": CITY_FORMAT})
+    assert r.status == "completed" and r.output_text.strip()
+    assert r.text.format.type == "json_schema" and r.text.format.name == "city"
+    assert r.text.format.schema_ == CITY_SCHEMA
+    events = list(client.responses.create(model=model, input=f"{m} Again.", text={"format": CITY_FORMAT}, stream=True))
+    assert events[-1].type == "response.completed" and events[-1].response.text.format.type == "json_schema"
+    recs = upstream(model, m)
+    assert len(recs) == 2
+    for rec in recs:
+        assert FORWARDED_SCHEMA[model](rec["json"]) == CITY_SCHEMA, rec["json"]
+        if model == "fake-gemini":
+            assert rec["json"]["generationConfig"]["responseMimeType"] == "application/json"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_responses_previous_response_id_chain(client: openai.OpenAI, model: str) -> None:
+    m = marker()
+    first = client.responses.create(model=model, input=f"{m} one two three")
+    second = client.responses.create(model=model, input=f"{m} four five", previous_response_id=first.id)
+    third = client.responses.create(model=model, input=f"{m} six", previous_response_id=second.id, stream=True)
+    final = list(third)[-1].response
+    assert second.previous_response_id == first.id and final.previous_response_id == second.id
+    # The fake counted every earlier turn: 4 + 3 + 2 input words and both answers.
+    assert final.usage.input_tokens == 9 + first.usage.output_tokens + second.usage.output_tokens, final.usage
+    (rec,) = upstream(model, f"{m} six")
+    assert "previous_response_id" not in rec["json"]
+    body = json.dumps(rec["json"])
+    for part in (f"{m} one two three", f"{m} four five", first.output_text, second.output_text):
+        assert part in body, part
