@@ -147,3 +147,9 @@ func BenchmarkStream1000Chunks(b *testing.B) {
 	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(perOp/chunks, "ns/chunk")
 }
+
+// BenchmarkStreamRecvLogprobsChunk is a content chunk that carries
+// logprobs (one token, two alternatives): the price of asking for them.
+func BenchmarkStreamRecvLogprobsChunk(b *testing.B) {
+	benchStream(b, `data: {"id":"chatcmpl-BqLq1","object":"chat.completion.chunk","created":1751500001,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":{"content":[{"token":"Hi","logprob":-0.0009,"bytes":[72,105],"top_logprobs":[{"token":"Hi","logprob":-0.0009,"bytes":[72,105]},{"token":"Hello","logprob":-7.25,"bytes":[72,101,108,108,111]}]}],"refusal":null},"finish_reason":null}],"usage":null}`+"\n\n")
+}

@@ -404,7 +404,7 @@ func (w *wireResponse) decodeFast(data []byte) bool {
 func (c *wireChoice) decodeFast(raw []byte) bool {
 	s := &scanner{b: raw}
 	return s.object(func(key, raw []byte) bool {
-		name, ok := known(key, "index", "message", "finish_reason")
+		name, ok := known(key, "index", "message", "finish_reason", "logprobs")
 		switch {
 		case !ok:
 			return false
@@ -414,6 +414,8 @@ func (c *wireChoice) decodeFast(raw []byte) bool {
 			return c.FinishReason.UnmarshalJSON(raw) == nil && (isNull(raw) || raw[0] == '"')
 		case name == "message":
 			return isNull(raw) || c.Message.decodeFast(raw)
+		case name == "logprobs":
+			return decodeLogprobs(&c.Logprobs, raw)
 		}
 		return json.Valid(raw)
 	})

@@ -27,9 +27,10 @@ type wireResponse struct {
 }
 
 type wireChoice struct {
-	Index        int          `json:"index"`
-	Message      wireRespMsg  `json:"message"`
-	FinishReason cachedString `json:"finish_reason"`
+	Index        int           `json:"index"`
+	Message      wireRespMsg   `json:"message"`
+	FinishReason cachedString  `json:"finish_reason"`
+	Logprobs     *wireLogprobs `json:"logprobs"`
 }
 
 // wireRespMsg is a message or a stream delta.
@@ -191,7 +192,8 @@ func decodeChatResponse(data []byte) (*llm.ChatResponse, error) {
 	}
 	for i := range w.Choices {
 		c := &w.Choices[i]
-		out.Choices[i] = llm.Choice{Index: c.Index, Message: c.Message.toLLM(false), FinishReason: c.FinishReason.get()}
+		out.Choices[i] = llm.Choice{Index: c.Index, Message: c.Message.toLLM(false), FinishReason: c.FinishReason.get(),
+			Logprobs: c.Logprobs.toLLM()}
 		if out.Choices[i].Message.Role == "" {
 			out.Choices[i].Message.Role = llm.RoleAssistant
 		}

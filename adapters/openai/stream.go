@@ -51,9 +51,10 @@ type wireChunk struct {
 }
 
 type wireChunkChoice struct {
-	Index        int          `json:"index"`
-	Delta        wireRespMsg  `json:"delta"`
-	FinishReason cachedString `json:"finish_reason"`
+	Index        int           `json:"index"`
+	Delta        wireRespMsg   `json:"delta"`
+	FinishReason cachedString  `json:"finish_reason"`
+	Logprobs     *wireLogprobs `json:"logprobs"`
 }
 
 func (c *wireChunk) reset() {
@@ -68,6 +69,7 @@ func (c *wireChunk) reset() {
 	for i := range all {
 		all[i].Index = 0
 		all[i].FinishReason.unset()
+		all[i].Logprobs = nil // a fresh one per event: chunks own their memory
 		all[i].Delta.reset()
 	}
 	c.Choices = c.Choices[:0]
@@ -105,6 +107,7 @@ func (c *wireChunk) toLLM() llm.Chunk {
 				Index:        ch.Index,
 				Delta:        ch.Delta.toLLM(true),
 				FinishReason: ch.FinishReason.get(),
+				Logprobs:     ch.Logprobs.toLLM(),
 			}
 		}
 	}
