@@ -3,7 +3,6 @@ package rpc
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -260,39 +259,21 @@ func partFromProto(p *pb.ContentPart, param string) (llm.Part, error) {
 	case "text":
 		out.Type, out.Text = llm.PartText, p.GetText()
 	case "image_url":
-		if p.GetImageUrl().GetUrl() == "" {
-			return out, llm.InvalidParam(param+".image_url.url", "image_url.url is required")
-		}
 		out.Type, out.ImageURL, out.ImageDetail = llm.PartImage, p.GetImageUrl().GetUrl(), p.GetImageUrl().GetDetail()
 	case "file":
 		f := p.GetFile()
 		fp := &llm.FilePart{MIMEType: f.GetMimeType(), URL: f.GetFileUrl(), FileID: f.GetFileId(), Filename: f.GetFilename()}
-		if d := f.GetFileData(); d != "" {
-			if mime, data, ok := llm.ParseDataURL(d); ok {
-				fp.MIMEType, fp.Data = mime, data
-			} else if strings.HasPrefix(d, "data:") {
-				return out, llm.InvalidParam(param+".file.file_data", "file_data must be data:<type>;base64,<data> or bare base64 with mime_type")
-			} else {
-				fp.Data = d
-			}
-			if fp.MIMEType == "" {
-				return out, llm.InvalidParam(param+".file.mime_type", "bare base64 file_data needs mime_type")
-			}
-		}
-		if fp.Data == "" && fp.URL == "" && fp.FileID == "" {
-			return out, llm.InvalidParam(param+".file", "a file part needs file_data, file_url or file_id")
+		if !fp.SetData(f.GetFileData()) {
+			return out, llm.InvalidParam(param+".file.file_data", "file_data must be data:<type>;base64,<data> or bare base64 with mime_type")
 		}
 		out.Type, out.File = llm.PartFile, fp
 	case "input_audio":
 		a := p.GetInputAudio()
-		if a.GetData() == "" || a.GetFormat() == "" {
-			return out, llm.InvalidParam(param+".input_audio", "input_audio needs data and format")
-		}
 		out.Type, out.Audio = llm.PartAudio, &llm.AudioPart{Data: a.GetData(), Format: a.GetFormat()}
 	default:
 		return out, llm.InvalidParam(param+".type", "unsupported content part type %q (want text, image_url, file or input_audio)", p.GetType())
 	}
-	return out, nil
+	return out, out.Check(param)
 }
 
 func cacheHintFromProto(h *pb.CacheHint) *llm.CacheHint {

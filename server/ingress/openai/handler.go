@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,20 +221,24 @@ func (h *Handler) stream(ctx context.Context, w http.ResponseWriter, call gatewa
 		setRoutingHeaders(hd, &info)
 	}
 	w.WriteHeader(http.StatusOK)
-	for sent := 0; err == nil; sent++ {
-		var ri *route.Info
-		if sent == 0 || (req.IncludeUsage && c.Usage != nil) {
-			if sent > 0 {
-				info = st.Info()
+	var pieces [3]llm.Chunk
+	for sent := 0; err == nil; {
+		for _, p := range frame(pieces[:0], &c, sent == 0, req.IncludeUsage) {
+			var ri *route.Info
+			if sent == 0 || (req.IncludeUsage && p.Usage != nil) {
+				if sent > 0 {
+					info = st.Info()
+				}
+				ri = &info
 			}
-			ri = &info
-		}
-		b := append((*buf)[:0], sseData...)
-		b = appendChunk(b, &c, req.IncludeUsage, ri, call.RequestID)
-		b = append(b, sseEnd...)
-		*buf = b
-		if _, err := w.Write(b); err != nil {
-			return // client gone; ctx cancellation stops the upstream
+			b := append((*buf)[:0], sseData...)
+			b = appendChunk(b, &p, req.IncludeUsage, ri, call.RequestID)
+			b = append(b, sseEnd...)
+			*buf = b
+			if _, err := w.Write(b); err != nil {
+				return // client gone; ctx cancellation stops the upstream
+			}
+			sent++
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -250,6 +255,57 @@ func (h *Handler) stream(ctx context.Context, w http.ResponseWriter, call gatewa
 	}
 	_, _ = w.Write(sseDone)
 	_ = rc.Flush()
+}
+
+// frame appends to dst the chunks OpenAI's own stream would send for c,
+// whatever framing the target used: the first chunk carries the role; a
+// finish_reason rides alone on an empty delta after the choice's last
+// content (Gemini and some compatible servers put it on the last content
+// chunk, and then SDK accumulators — openai-go's JustFinishedContent and
+// JustFinishedToolCall — never see the state change they wait for); usage
+// comes last on a chunk of its own with no choices, when asked for.
+func frame(dst []llm.Chunk, c *llm.Chunk, first, includeUsage bool) []llm.Chunk {
+	split := false
+	for i := range c.Choices {
+		if ch := &c.Choices[i]; ch.FinishReason != "" && hasDelta(&ch.Delta) {
+			split = true
+			break
+		}
+	}
+	body := *c
+	if first && len(body.Choices) > 0 && body.Choices[0].Delta.Role == "" {
+		body.Choices = slices.Clone(body.Choices)
+		body.Choices[0].Delta.Role = llm.RoleAssistant
+	}
+	withUsage := c.Usage != nil && len(c.Choices) > 0
+	if withUsage {
+		body.Usage = nil
+	}
+	if !split {
+		dst = append(dst, body)
+	} else {
+		content := body
+		content.Choices = slices.Clone(body.Choices)
+		fin := llm.Chunk{ID: c.ID, Created: c.Created, Model: c.Model}
+		for i := range content.Choices {
+			ch := &content.Choices[i]
+			if ch.FinishReason != "" {
+				fin.Choices = append(fin.Choices, llm.ChunkChoice{Index: ch.Index, FinishReason: ch.FinishReason})
+				ch.FinishReason = ""
+			}
+		}
+		dst = append(dst, content, fin)
+	}
+	if withUsage && includeUsage {
+		dst = append(dst, llm.Chunk{ID: c.ID, Created: c.Created, Model: c.Model, Usage: c.Usage})
+	}
+	return dst
+}
+
+// hasDelta reports whether a delta carries anything but the role.
+func hasDelta(m *llm.Message) bool {
+	return m.Content != "" || len(m.ToolCalls) > 0 || m.Refusal != "" || m.ReasoningContent != "" ||
+		m.ReasoningSignature != "" || len(m.RedactedReasoning) > 0
 }
 
 // streamError ends a stream with an in-band error event. The partial usage

@@ -49,6 +49,8 @@ func (d *decoder) message(m *llm.Message) error {
 			m.Refusal, err = d.Str()
 		case "reasoning_content":
 			m.ReasoningContent, err = d.Str()
+		case "cache_control":
+			m.Cache, err = d.cacheHint()
 		default:
 			err = d.Skip()
 		}
@@ -82,6 +84,8 @@ func (d *decoder) content() (string, []llm.Part, error) {
 func (d *decoder) contentPart() (llm.Part, error) {
 	var (
 		typ, text, url, detail string
+		p                      llm.Part
+		fileData               string
 	)
 	err := d.NonNullObject("an object", func(key []byte) error {
 		var err error
@@ -92,6 +96,12 @@ func (d *decoder) contentPart() (llm.Part, error) {
 			text, err = d.Str()
 		case "image_url":
 			url, detail, err = d.imageURL()
+		case "file":
+			p.File, fileData, err = d.file()
+		case "input_audio":
+			p.Audio, err = d.inputAudio()
+		case "cache_control":
+			p.Cache, err = d.cacheHint()
 		default:
 			err = d.Skip()
 		}
@@ -103,15 +113,132 @@ func (d *decoder) contentPart() (llm.Part, error) {
 	// "type" may come after the fields it governs, so check it last.
 	switch typ {
 	case "text":
-		return llm.Part{Type: llm.PartText, Text: text}, nil
+		p.Type, p.Text, p.File, p.Audio = llm.PartText, text, nil, nil
+		return p, nil
 	case "image_url":
-		return llm.Part{Type: llm.PartImage, ImageURL: url, ImageDetail: detail}, nil
+		p.Type, p.ImageURL, p.ImageDetail, p.File, p.Audio = llm.PartImage, url, detail, nil, nil
+		return p, nil
+	case "file":
+		if p.File == nil {
+			p.File = &llm.FilePart{}
+		}
+		if !p.File.SetData(fileData) {
+			return llm.Part{}, &jsonscan.ParamError{Param: "file.file_data", Value: true,
+				Detail: "file_data must be a base64 data URL (data:<type>;base64,<data>)."}
+		}
+		p.Type, p.Audio = llm.PartFile, nil
+		return p, nil
+	case "input_audio":
+		p.Type, p.File = llm.PartAudio, nil
+		if p.Audio == nil {
+			p.Audio = &llm.AudioPart{}
+		}
+		return p, nil
 	case "":
 		return llm.Part{}, &jsonscan.ParamError{Param: "type", Value: true,
-			Detail: "a content part needs a type (supported: 'text', 'image_url')."}
+			Detail: "a content part needs a type (supported: " + partTypes + ")."}
 	}
 	return llm.Part{}, &jsonscan.ParamError{Param: "type", Value: true,
-		Detail: "unsupported content part type '" + typ + "' (supported: 'text', 'image_url')."}
+		Detail: "unsupported content part type '" + typ + "' (supported: " + partTypes + ")."}
+}
+
+const partTypes = "'text', 'image_url', 'file', 'input_audio'"
+
+// file reads {"file_data", "file_id", "filename"}; file_data is returned
+// raw for the caller to split once the part's type is known.
+func (d *decoder) file() (*llm.FilePart, string, error) {
+	if isNull, err := d.Null(); isNull || err != nil {
+		return nil, "", err
+	}
+	f := &llm.FilePart{}
+	var data string
+	err := d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "file_data":
+			data, err = d.Str()
+		case "file_id":
+			f.FileID, err = d.Str()
+		case "filename":
+			f.Filename, err = d.Str()
+		case "file_url": // not OpenAI's, but what Gemini and Anthropic targets can fetch
+			f.URL, err = d.Str()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+	return f, data, err
+}
+
+func (d *decoder) inputAudio() (*llm.AudioPart, error) {
+	if isNull, err := d.Null(); isNull || err != nil {
+		return nil, err
+	}
+	a := &llm.AudioPart{}
+	err := d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "data":
+			a.Data, err = d.Str()
+		case "format":
+			a.Format, err = d.Word()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+	return a, err
+}
+
+// cacheHint reads a prompt-cache breakpoint, {"type":"ephemeral","ttl":"1h"},
+// as LiteLLM accepts it on messages, content parts and tools.
+func (d *decoder) cacheHint() (*llm.CacheHint, error) {
+	if isNull, err := d.Null(); isNull || err != nil {
+		return nil, err
+	}
+	h := &llm.CacheHint{}
+	err := d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "type":
+			h.Type, err = d.Word()
+		case "ttl":
+			h.TTL, err = d.Word()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+	if err == nil && h.Type == "" {
+		return nil, &jsonscan.ParamError{Param: "type", Value: true, Detail: "cache_control needs a type ('ephemeral')."}
+	}
+	return h, err
+}
+
+// thinking reads an Anthropic-style {"type":"enabled","budget_tokens":N}
+// (LiteLLM takes it on Chat Completions too).
+func (d *decoder) thinking() (*llm.Thinking, error) {
+	if isNull, err := d.Null(); isNull || err != nil {
+		return nil, err
+	}
+	t := &llm.Thinking{}
+	err := d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "type":
+			t.Type, err = d.Word()
+		case "budget_tokens":
+			var v *int32
+			if v, err = d.Int32(); v != nil {
+				t.BudgetTokens = int(*v)
+			}
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+	return t, err
 }
 
 func (d *decoder) imageURL() (url, detail string, err error) {
@@ -204,7 +331,11 @@ func (d *decoder) tools(req *chatRequest) error {
 			case "type":
 				typ, err = d.Word()
 			case "function":
+				cache := t.Cache
 				err = d.functionDefinition(&t)
+				t.Cache = cache
+			case "cache_control":
+				t.Cache, err = d.cacheHint()
 			default:
 				err = d.Skip()
 			}

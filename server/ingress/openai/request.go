@@ -1,6 +1,7 @@
 package openai
 
 import (
+	stdjson "encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -25,7 +26,7 @@ type chatRequest struct {
 	llm.ChatRequest
 	stream bool
 
-	maxTokens, maxCompletionTokens, n, topLogprobs *int32
+	maxTokens, maxCompletionTokens, n, topLogprobs, topK *int32
 
 	toolTypes []string // tools[i].type as sent
 
@@ -166,8 +167,23 @@ func (d *decoder) chatRequest(req *chatRequest) error {
 			req.Extra, err = d.extra()
 		case "switchyard":
 			req.options, err = d.requestOptions()
+		case "top_k":
+			req.topK, err = d.Int32()
+		case "thinking":
+			req.Thinking, err = d.thinking()
 		default:
-			err = d.Skip()
+			// A field the gateway has no domain field for: OpenAI-family
+			// targets get it as sent (fields.go has the rules).
+			var raw []byte
+			if isNull, nerr := d.Null(); isNull || nerr != nil {
+				return nerr // null means unset, here as everywhere
+			}
+			if raw, err = d.Raw(); err == nil {
+				if req.OpenAIFields == nil {
+					req.OpenAIFields = map[string]stdjson.RawMessage{}
+				}
+				req.OpenAIFields[string(key)] = raw
+			}
 		}
 		return err
 	})
@@ -231,6 +247,25 @@ func (r *chatRequest) validate() error {
 			return llm.InvalidParam("n", "n must be between 1 and 128")
 		}
 		r.N = intp(*r.n)
+	}
+	if r.topK != nil {
+		if *r.topK < 1 {
+			return llm.InvalidParam("top_k", "top_k must be at least 1")
+		}
+		r.TopK = intp(*r.topK)
+	}
+	if t := r.Thinking; t != nil {
+		switch t.Type {
+		case llm.ThinkingEnabled:
+			if t.BudgetTokens < 1 {
+				return llm.InvalidParam("thinking.budget_tokens", "thinking.budget_tokens must be at least 1 when thinking is enabled")
+			}
+		case llm.ThinkingDisabled, llm.ThinkingAdaptive:
+		case "":
+			r.Thinking = nil
+		default:
+			return llm.InvalidParam("thinking.type", "unknown thinking type %q (want enabled, disabled or adaptive)", t.Type)
+		}
 	}
 	if r.topLogprobs != nil {
 		if *r.topLogprobs < 0 || *r.topLogprobs > 20 {
@@ -327,8 +362,8 @@ func checkMessage(m *llm.Message, i int) error {
 		return llm.InvalidParam(param()+".role", "unknown role %q (want system, developer, user, assistant or tool)", string(m.Role))
 	}
 	for j := range m.Parts {
-		if p := &m.Parts[j]; p.Type == llm.PartImage && p.ImageURL == "" {
-			return llm.InvalidParam(param()+".content["+strconv.Itoa(j)+"].image_url.url", "image_url.url is required")
+		if err := m.Parts[j].Check(param() + ".content[" + strconv.Itoa(j) + "]"); err != nil {
+			return err
 		}
 	}
 	if len(m.ToolCalls) > 0 && m.Role != llm.RoleAssistant {

@@ -133,7 +133,26 @@ func TestDecodeChatFixtures(t *testing.T) {
 		{file: "unknown_fields.json", stream: true, want: llm.ChatRequest{Model: "o3-mini", Messages: []llm.Message{user("Summarize.")},
 			ReasoningEffort: "high", IncludeUsage: true, Logprobs: ptr(true), TopLogprobs: ptr(3),
 			LogitBias: map[string]float64{"50256": -100, "1234": 2.5},
-			Metadata:  map[string]string{"team": "search", "ticket": "A-17"}, User: "user-1234"}},
+			Metadata:  map[string]string{"team": "search", "ticket": "A-17"}, User: "user-1234",
+			// Newer and unknown fields, as written, for OpenAI-family targets.
+			OpenAIFields: map[string]json.RawMessage{"store": raw(`true`), "modalities": raw(`["text"]`),
+				"prediction": raw(`{"type": "content", "content": "x"}`), "service_tier": raw(`"auto"`),
+				"web_search_options": raw(`{"search_context_size": "low", "user_location": null}`),
+				"x_future_field": raw(`[1, {"deep": [true, false, null]}, "s"]`)}}},
+		// Files, audio and prompt-cache breakpoints (LiteLLM's cache_control
+		// on parts, messages and tools), and Anthropic-style top_k and
+		// thinking, which LiteLLM also takes on Chat Completions.
+		{file: "files_audio_cache.json", want: llm.ChatRequest{Model: "claude-sonnet-4-5", TopK: ptr(40),
+			Thinking: &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 2048},
+			Messages: []llm.Message{
+				{Role: "system", Parts: []llm.Part{{Type: llm.PartText, Text: "Long rules.", Cache: &llm.CacheHint{Type: "ephemeral", TTL: "1h"}}}},
+				{Role: "user", Cache: &llm.CacheHint{Type: "ephemeral"}, Parts: []llm.Part{
+					{Type: llm.PartFile, File: &llm.FilePart{Data: "JVBERi0xLjQ=", MIMEType: "application/pdf", Filename: "report.pdf"}},
+					{Type: llm.PartFile, File: &llm.FilePart{FileID: "file-abc123"}},
+					{Type: llm.PartAudio, Audio: &llm.AudioPart{Data: "UklGRiQ=", Format: "wav"}},
+					{Type: llm.PartText, Text: "Summarize both."}}}},
+			Tools: []llm.Tool{{Type: "function", Name: "lookup", Parameters: json.RawMessage(`{"type": "object"}`),
+				Cache: &llm.CacheHint{Type: "ephemeral"}}}}},
 		{file: "switchyard.json", want: llm.ChatRequest{Model: "fast",
 			Messages: []llm.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Name: "alice", Content: "Hi"}},
 			Hints: llm.Hints{Route: "fast-eu", Strategy: "consistent_hash", CacheControl: llm.CacheNoStore,
@@ -201,6 +220,13 @@ func TestValidateNamesTheParam(t *testing.T) {
 			`unknown role "robot" (want system, developer, user, assistant or tool)`},
 		{"image without url", `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{}}]}]}`,
 			"messages[0].content[1].image_url.url", "image_url.url is required"},
+		{"audio without format", `{"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"UklG"}}]}]}`,
+			"messages[0].content[0].input_audio", "input_audio needs data and format"},
+		{"file without a source", `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"a.pdf"}}]}]}`,
+			"messages[0].content[0].file", "a file part needs file_data, a file URL or file_id"},
+		{"top_k zero", `{"model":"m",` + msgs + `,"top_k":0}`, "top_k", "top_k must be at least 1"},
+		{"thinking without budget", `{"model":"m",` + msgs + `,"thinking":{"type":"enabled"}}`,
+			"thinking.budget_tokens", "thinking.budget_tokens must be at least 1 when thinking is enabled"},
 		{"user with tool_calls", `{"model":"m","messages":[{"role":"user","tool_calls":[{"id":"c"}]}]}`, "messages[0].tool_calls",
 			"only assistant messages carry tool_calls"},
 		{"tool message without id", `{"model":"m","messages":[{"role":"tool","content":"42"}]}`, "messages[0].tool_call_id",
@@ -406,8 +432,13 @@ func TestDecodeChatErrors(t *testing.T) {
 			"messages[1].content", false, "expected a string, an array of content parts or null, but got a number"},
 		{"content object", `{"messages":[{"role":"user","content":{"type":"text"}}]}`,
 			"messages[0].content", false, "but got an object"},
-		{"unknown part type", `{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"input_audio","input_audio":{}}]}]}`,
-			"messages[0].content[1].type", false, "unsupported content part type 'input_audio'"},
+		{"unknown part type", `{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"video","video":{}}]}]}`,
+			"messages[0].content[1].type", false, "unsupported content part type 'video'"},
+		{"file data not base64", `{"messages":[{"role":"user","content":[{"type":"file","file":{"file_data":"data:text/plain,hi"}}]}]}`,
+			"messages[0].content[0].file.file_data", false, "base64 data URL"},
+		{"cache_control without type", `{"messages":[{"role":"user","content":"a","cache_control":{}}]}`,
+			"messages[0].cache_control.type", false, "needs a type"},
+
 		{"part without type", `{"messages":[{"role":"user","content":[{"text":"a"}]}]}`,
 			"messages[0].content[0].type", false, "needs a type"},
 		{"part text number", `{"messages":[{"role":"user","content":[{"type":"text","text":1}]}]}`,
@@ -517,3 +548,5 @@ func TestDecodeEmbeddingsErrors(t *testing.T) {
 		})
 	}
 }
+
+func raw(s string) json.RawMessage { return json.RawMessage(s) }

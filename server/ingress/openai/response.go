@@ -32,7 +32,9 @@ func appendCompletion(dst []byte, r *llm.ChatResponse, info *route.Info, request
 		dst = appendInt(dst, int64(ch.Index))
 		dst = append(dst, `,"message":`...)
 		dst = appendMessage(dst, &ch.Message)
-		dst = append(dst, `,"logprobs":null,"finish_reason":`...)
+		dst = append(dst, `,"logprobs":`...)
+		dst = appendLogprobs(dst, ch.Logprobs)
+		dst = append(dst, `,"finish_reason":`...)
 		dst = appendStringOrNull(dst, ch.FinishReason)
 		dst = append(dst, '}')
 	}
@@ -116,7 +118,9 @@ func appendChunk(dst []byte, c *llm.Chunk, withUsage bool, info *route.Info, req
 		dst = appendInt(dst, int64(ch.Index))
 		dst = append(dst, `,"delta":`...)
 		dst = appendDelta(dst, &ch.Delta)
-		dst = append(dst, `,"logprobs":null,"finish_reason":`...)
+		dst = append(dst, `,"logprobs":`...)
+		dst = appendLogprobs(dst, ch.Logprobs)
+		dst = append(dst, `,"finish_reason":`...)
 		dst = appendStringOrNull(dst, ch.FinishReason)
 		dst = append(dst, '}')
 	}
@@ -194,6 +198,64 @@ func appendDelta(dst []byte, m *llm.Message) []byte {
 		dst = appendString(dst, m.ReasoningContent)
 	}
 	return append(dst, '}')
+}
+
+// appendLogprobs writes OpenAI's choice logprobs object, or null.
+func appendLogprobs(dst []byte, l *llm.Logprobs) []byte {
+	if l == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"content":`...)
+	dst = appendTokenLogprobs(dst, l.Content)
+	dst = append(dst, `,"refusal":`...)
+	dst = appendTokenLogprobs(dst, l.Refusal)
+	return append(dst, '}')
+}
+
+func appendTokenLogprobs(dst []byte, ts []llm.TokenLogprob) []byte {
+	if ts == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i := range ts {
+		t := &ts[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendTokenLogprob(dst, t.Token, t.Logprob, t.Bytes)
+		dst = append(dst, `,"top_logprobs":[`...)
+		for j := range t.TopLogprobs {
+			a := &t.TopLogprobs[j]
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendTokenLogprob(dst, a.Token, a.Logprob, a.Bytes)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, "]}"...)
+	}
+	return append(dst, ']')
+}
+
+// appendTokenLogprob writes an object's opening and its token, logprob and
+// bytes; the caller closes it.
+func appendTokenLogprob(dst []byte, token string, logprob float64, b []int) []byte {
+	dst = append(dst, `{"token":`...)
+	dst = appendString(dst, token)
+	dst = append(dst, `,"logprob":`...)
+	dst = appendFloat(dst, logprob, 64)
+	dst = append(dst, `,"bytes":`...)
+	if b == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, v := range b {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendInt(dst, int64(v))
+	}
+	return append(dst, ']')
 }
 
 // appendUsage writes OpenAI's usage object; total_tokens is the sum when
