@@ -153,6 +153,10 @@ type Price struct {
 	Input       float64 `yaml:"input"`
 	Output      float64 `yaml:"output"`
 	CachedInput float64 `yaml:"cached_input"`
+	// CacheWrite and CacheWrite1h price prompt-cache writes (5-minute and
+	// 1-hour lifetime); unset they are 1.25× and 2× input, Anthropic's rates.
+	CacheWrite   float64 `yaml:"cache_write"`
+	CacheWrite1h float64 `yaml:"cache_write_1h"`
 }
 
 // Simulator configures the built-in simulated provider.

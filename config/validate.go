@@ -306,7 +306,7 @@ func (p *Provider) validateModels(k *checker, f string) map[string]bool {
 		if set != nil && !set[m] {
 			k.add(pf, "price for model %q, which this provider does not list in models", m)
 		}
-		if pr.Input < 0 || pr.Output < 0 || pr.CachedInput < 0 {
+		if pr.Input < 0 || pr.Output < 0 || pr.CachedInput < 0 || pr.CacheWrite < 0 || pr.CacheWrite1h < 0 {
 			k.add(pf, "prices must not be negative")
 		}
 	}

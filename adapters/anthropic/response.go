@@ -37,19 +37,36 @@ type wireUsage struct {
 	OutputTokens             int `json:"output_tokens"`
 	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
 	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+	// CacheCreation splits the writes by lifetime; nil when absent (older
+	// API versions, and deltas that do not repeat it).
+	CacheCreation *wireCacheCreation `json:"cache_creation"`
+}
+
+type wireCacheCreation struct {
+	Ephemeral5m int `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h int `json:"ephemeral_1h_input_tokens"`
 }
 
 // toUsage counts each kind of prompt token once: Anthropic's input_tokens
 // excludes the cached and cache-written tokens, OpenAI's prompt_tokens
-// includes them.
+// includes them. Thinking is inside output_tokens (Anthropic reports no
+// separate count), so it is priced as output, once.
 func (u wireUsage) toUsage() llm.Usage {
-	prompt := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	in, read, write := max(u.InputTokens, 0), max(u.CacheReadInputTokens, 0), max(u.CacheCreationInputTokens, 0)
+	var write1h int
+	if cc := u.CacheCreation; cc != nil {
+		write = max(write, max(cc.Ephemeral5m, 0)+max(cc.Ephemeral1h, 0))
+		write1h = min(max(cc.Ephemeral1h, 0), write)
+	}
+	prompt := in + read + write
+	out := max(u.OutputTokens, 0)
 	return llm.Usage{
-		PromptTokens:        prompt,
-		CompletionTokens:    u.OutputTokens,
-		TotalTokens:         prompt + u.OutputTokens,
-		CachedTokens:        u.CacheReadInputTokens,
-		CacheCreationTokens: u.CacheCreationInputTokens,
+		PromptTokens:          prompt,
+		CompletionTokens:      out,
+		TotalTokens:           prompt + out,
+		CachedTokens:          read,
+		CacheCreationTokens:   write,
+		CacheCreation1hTokens: write1h,
 	}
 }
 
@@ -66,6 +83,9 @@ func (u *wireUsage) merge(d wireUsage) {
 	}
 	if d.CacheCreationInputTokens >= 0 {
 		u.CacheCreationInputTokens = d.CacheCreationInputTokens
+	}
+	if d.CacheCreation != nil {
+		u.CacheCreation = d.CacheCreation
 	}
 }
 

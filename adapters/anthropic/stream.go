@@ -187,7 +187,7 @@ func (s *stream) truncated() error {
 func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 	ev := &s.ev
 	*ev = streamEvent{}
-	ev.Usage = wireUsage{-1, -1, -1, -1}
+	ev.Usage = wireUsage{-1, -1, -1, -1, nil}
 	if err := json.Unmarshal(data, ev); err != nil {
 		return ch, false, &llm.UpstreamError{Provider: s.name, Status: 502, Message: "malformed stream event", Err: err}
 	}

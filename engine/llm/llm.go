@@ -347,18 +347,21 @@ type Usage struct {
 	TotalTokens         int
 	CachedTokens        int
 	CacheCreationTokens int
-	ReasoningTokens     int
+	// CacheCreation1hTokens are the part of CacheCreationTokens written with a one-hour lifetime, priced higher.
+	CacheCreation1hTokens int
+	ReasoningTokens       int
 }
 
 // Add sums two usages.
 func (u Usage) Add(o Usage) Usage {
 	return Usage{
-		PromptTokens:        u.PromptTokens + o.PromptTokens,
-		CompletionTokens:    u.CompletionTokens + o.CompletionTokens,
-		TotalTokens:         u.TotalTokens + o.TotalTokens,
-		CachedTokens:        u.CachedTokens + o.CachedTokens,
-		CacheCreationTokens: u.CacheCreationTokens + o.CacheCreationTokens,
-		ReasoningTokens:     u.ReasoningTokens + o.ReasoningTokens,
+		PromptTokens:          u.PromptTokens + o.PromptTokens,
+		CompletionTokens:      u.CompletionTokens + o.CompletionTokens,
+		TotalTokens:           u.TotalTokens + o.TotalTokens,
+		CachedTokens:          u.CachedTokens + o.CachedTokens,
+		CacheCreationTokens:   u.CacheCreationTokens + o.CacheCreationTokens,
+		CacheCreation1hTokens: u.CacheCreation1hTokens + o.CacheCreation1hTokens,
+		ReasoningTokens:       u.ReasoningTokens + o.ReasoningTokens,
 	}
 }
 

@@ -14,20 +14,44 @@ import (
 type Price struct {
 	Input       float64
 	Output      float64
-	CachedInput float64
+	CachedInput float64 // a prompt-cache read; 0 means Input
+	// CacheWrite prices prompt tokens written to the cache with the default
+	// (5-minute) lifetime, CacheWrite1h those written for an hour. 0 means
+	// Anthropic's multipliers of Input (1.25× and 2×): only providers with
+	// explicit caching report writes, and Anthropic is the one that
+	// surcharges them; set them to Input for one that does not.
+	CacheWrite   float64
+	CacheWrite1h float64
 }
 
-// Cost prices a usage. Cached prompt tokens are billed at CachedInput (or
-// Input when no cached price is set), the rest of the prompt at Input.
+// Cost prices a usage. The prompt is split once, never counted twice:
+// cache reads (CachedTokens) at CachedInput, cache writes
+// (CacheCreationTokens, of which CacheCreation1hTokens for an hour) at
+// their write prices, the rest at Input; reasoning tokens are inside
+// CompletionTokens and priced as output. Negative or inconsistent counts
+// (more cached than prompt) are clamped, so a cost is never negative.
 // The sum is taken in integer nano-USD per million tokens and rounded once,
 // so a request's cost is exact to the nano-dollar and sums never drift.
 func (p Price) Cost(u llm.Usage) llm.Money {
-	in, out, cached := llm.USD(p.Input), llm.USD(p.Output), llm.USD(p.CachedInput)
+	in, out := llm.USD(p.Input), llm.USD(p.Output)
+	cached, write, write1h := llm.USD(p.CachedInput), llm.USD(p.CacheWrite), llm.USD(p.CacheWrite1h)
 	if p.CachedInput == 0 {
 		cached = in
 	}
-	hits := min(max(u.CachedTokens, 0), max(u.PromptTokens, 0))
-	perMillion := llm.Money(max(u.PromptTokens, 0)-hits)*in + llm.Money(hits)*cached + llm.Money(max(u.CompletionTokens, 0))*out
+	if p.CacheWrite == 0 {
+		write = (in*5 + 2) / 4
+	}
+	if p.CacheWrite1h == 0 {
+		write1h = in * 2
+	}
+	prompt := max(u.PromptTokens, 0)
+	hits := min(max(u.CachedTokens, 0), prompt)
+	writes := min(max(u.CacheCreationTokens, 0), prompt-hits)
+	writes1h := min(max(u.CacheCreation1hTokens, 0), writes)
+	plain := prompt - hits - writes
+	perMillion := llm.Money(plain)*in + llm.Money(hits)*cached +
+		llm.Money(writes-writes1h)*write + llm.Money(writes1h)*write1h +
+		llm.Money(max(u.CompletionTokens, 0))*out
 	return (perMillion + 500_000) / 1_000_000
 }
 

@@ -284,6 +284,11 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 	return spec
 }
 
+// routePrice is a configured price as the router bills it.
+func routePrice(pr config.Price) route.Price {
+	return route.Price{Input: pr.Input, Output: pr.Output, CachedInput: pr.CachedInput, CacheWrite: pr.CacheWrite, CacheWrite1h: pr.CacheWrite1h}
+}
+
 // off reports whether an on-by-default switch was set false.
 func off(b *bool) bool { return b != nil && !*b }
 
@@ -300,7 +305,7 @@ func buildProviders(reg *Registry, cfg *config.Config, extra map[string][]apiKey
 		}
 		prices := make(map[string]route.Price, len(p.Prices))
 		for m, pr := range p.EffectivePrices() {
-			prices[m] = route.Price{Input: pr.Input, Output: pr.Output, CachedInput: pr.CachedInput}
+			prices[m] = routePrice(pr)
 		}
 		spec := route.ProviderSpec{Name: p.Name, Type: p.Type, Models: p.Models, Prices: prices}
 		var hc *http.Client
