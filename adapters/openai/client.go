@@ -286,7 +286,7 @@ func (c *Client) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.Emb
 	if err != nil {
 		return nil, err
 	}
-	inputs := len(req.Input)
+	inputs := embeddingInputs(req)
 	return upstream.Decode(ctx, c.up, resp, func(data []byte) (*llm.EmbeddingResponse, error) {
 		return decodeEmbedding(data, inputs)
 	})

@@ -56,9 +56,24 @@ type wireMessage struct {
 }
 
 type wirePart struct {
-	Type     string        `json:"type"`
-	Text     *string       `json:"text,omitempty"`
-	ImageURL *wireImageURL `json:"image_url,omitempty"`
+	Type       string          `json:"type"`
+	Text       *string         `json:"text,omitempty"`
+	ImageURL   *wireImageURL   `json:"image_url,omitempty"`
+	File       *wireFile       `json:"file,omitempty"`
+	InputAudio *wireInputAudio `json:"input_audio,omitempty"`
+}
+
+// wireFile is a file content part: inline as a data: URL, or an uploaded
+// file's id. Chat Completions has no field for a file URL.
+type wireFile struct {
+	FileData string `json:"file_data,omitempty"`
+	FileID   string `json:"file_id,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+type wireInputAudio struct {
+	Data   string `json:"data"`
+	Format string `json:"format"`
 }
 
 type wireImageURL struct {
@@ -342,6 +357,18 @@ func encodeMessages(in []llm.Message) ([]wireMessage, error) {
 						return nil, llm.InvalidParam(fmt.Sprintf("messages[%d].content[%d].image_url.url", i, j), "image URL is required")
 					}
 					parts[j] = wirePart{Type: "image_url", ImageURL: &wireImageURL{URL: p.ImageURL, Detail: p.ImageDetail}}
+				case llm.PartFile:
+					f, err := encodeFile(fmt.Sprintf("messages[%d].content[%d].file", i, j), p.File)
+					if err != nil {
+						return nil, err
+					}
+					parts[j] = wirePart{Type: "file", File: f}
+				case llm.PartAudio:
+					a, err := encodeAudio(fmt.Sprintf("messages[%d].content[%d].input_audio", i, j), p.Audio)
+					if err != nil {
+						return nil, err
+					}
+					parts[j] = wirePart{Type: "input_audio", InputAudio: a}
 				default:
 					return nil, llm.InvalidParam(fmt.Sprintf("messages[%d].content[%d].type", i, j), "unsupported content part type %q", p.Type)
 				}
@@ -371,6 +398,37 @@ func encodeMessages(in []llm.Message) ([]wireMessage, error) {
 		out[i] = wm
 	}
 	return out, nil
+}
+
+// encodeFile maps a file part. Inline data goes as the data: URL OpenAI
+// wants in file_data; an uploaded file by id. A file known only by URL has
+// no place in Chat Completions (OpenAI fetches no file URLs there), so it is
+// refused naming the field rather than dropped.
+func encodeFile(param string, f *llm.FilePart) (*wireFile, error) {
+	switch {
+	case f == nil:
+		return nil, llm.InvalidParam(param, "%s: a file part needs a file", param)
+	case f.Data != "":
+		if f.MIMEType == "" {
+			return nil, llm.InvalidParam(param+".file_data", "%s.file_data: inline file data needs its MIME type", param)
+		}
+		return &wireFile{FileData: "data:" + f.MIMEType + ";base64," + f.Data, Filename: f.Filename}, nil
+	case f.FileID != "":
+		return &wireFile{FileID: f.FileID, Filename: f.Filename}, nil
+	case f.URL != "":
+		return nil, llm.InvalidParam(param+".file_url", "%s.file_url: OpenAI Chat Completions takes no file URLs; send the file inline (file_data) or as an uploaded file_id", param)
+	}
+	return nil, llm.InvalidParam(param, "%s: a file part needs file_data or file_id", param)
+}
+
+func encodeAudio(param string, a *llm.AudioPart) (*wireInputAudio, error) {
+	switch {
+	case a == nil || a.Data == "":
+		return nil, llm.InvalidParam(param+".data", "%s.data: audio data is required", param)
+	case a.Format == "":
+		return nil, llm.InvalidParam(param+".format", "%s.format: the audio format (wav, mp3, ...) is required", param)
+	}
+	return &wireInputAudio{Data: a.Data, Format: a.Format}, nil
 }
 
 // mergeExtra appends the passthrough fields the typed request did not set.
@@ -417,15 +475,36 @@ func encodeEmbedding(req *llm.EmbeddingRequest) ([]byte, error) {
 	if req.Model == "" {
 		return nil, llm.InvalidParam("model", "model is required")
 	}
-	if len(req.Input) == 0 {
+	// Token ids go as OpenAI's array of token arrays (what LangChain's
+	// OpenAIEmbeddings sends by default); the rest of the family takes them too.
+	var input any = req.Input
+	switch {
+	case len(req.Input) > 0 && len(req.InputTokens) > 0:
+		return nil, llm.InvalidParam("input", "input: give texts or token ids, not both")
+	case len(req.InputTokens) > 0:
+		for i, toks := range req.InputTokens {
+			if len(toks) == 0 {
+				return nil, llm.InvalidParam(fmt.Sprintf("input[%d]", i), "input[%d]: a token array must not be empty", i)
+			}
+		}
+		input = req.InputTokens
+	case len(req.Input) == 0:
 		return nil, llm.InvalidParam("input", "at least one input is required")
 	}
 	w := struct {
-		Model          string   `json:"model"`
-		Input          []string `json:"input"`
-		EncodingFormat string   `json:"encoding_format"`
-		Dimensions     *int     `json:"dimensions,omitempty"`
-		User           string   `json:"user,omitempty"`
-	}{req.Model, req.Input, "float", req.Dimensions, req.User}
+		Model          string `json:"model"`
+		Input          any    `json:"input"`
+		EncodingFormat string `json:"encoding_format"`
+		Dimensions     *int   `json:"dimensions,omitempty"`
+		User           string `json:"user,omitempty"`
+	}{req.Model, input, "float", req.Dimensions, req.User}
 	return json.Marshal(&w)
+}
+
+// embeddingInputs is how many vectors an embedding request asks for.
+func embeddingInputs(req *llm.EmbeddingRequest) int {
+	if len(req.InputTokens) > 0 {
+		return len(req.InputTokens)
+	}
+	return len(req.Input)
 }

@@ -276,7 +276,7 @@ func TestEncodeChatRejectsInvalidRequests(t *testing.T) {
 		{"no messages", func(r *llm.ChatRequest) { r.Messages = nil }, "messages"},
 		{"unknown role", func(r *llm.ChatRequest) { r.Messages[1].Role = "robot" }, "messages[1].role"},
 		{"unknown part type", func(r *llm.ChatRequest) {
-			r.Messages[1].Parts = []llm.Part{{Type: "input_audio"}}
+			r.Messages[1].Parts = []llm.Part{{Type: "video"}}
 		}, "messages[1].content[0].type"},
 		{"image without url", func(r *llm.ChatRequest) {
 			r.Messages[1].Parts = []llm.Part{{Type: llm.PartImage}}
