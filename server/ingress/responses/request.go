@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime"
+	"path"
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
@@ -106,6 +108,15 @@ type part struct {
 	ImageURL string `json:"image_url"`
 	FileID   string `json:"file_id"`
 	Detail   string `json:"detail"`
+	// input_file
+	FileData string `json:"file_data"`
+	FileURL  string `json:"file_url"`
+	Filename string `json:"filename"`
+	// input_audio, as the SDKs type it: {"data","format"}
+	InputAudio *struct {
+		Data   string `json:"data"`
+		Format string `json:"format"`
+	} `json:"input_audio"`
 }
 
 func invalid(param, format string, args ...any) error {
@@ -304,12 +315,44 @@ func messageOf(param string, it item) (llm.Message, error) {
 				return llm.Message{}, invalid(pp+".image_url", "%s: only image_url images are supported (file_id needs the Files API)", pp)
 			}
 			m.Parts = append(m.Parts, llm.Part{Type: llm.PartImage, ImageURL: p.ImageURL, ImageDetail: p.Detail})
+		case "input_file":
+			f, err := filePart(pp, p)
+			if err != nil {
+				return llm.Message{}, err
+			}
+			m.Parts = append(m.Parts, llm.Part{Type: llm.PartFile, File: f})
+		case "input_audio":
+			if p.InputAudio == nil || p.InputAudio.Data == "" || p.InputAudio.Format == "" {
+				return llm.Message{}, invalid(pp+".input_audio", "%s.input_audio: data and format are required", pp)
+			}
+			m.Parts = append(m.Parts, llm.Part{Type: llm.PartAudio, Audio: &llm.AudioPart{Data: p.InputAudio.Data, Format: p.InputAudio.Format}})
 		default:
 			return llm.Message{}, invalid(pp+".type", "%s: content parts of type %q are not supported by this gateway", pp, p.Type)
 		}
 	}
 	ingress.Collapse(&m)
 	return m, nil
+}
+
+// filePart maps an input_file part. file_data is a data: URL (as the
+// OpenAI docs and SDK helpers build it); bare base64 is taken when the
+// filename's extension names the type, since every target needs one.
+func filePart(param string, p part) (*llm.FilePart, error) {
+	f := &llm.FilePart{FileID: p.FileID, URL: p.FileURL, Filename: p.Filename}
+	if p.FileData != "" {
+		if mt, data, ok := llm.ParseDataURL(p.FileData); ok {
+			f.MIMEType, f.Data = mt, data
+		} else if mt := mime.TypeByExtension(path.Ext(p.Filename)); mt != "" && !strings.HasPrefix(p.FileData, "data:") {
+			f.MIMEType, _, _ = strings.Cut(mt, ";")
+			f.Data = p.FileData
+		} else {
+			return nil, invalid(param+".file_data", "%s.file_data: want a base64 data: URL (data:<type>;base64,...)", param)
+		}
+	}
+	if f.Data == "" && f.FileID == "" && f.URL == "" {
+		return nil, invalid(param, "%s: an input_file needs file_data, file_url or file_id", param)
+	}
+	return f, nil
 }
 
 // outputText flattens a function_call_output's output (a string, or
