@@ -1,4 +1,5 @@
-// The official `openai` Node SDK through Switchyard to each provider format.
+// The official `openai` Node SDK's Chat Completions through Switchyard to each
+// provider format.
 //
 // scripts/test-providers.sh starts the fake upstream (loadtest/fakeupstream)
 // and a gateway whose three providers (test/providers/switchyard.yaml) point
@@ -69,7 +70,7 @@ function assertUsage(usage, prompt, completion) {
 }
 
 for (const model of MODELS) {
-  describe(model, { skip }, () => {
+  describe(`chat → ${model}`, { skip }, () => {
     test('unary answer', async () => {
       const msgs = messages('Name three prime numbers.');
       const r = await client.chat.completions.create({ model, messages: msgs });
@@ -189,7 +190,7 @@ for (const model of MODELS) {
 
 const lowerKeys = (h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 
-describe('upstream requests', { skip }, () => {
+describe('chat → upstream requests', { skip }, () => {
   test('anthropic: top-level system, max_tokens, anthropic-version, no system role in messages', async () => {
     const m = marker();
     const msgs = [
