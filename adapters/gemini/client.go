@@ -34,6 +34,23 @@ type Options struct {
 	HTTPClient *http.Client
 	// Headers are added to every request and may override the defaults.
 	Headers map[string]string
+
+	// ThinkingLevelModels are the model name prefixes that take a
+	// reasoning effort as thinkingLevel; nil means
+	// DefaultThinkingLevelModels, empty means none.
+	ThinkingLevelModels []string
+	// EffortBudgets and EffortLevels override entries of
+	// DefaultEffortBudgets and DefaultEffortLevels.
+	EffortBudgets map[string]int
+	EffortLevels  map[string]string
+	// MaxPartBytes caps one inline part after decoding; 0 means
+	// DefaultMaxPartBytes.
+	MaxPartBytes int
+	// OmitThoughts stops asking for thought summaries (includeThoughts).
+	OmitThoughts bool
+	// NoSignatureFallback sends a function call without a signature as it
+	// is, instead of with SkipSignature.
+	NoSignatureFallback bool
 }
 
 // Client calls one Gemini endpoint. It is safe for concurrent use.
@@ -43,6 +60,7 @@ type Client struct {
 	apiKey string
 	hc     *http.Client
 	up     *upstream.Client // sends through hc with the auth and operator headers
+	tr     *translation
 	now    func() time.Time
 }
 
@@ -59,7 +77,21 @@ func New(opts Options) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("gemini: BaseURL %q must be an absolute http(s) URL without a query", base)
 	}
+	if opts.MaxPartBytes < 0 {
+		return nil, errors.New("gemini: MaxPartBytes must not be negative")
+	}
+	for e, b := range opts.EffortBudgets {
+		if b < -1 {
+			return nil, fmt.Errorf("gemini: EffortBudgets[%q] = %d, want -1 (dynamic) or more", e, b)
+		}
+	}
+	for e, l := range opts.EffortLevels {
+		if l == "" {
+			return nil, fmt.Errorf("gemini: EffortLevels[%q] is empty", e)
+		}
+	}
 	c := &Client{
+		tr:     newTranslation(&opts),
 		name:   opts.Name,
 		base:   strings.TrimRight(base, "/"),
 		apiKey: opts.APIKey,
@@ -111,7 +143,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	if err != nil {
 		return nil, err
 	}
-	body, err := encode(req)
+	body, err := encode(req, c.tr)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +172,7 @@ func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stre
 	if err != nil {
 		return nil, err
 	}
-	body, err := encode(req)
+	body, err := encode(req, c.tr)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +238,10 @@ func (c *Client) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.Emb
 	path, err := modelPath(req.Model)
 	if err != nil {
 		return nil, err
+	}
+	if len(req.InputTokens) > 0 {
+		// Gemini embeds text only; its token ids are not OpenAI's either.
+		return nil, llm.InvalidParam("input", "token-id input is not supported by Gemini targets; send text")
 	}
 	if len(req.Input) == 0 {
 		return nil, llm.InvalidParam("input", "input must not be empty")

@@ -329,7 +329,8 @@ func TestDecodeResponse(t *testing.T) {
 						Content:          "Let me check both.",
 						ReasoningContent: "The user wants weather and time; call both.",
 						ToolCalls: []llm.ToolCall{
-							{Index: 0, ID: "call_0", Type: "function", Name: "get_weather", Arguments: `{"location":"Paris, France","unit":"celsius"}`},
+							{Index: 0, ID: "call_0", Type: "function", Name: "get_weather", Arguments: `{"location":"Paris, France","unit":"celsius"}`,
+								Signature: "gemini:CiIBVKhc7oDHm4fqxRwD3Qq6"},
 							{Index: 1, ID: "call_1", Type: "function", Name: "get_time", Arguments: `{}`},
 						},
 					},
@@ -415,6 +416,7 @@ func TestStreamDecodesFixtures(t *testing.T) {
 	call := func(idx int, id, name, args string) llm.ToolCall {
 		return llm.ToolCall{Index: idx, ID: id, Type: "function", Name: name, Arguments: args}
 	}
+	signed := func(tc llm.ToolCall, sig string) llm.ToolCall { tc.Signature = sig; return tc }
 	const textID, toolID, blockID = "mAitaLmkHPPlz7IPvtfUqQ4", "Qx8taNn2Fo2Wz7IP6bKhkA8", "b4ktaJ2xLrGiz7IP1Kmk2Q0"
 	const flash, pro = "gemini-2.5-flash", "gemini-2.5-pro"
 	tests := []struct {
@@ -435,7 +437,7 @@ func TestStreamDecodesFixtures(t *testing.T) {
 			want: []llm.Chunk{
 				mk(toolID, pro, llm.Message{Role: llm.RoleAssistant, ReasoningContent: "Checking the weather first."}, ""),
 				mk(toolID, pro, llm.Message{Content: "Let me check both.", ToolCalls: []llm.ToolCall{
-					call(0, "call_0", "get_weather", `{"location":"Paris, France","unit":"celsius"}`),
+					signed(call(0, "call_0", "get_weather", `{"location":"Paris, France","unit":"celsius"}`), "gemini:CiIBVKhc7oDHm4fqxRwD3Qq6"),
 				}}, ""),
 				mk(toolID, pro, llm.Message{ToolCalls: []llm.ToolCall{call(1, "call_1", "get_time", `{}`)}}, ""),
 				mk(toolID, pro, llm.Message{}, llm.FinishToolCalls),

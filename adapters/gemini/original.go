@@ -6,9 +6,9 @@ import "github.com/switchyard/switchyard/engine/llm"
 // generateContent goes as its client wrote it (the model and the stream
 // choice are in the URL, not the body, so nothing needs setting); any
 // other is built from the domain request.
-func encode(req *llm.ChatRequest) ([]byte, error) {
+func encode(req *llm.ChatRequest, tr *translation) ([]byte, error) {
 	if o := req.Original; o != nil && o.Dialect == llm.DialectGemini {
 		return o.Body, nil
 	}
-	return encodeRequest(req)
+	return tr.encodeRequest(req)
 }

@@ -3,7 +3,6 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
-	"path"
 	"sort"
 	"strings"
 
@@ -96,10 +95,12 @@ type gGenerationConfig struct {
 }
 
 // gThinkingConfig budgets a thinking model's reasoning: 0 turns it off,
-// -1 lets the model decide; includeThoughts returns thought summaries.
+// -1 lets the model decide, or a level (Gemini 3) instead of a budget;
+// includeThoughts returns thought summaries.
 type gThinkingConfig struct {
-	ThinkingBudget  *int `json:"thinkingBudget,omitempty"`
-	IncludeThoughts bool `json:"includeThoughts,omitempty"`
+	ThinkingBudget  *int   `json:"thinkingBudget,omitempty"`
+	ThinkingLevel   string `json:"thinkingLevel,omitempty"`
+	IncludeThoughts bool   `json:"includeThoughts,omitempty"`
 }
 
 func (g *gGenerationConfig) empty() bool {
@@ -110,8 +111,8 @@ func (g *gGenerationConfig) empty() bool {
 
 // encodeRequest translates req into a generateContent body. The model goes
 // in the URL, not the body.
-func encodeRequest(req *llm.ChatRequest) ([]byte, error) {
-	g, err := translateRequest(req)
+func (t *translation) encodeRequest(req *llm.ChatRequest) ([]byte, error) {
+	g, err := t.translateRequest(req)
 	if err != nil {
 		return nil, err
 	}
@@ -125,12 +126,12 @@ func encodeRequest(req *llm.ChatRequest) ([]byte, error) {
 	return body, nil
 }
 
-func translateRequest(req *llm.ChatRequest) (*gRequest, error) {
+func (t *translation) translateRequest(req *llm.ChatRequest) (*gRequest, error) {
 	if len(req.Messages) == 0 {
 		return nil, llm.InvalidParam("messages", "messages must not be empty")
 	}
 	g := &gRequest{}
-	if err := translateConfig(req, g); err != nil {
+	if err := t.translateConfig(req, g); err != nil {
 		return nil, err
 	}
 	if err := translateTools(req, g); err != nil {
@@ -158,10 +159,10 @@ func translateRequest(req *llm.ChatRequest) (*gRequest, error) {
 			continue
 		case llm.RoleUser:
 			role = "user"
-			parts, err = contentParts(m, i)
+			parts, err = t.contentParts(m, i)
 		case llm.RoleAssistant:
 			role = "model"
-			parts, err = modelParts(m, i, callNames)
+			parts, err = t.modelParts(m, i, callNames)
 		case llm.RoleTool:
 			role = "user"
 			parts, err = functionResponseParts(m, i, callNames)
@@ -185,10 +186,15 @@ func translateRequest(req *llm.ChatRequest) (*gRequest, error) {
 	if len(g.Contents) == 0 {
 		return nil, llm.InvalidParam("messages", "at least one user or assistant message is required")
 	}
+	t.fillSignatures(g.Contents)
 	return g, nil
 }
 
-func translateConfig(req *llm.ChatRequest, g *gRequest) error {
+func (t *translation) translateConfig(req *llm.ChatRequest, g *gRequest) error {
+	thinking, err := t.thinkingConfig(req)
+	if err != nil {
+		return err
+	}
 	gc := &gGenerationConfig{
 		StopSequences:    req.Stop,
 		CandidateCount:   req.N,
@@ -196,7 +202,7 @@ func translateConfig(req *llm.ChatRequest, g *gRequest) error {
 		Temperature:      req.Temperature,
 		TopP:             req.TopP,
 		TopK:             req.TopK,
-		ThinkingConfig:   thinkingConfig(req.Thinking),
+		ThinkingConfig:   thinking,
 		Seed:             req.Seed,
 		PresencePenalty:  req.PresencePenalty,
 		FrequencyPenalty: req.FrequencyPenalty,
@@ -209,7 +215,11 @@ func translateConfig(req *llm.ChatRequest, g *gRequest) error {
 	}
 	if req.Logprobs != nil && *req.Logprobs {
 		gc.ResponseLogprobs = req.Logprobs
-		gc.Logprobs = req.TopLogprobs
+		// Gemini's logprobs counts alternatives from 1; OpenAI's 0 means
+		// the chosen tokens only, which responseLogprobs alone gives.
+		if req.TopLogprobs != nil && *req.TopLogprobs > 0 {
+			gc.Logprobs = req.TopLogprobs
+		}
 	}
 	if rf := req.ResponseFormat; rf != nil {
 		switch rf.Type {
@@ -232,26 +242,6 @@ func translateConfig(req *llm.ChatRequest, g *gRequest) error {
 		g.GenerationConfig = gc
 	}
 	return nil
-}
-
-// thinkingConfig maps a thinking request: a budget as it is, disabled as
-// budget 0, adaptive as -1 (dynamic); thoughts are asked back whenever the
-// model may think, so they arrive as ReasoningContent.
-func thinkingConfig(t *llm.Thinking) *gThinkingConfig {
-	if t == nil {
-		return nil
-	}
-	budget := -1
-	switch t.Type {
-	case llm.ThinkingEnabled:
-		budget = t.BudgetTokens
-	case llm.ThinkingDisabled:
-		budget = 0
-	case llm.ThinkingAdaptive:
-	default:
-		return nil
-	}
-	return &gThinkingConfig{ThinkingBudget: &budget, IncludeThoughts: budget != 0}
 }
 
 func translateTools(req *llm.ChatRequest, g *gRequest) error {
@@ -311,75 +301,11 @@ func messageText(m *llm.Message) string {
 	return b.String()
 }
 
-func contentParts(m *llm.Message, idx int) ([]gPart, error) {
-	if len(m.Parts) == 0 {
-		if m.Content == "" {
-			return nil, nil
-		}
-		return []gPart{{Text: m.Content}}, nil
-	}
-	parts := make([]gPart, 0, len(m.Parts))
-	for _, p := range m.Parts {
-		switch p.Type {
-		case llm.PartText, "":
-			if p.Text != "" {
-				parts = append(parts, gPart{Text: p.Text})
-			}
-		case llm.PartImage:
-			ip, err := imagePart(p.ImageURL, idx)
-			if err != nil {
-				return nil, err
-			}
-			parts = append(parts, ip)
-		default:
-			return nil, llm.InvalidParam("messages", "messages[%d]: content part type %q is not supported", idx, p.Type)
-		}
-	}
-	return parts, nil
-}
-
-// imagePart sends data: URLs inline and http(s) URLs as file references.
-func imagePart(u string, idx int) (gPart, error) {
-	switch {
-	case strings.HasPrefix(u, "data:"):
-		meta, data, ok := strings.Cut(u[len("data:"):], ",")
-		mimeType, isBase64 := strings.CutSuffix(meta, ";base64")
-		if !ok || !isBase64 || mimeType == "" || data == "" {
-			return gPart{}, llm.InvalidParam("messages", "messages[%d]: image data URL must be data:<type>;base64,<data>", idx)
-		}
-		return gPart{InlineData: &gBlob{MimeType: mimeType, Data: data}}, nil
-	case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
-		return gPart{FileData: &gFileData{MimeType: imageMimeType(u), FileURI: u}}, nil
-	}
-	return gPart{}, llm.InvalidParam("messages", "messages[%d]: image URL must be a data: or http(s) URL", idx)
-}
-
-// imageMimeType guesses from the extension; fileData may omit it.
-func imageMimeType(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		u = u[:i]
-	}
-	switch strings.ToLower(path.Ext(u)) {
-	case ".png":
-		return "image/png"
-	case ".jpg", ".jpeg":
-		return "image/jpeg"
-	case ".webp":
-		return "image/webp"
-	case ".gif":
-		return "image/gif"
-	case ".heic":
-		return "image/heic"
-	case ".pdf":
-		return "application/pdf"
-	}
-	return ""
-}
-
 // modelParts translates an assistant turn: text, then one functionCall
-// part per tool call with the arguments parsed as the args object.
-func modelParts(m *llm.Message, idx int, callNames map[string]string) ([]gPart, error) {
-	parts, err := contentParts(m, idx)
+// part per tool call with the arguments parsed as the args object and the
+// call's thoughtSignature.
+func (t *translation) modelParts(m *llm.Message, idx int, callNames map[string]string) ([]gPart, error) {
+	parts, err := t.contentParts(m, idx)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +322,10 @@ func modelParts(m *llm.Message, idx int, callNames map[string]string) ([]gPart, 
 		if tc.ID != "" {
 			callNames[tc.ID] = tc.Name
 		}
-		parts = append(parts, gPart{FunctionCall: &gFunctionCall{Name: tc.Name, Args: args}})
+		// The call's signature goes back on its own part, where Gemini put
+		// it; another provider's signature means nothing here.
+		parts = append(parts, gPart{FunctionCall: &gFunctionCall{Name: tc.Name, Args: args},
+			ThoughtSignature: llm.SignatureFor(sigKind, tc.Signature)})
 	}
 	return parts, nil
 }

@@ -24,9 +24,45 @@ type gResponse struct {
 }
 
 type gCandidate struct {
-	Content      gContent `json:"content"`
-	FinishReason string   `json:"finishReason"`
-	Index        int      `json:"index"`
+	Content        gContent         `json:"content"`
+	FinishReason   string           `json:"finishReason"`
+	Index          int              `json:"index"`
+	LogprobsResult *gLogprobsResult `json:"logprobsResult"`
+}
+
+// gLogprobsResult is a candidate's token log probabilities: the chosen
+// token and the top alternatives at each decoding step.
+type gLogprobsResult struct {
+	ChosenCandidates []gLogprob `json:"chosenCandidates"`
+	TopCandidates    []struct {
+		Candidates []gLogprob `json:"candidates"`
+	} `json:"topCandidates"`
+}
+
+type gLogprob struct {
+	Token          string  `json:"token"`
+	LogProbability float64 `json:"logProbability"`
+}
+
+// toLogprobs maps steps onto OpenAI's shape, step i's alternatives on
+// token i. Gemini gives no token bytes, so Bytes stays nil.
+func (r *gLogprobsResult) toLogprobs() *llm.Logprobs {
+	if r == nil || len(r.ChosenCandidates) == 0 {
+		return nil
+	}
+	out := &llm.Logprobs{Content: make([]llm.TokenLogprob, len(r.ChosenCandidates))}
+	for i, c := range r.ChosenCandidates {
+		tl := llm.TokenLogprob{Token: c.Token, Logprob: c.LogProbability}
+		if i < len(r.TopCandidates) {
+			top := r.TopCandidates[i].Candidates
+			tl.TopLogprobs = make([]llm.TopLogprob, len(top))
+			for k, a := range top {
+				tl.TopLogprobs[k] = llm.TopLogprob{Token: a.Token, Logprob: a.LogProbability}
+			}
+		}
+		out.Content[i] = tl
+	}
+	return out
 }
 
 type gUsage struct {
@@ -83,6 +119,24 @@ func callID(upstream string, n int) string {
 	return "call_" + strconv.Itoa(n)
 }
 
+// toolCall is a functionCall part as a domain call: n is its index
+// among the message's (or stream candidate's) calls, seq its number for a
+// made-up id. The part's thoughtSignature is kept, tagged, for the turn
+// that brings the call back.
+func toolCall(p *gPart, n, seq int) llm.ToolCall {
+	tc := llm.ToolCall{
+		Index:     n,
+		ID:        callID(p.FunctionCall.ID, seq),
+		Type:      "function",
+		Name:      p.FunctionCall.Name,
+		Arguments: argsJSON(p.FunctionCall.Args),
+	}
+	if p.ThoughtSignature != "" {
+		tc.Signature = sigKind + ":" + p.ThoughtSignature
+	}
+	return tc
+}
+
 // argsJSON renders functionCall.args as the arguments string.
 func argsJSON(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -111,16 +165,11 @@ func decodeResponse(gr *gResponse, model string, now time.Time) *llm.ChatRespons
 	for _, c := range gr.Candidates {
 		msg := llm.Message{Role: llm.RoleAssistant}
 		var text, thought strings.Builder
-		for _, p := range c.Content.Parts {
+		for i := range c.Content.Parts {
+			p := &c.Content.Parts[i]
 			switch {
 			case p.FunctionCall != nil:
-				msg.ToolCalls = append(msg.ToolCalls, llm.ToolCall{
-					Index:     len(msg.ToolCalls),
-					ID:        callID(p.FunctionCall.ID, calls),
-					Type:      "function",
-					Name:      p.FunctionCall.Name,
-					Arguments: argsJSON(p.FunctionCall.Args),
-				})
+				msg.ToolCalls = append(msg.ToolCalls, toolCall(p, len(msg.ToolCalls), calls))
 				calls++
 			case p.Thought:
 				thought.WriteString(p.Text)
@@ -133,6 +182,7 @@ func decodeResponse(gr *gResponse, model string, now time.Time) *llm.ChatRespons
 			Index:        c.Index,
 			Message:      msg,
 			FinishReason: finishReason(c.FinishReason, len(msg.ToolCalls) > 0),
+			Logprobs:     c.LogprobsResult.toLogprobs(),
 		})
 	}
 	if len(resp.Choices) == 0 && gr.PromptFeedback != nil && gr.PromptFeedback.BlockReason != "" {

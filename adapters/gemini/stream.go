@@ -166,16 +166,13 @@ func (s *stream) handle(data []byte) (llm.Chunk, bool, error) {
 		c := &ev.Candidates[i]
 		st := s.cand(c.Index)
 		var d llm.Message
-		for _, p := range c.Content.Parts {
+		for k := range c.Content.Parts {
+			p := &c.Content.Parts[k]
 			switch {
 			case p.FunctionCall != nil:
-				d.ToolCalls = append(d.ToolCalls, llm.ToolCall{
-					Index:     st.calls,
-					ID:        callID(p.FunctionCall.ID, s.calls),
-					Type:      "function",
-					Name:      p.FunctionCall.Name,
-					Arguments: argsJSON(p.FunctionCall.Args),
-				})
+				// Whole, so its one delta has the index, id, name,
+				// signature and all the arguments.
+				d.ToolCalls = append(d.ToolCalls, toolCall(p, st.calls, s.calls))
 				st.calls++
 				s.calls++
 			case p.Thought:
@@ -188,14 +185,15 @@ func (s *stream) handle(data []byte) (llm.Chunk, bool, error) {
 		if fr != "" {
 			st.finished = true
 		}
-		if d.Content == "" && d.ReasoningContent == "" && len(d.ToolCalls) == 0 && fr == "" && st.roleSent {
+		lp := c.LogprobsResult.toLogprobs()
+		if d.Content == "" && d.ReasoningContent == "" && len(d.ToolCalls) == 0 && fr == "" && lp == nil && st.roleSent {
 			continue
 		}
 		if !st.roleSent {
 			d.Role = llm.RoleAssistant
 			st.roleSent = true
 		}
-		ch.Choices = append(ch.Choices, llm.ChunkChoice{Index: c.Index, Delta: d, FinishReason: fr})
+		ch.Choices = append(ch.Choices, llm.ChunkChoice{Index: c.Index, Delta: d, FinishReason: fr, Logprobs: lp})
 	}
 	if len(ev.Candidates) == 0 && ev.PromptFeedback != nil && ev.PromptFeedback.BlockReason != "" && !s.blocked {
 		s.blocked = true
