@@ -35,11 +35,17 @@ const CITY_FORMAT = { type: 'json_schema', name: 'city', schema: CITY_SCHEMA, st
 // Where each format carries the schema upstream.
 const FORWARDED_SCHEMA = {
   'fake-gpt': (body) => body.text?.format?.schema,
-  'fake-claude': (body) => body.output_format?.schema ?? body.output_config?.format?.schema,
+  // Anthropic: native structured outputs (output_format beta, output_config GA),
+  // or a forced tool whose input is the schema.
+  'fake-claude': (body) =>
+    body.output_format?.schema ??
+    body.output_config?.format?.schema ??
+    body.tools?.find((t) => body.tool_choice?.type === 'tool' && t.name === body.tool_choice.name)?.input_schema,
   'fake-gemini': (body) => body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema,
 };
 // GATEWAY BUG (reported): an Anthropic target gets no trace of text.format;
-// the gateway neither maps it (output_format) nor refuses it with a 400.
+// the gateway neither maps it (output_format, or a forced tool) nor refuses
+// it with a 400. Drop the todo once it is mapped.
 const SCHEMA_TODO = {
   'fake-claude': 'gateway bug: text.format json_schema is dropped silently for an Anthropic target (neither mapped nor refused)',
 };
@@ -168,6 +174,14 @@ for (const model of MODELS) {
       assert.deepEqual(r.text.format.schema, CITY_SCHEMA);
       assert.equal(typeof r.output_text, 'string');
       assert.ok(r.output_text.trim());
+      // The fake writes JSON only when the schema reaches it as a forced
+      // tool (it fills a tool's arguments from its schema); text answers are
+      // its fixed words, whatever the format asks.
+      if (r.output_text.trim().startsWith('{')) {
+        const city = JSON.parse(r.output_text);
+        assert.equal(typeof city.city, 'string');
+        assert.ok(Number.isInteger(city.population));
+      }
       const events = await collect(await client.responses.create({ model, input: `${m} Again, streamed.`, text: { format: CITY_FORMAT }, stream: true }));
       assert.equal(events.at(-1).type, 'response.completed');
       assert.equal(events.at(-1).response.text?.format?.type, 'json_schema');
