@@ -153,3 +153,37 @@ func BenchmarkStream1000Chunks(b *testing.B) {
 func BenchmarkStreamRecvLogprobsChunk(b *testing.B) {
 	benchStream(b, `data: {"id":"chatcmpl-BqLq1","object":"chat.completion.chunk","created":1751500001,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":{"content":[{"token":"Hi","logprob":-0.0009,"bytes":[72,105],"top_logprobs":[{"token":"Hi","logprob":-0.0009,"bytes":[72,105]},{"token":"Hello","logprob":-7.25,"bytes":[72,101,108,108,111]}]}],"refusal":null},"finish_reason":null}],"usage":null}`+"\n\n")
 }
+
+// BenchmarkEncodeResponses is the Chat-to-Responses translation of a tool
+// turn (system, user with a file, a call and its result, a schema).
+func BenchmarkEncodeResponses(b *testing.B) {
+	req := toolTurnRequest()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeResponses(req, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResponsesStream decodes one recorded Responses event stream
+// (19 events: reasoning summary, text, completed) per op.
+func BenchmarkResponsesStream(b *testing.B) {
+	data := readFixture(b, "responses/stream_reasoning_text.sse")
+	rd := bytes.NewReader(data)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(data)
+		s := &responsesStream{provider: "bench", body: io.NopCloser(rd), calls: map[string]int{}}
+		s.sse.Init(s.body, sseBufferSize)
+		for {
+			if _, err := s.Recv(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+}

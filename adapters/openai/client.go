@@ -13,9 +13,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +70,15 @@ type Options struct {
 	// that came in as OpenAI Responses go there with the client's body, not
 	// through Chat Completions. OpenAI itself does; some compatible servers too.
 	ResponsesAPI bool
+	// API is how requests that did not come in as Responses reach an
+	// upstream with ResponsesAPI: APIChat, APIResponses (translated), or
+	// APIAuto / "" to follow DefaultModelAPIs per model.
+	API string
+	// ModelAPI overrides API per upstream model: an exact name or a
+	// path.Match glob (most specific wins) to APIChat or APIResponses.
+	ModelAPI map[string]string
+	// DefaultModelAPIs replaces the built-in list; nil keeps it.
+	DefaultModelAPIs []ModelAPI
 }
 
 // Client calls one OpenAI-format provider. It is safe for concurrent use and
@@ -81,6 +92,7 @@ type Client struct {
 	apiVersion string
 	legacyMax  bool
 	responses  bool
+	apis       *apiChooser // which API a non-Responses request takes
 	http       *http.Client
 	up         *upstream.Client // sends through http with the headers above
 	// now is the clock for Retry-After dates; a field so tests can fix it.
@@ -132,6 +144,17 @@ func New(opts Options) (*Client, error) {
 		}
 	}
 	c.base = base
+
+	defaults := opts.DefaultModelAPIs
+	if defaults == nil {
+		defaults = DefaultModelAPIs()
+	}
+	if c.apis, err = newAPIChooser(c.name, opts.API, opts.ModelAPI, defaults); err != nil {
+		return nil, err
+	}
+	if !c.responses && (c.apis.provider == APIResponses || slices.Contains(slices.Collect(maps.Values(opts.ModelAPI)), APIResponses)) {
+		return nil, fmt.Errorf("%s: api responses needs an upstream that serves the Responses API (type openai, or responses_api on a compatible one; not azure)", c.name)
+	}
 
 	key := strings.TrimSpace(opts.APIKey)
 	if key == "" && !isLocalHost(u.Hostname()) {
@@ -198,7 +221,7 @@ func NewHTTPClient(maxIdlePerHost int, timeout time.Duration) *http.Client {
 
 // Chat sends one unary chat completion.
 func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	if c.passthrough(req) {
+	if c.useResponses(req) {
 		return c.responsesChat(ctx, req)
 	}
 	body, err := encodeChat(req, false, c.legacyMax)
@@ -217,7 +240,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 // usage chunk, whatever req.IncludeUsage says, so streams are never billed as
 // zero. The caller must Close the stream.
 func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	if c.passthrough(req) {
+	if c.useResponses(req) {
 		return c.responsesStream(ctx, req)
 	}
 	body, err := encodeChat(req, true, c.legacyMax)

@@ -22,10 +22,25 @@ func (c *Client) passthrough(req *llm.ChatRequest) bool {
 	return c.responses && req.Original != nil && req.Original.Dialect == llm.DialectResponses
 }
 
+// useResponses reports whether req goes to the upstream's Responses API:
+// as the client wrote it (a Responses client), or translated from the
+// domain request for a model that needs that API.
+func (c *Client) useResponses(req *llm.ChatRequest) bool {
+	return c.passthrough(req) || (c.responses && c.apis.responses(req))
+}
+
+// responsesBody is the upstream body: the client's own, or the translation.
+func (c *Client) responsesBody(req *llm.ChatRequest, stream bool) ([]byte, error) {
+	if c.passthrough(req) {
+		return upstream.OriginalBody(req.Original, req.Model, stream)
+	}
+	return encodeResponses(req, stream)
+}
+
 func (c *Client) responsesURL() string { return c.base + "/responses" }
 
 func (c *Client) responsesChat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	body, err := upstream.OriginalBody(req.Original, req.Model, false)
+	body, err := c.responsesBody(req, false)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +63,7 @@ func (c *Client) responsesChat(ctx context.Context, req *llm.ChatRequest) (*llm.
 }
 
 func (c *Client) responsesStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	body, err := upstream.OriginalBody(req.Original, req.Model, true)
+	body, err := c.responsesBody(req, true)
 	if err != nil {
 		return nil, err
 	}
@@ -94,9 +109,10 @@ type wireItem struct {
 	Arguments string `json:"arguments"`
 	Input     string `json:"input"` // custom_tool_call
 	Content   []struct {
-		Type    string `json:"type"`
-		Text    string `json:"text"`
-		Refusal string `json:"refusal"`
+		Type     string             `json:"type"`
+		Text     string             `json:"text"`
+		Refusal  string             `json:"refusal"`
+		Logprobs []wireTokenLogprob `json:"logprobs"` // with include message.output_text.logprobs
 	} `json:"content"`
 	Summary []struct {
 		Text string `json:"text"`
@@ -138,15 +154,21 @@ func (it *wireItem) toolCall(index int) (llm.ToolCall, bool) {
 
 func (o *wireResponseObject) toLLM() *llm.ChatResponse {
 	m := llm.Message{Role: llm.RoleAssistant}
+	var lp []wireTokenLogprob
 	for _, it := range o.Output {
 		switch it.Type {
 		case "message":
 			for _, p := range it.Content {
 				m.Content += p.Text
 				m.Refusal += p.Refusal
+				lp = append(lp, p.Logprobs...)
 			}
 		case "reasoning":
+			// Summary parts are paragraphs; the stream separates them alike.
 			for _, s := range it.Summary {
+				if m.ReasoningContent != "" {
+					m.ReasoningContent += summarySeparator
+				}
 				m.ReasoningContent += s.Text
 			}
 		default:
@@ -156,8 +178,12 @@ func (o *wireResponseObject) toLLM() *llm.ChatResponse {
 		}
 	}
 	return &llm.ChatResponse{ID: o.ID, Created: o.CreatedAt, Model: o.Model, Usage: o.Usage.toLLM(),
-		Choices: []llm.Choice{{Message: m, FinishReason: o.finishReason(len(m.ToolCalls) > 0)}}}
+		Choices: []llm.Choice{{Message: m, FinishReason: o.finishReason(len(m.ToolCalls) > 0),
+			Logprobs: (&wireLogprobs{Content: lp}).toLLM()}}}
 }
+
+// summarySeparator joins reasoning summary parts.
+const summarySeparator = "\n\n"
 
 func (o *wireResponseObject) finishReason(calls bool) string {
 	if o.Status == "incomplete" && o.IncompleteDetails != nil {
@@ -186,16 +212,22 @@ type responsesStream struct {
 	ncalls   int
 	done     bool
 	once     sync.Once
+	// id, model and created come with response.created and are stamped on
+	// every chunk, as Chat Completions chunks carry them.
+	id, model string
+	created   int64
 }
 
 type wireEvent struct {
-	Type     string              `json:"type"`
-	ItemID   string              `json:"item_id"`
-	Delta    string              `json:"delta"`
-	Item     *wireItem           `json:"item"`
-	Response *wireResponseObject `json:"response"`
-	Code     string              `json:"code"`
-	Message  string              `json:"message"`
+	Type         string              `json:"type"`
+	ItemID       string              `json:"item_id"`
+	Delta        string              `json:"delta"`
+	SummaryIndex int                 `json:"summary_index"`
+	Logprobs     []wireTokenLogprob  `json:"logprobs"`
+	Item         *wireItem           `json:"item"`
+	Response     *wireResponseObject `json:"response"`
+	Code         string              `json:"code"`
+	Message      string              `json:"message"`
 }
 
 func (s *responsesStream) Recv() (llm.Chunk, error) {
@@ -215,11 +247,21 @@ func (s *responsesStream) Recv() (llm.Chunk, error) {
 			return llm.Chunk{}, &llm.UpstreamError{Provider: s.provider, Err: fmt.Errorf("malformed stream event: %w", err)}
 		}
 		delta := func(m llm.Message) (llm.Chunk, error) {
-			return llm.Chunk{Choices: []llm.ChunkChoice{{Delta: m}}}, nil
+			return llm.Chunk{ID: s.id, Created: s.created, Model: s.model, Choices: []llm.ChunkChoice{{Delta: m}}}, nil
 		}
 		switch ev.Type {
+		case "response.created", "response.in_progress":
+			if r := ev.Response; r != nil {
+				s.id, s.model, s.created = r.ID, r.Model, r.CreatedAt
+			}
 		case "response.output_text.delta":
-			return delta(llm.Message{Content: ev.Delta})
+			c, _ := delta(llm.Message{Content: ev.Delta})
+			c.Choices[0].Logprobs = (&wireLogprobs{Content: ev.Logprobs}).toLLM()
+			return c, nil
+		case "response.reasoning_summary_part.added":
+			if ev.SummaryIndex > 0 {
+				return delta(llm.Message{ReasoningContent: summarySeparator})
+			}
 		case "response.refusal.delta":
 			return delta(llm.Message{Refusal: ev.Delta})
 		case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
@@ -250,7 +292,7 @@ func (s *responsesStream) Recv() (llm.Chunk, error) {
 			}
 		case "response.completed", "response.incomplete":
 			s.done = true
-			out := llm.Chunk{Choices: []llm.ChunkChoice{{FinishReason: llm.FinishStop}}}
+			out := llm.Chunk{ID: s.id, Created: s.created, Model: s.model, Choices: []llm.ChunkChoice{{FinishReason: llm.FinishStop}}}
 			if r := ev.Response; r != nil {
 				u := r.Usage.toLLM()
 				out.ID, out.Created, out.Model, out.Usage = r.ID, r.CreatedAt, r.Model, &u
