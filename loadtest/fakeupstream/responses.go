@@ -23,6 +23,32 @@ type rsRequest struct {
 	MaxOutputTokens   *int            `json:"max_output_tokens"`
 	Stream            bool            `json:"stream"`
 	PreviousID        string          `json:"previous_response_id"`
+	Store             *bool           `json:"store"`
+	Reasoning         *struct {
+		Effort  string `json:"effort"`
+		Summary string `json:"summary"`
+	} `json:"reasoning"`
+}
+
+// FakeReasoningSummary is the reasoning summary a Responses request that
+// asks for one (reasoning.summary auto, concise or detailed) gets before the
+// answer, as a reasoning item, streamed as one summary part; its words are
+// reported as reasoning tokens inside output_tokens.
+const FakeReasoningSummary = "Fake reasoning summary before the answer."
+
+// rsAnswer is an answer in the Responses shape: the common answer, and
+// whether a reasoning summary goes first.
+type rsAnswer struct {
+	*answer
+	summary bool
+	store   bool
+}
+
+func (a rsAnswer) reasoningTokens() int {
+	if !a.summary {
+		return 0
+	}
+	return countWords(FakeReasoningSummary)
 }
 
 // rsInput counts the prompt's words and finds the last user text (where a
@@ -120,11 +146,22 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 			a.finish = finishTools
 		}
 	}
+	ra := rsAnswer{answer: &a, store: req.Store != nil && *req.Store}
+	if rs := req.Reasoning; rs != nil {
+		switch rs.Summary {
+		case "", "none":
+		case "auto", "concise", "detailed":
+			ra.summary = true
+		default:
+			s.badRequest(w, fmtOpenAI, "reasoning.summary", "Invalid value: '"+rs.Summary+"'. Supported values are: 'auto', 'concise', and 'detailed'.")
+			return
+		}
+	}
 	if req.Stream {
-		s.responsesStream(w, r, &k, &a)
+		s.responsesStream(w, r, &k, ra)
 		return
 	}
-	s.writeUnary(w, r, &k, a.completion(), mustJSON(responsesObject(&a, "completed", rsOutput(&a))))
+	s.writeUnary(w, r, &k, a.completion(), mustJSON(responsesObject(ra, "completed", rsOutput(ra))))
 }
 
 func mustJSON(v any) []byte {
@@ -135,11 +172,14 @@ func mustJSON(v any) []byte {
 type rsItem = map[string]any
 
 // rsOutput is the answer's output items.
-func rsOutput(a *answer) []rsItem {
-	if len(a.calls) == 0 {
-		return []rsItem{rsMessage(a.id, answerText(a.words), "completed")}
-	}
+func rsOutput(a rsAnswer) []rsItem {
 	var out []rsItem
+	if a.summary {
+		out = append(out, rsReasoning(a.id, FakeReasoningSummary))
+	}
+	if len(a.calls) == 0 {
+		return append(out, rsMessage(a.id, answerText(a.words), "completed"))
+	}
 	for _, c := range a.calls {
 		out = append(out, rsCall(c, c.args, "completed"))
 	}
@@ -154,21 +194,30 @@ func rsMessage(respID, text, status string) rsItem {
 	return rsItem{"type": "message", "id": "msg_" + strings.TrimPrefix(respID, "resp_"), "status": status, "role": "assistant", "content": content}
 }
 
+func rsReasoning(respID, summary string) rsItem {
+	parts := []any{}
+	if summary != "" {
+		parts = append(parts, map[string]any{"type": "summary_text", "text": summary})
+	}
+	return rsItem{"type": "reasoning", "id": "rs_" + strings.TrimPrefix(respID, "resp_"), "summary": parts}
+}
+
 func rsCall(c toolCall, args, status string) rsItem {
 	return rsItem{"type": "function_call", "id": "fc_" + strings.TrimPrefix(c.id, "call_"), "call_id": c.id, "name": c.name, "arguments": args, "status": status}
 }
 
 // responsesObject is the response object in the given state.
-func responsesObject(a *answer, status string, output []rsItem) map[string]any {
+func responsesObject(a rsAnswer, status string, output []rsItem) map[string]any {
 	o := map[string]any{"id": a.id, "object": "response", "created_at": a.created, "status": status, "error": nil,
-		"incomplete_details": nil, "model": a.model, "output": output, "parallel_tool_calls": true, "store": false,
+		"incomplete_details": nil, "model": a.model, "output": output, "parallel_tool_calls": true, "store": a.store,
 		"tool_choice": "auto", "tools": []any{}, "truncation": "disabled", "usage": nil, "metadata": map[string]any{}}
 	if output == nil {
 		o["output"] = []any{}
 	}
 	if status == "completed" || status == "incomplete" {
+		out := a.completion() + a.reasoningTokens()
 		o["usage"] = map[string]any{"input_tokens": a.prompt, "input_tokens_details": map[string]int{"cached_tokens": 0},
-			"output_tokens": a.completion(), "output_tokens_details": map[string]int{"reasoning_tokens": 0}, "total_tokens": a.prompt + a.completion()}
+			"output_tokens": out, "output_tokens_details": map[string]int{"reasoning_tokens": a.reasoningTokens()}, "total_tokens": a.prompt + out}
 		if a.finish == finishLength {
 			o["status"], o["incomplete_details"] = "incomplete", map[string]string{"reason": "max_output_tokens"}
 		}
@@ -178,7 +227,7 @@ func responsesObject(a *answer, status string, output []rsItem) map[string]any {
 
 // responsesStream writes the Responses event sequence. It marshals each
 // event: the Responses path is for fidelity tests, not the load runs.
-func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer) {
+func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knobs, a rsAnswer) {
 	st := s.startStream(w, r, k, hdrEventStream)
 	defer st.close()
 	seq := 0
@@ -192,11 +241,28 @@ func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knob
 		frame(map[string]any{"type": "response.in_progress", "response": responsesObject(a, "in_progress", nil)})...)) {
 		return
 	}
+	// A reasoning summary is item 0; the answer's items follow it.
+	at := 0
+	if a.summary {
+		item := rsReasoning(a.id, "")
+		id := item["id"]
+		part := func(text string) map[string]any { return map[string]any{"type": "summary_text", "text": text} }
+		b := frame(map[string]any{"type": "response.output_item.added", "output_index": 0, "item": item})
+		b = append(b, frame(map[string]any{"type": "response.reasoning_summary_part.added", "item_id": id, "output_index": 0, "summary_index": 0, "part": part("")})...)
+		b = append(b, frame(map[string]any{"type": "response.reasoning_summary_text.delta", "item_id": id, "output_index": 0, "summary_index": 0, "delta": FakeReasoningSummary})...)
+		b = append(b, frame(map[string]any{"type": "response.reasoning_summary_text.done", "item_id": id, "output_index": 0, "summary_index": 0, "text": FakeReasoningSummary})...)
+		b = append(b, frame(map[string]any{"type": "response.reasoning_summary_part.done", "item_id": id, "output_index": 0, "summary_index": 0, "part": part(FakeReasoningSummary)})...)
+		b = append(b, frame(map[string]any{"type": "response.output_item.done", "output_index": 0, "item": rsReasoning(a.id, FakeReasoningSummary)})...)
+		if !st.content(b) {
+			return
+		}
+		at = 1
+	}
 	if len(a.calls) == 0 {
 		item := rsMessage(a.id, "", "in_progress")
 		id := item["id"]
-		b := frame(map[string]any{"type": "response.output_item.added", "output_index": 0, "item": item})
-		b = append(b, frame(map[string]any{"type": "response.content_part.added", "item_id": id, "output_index": 0, "content_index": 0,
+		b := frame(map[string]any{"type": "response.output_item.added", "output_index": at, "item": item})
+		b = append(b, frame(map[string]any{"type": "response.content_part.added", "item_id": id, "output_index": at, "content_index": 0,
 			"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}})...)
 		if !st.write(b) {
 			return
@@ -204,20 +270,21 @@ func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knob
 		for i := 0; i < a.words; i++ {
 			var word string
 			_ = json.Unmarshal(wordJSON(i), &word)
-			if !st.content(frame(map[string]any{"type": "response.output_text.delta", "item_id": id, "output_index": 0, "content_index": 0, "delta": word, "logprobs": []any{}})) {
+			if !st.content(frame(map[string]any{"type": "response.output_text.delta", "item_id": id, "output_index": at, "content_index": 0, "delta": word, "logprobs": []any{}})) {
 				return
 			}
 		}
 		text := answerText(a.words)
-		b = frame(map[string]any{"type": "response.output_text.done", "item_id": id, "output_index": 0, "content_index": 0, "text": text, "logprobs": []any{}})
-		b = append(b, frame(map[string]any{"type": "response.content_part.done", "item_id": id, "output_index": 0, "content_index": 0,
+		b = frame(map[string]any{"type": "response.output_text.done", "item_id": id, "output_index": at, "content_index": 0, "text": text, "logprobs": []any{}})
+		b = append(b, frame(map[string]any{"type": "response.content_part.done", "item_id": id, "output_index": at, "content_index": 0,
 			"part": map[string]any{"type": "output_text", "text": text, "annotations": []any{}}})...)
-		b = append(b, frame(map[string]any{"type": "response.output_item.done", "output_index": 0, "item": rsMessage(a.id, text, "completed")})...)
+		b = append(b, frame(map[string]any{"type": "response.output_item.done", "output_index": at, "item": rsMessage(a.id, text, "completed")})...)
 		if !st.write(b) {
 			return
 		}
 	} else {
-		for i, c := range a.calls {
+		for n, c := range a.calls {
+			i := at + n
 			item := rsCall(c, "", "in_progress")
 			if !st.content(frame(map[string]any{"type": "response.output_item.added", "output_index": i, "item": item})) {
 				return
