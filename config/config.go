@@ -144,6 +144,15 @@ type Provider struct {
 	// Responses API too: Responses requests reach it with the client's body
 	// (type openai always does).
 	ResponsesAPI bool `yaml:"responses_api"`
+	// API is how requests that did not come in as Responses reach an
+	// upstream that serves the Responses API: chat, responses (translated
+	// from the request), or auto (the default: the OpenAI adapter's list of
+	// models that need Responses, e.g. o3-pro, gpt-5 codex, gpt-5.x with
+	// tools and reasoning).
+	API string `yaml:"api"`
+	// ModelAPI sets chat or responses per upstream model, by exact name or
+	// glob (the most specific wins), over api and the built-in list.
+	ModelAPI map[string]string `yaml:"model_api"`
 	// Simulator tunes the built-in provider; only for type simulator.
 	Simulator *Simulator `yaml:"simulator"`
 }

@@ -204,6 +204,7 @@ func (c *Config) validateProviders(k *checker) map[string]map[string]bool {
 			models[p.Name] = set
 		}
 		k.nonNegative(f+".timeout", p.Timeout)
+		p.validateAPI(k, f)
 		if p.MaxIdleConnsPerHost < 0 {
 			k.add(f+".max_idle_conns_per_host", "must not be negative")
 		}

@@ -164,7 +164,8 @@ func TestEncodeRequestMatchesGolden(t *testing.T) {
 			},
 		},
 		{
-			name:   "top_k, thinking, and signed and redacted thinking handed back",
+			// top_k is not sent: the API refuses it with thinking.
+			name:   "thinking drops top_k, and signed and redacted thinking handed back",
 			golden: "request_thinking.json",
 			req: &llm.ChatRequest{
 				Model:     model,
@@ -263,10 +264,10 @@ func TestEncodeRequestRejectsInvalid(t *testing.T) {
 		}}, "messages"},
 		{"image not base64", &llm.ChatRequest{Model: model, Messages: []llm.Message{
 			{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage, ImageURL: "data:image/png,raw"}}},
-		}}, "messages"},
+		}}, "messages[0].content[0].image_url"},
 		{"image file url", &llm.ChatRequest{Model: model, Messages: []llm.Message{
 			{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartImage, ImageURL: "file:///etc/passwd"}}},
-		}}, "messages"},
+		}}, "messages[0].content[0].image_url"},
 		{"bad tool schema", &llm.ChatRequest{Model: model, Messages: user, Tools: []llm.Tool{{Name: "f", Parameters: json.RawMessage(`{`)}}}, "tools"},
 		{"bad extra", &llm.ChatRequest{Model: model, Messages: user, Extra: map[string]json.RawMessage{"top_k": json.RawMessage(`nope`)}}, "top_k"},
 	}
@@ -346,7 +347,7 @@ func TestDecodeResponse(t *testing.T) {
 			if err := json.Unmarshal(readFixture(t, tt.fixture), &wr); err != nil {
 				t.Fatal(err)
 			}
-			got := decodeResponse(&wr, fixedNow)
+			got := decodeResponse(&wr, fixedNow, "")
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}

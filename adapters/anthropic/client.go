@@ -43,6 +43,39 @@ type Options struct {
 	Headers map[string]string
 	// APIVersion is sent as anthropic-version; default "2023-06-01".
 	APIVersion string
+
+	// NativeStructuredOutput lists the models that take Anthropic's
+	// structured outputs (output_config.format), by exact name or a prefix
+	// ending in "*". A json_schema response_format for any other model is
+	// served by a forced tool whose input is the schema (see structured.go).
+	NativeStructuredOutput []string
+	// StructuredOutputBeta sends the beta form instead, top-level
+	// output_format with anthropic-beta structured-outputs-2025-11-13, for
+	// platforms where the feature is still beta.
+	StructuredOutputBeta bool
+	// ThinkingBudget is the share of max_tokens given to thinking for each
+	// reasoning_effort when a request asks for an effort but no explicit
+	// thinking; missing efforts take DefaultThinkingBudget's.
+	ThinkingBudget map[string]float64
+	// AutoCacheTokens, when positive, puts one prompt-cache breakpoint after
+	// the tools and system prompt of a request that carries none of its own
+	// and whose tools and system prompt are estimated at least this many
+	// tokens. 0 (the default) leaves caching to the client.
+	AutoCacheTokens int
+	// MaxPartBytes caps one image or document part, decoded; a larger part
+	// is refused with a 400 naming it. Default DefaultMaxPartBytes.
+	MaxPartBytes int
+}
+
+// DefaultMaxPartBytes is Anthropic's own request limit (32 MB): a part
+// larger than that could never be sent.
+const DefaultMaxPartBytes = 32 << 20
+
+// DefaultThinkingBudget is the share of max_tokens each reasoning_effort
+// thinks with: the rest is left for the answer, and a budget is never
+// below the API's 1024 (minimal thinks with exactly that).
+func DefaultThinkingBudget() map[string]float64 {
+	return map[string]float64{"minimal": 0, "low": 0.25, "medium": 0.5, "high": 0.8}
 }
 
 // Client calls one Anthropic endpoint. It is safe for concurrent use.
@@ -59,6 +92,7 @@ type Client struct {
 	// anthropic-version in Headers, which then wins over a client's.
 	betas         []string
 	versionPinned bool
+	set           settings
 }
 
 // New validates opts and fills in defaults.
@@ -85,6 +119,11 @@ func New(opts Options) (*Client, error) {
 	if c.name == "" {
 		c.name = DefaultName
 	}
+	set, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
+	c.set = set
 	if c.apiVersion == "" {
 		c.apiVersion = DefaultAPIVersion
 	}
@@ -118,11 +157,11 @@ func New(opts Options) (*Client, error) {
 
 // Chat sends one request and waits for the whole answer.
 func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	body, err := encode(req, false)
+	body, pl, err := c.set.encode(req, false)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body, c.callHeaders(req)...)
+	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body, c.callHeaders(req, pl)...)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +170,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 		if err := json.Unmarshal(data, &wr); err != nil {
 			return nil, &llm.UpstreamError{Message: "malformed response body", Err: err}
 		}
-		return decodeResponse(&wr, c.now()), nil
+		return decodeResponse(&wr, c.now(), pl.jsonTool), nil
 	})
 }
 
@@ -140,15 +179,16 @@ func (c *Client) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 // overloaded_error event, say) comes back here, before any byte reaches
 // the client, where a retry is still possible.
 func (c *Client) ChatStream(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
-	body, err := encode(req, true)
+	body, pl, err := c.set.encode(req, true)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body, c.callHeaders(req)...)
+	resp, err := c.do(ctx, http.MethodPost, "/v1/messages", body, c.callHeaders(req, pl)...)
 	if err != nil {
 		return nil, err
 	}
 	s := newStream(c, resp.Body, c.now().Unix())
+	s.jsonTool = pl.jsonTool
 	first, err := s.Recv()
 	if err != nil {
 		_ = s.Close()
@@ -213,19 +253,25 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, extra
 }
 
 // callHeaders are what one request adds to the configured headers: its
-// client's anthropic-beta flags after the operator's, each once (the API
-// takes a comma-separated list), and its client's anthropic-version unless
-// the operator pinned one. A request from another dialect adds nothing.
-func (c *Client) callHeaders(req *llm.ChatRequest) [][2]string {
+// client's anthropic-beta flags after the operator's, then the ones the
+// translation needs (pl.betas), each once (the API takes a comma-separated
+// list), and its client's anthropic-version unless the operator pinned one.
+// A request from another dialect adds only the translation's flags.
+func (c *Client) callHeaders(req *llm.ChatRequest, pl plan) [][2]string {
 	a := req.Anthropic
-	if a == nil {
+	if a == nil && len(pl.betas) == 0 {
 		return nil
 	}
 	var h [][2]string
-	if len(a.Betas) > 0 {
-		h = append(h, [2]string{"Anthropic-Beta", strings.Join(dedupe(append(slices.Clip(c.betas), a.Betas...)), ",")})
+	var betas []string
+	if a != nil {
+		betas = a.Betas
 	}
-	if a.Version != "" && !c.versionPinned {
+	if len(betas) > 0 || len(pl.betas) > 0 {
+		flags := append(append(slices.Clip(c.betas), betas...), pl.betas...)
+		h = append(h, [2]string{"Anthropic-Beta", strings.Join(dedupe(flags), ",")})
+	}
+	if a != nil && a.Version != "" && !c.versionPinned {
 		h = append(h, [2]string{"Anthropic-Version", a.Version})
 	}
 	return h

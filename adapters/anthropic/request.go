@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"sort"
-	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
 // wireRequest is the body of POST /v1/messages.
 type wireRequest struct {
-	Model         string          `json:"model"`
-	System        string          `json:"system,omitempty"`
+	Model string `json:"model"`
+	// System is a string, or text blocks when one carries cache_control.
+	System        any             `json:"system,omitempty"`
 	Messages      []wireMessage   `json:"messages"`
 	MaxTokens     int             `json:"max_tokens"`
 	Temperature   *float64        `json:"temperature,omitempty"`
@@ -24,6 +24,25 @@ type wireRequest struct {
 	Metadata      *wireMetadata   `json:"metadata,omitempty"`
 	Tools         []wireTool      `json:"tools,omitempty"`
 	ToolChoice    *wireToolChoice `json:"tool_choice,omitempty"`
+	// OutputConfig carries structured outputs (format); OutputFormat is the
+	// same in its beta spelling.
+	OutputConfig *wireOutputConfig `json:"output_config,omitempty"`
+	OutputFormat *wireFormat       `json:"output_format,omitempty"`
+}
+
+type wireOutputConfig struct {
+	Format *wireFormat `json:"format,omitempty"`
+}
+
+type wireFormat struct {
+	Type   string          `json:"type"` // json_schema
+	Schema json.RawMessage `json:"schema"`
+}
+
+// wireCache is cache_control: a prompt-cache breakpoint after its block.
+type wireCache struct {
+	Type string `json:"type"`
+	TTL  string `json:"ttl,omitempty"`
 }
 
 // wireThinking is the thinking parameter: enabled with a budget, disabled,
@@ -59,6 +78,9 @@ type wireBlock struct {
 	Thinking  string `json:"thinking,omitempty"`
 	Signature string `json:"signature,omitempty"`
 	Data      string `json:"data,omitempty"`
+	// Title names a document block (the file's name).
+	Title        string     `json:"title,omitempty"`
+	CacheControl *wireCache `json:"cache_control,omitempty"`
 }
 
 type wireSource struct {
@@ -69,9 +91,10 @@ type wireSource struct {
 }
 
 type wireTool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	InputSchema json.RawMessage `json:"input_schema"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description,omitempty"`
+	InputSchema  json.RawMessage `json:"input_schema"`
+	CacheControl *wireCache      `json:"cache_control,omitempty"`
 }
 
 type wireToolChoice struct {
@@ -85,23 +108,48 @@ type wireToolChoice struct {
 var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
 
 // encodeRequest translates req into a Messages API body.
-func encodeRequest(req *llm.ChatRequest, stream bool) ([]byte, error) {
-	w, err := translateRequest(req)
+func (s *settings) encodeRequest(req *llm.ChatRequest, stream bool) ([]byte, plan, error) {
+	w, pl, err := s.translateRequest(req)
 	if err != nil {
-		return nil, err
+		return nil, plan{}, err
 	}
 	w.Stream = stream
 	body, err := json.Marshal(w)
 	if err != nil {
-		return nil, llm.InvalidParam("messages", "cannot encode request: %v", err)
+		return nil, plan{}, llm.InvalidParam("messages", "cannot encode request: %v", err)
 	}
 	if len(req.Extra) > 0 {
-		return mergeExtra(body, req.Extra)
+		body, err = mergeExtra(body, req.Extra)
 	}
-	return body, nil
+	return body, pl, err
 }
 
-func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
+func (s *settings) translateRequest(req *llm.ChatRequest) (*wireRequest, plan, error) {
+	w, err := s.translateBase(req)
+	if err != nil {
+		return nil, plan{}, err
+	}
+	pl, err := s.responseFormat(req, w)
+	if err != nil {
+		return nil, plan{}, err
+	}
+	if err := s.reasoning(req, w); err != nil {
+		return nil, plan{}, err
+	}
+	s.autoCachePoint(w)
+	n, long := countBreakpoints(w)
+	if n > maxCacheBreakpoints {
+		return nil, plan{}, llm.InvalidParam("cache_control", "%d cache breakpoints (cache_control) in one request; Anthropic takes at most %d", n, maxCacheBreakpoints)
+	}
+	if long {
+		pl.betas = append(pl.betas, BetaExtendedCacheTTL)
+	}
+	return w, pl, nil
+}
+
+// translateBase is the request without what depends on the settings
+// (structured output, thinking from an effort, the automatic cache point).
+func (s *settings) translateBase(req *llm.ChatRequest) (*wireRequest, error) {
 	if req.Model == "" {
 		return nil, llm.InvalidParam("model", "model is required")
 	}
@@ -145,7 +193,7 @@ func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
 		return nil, err
 	}
 
-	var system []string
+	var system []wireBlock
 	w.Messages = make([]wireMessage, 0, len(req.Messages))
 	for i := range req.Messages {
 		m := &req.Messages[i]
@@ -154,19 +202,17 @@ func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
 		var err error
 		switch m.Role {
 		case llm.RoleSystem, llm.RoleDeveloper:
-			if t := messageText(m); t != "" {
-				system = append(system, t)
-			}
+			system = appendSystem(system, m)
 			continue
 		case llm.RoleUser:
 			role = "user"
-			blocks, err = contentBlocks(m, i)
+			blocks, err = s.contentBlocks(m, i)
 		case llm.RoleAssistant:
 			role = "assistant"
-			blocks, err = assistantBlocks(m, i)
+			blocks, err = s.assistantBlocks(m, i)
 		case llm.RoleTool:
 			role = "user"
-			blocks, err = toolResultBlocks(m, i)
+			blocks, err = s.toolResultBlocks(m, i)
 		default:
 			return nil, llm.InvalidParam("messages", "messages[%d]: unknown role %q", i, m.Role)
 		}
@@ -176,6 +222,7 @@ func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
 		if len(blocks) == 0 {
 			continue // the API rejects empty content
 		}
+		markLast(blocks, m.Cache)
 		// Anthropic wants alternating roles: consecutive turns of one role
 		// (a tool result then a user question, two user messages) become
 		// one message with several blocks.
@@ -190,13 +237,13 @@ func translateRequest(req *llm.ChatRequest) (*wireRequest, error) {
 	}
 	for i := range w.Messages {
 		m := &w.Messages[i]
-		if len(m.blocks) == 1 && m.blocks[0].Type == "text" {
+		if len(m.blocks) == 1 && m.blocks[0].Type == "text" && m.blocks[0].CacheControl == nil {
 			m.Content = m.blocks[0].Text
 		} else {
 			m.Content = m.blocks
 		}
 	}
-	w.System = strings.Join(system, "\n\n")
+	w.System = systemValue(system)
 	return w, nil
 }
 
@@ -214,7 +261,7 @@ func translateTools(req *llm.ChatRequest, w *wireRequest) error {
 		} else if !json.Valid(schema) {
 			return llm.InvalidParam("tools", "tools[%d]: parameters are not valid JSON", i)
 		}
-		w.Tools = append(w.Tools, wireTool{Name: t.Name, Description: t.Description, InputSchema: schema})
+		w.Tools = append(w.Tools, wireTool{Name: t.Name, Description: t.Description, InputSchema: schema, CacheControl: cacheControl(t.Cache)})
 	}
 	disableParallel := req.ParallelToolCalls != nil && !*req.ParallelToolCalls
 	tc := req.ToolChoice
@@ -239,76 +286,12 @@ func translateTools(req *llm.ChatRequest, w *wireRequest) error {
 	return nil
 }
 
-// messageText is a message's text: Content, or its text parts joined.
-func messageText(m *llm.Message) string {
-	if len(m.Parts) == 0 {
-		return m.Content
-	}
-	var b strings.Builder
-	for _, p := range m.Parts {
-		if p.Type == llm.PartText || p.Type == "" {
-			b.WriteString(p.Text)
-		}
-	}
-	return b.String()
-}
-
-// contentBlocks translates text and image content.
-func contentBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
-	if len(m.Parts) == 0 {
-		if m.Content == "" {
-			return nil, nil
-		}
-		return []wireBlock{{Type: "text", Text: m.Content}}, nil
-	}
-	blocks := make([]wireBlock, 0, len(m.Parts))
-	for _, p := range m.Parts {
-		switch p.Type {
-		case llm.PartText, "":
-			if p.Text != "" {
-				blocks = append(blocks, wireBlock{Type: "text", Text: p.Text})
-			}
-		case llm.PartImage:
-			b, err := imageBlock(p.ImageURL, idx)
-			if err != nil {
-				return nil, err
-			}
-			blocks = append(blocks, b)
-		default:
-			return nil, llm.InvalidParam("messages", "messages[%d]: content part type %q is not supported", idx, p.Type)
-		}
-	}
-	return blocks, nil
-}
-
-// imageBlock turns a data: URL into a base64 source and an http(s) URL into
-// a url source. A PDF data URL becomes a document block, which is how the
-// Messages API takes PDFs.
-func imageBlock(u string, idx int) (wireBlock, error) {
-	switch {
-	case strings.HasPrefix(u, "data:"):
-		meta, data, ok := strings.Cut(u[len("data:"):], ",")
-		mediaType, isBase64 := strings.CutSuffix(meta, ";base64")
-		if !ok || !isBase64 || mediaType == "" || data == "" {
-			return wireBlock{}, llm.InvalidParam("messages", "messages[%d]: image data URL must be data:<type>;base64,<data>", idx)
-		}
-		typ := "image"
-		if mediaType == "application/pdf" {
-			typ = "document"
-		}
-		return wireBlock{Type: typ, Source: &wireSource{Type: "base64", MediaType: mediaType, Data: data}}, nil
-	case strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
-		return wireBlock{Type: "image", Source: &wireSource{Type: "url", URL: u}}, nil
-	}
-	return wireBlock{}, llm.InvalidParam("messages", "messages[%d]: image URL must be a data: or http(s) URL", idx)
-}
-
 // assistantBlocks translates an assistant turn: its reasoning first (the
 // API wants thinking blocks before the rest), then text, then one tool_use
 // block per call with the arguments parsed as the input object.
-func assistantBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
+func (s *settings) assistantBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
 	blocks := reasoningBlocks(m)
-	text, err := contentBlocks(m, idx)
+	text, err := s.contentBlocks(m, idx)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +328,7 @@ func reasoningBlocks(m *llm.Message) []wireBlock {
 
 // toolResultBlocks turns a tool message into the tool_result block the
 // Messages API expects inside a user turn.
-func toolResultBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
+func (s *settings) toolResultBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
 	if m.ToolCallID == "" {
 		return nil, llm.InvalidParam("messages", "messages[%d]: tool message needs tool_call_id", idx)
 	}
@@ -355,7 +338,7 @@ func toolResultBlocks(m *llm.Message, idx int) ([]wireBlock, error) {
 			b.Content = m.Content
 		}
 	} else {
-		inner, err := contentBlocks(m, idx)
+		inner, err := s.contentBlocks(m, idx)
 		if err != nil {
 			return nil, err
 		}

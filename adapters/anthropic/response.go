@@ -105,13 +105,29 @@ func finishReason(stop string) string {
 	}
 }
 
-func decodeResponse(wr *wireResponse, now time.Time) *llm.ChatResponse {
+// decodeResponse translates an answer. jsonTool names the tool that
+// carried a response_format (see structured.go): its input is the answer's
+// text, replacing any preamble the model wrote before the call, so the
+// content is exactly the JSON; and a turn that called only it finished
+// with stop, not tool_calls.
+func decodeResponse(wr *wireResponse, now time.Time, jsonTool string) *llm.ChatResponse {
 	msg := llm.Message{Role: llm.RoleAssistant}
 	var text, thinking strings.Builder
+	answered := false
 	for _, b := range wr.Content {
+		if b.Type == "tool_use" && jsonTool != "" && b.Name == jsonTool {
+			if !answered {
+				text.Reset()
+			}
+			answered = true
+			text.WriteString(compactJSON(b.Input))
+			continue
+		}
 		switch b.Type {
 		case "text":
-			text.WriteString(b.Text)
+			if !answered {
+				text.WriteString(b.Text)
+			}
 		case "thinking":
 			thinking.WriteString(b.Thinking)
 			// Kept for the next turn's history, which must return it.
@@ -131,11 +147,15 @@ func decodeResponse(wr *wireResponse, now time.Time) *llm.ChatResponse {
 	}
 	msg.Content = text.String()
 	msg.ReasoningContent = thinking.String()
+	finish := finishReason(wr.StopReason)
+	if answered && len(msg.ToolCalls) == 0 && finish == llm.FinishToolCalls {
+		finish = llm.FinishStop
+	}
 	return &llm.ChatResponse{
 		ID:      wr.ID,
 		Created: now.Unix(),
 		Model:   wr.Model,
-		Choices: []llm.Choice{{Index: 0, Message: msg, FinishReason: finishReason(wr.StopReason)}},
+		Choices: []llm.Choice{{Index: 0, Message: msg, FinishReason: finish}},
 		Usage:   wr.Usage.toUsage(),
 	}
 }

@@ -88,9 +88,13 @@ type streamEvent struct {
 // thinking included), so the two differ as soon as text precedes a call.
 type blockState struct {
 	index    int
-	tool     int // ordinal among tool_use blocks; -1 for other blocks
+	tool     int // ordinal among tool_use blocks; -1 for other blocks, jsonBlock for the response_format's tool
 	argsSent bool
 }
+
+// jsonBlock marks the block of the tool that carries a response_format's
+// answer: its input_json_delta fragments are the answer's text.
+const jsonBlock = -2
 
 var errStreamClosed = errors.New("stream closed")
 
@@ -106,8 +110,11 @@ type stream struct {
 	nTools    int
 	roleSent  bool
 	done      bool // message_stop seen
-	err       error
-	ev        streamEvent
+	// jsonTool names the response_format's tool (see structured.go); its
+	// input streams as content and, called alone, finishes with stop.
+	jsonTool string
+	err      error
+	ev       streamEvent
 
 	pending    llm.Chunk
 	hasPending bool
@@ -221,6 +228,15 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 			s.blocks = append(s.blocks, b)
 			return s.chunk(llm.Message{RedactedReasoning: []string{cb.Data}}, ""), true, nil
 		case "tool_use":
+			if s.jsonTool != "" && cb.Name == s.jsonTool {
+				b.tool = jsonBlock
+				s.blocks = append(s.blocks, b)
+				if a := compactJSON(cb.Input); len(cb.Input) > 0 && a != "{}" {
+					s.blocks[len(s.blocks)-1].argsSent = true
+					return s.chunk(llm.Message{Content: a}, ""), true, nil
+				}
+				return ch, false, nil
+			}
 			b.tool = s.nTools
 			s.nTools++
 			// The start event carries an empty input object; the real
@@ -259,10 +275,13 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 			}
 		case kindInputJSONDelta:
 			b := s.block(ev.Index)
-			if b == nil || b.tool < 0 || d.PartialJSON == "" {
+			if b == nil || b.tool == -1 || d.PartialJSON == "" {
 				return ch, false, nil
 			}
 			b.argsSent = true
+			if b.tool == jsonBlock {
+				return s.chunk(llm.Message{Content: d.PartialJSON}, ""), true, nil
+			}
 			return s.chunk(llm.Message{ToolCalls: []llm.ToolCall{{
 				Index: b.tool, Arguments: d.PartialJSON,
 			}}}, ""), true, nil
@@ -272,6 +291,10 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 	case kindContentBlockStop:
 		// A call without parameters gets no input_json_delta (or only an
 		// empty one); send "{}" so clients parse an object, not "".
+		if b := s.block(ev.Index); b != nil && b.tool == jsonBlock && !b.argsSent {
+			b.argsSent = true
+			return s.chunk(llm.Message{Content: "{}"}, ""), true, nil
+		}
 		if b := s.block(ev.Index); b != nil && b.tool >= 0 && !b.argsSent {
 			b.argsSent = true
 			return s.chunk(llm.Message{ToolCalls: []llm.ToolCall{{
@@ -282,7 +305,11 @@ func (s *stream) handle(data []byte) (ch llm.Chunk, ok bool, err error) {
 
 	case kindMessageDelta:
 		s.usage.merge(ev.Usage)
-		if fr := finishReason(ev.Delta.StopReason); fr != "" {
+		fr := finishReason(ev.Delta.StopReason)
+		if fr == llm.FinishToolCalls && s.jsonTool != "" && s.nTools == 0 {
+			fr = llm.FinishStop // only the response_format's tool was called
+		}
+		if fr != "" {
 			return s.chunk(llm.Message{}, fr), true, nil
 		}
 		return ch, false, nil

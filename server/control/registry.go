@@ -100,7 +100,7 @@ func newOpenAI(p config.Provider, key string, hc *http.Client) (route.Provider, 
 	return openai.New(openai.Options{
 		Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers,
 		Azure: p.Type == config.TypeAzure, APIVersion: p.APIVersion, LegacyMaxTokens: p.Type != config.TypeOpenAI,
-		ResponsesAPI: p.Type == config.TypeOpenAI || p.ResponsesAPI,
+		ResponsesAPI: p.Type == config.TypeOpenAI || p.ResponsesAPI, API: p.API, ModelAPI: p.ModelAPI,
 	})
 }
 

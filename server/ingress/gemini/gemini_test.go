@@ -56,7 +56,32 @@ func TestDecode(t *testing.T) {
 		{name: "no contents", body: `{}`, errWant: "contents is not specified"},
 		{name: "bad role", body: `{"contents":[{"role":"assistant","parts":[{"text":"x"}]}]}`, errWant: "valid role"},
 		{name: "bad mode", body: `{"contents":[{"parts":[{"text":"x"}]}],"toolConfig":{"functionCallingConfig":{"mode":"SOMETIMES"}}}`, errWant: "mode"},
-		{name: "audio not yet", body: `{"contents":[{"parts":[{"inlineData":{"mimeType":"audio/wav","data":"AA"}}]}]}`, errWant: "audio/wav"},
+		{name: "audio, documents inline and by URI, an image by URI", body: `{"contents":[{"parts":[
+			{"inlineData":{"mimeType":"audio/wav","data":"UklG"}},{"inline_data":{"mime_type":"audio/mpeg","data":"SUQz"}},
+			{"inlineData":{"mimeType":"application/pdf","data":"JVBE"}},
+			{"fileData":{"mimeType":"application/pdf","fileUri":"https://generativelanguage.googleapis.com/v1beta/files/f1"}},
+			{"fileData":{"mimeType":"image/jpeg","fileUri":"https://example.com/a.jpg"}}]}]}`,
+			want: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{
+				{Type: llm.PartAudio, Audio: &llm.AudioPart{Data: "UklG", Format: "wav"}},
+				{Type: llm.PartAudio, Audio: &llm.AudioPart{Data: "SUQz", Format: "mp3"}},
+				{Type: llm.PartFile, File: &llm.FilePart{Data: "JVBE", MIMEType: "application/pdf"}},
+				{Type: llm.PartFile, File: &llm.FilePart{URL: "https://generativelanguage.googleapis.com/v1beta/files/f1", MIMEType: "application/pdf"}},
+				{Type: llm.PartImage, ImageURL: "https://example.com/a.jpg"},
+			}}}},
+		{name: "a signed call keeps its signature, tagged", body: `{"contents":[{"role":"model","parts":[
+			{"functionCall":{"name":"f","args":{}},"thoughtSignature":"c2ln"},{"functionCall":{"name":"g","args":{}}}]}]}`,
+			want: []llm.Message{{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{
+				{ID: "call_0_0", Type: "function", Name: "f", Arguments: "{}", Signature: "gemini:c2ln"},
+				{Index: 1, ID: "call_0_1", Type: "function", Name: "g", Arguments: "{}"}}}}},
+		{name: "logprobs", body: `{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"responseLogprobs":true,"logprobs":3}}`,
+			want: []llm.Message{{Role: llm.RoleUser, Content: "x"}},
+			check: func(t *testing.T, r *llm.ChatRequest) {
+				if r.Logprobs == nil || !*r.Logprobs || r.TopLogprobs == nil || *r.TopLogprobs != 3 {
+					t.Fatalf("logprobs %v top %v", r.Logprobs, r.TopLogprobs)
+				}
+			}},
+		{name: "inline data without a type", body: `{"contents":[{"parts":[{"inlineData":{"data":"AA"}}]}]}`, errWant: "inlineData needs mimeType"},
+		{name: "file data without a URI", body: `{"contents":[{"parts":[{"fileData":{"mimeType":"application/pdf"}}]}]}`, errWant: "fileData needs fileUri"},
 		{name: "not JSON", body: `{`, errWant: "Invalid JSON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,5 +185,13 @@ func BenchmarkStreamEvent(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = e.chunk(c)
+	}
+}
+
+func TestDecodeRefusesAnOversizedPart(t *testing.T) {
+	body := `{"contents":[{"parts":[{"inlineData":{"mimeType":"application/pdf","data":"` + strings.Repeat("A", MaxPartBytes/3*4+8) + `"}}]}]}`
+	_, err := decode([]byte(body), "m")
+	if llm.KindOf(err) != llm.KindInvalidRequest || !strings.Contains(err.Error(), "contents[0].parts[0].inlineData") || !strings.Contains(err.Error(), "limit per part") {
+		t.Fatalf("err = %v, want an invalid request naming the part and the limit", err)
 	}
 }

@@ -130,9 +130,17 @@ func TestEncodeGoldenAnswers(t *testing.T) {
 		{"answer_text", llm.ChatResponse{Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, Content: "Two, three, five."}, FinishReason: llm.FinishStop}},
 			Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 5, TotalTokens: 17, CachedTokens: 4}}},
 		{"answer_tool_calls", llm.ChatResponse{Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, ReasoningContent: "Both are needed.", Content: "Let me check.",
-			ToolCalls: []llm.ToolCall{{ID: "call_a", Type: "function", Name: "get_weather", Arguments: `{"city":"Paris"}`}, {ID: "call_b", Type: "function", Name: "get_time", Arguments: `{}`}}},
+			// A Gemini signature goes out as thoughtSignature; another
+			// provider's stays behind.
+			ToolCalls: []llm.ToolCall{{ID: "call_a", Type: "function", Name: "get_weather", Arguments: `{"city":"Paris"}`, Signature: "gemini:c2lnLTE="},
+				{ID: "call_b", Type: "function", Name: "get_time", Arguments: `{}`, Signature: "anthropic:x"}}},
 			FinishReason: llm.FinishToolCalls}},
 			Usage: llm.Usage{PromptTokens: 120, CompletionTokens: 90, TotalTokens: 210, CachedTokens: 64, ReasoningTokens: 50}}},
+		{"answer_logprobs", llm.ChatResponse{Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, Content: "Yes."}, FinishReason: llm.FinishStop,
+			Logprobs: &llm.Logprobs{Content: []llm.TokenLogprob{
+				{Token: "Yes", Logprob: -0.01, TopLogprobs: []llm.TopLogprob{{Token: "Yes", Logprob: -0.01}, {Token: "No", Logprob: -4.7}}},
+				{Token: ".", Logprob: -0.09}}}}},
+			Usage: llm.Usage{PromptTokens: 5, CompletionTokens: 2, TotalTokens: 7}}},
 		{"answer_max_tokens", llm.ChatResponse{Choices: []llm.Choice{{Message: llm.Message{Role: llm.RoleAssistant, Content: "One two"}, FinishReason: llm.FinishLength}},
 			Usage: llm.Usage{PromptTokens: 3, CompletionTokens: 2}}},
 	} {
@@ -151,7 +159,7 @@ func TestStreamGoldenEvents(t *testing.T) {
 		{Choices: []llm.ChunkChoice{{Delta: llm.Message{Role: llm.RoleAssistant, ReasoningContent: "Weather first."}}}},
 		{Choices: []llm.ChunkChoice{{Delta: llm.Message{Content: "Let me "}}}},
 		{Choices: []llm.ChunkChoice{{Delta: llm.Message{Content: "check."}}}},
-		{Choices: []llm.ChunkChoice{{Delta: llm.Message{ToolCalls: []llm.ToolCall{{Index: 0, ID: "call_a", Type: "function", Name: "get_weather", Arguments: `{"ci`}}}}}},
+		{Choices: []llm.ChunkChoice{{Delta: llm.Message{ToolCalls: []llm.ToolCall{{Index: 0, ID: "call_a", Type: "function", Name: "get_weather", Arguments: `{"ci`, Signature: "gemini:c2lnLTE="}}}}}},
 		{Choices: []llm.ChunkChoice{{Delta: llm.Message{ToolCalls: []llm.ToolCall{{Index: 1, ID: "call_b", Type: "function", Name: "get_time"}}}}}},
 		{Choices: []llm.ChunkChoice{{Delta: llm.Message{ToolCalls: []llm.ToolCall{{Index: 0, Arguments: `ty":"Paris"}`}}}}}},
 		{Choices: []llm.ChunkChoice{{FinishReason: llm.FinishToolCalls}}},

@@ -102,6 +102,9 @@ func decode(body []byte, model string) (*llm.ChatRequest, error) {
 			k := int(*g.TopK)
 			out.TopK = &k
 		}
+		if g.ResponseLogprobs != nil && *g.ResponseLogprobs {
+			out.Logprobs, out.TopLogprobs = g.ResponseLogprobs, g.Logprobs
+		}
 		if tc := g.ThinkingConfig; tc != nil {
 			out.ReasoningEffort = effortOf(tc.ThinkingBudget, tc.ThinkingLevel)
 			out.Thinking = thinkingOf(tc.ThinkingBudget)
@@ -237,7 +240,12 @@ func messagesOf(i int, c content, callIDs *calls) ([]llm.Message, error) {
 			if args == "" || args == "null" {
 				args = "{}"
 			}
-			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{Index: len(cur.ToolCalls), ID: id, Type: "function", Name: p.FunctionCall.Name, Arguments: args})
+			tc := llm.ToolCall{Index: len(cur.ToolCalls), ID: id, Type: "function", Name: p.FunctionCall.Name, Arguments: args}
+			if p.ThoughtSignature != "" {
+				// Tagged, so only a Gemini target gets it back.
+				tc.Signature = sigKind + ":" + p.ThoughtSignature
+			}
+			cur.ToolCalls = append(cur.ToolCalls, tc)
 		case p.FunctionResponse != nil:
 			id := callIDs.answer(p.FunctionResponse.Name, p.FunctionResponse.ID)
 			resp := string(p.FunctionResponse.Response)
@@ -248,15 +256,17 @@ func messagesOf(i int, c content, callIDs *calls) ([]llm.Message, error) {
 		case p.Thought:
 			// The model's earlier thoughts are its provider's to verify.
 		case p.InlineData != nil:
-			if !strings.HasPrefix(p.InlineData.MimeType, "image/") {
-				return nil, invalid("contents[%d].parts[%d]: inlineData of type %q is not supported by this gateway yet", i, j, p.InlineData.MimeType)
+			dp, err := inlinePart(p.InlineData, i, j)
+			if err != nil {
+				return nil, err
 			}
-			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartImage, ImageURL: "data:" + p.InlineData.MimeType + ";base64," + p.InlineData.Data})
+			cur.Parts = append(cur.Parts, dp)
 		case p.FileData != nil:
-			if !strings.HasPrefix(p.FileData.MimeType, "image/") {
-				return nil, invalid("contents[%d].parts[%d]: fileData of type %q is not supported by this gateway yet", i, j, p.FileData.MimeType)
+			dp, err := filePart(p.FileData, i, j)
+			if err != nil {
+				return nil, err
 			}
-			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartImage, ImageURL: p.FileData.FileURI})
+			cur.Parts = append(cur.Parts, dp)
 		default:
 			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartText, Text: p.Text})
 		}

@@ -19,9 +19,43 @@ type answer struct {
 }
 
 type candidate struct {
-	Content      content `json:"content"`
-	FinishReason string  `json:"finishReason,omitempty"`
-	Index        int     `json:"index"`
+	Content        content         `json:"content"`
+	FinishReason   string          `json:"finishReason,omitempty"`
+	Index          int             `json:"index"`
+	LogprobsResult *logprobsResult `json:"logprobsResult,omitempty"`
+}
+
+// logprobsResult is Gemini's shape of token log probabilities: the chosen
+// token and the top alternatives at each step.
+type logprobsResult struct {
+	TopCandidates    []topCandidates `json:"topCandidates"`
+	ChosenCandidates []tokenLogprob  `json:"chosenCandidates"`
+}
+
+type topCandidates struct {
+	Candidates []tokenLogprob `json:"candidates"`
+}
+
+type tokenLogprob struct {
+	Token          string  `json:"token"`
+	LogProbability float64 `json:"logProbability"`
+}
+
+// logprobsOf is the domain's logprobs in Gemini's shape, nil for none.
+func logprobsOf(lp *llm.Logprobs) *logprobsResult {
+	if lp == nil || len(lp.Content) == 0 {
+		return nil
+	}
+	out := &logprobsResult{TopCandidates: make([]topCandidates, len(lp.Content)), ChosenCandidates: make([]tokenLogprob, len(lp.Content))}
+	for i, t := range lp.Content {
+		out.ChosenCandidates[i] = tokenLogprob{Token: t.Token, LogProbability: t.Logprob}
+		top := make([]tokenLogprob, len(t.TopLogprobs))
+		for k, a := range t.TopLogprobs {
+			top[k] = tokenLogprob{Token: a.Token, LogProbability: a.Logprob}
+		}
+		out.TopCandidates[i] = topCandidates{Candidates: top}
+	}
+	return out
 }
 
 type usageMeta struct {
@@ -59,7 +93,8 @@ func finishReason(f string) string {
 	return "STOP"
 }
 
-// callPart is a tool call as a whole functionCall part.
+// callPart is a tool call as a whole functionCall part, with the
+// thoughtSignature a Gemini upstream gave it.
 func callPart(tc llm.ToolCall) part {
 	args := json.RawMessage(tc.Arguments)
 	if !json.Valid(args) {
@@ -67,7 +102,7 @@ func callPart(tc llm.ToolCall) part {
 		// the text goes back whole rather than as invalid JSON.
 		args, _ = json.Marshal(map[string]string{"input": tc.Arguments})
 	}
-	return part{FunctionCall: &functionCall{ID: tc.ID, Name: tc.Name, Args: args}}
+	return part{FunctionCall: &functionCall{ID: tc.ID, Name: tc.Name, Args: args}, ThoughtSignature: llm.SignatureFor(sigKind, tc.Signature)}
 }
 
 // partsOf is a whole message as parts: thoughts first, text, then calls.
@@ -93,7 +128,7 @@ func encodeAnswer(resp *llm.ChatResponse, model, id string) []byte {
 	a := answer{ModelVersion: model, ResponseID: id, UsageMetadata: usageOf(resp.Usage), Candidates: []candidate{}}
 	for _, c := range resp.Choices {
 		a.Candidates = append(a.Candidates, candidate{Index: c.Index, FinishReason: finishReason(c.FinishReason),
-			Content: content{Role: "model", Parts: partsOf(c.Message)}})
+			Content: content{Role: "model", Parts: partsOf(c.Message)}, LogprobsResult: logprobsOf(c.Logprobs)})
 	}
 	b, _ := json.Marshal(a)
 	return b

@@ -21,9 +21,9 @@ func newEncoder(model, id string) *encoder {
 	return &encoder{model: model, id: id, calls: map[int]*llm.ToolCall{}}
 }
 
-func (e *encoder) event(parts []part, finish string, u *llm.Usage) []byte {
+func (e *encoder) event(parts []part, finish string, u *llm.Usage, lp *logprobsResult) []byte {
 	a := answer{ModelVersion: e.model, ResponseID: e.id,
-		Candidates: []candidate{{Content: content{Role: "model", Parts: parts}, FinishReason: finish}}}
+		Candidates: []candidate{{Content: content{Role: "model", Parts: parts}, FinishReason: finish, LogprobsResult: lp}}}
 	if u != nil {
 		a.UsageMetadata = usageOf(*u)
 	}
@@ -38,6 +38,7 @@ func (e *encoder) chunk(c llm.Chunk) []byte {
 		e.usage = &u
 	}
 	var parts []part
+	var lp *logprobsResult
 	for _, ch := range c.Choices {
 		if ch.Index != 0 {
 			continue
@@ -47,6 +48,7 @@ func (e *encoder) chunk(c llm.Chunk) []byte {
 		}
 		if t := ch.Delta.Content; t != "" {
 			parts = append(parts, part{Text: t})
+			lp = logprobsOf(ch.Logprobs)
 		}
 		for _, tc := range ch.Delta.ToolCalls {
 			cur, ok := e.calls[tc.Index]
@@ -60,6 +62,9 @@ func (e *encoder) chunk(c llm.Chunk) []byte {
 			if tc.Name != "" {
 				cur.Name = tc.Name
 			}
+			if tc.Signature != "" {
+				cur.Signature = tc.Signature
+			}
 			cur.Arguments += tc.Arguments
 		}
 		if ch.FinishReason != "" {
@@ -69,7 +74,7 @@ func (e *encoder) chunk(c llm.Chunk) []byte {
 	if len(parts) == 0 {
 		return nil
 	}
-	return e.event(parts, "", nil)
+	return e.event(parts, "", nil, lp)
 }
 
 // finish is the last event: the gathered calls, the finish reason, usage.
@@ -95,5 +100,5 @@ func (e *encoder) finish() []byte {
 	if u == nil {
 		u = &llm.Usage{}
 	}
-	return e.event(parts, reason, u)
+	return e.event(parts, reason, u, nil)
 }

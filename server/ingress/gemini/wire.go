@@ -117,6 +117,8 @@ type genConfig struct {
 	ResponseSchema     json.RawMessage `json:"responseSchema"`
 	ResponseJSONSchema json.RawMessage `json:"responseJsonSchema"`
 	ThinkingConfig     *thinkingConfig `json:"thinkingConfig"`
+	ResponseLogprobs   *bool           `json:"responseLogprobs"`
+	Logprobs           *int            `json:"logprobs"`
 
 	TopPSnake               *float64        `json:"top_p,omitempty"`
 	TopKSnake               *float64        `json:"top_k,omitempty"`
@@ -129,6 +131,7 @@ type genConfig struct {
 	ResponseSchemaSnake     json.RawMessage `json:"response_schema,omitempty"`
 	ResponseJSONSchemaSnake json.RawMessage `json:"response_json_schema,omitempty"`
 	ThinkingConfigSnake     *thinkingConfig `json:"thinking_config,omitempty"`
+	ResponseLogprobsSnake   *bool           `json:"response_logprobs,omitempty"`
 }
 
 type thinkingConfig struct {
@@ -217,6 +220,7 @@ func (g *genConfig) normalize() {
 	g.ResponseSchema = orSlice(g.ResponseSchema, g.ResponseSchemaSnake)
 	g.ResponseJSONSchema = orSlice(g.ResponseJSONSchema, g.ResponseJSONSchemaSnake)
 	g.ThinkingConfig = or(g.ThinkingConfig, g.ThinkingConfigSnake)
+	g.ResponseLogprobs = or(g.ResponseLogprobs, g.ResponseLogprobsSnake)
 	if t := g.ThinkingConfig; t != nil {
 		t.ThinkingBudget = or(t.ThinkingBudget, t.ThinkingBudgetSnake)
 		t.ThinkingLevel = or(t.ThinkingLevel, t.ThinkingLevelSnake)
