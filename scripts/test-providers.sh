@@ -191,10 +191,17 @@ if ! timeout "$STEP_TIMEOUT" node --test --test-reporter=spec --test-reporter-de
   fail "Node provider suite"
 fi
 
+say "go test test/providers/go (openai-go)"
+# A module of its own, so the gateway's go.mod carries no client SDK.
+if ! timeout "$STEP_TIMEOUT" go -C test/providers/go test -count=1 -json ./... >"$TMP/go.json"; then
+  grep -E '"Action":"(fail|output)"' "$TMP/go.json" | grep -E 'FAIL|_test.go' | head -n 40 >&2 || true
+  fail "Go provider suite"
+fi
+
 # Per-client counts from the JUnit reports: Python by module, Node by the
 # top-level describe's name ("<client> → <model>").
 say "results per client (bug = a known gateway bug: pytest xfail / node todo)"
-python3 - "$TMP/python.xml" "$TMP/node.xml" <<'PYEOF' || fail "could not summarise the reports"
+python3 - "$TMP/python.xml" "$TMP/node.xml" "$TMP/go.json" <<'PYEOF' || fail "could not summarise the reports"
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter, OrderedDict
@@ -244,6 +251,19 @@ if root is not None:
         client = NODE.get(prefix, "node " + prefix)
         for tc in suite.iter("testcase"):
             counts.setdefault(client, Counter())[outcome(tc)] += 1
+# go test -json: every subtest (client × format) is one case.
+import json
+try:
+    with open(sys.argv[3]) as f:
+        for line in f:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if "/" in (ev.get("Test") or "") and ev.get("Action") in ("pass", "fail", "skip"):
+                counts.setdefault("go openai-go chat.completions", Counter())[ev["Action"]] += 1
+except OSError as e:
+    print(f"  (no report {sys.argv[3]}: {e})")
 print(f"  {'client':34} {'pass':>5} {'fail':>5} {'bug':>5} {'skip':>5}")
 total = Counter()
 for client, c in counts.items():
