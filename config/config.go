@@ -155,6 +155,30 @@ type Provider struct {
 	ModelAPI map[string]string `yaml:"model_api"`
 	// Simulator tunes the built-in provider; only for type simulator.
 	Simulator *Simulator `yaml:"simulator"`
+	// Anthropic tunes how other dialects' fields reach an Anthropic
+	// upstream; only for type anthropic.
+	Anthropic *Anthropic `yaml:"anthropic"`
+}
+
+// Anthropic configures translation to the Messages API.
+type Anthropic struct {
+	// NativeStructuredOutput lists models (exact, or a prefix ending in *)
+	// that take output_config.format; others serve response_format by a
+	// forced tool.
+	NativeStructuredOutput []string `yaml:"native_structured_output"`
+	// StructuredOutputField is output_config (the default, generally
+	// available form) or output_format (the beta form, sent with anthropic-beta
+	// structured-outputs-2025-11-13, for platforms where it is still beta).
+	StructuredOutputField string `yaml:"structured_output_field"`
+	// ThinkingBudget is the share of max_tokens thought with per
+	// reasoning_effort (minimal, low, medium, high), each in [0, 1).
+	ThinkingBudget map[string]float64 `yaml:"thinking_budget"`
+	// AutoCacheTokens > 0 adds a cache breakpoint after tools and system
+	// prompt when they are estimated at least this many tokens and the
+	// request has none; 0 is off.
+	AutoCacheTokens int `yaml:"auto_cache_tokens"`
+	// MaxPartBytes caps one image or document part (default 32 MiB).
+	MaxPartBytes int `yaml:"max_part_bytes"`
 }
 
 // Price is a model's price in USD per million tokens.

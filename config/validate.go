@@ -223,8 +223,31 @@ func (c *Config) validateProviders(k *checker) map[string]map[string]bool {
 			}
 			p.Simulator.validate(k, f+".simulator")
 		}
+		if p.Anthropic != nil {
+			if p.Type != TypeAnthropic {
+				k.add(f+".anthropic", "only valid for type anthropic")
+			}
+			p.Anthropic.validate(k, f+".anthropic")
+		}
 	}
 	return models
+}
+
+func (a *Anthropic) validate(k *checker, f string) {
+	if a.StructuredOutputField != "" {
+		k.oneOf(f+".structured_output_field", a.StructuredOutputField, []string{"output_config", "output_format"})
+	}
+	for _, e := range sortedKeys(a.ThinkingBudget) {
+		if v := a.ThinkingBudget[e]; !(v >= 0 && v < 1) {
+			k.add(f+".thinking_budget."+e, "must be at least 0 and below 1 (got %g)", v)
+		}
+	}
+	if a.AutoCacheTokens < 0 {
+		k.add(f+".auto_cache_tokens", "must not be negative")
+	}
+	if a.MaxPartBytes < 0 {
+		k.add(f+".max_part_bytes", "must not be negative")
+	}
 }
 
 func (p *Provider) validateType(k *checker, f string) bool {

@@ -105,7 +105,13 @@ func newOpenAI(p config.Provider, key string, hc *http.Client) (route.Provider, 
 }
 
 func newAnthropic(p config.Provider, key string, hc *http.Client) (route.Provider, error) {
-	return anthropic.New(anthropic.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers, APIVersion: p.APIVersion})
+	o := anthropic.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: key, HTTPClient: hc, Headers: p.Headers, APIVersion: p.APIVersion}
+	if a := p.Anthropic; a != nil {
+		o.NativeStructuredOutput, o.ThinkingBudget = a.NativeStructuredOutput, a.ThinkingBudget
+		o.StructuredOutputBeta = a.StructuredOutputField == "output_format"
+		o.AutoCacheTokens, o.MaxPartBytes = a.AutoCacheTokens, a.MaxPartBytes
+	}
+	return anthropic.New(o)
 }
 
 func newGemini(p config.Provider, key string, hc *http.Client) (route.Provider, error) {
