@@ -8,9 +8,21 @@ import (
 )
 
 type gmPart struct {
-	Text string `json:"text"`
+	Text    string `json:"text"`
+	Thought bool   `json:"thought"`
 	// FunctionResponse is only checked for presence (AutoTool).
 	FunctionResponse json.RawMessage `json:"functionResponse,omitempty"`
+	FunctionCall     *struct {
+		Name string          `json:"name"`
+		Args json.RawMessage `json:"args"`
+	} `json:"functionCall"`
+	ThoughtSignature string `json:"thoughtSignature"`
+	// InlineData of any MIME type is taken, as Gemini takes documents and
+	// audio; only its presence is checked.
+	InlineData *struct {
+		MimeType string `json:"mimeType"`
+		Data     string `json:"data"`
+	} `json:"inlineData"`
 }
 
 type gmContent struct {
@@ -57,7 +69,12 @@ type gmRequest struct {
 		} `json:"functionCallingConfig"`
 	} `json:"toolConfig"`
 	GenerationConfig *struct {
-		MaxOutputTokens *int `json:"maxOutputTokens"`
+		MaxOutputTokens  *int `json:"maxOutputTokens"`
+		ResponseLogprobs bool `json:"responseLogprobs"`
+		Logprobs         int  `json:"logprobs"`
+		ThinkingConfig   *struct {
+			IncludeThoughts bool `json:"includeThoughts"`
+		} `json:"thinkingConfig"`
 	} `json:"generationConfig"`
 }
 
@@ -128,6 +145,10 @@ func (s *Server) geminiContents(w http.ResponseWriter, contents []gmContent) (pr
 			return 0, "", false
 		}
 		for _, p := range c.Parts {
+			if d := p.InlineData; d != nil && (d.MimeType == "" || d.Data == "") {
+				s.badRequest(w, fmtGemini, "", "* GenerateContentRequest.contents.parts.inline_data: mime_type and data are required")
+				return 0, "", false
+			}
 			prompt += countWords(p.Text)
 		}
 	}
@@ -146,6 +167,13 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 	}
 	if req.SystemInstruction != nil {
 		prompt += countWords(req.SystemInstruction.text())
+	}
+	f := geminiFeatures(model, &req)
+	if f.signed {
+		if msg := geminiCheckSignatures(req.Contents); msg != "" {
+			s.badRequest(w, fmtGemini, "", msg)
+			return
+		}
 	}
 	var tools []tool
 	for _, t := range req.Tools {
@@ -217,10 +245,10 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 		a.finish = finishTools
 	}
 	if stream {
-		s.geminiStream(w, r, &k, &a, r.URL.Query().Get("alt") == "sse")
+		s.geminiStream(w, r, &k, &a, &f, r.URL.Query().Get("alt") == "sse")
 		return
 	}
-	s.writeUnary(w, r, &k, a.completion(), geminiUnary(&a))
+	s.writeUnary(w, r, &k, a.completion(), geminiUnary(&a, &f))
 }
 
 // geminiAfterResult reports whether the last content holds a
@@ -244,8 +272,11 @@ func finishReasonGemini(f finish) string {
 	return "STOP" // Gemini ends function calls with STOP too
 }
 
-func geminiUnary(a *answer) []byte {
+func geminiUnary(a *answer, f *gmFeatures) []byte {
 	b := append([]byte(nil), `{"candidates":[{"content":{"parts":[`...)
+	if f.thoughts {
+		b = appendThoughtPart(b)
+	}
 	if len(a.calls) == 0 {
 		b = append(b, `{"text":`...)
 		b = appendJSONString(b, answerText(a.words))
@@ -255,27 +286,40 @@ func geminiUnary(a *answer) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendFunctionCall(b, &a.calls[i])
+		b = appendFunctionCall(b, &a.calls[i], f.signed && i == 0)
 	}
 	b = append(b, `],"role":"model"},"finishReason":"`...)
 	b = append(b, finishReasonGemini(a.finish)...)
-	b = append(b, `","index":0}],`...)
-	b = appendGeminiUsage(b, a, true)
+	b = append(b, `","index":0`...)
+	if len(a.calls) == 0 {
+		b = appendLogprobs(b, f, 0, a.words)
+	}
+	b = append(b, `}],`...)
+	b = appendGeminiUsage(b, a, true, f.thoughtTokens())
 	b = appendGeminiTrailer(b, a)
 	return append(b, '}')
 }
 
-func appendFunctionCall(b []byte, c *toolCall) []byte {
+// appendFunctionCall writes a functionCall part; a signed one carries its
+// thoughtSignature (Gemini 3 signs the first call of a step only).
+func appendFunctionCall(b []byte, c *toolCall, signed bool) []byte {
 	b = append(b, `{"functionCall":{"name":`...)
 	b = appendJSONString(b, c.name)
 	b = append(b, `,"args":`...)
 	b = append(b, c.args...)
-	return append(b, "}}"...)
+	b = append(b, '}')
+	if signed {
+		b = append(b, `,"thoughtSignature":"`...)
+		b = append(b, geminiCallSignature(c.name, json.RawMessage(c.args))...)
+		b = append(b, '"')
+	}
+	return append(b, '}')
 }
 
 // appendGeminiUsage writes usageMetadata; chunks before the last carry
-// only the prompt count, as Gemini's do.
-func appendGeminiUsage(b []byte, a *answer, final bool) []byte {
+// only the prompt count, as Gemini's do. Thoughts are counted apart from
+// candidates, and in the total.
+func appendGeminiUsage(b []byte, a *answer, final bool, thoughts int) []byte {
 	b = append(b, `"usageMetadata":{"promptTokenCount":`...)
 	b = strconv.AppendInt(b, int64(a.prompt), 10)
 	total := a.prompt
@@ -283,6 +327,11 @@ func appendGeminiUsage(b []byte, a *answer, final bool) []byte {
 		b = append(b, `,"candidatesTokenCount":`...)
 		b = strconv.AppendInt(b, int64(a.completion()), 10)
 		total += a.completion()
+		if thoughts > 0 {
+			b = append(b, `,"thoughtsTokenCount":`...)
+			b = strconv.AppendInt(b, int64(thoughts), 10)
+			total += thoughts
+		}
 	}
 	b = append(b, `,"totalTokenCount":`...)
 	b = strconv.AppendInt(b, int64(total), 10)
@@ -301,7 +350,7 @@ func appendGeminiTrailer(b []byte, a *answer) []byte {
 // ("data: ...\r\n\r\n", what ?alt=sse gets) or as one JSON array streamed
 // element by element (the default). The last chunk carries the last word,
 // the finishReason and the full usage.
-func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, sse bool) {
+func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, f *gmFeatures, sse bool) {
 	sb := s.getBuf()
 	defer s.putBuf(sb)
 	ct := hdrJSON
@@ -312,8 +361,8 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	defer st.close()
 
 	// tail closes every chunk but the last: role, index, usage and ids.
-	tail := append(sb.head[:0], `],"role":"model"},"index":0}],`...)
-	tail = appendGeminiUsage(tail, a, false)
+	tail := append(sb.head[:0], gmTailHead+`}],`...)
+	tail = appendGeminiUsage(tail, a, false, 0)
 	tail = appendGeminiTrailer(tail, a)
 	tail = append(tail, '}')
 	sb.head = tail
@@ -338,13 +387,21 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	}
 	b := sb.buf[:0]
 	defer func() { sb.buf = b }()
+	if f.thoughts {
+		b = frame(b[:0])
+		b = appendThoughtPart(b)
+		b = append(b[:len(b)-1], tail...) // without the part's comma
+		if !st.content(end(b)) {
+			return
+		}
+	}
 	if len(a.calls) == 0 {
 		for i := 0; i < a.words-1; i++ {
 			b = frame(b[:0])
 			b = append(b, `{"text":`...)
 			b = append(b, wordJSON(i)...)
 			b = append(b, '}')
-			b = append(b, tail...)
+			b = appendStreamTail(b, tail, f, i)
 			if !st.content(end(b)) {
 				return
 			}
@@ -352,7 +409,7 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	} else {
 		for i := range a.calls {
 			b = frame(b[:0])
-			b = appendFunctionCall(b, &a.calls[i])
+			b = appendFunctionCall(b, &a.calls[i], f.signed && i == 0)
 			b = append(b, tail...)
 			if !st.content(end(b)) {
 				return
@@ -368,8 +425,12 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	}
 	b = append(b, `}],"role":"model"},"finishReason":"`...)
 	b = append(b, finishReasonGemini(a.finish)...)
-	b = append(b, `","index":0}],`...)
-	b = appendGeminiUsage(b, a, true)
+	b = append(b, `","index":0`...)
+	if len(a.calls) == 0 {
+		b = appendLogprobs(b, f, a.words-1, a.words)
+	}
+	b = append(b, `}],`...)
+	b = appendGeminiUsage(b, a, true, f.thoughtTokens())
 	b = appendGeminiTrailer(b, a)
 	b = append(b, '}')
 	if !sse {
