@@ -13,6 +13,21 @@ type wireLogprobs struct {
 	Refusal []wireTokenLogprob `json:"refusal"`
 }
 
+// UnmarshalJSON takes the object and ignores any other shape (a compatible
+// server's [] or false), as the field was ignored before it was decoded:
+// logprobs must never fail an answer.
+func (w *wireLogprobs) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '{' {
+		*w = wireLogprobs{}
+		return nil
+	}
+	type plain wireLogprobs
+	if err := json.Unmarshal(b, (*plain)(w)); err != nil {
+		*w = wireLogprobs{} // a malformed token list is dropped, not fatal
+	}
+	return nil
+}
+
 type wireTokenLogprob struct {
 	Token       string           `json:"token"`
 	Logprob     float64          `json:"logprob"`
@@ -63,10 +78,11 @@ func decodeLogprobs(dst **wireLogprobs, raw []byte) bool {
 		return true
 	}
 	if raw[0] != '{' {
-		return false
+		*dst = nil
+		return json.Valid(raw)
 	}
 	var w wireLogprobs
-	if json.Unmarshal(raw, &w) != nil {
+	if w.UnmarshalJSON(raw) != nil || !json.Valid(raw) {
 		return false
 	}
 	*dst = &w

@@ -39,6 +39,8 @@ func TestDecodeLogprobsVariants(t *testing.T) {
 	}{
 		{"null", `{"choices":[{"message":{"content":"x"},"logprobs":null}]}`, nil},
 		{"absent", `{"choices":[{"message":{"content":"x"}}]}`, nil},
+		{"an odd shape is ignored, as before", `{"choices":[{"message":{"content":"x"},"logprobs":[]}]}`, nil},
+		{"a malformed token list is dropped", `{"choices":[{"message":{"content":"x"},"logprobs":{"content":[{"token":5}]}}]}`, nil},
 		{"both lists empty", `{"choices":[{"message":{"content":"x"},"logprobs":{"content":[],"refusal":null}}]}`, nil},
 		{"refusal tokens", `{"choices":[{"message":{"refusal":"no"},"logprobs":{"content":null,"refusal":[{"token":"no","logprob":-0.5,"bytes":[110,111],"top_logprobs":[]}]}}]}`,
 			&llm.Logprobs{Refusal: []llm.TokenLogprob{{Token: "no", Logprob: -0.5, Bytes: []int{110, 111}, TopLogprobs: []llm.TopLogprob{}}}}},
