@@ -293,7 +293,8 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 			if args == "" {
 				args = "{}"
 			}
-			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{Index: len(cur.ToolCalls), ID: bl.ID, Type: "function", Name: bl.Name, Arguments: args})
+			id, sig := llm.SplitToolCallID(bl.ID) // a Gemini signature rides in the id
+			cur.ToolCalls = append(cur.ToolCalls, llm.ToolCall{Index: len(cur.ToolCalls), ID: id, Type: "function", Name: bl.Name, Arguments: args, Signature: sig})
 		case "tool_result":
 			text, err := resultText(bl.Content)
 			if err != nil {
@@ -302,7 +303,8 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 			if bl.IsError && !strings.HasPrefix(text, "Error") {
 				text = "Error: " + text
 			}
-			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: bl.ToolUseID, Content: text})
+			id, _ := llm.SplitToolCallID(bl.ToolUseID)
+			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: id, Content: text})
 		case "thinking":
 			// Kept with its signature: an Anthropic target verifies it, and
 			// with tool use requires it back. Other formats leave it out.

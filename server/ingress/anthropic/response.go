@@ -102,7 +102,7 @@ func encodeMessage(resp *llm.ChatResponse, model, id string) ([]byte, error) {
 			out.Content = append(out.Content, outBlock{Type: "text", Text: &text})
 		}
 		for _, tc := range c.Message.ToolCalls {
-			out.Content = append(out.Content, outBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: toolInput(tc.Arguments)})
+			out.Content = append(out.Content, outBlock{Type: "tool_use", ID: llm.WireToolCallID(tc.ID, tc.Signature), Name: tc.Name, Input: toolInput(tc.Arguments)})
 		}
 		sr := stopReason(c.FinishReason)
 		if len(c.Message.ToolCalls) > 0 {

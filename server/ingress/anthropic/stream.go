@@ -83,7 +83,7 @@ func (e *encoder) chunk(c llm.Chunk) []event {
 				e.index++
 				e.open, e.toolIndex, e.sawTool = "tool_use", tc.Index, true
 				out = append(out, ev("content_block_start", map[string]any{"type": "content_block_start", "index": e.index,
-					"content_block": outBlock{Type: "tool_use", ID: tc.ID, Name: tc.Name, Input: json.RawMessage(`{}`)}}))
+					"content_block": outBlock{Type: "tool_use", ID: llm.WireToolCallID(tc.ID, tc.Signature), Name: tc.Name, Input: json.RawMessage(`{}`)}}))
 			}
 			if tc.Arguments != "" {
 				out = append(out, ev("content_block_delta", map[string]any{"type": "content_block_delta", "index": e.index,

@@ -40,11 +40,13 @@ func (d *decoder) message(m *llm.Message) error {
 			err = d.NullableArray(func(j int) error {
 				tc := llm.ToolCall{Index: j, Type: "function"}
 				err := d.toolCall(&tc)
+				tc.ID, tc.Signature = llm.SplitToolCallID(tc.ID) // a signature rides in the id
 				m.ToolCalls = append(m.ToolCalls, tc)
 				return err
 			})
 		case "tool_call_id":
 			m.ToolCallID, err = d.Str()
+			m.ToolCallID, _ = llm.SplitToolCallID(m.ToolCallID)
 		case "refusal":
 			m.Refusal, err = d.Str()
 		case "reasoning_content":

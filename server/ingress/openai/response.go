@@ -71,7 +71,7 @@ func appendMessage(dst []byte, m *llm.Message) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"id":`...)
-			dst = appendString(dst, tc.ID)
+			dst = appendString(dst, llm.WireToolCallID(tc.ID, tc.Signature))
 			dst = append(dst, `,"type":`...)
 			if tc.Type == "" {
 				dst = append(dst, `"function"`...)
@@ -168,7 +168,7 @@ func appendDelta(dst []byte, m *llm.Message) []byte {
 			dst = appendInt(dst, int64(tc.Index))
 			if tc.ID != "" {
 				dst = append(dst, `,"id":`...)
-				dst = appendString(dst, tc.ID)
+				dst = appendString(dst, llm.WireToolCallID(tc.ID, tc.Signature))
 			}
 			if tc.Type != "" {
 				dst = append(dst, `,"type":`...)

@@ -243,14 +243,16 @@ func conversation(instructions string, items []json.RawMessage) ([]llm.Message, 
 			if args == "" {
 				args = "{}"
 			}
-			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: it.CallID, Type: "function", Name: it.Name, Arguments: args})
+			id, sig := llm.SplitToolCallID(it.CallID) // a Gemini signature rides in the id
+			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: id, Type: "function", Name: it.Name, Arguments: args, Signature: sig})
 		case "custom_tool_call":
 			if it.CallID == "" || it.Name == "" {
 				return nil, invalid(param, "%s: a custom_tool_call needs call_id and name", param)
 			}
 			a := assistant()
 			args, _ := json.Marshal(map[string]string{"input": it.Input})
-			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: it.CallID, Type: "function", Name: it.Name, Arguments: string(args)})
+			id, sig := llm.SplitToolCallID(it.CallID)
+			a.ToolCalls = append(a.ToolCalls, llm.ToolCall{Index: len(a.ToolCalls), ID: id, Type: "function", Name: it.Name, Arguments: string(args), Signature: sig})
 		case "function_call_output", "custom_tool_call_output":
 			if it.CallID == "" {
 				return nil, invalid(param+".call_id", "%s: Missing required parameter: 'call_id'.", param)
@@ -259,7 +261,8 @@ func conversation(instructions string, items []json.RawMessage) ([]llm.Message, 
 			if err != nil {
 				return nil, invalid(param+".output", "%s.output: %v", param, err)
 			}
-			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: it.CallID, Content: text})
+			id, _ := llm.SplitToolCallID(it.CallID)
+			out = append(out, llm.Message{Role: llm.RoleTool, ToolCallID: id, Content: text})
 		case "reasoning":
 			// Encrypted reasoning is the issuing provider's to read; the
 			// summary is what any other target can be given back.

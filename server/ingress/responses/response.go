@@ -237,7 +237,7 @@ func outputOf(m llm.Message, kinds map[string]toolKind, respID string) []json.Ra
 		if tc.ID == "" {
 			tc.ID = newID("call_")
 		}
-		out = append(out, callOutput(kinds, ownedID(callPrefix(kinds, tc.Name), respID), tc.ID, tc.Name, tc.Arguments, "completed"))
+		out = append(out, callOutput(kinds, ownedID(callPrefix(kinds, tc.Name), respID), llm.WireToolCallID(tc.ID, tc.Signature), tc.Name, tc.Arguments, "completed"))
 	}
 	return out
 }

@@ -160,7 +160,7 @@ func (e *encoder) chunk(c llm.Chunk) []*event {
 			it, ok := e.calls[tc.Index]
 			if !ok {
 				evs = e.closeCur(evs)
-				it = &openItem{kind: "function_call", index: e.reserve(), call: llm.ToolCall{ID: tc.ID, Name: tc.Name}}
+				it = &openItem{kind: "function_call", index: e.reserve(), call: llm.ToolCall{ID: llm.WireToolCallID(tc.ID, tc.Signature), Name: tc.Name}}
 				if it.call.ID == "" {
 					it.call.ID = newID("call_")
 				}
