@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 COLORS = {
     "direct": "#9e9e9e",
     "switchyard-rest": "#1565c0",
+    "switchyard-rest-baseline": "#90a4ae",
     "switchyard-grpc": "#42a5f5",
     "nethttp-floor": "#bdbdbd",
     "portkey": "#ef6c00",
@@ -27,12 +28,21 @@ def num(v):
     return v if isinstance(v, (int, float)) and not math.isnan(v) else None
 
 
+def tick(r):
+    """x label: a baseline (an older build, BASELINE_REV) says which."""
+    if r.get("baseline_of"):
+        label = r.get("label") or r["name"]
+        rev = label[label.find("(") + 1 : label.rfind(")")] if "(" in label else "baseline"
+        return r["baseline_of"].replace("switchyard-", "") + "\n" + rev.replace(" ", "\n")
+    return r["name"].replace("switchyard-", "switchyard\n").replace("nethttp-", "nethttp\n")
+
+
 def panel(ax, rows, key, title, unit, fmt="{:.2f}", gateways_only=False, lower_better=True):
     names, vals, colors = [], [], []
     for r in rows:
         if gateways_only and not r["gateway"]:
             continue
-        names.append(r["name"])
+        names.append(tick(r))
         v = num(r.get(key)) if r["status"] == "ok" else None
         vals.append(v)
         colors.append(COLORS.get(r["name"], "#607d8b"))
@@ -43,7 +53,7 @@ def panel(ax, rows, key, title, unit, fmt="{:.2f}", gateways_only=False, lower_b
         label = "not\nmeasured" if v is None else fmt.format(v)
         ax.text(x, (v or 0) + top * 0.02, label, ha="center", va="bottom", fontsize=8)
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([n.replace("switchyard-", "switchyard\n").replace("nethttp-", "nethttp\n") for n in names], fontsize=8)
+    ax.set_xticklabels(names, fontsize=8 if len(names) < 7 else 7)
     ax.set_title(title + ("  (lower is better)" if lower_better else "  (higher is better)"), fontsize=10)
     ax.set_ylabel(unit, fontsize=9)
     ax.set_ylim(0, top * 1.25)

@@ -11,7 +11,20 @@
 #
 # Loopback only; every run is bounded by time and the whole script by a
 # watchdog. Env knobs: ROUNDS (3), LAT_DUR (2s), TPUT_DUR (3s), TTFT_DUR (2s),
-# CONC (32), PEERS ("portkey litellm"; empty skips them), BENCH_TIMEOUT (900 s).
+# CONC (32), PEERS ("portkey litellm"; empty skips them), BENCH_TIMEOUT (900 s),
+# and, for a before/after of the REST gateway:
+#   BASELINE_REV=<commit>  builds Switchyard at that commit (git archive into
+#                          the scratch dir, so no worktree is left behind) and
+#                          adds it as one more interleaved target,
+#                          switchyard-rest-baseline: same config (its own
+#                          ledger dir), same measurements; the report gets a
+#                          before/after table (after ÷ before).
+#   BASELINE_BIN=<file>    the same with a binary already built
+#                          (BASELINE_LABEL names it; default the file name).
+#   REV=<commit>           builds the Switchyard under test from that commit
+#                          instead of the working tree (REV=HEAD: the last
+#                          commit, without what is uncommitted beside it).
+# e.g. BASELINE_REV=5d36ed3 REV=HEAD ROUNDS=5 make bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +35,22 @@ TTFT_DUR=${TTFT_DUR:-2s}
 CONC=${CONC:-32}
 PEERS=${PEERS-portkey litellm}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
+BASELINE_REV=${BASELINE_REV:-}
+BASELINE_BIN=${BASELINE_BIN:-}
+REV=${REV:-}
+if [[ -n $BASELINE_REV && -n $BASELINE_BIN ]]; then
+	echo "bench: set BASELINE_REV or BASELINE_BIN, not both" >&2
+	exit 2
+fi
+BASE_T=switchyard-rest-baseline
+BASELINE=
+if [[ -n $BASELINE_REV ]]; then
+	BASELINE=$(git rev-parse --short=7 --verify "$BASELINE_REV^{commit}")
+elif [[ -n $BASELINE_BIN ]]; then
+	[[ -x $BASELINE_BIN ]] || { echo "bench: BASELINE_BIN $BASELINE_BIN is not an executable" >&2; exit 2; }
+	BASELINE=${BASELINE_LABEL:-$(basename "$BASELINE_BIN")}
+fi
+[[ -z $REV ]] || REV=$(git rev-parse --short=7 --verify "$REV^{commit}")
 OUT=loadtest/results
 CACHE=$(scripts/bench-tools.sh cache)
 
@@ -93,13 +122,37 @@ only() {
 	done
 }
 
-say "building"
+# build_rev REV DIR: Switchyard as of commit REV into DIR/switchyard, from a
+# git archive in the scratch dir (the checkout and its worktrees untouched).
+build_rev() {
+	local src
+	src=$(mktemp -d "$WORK/src-$1.XXXXXX")
+	git archive "$1" | tar -x -C "$src"
+	(cd "$src" && go build -ldflags "-X main.version=$1" -o "$2/" ./server/cmd/switchyard)
+	rm -rf "$src"
+}
+
+say "building${REV:+ (switchyard at $REV)}"
 mkdir -p "$WORK/bin" "$OUT"
-go build -o "$WORK/bin/" ./server/cmd/switchyard ./loadtest/fakeupstream/cmd/fakeupstream ./loadtest/cmd/loadclient ./loadtest/cmd/benchreport ./loadtest/cmd/floorproxy
+go build -o "$WORK/bin/" ./loadtest/fakeupstream/cmd/fakeupstream ./loadtest/cmd/loadclient ./loadtest/cmd/benchreport ./loadtest/cmd/floorproxy
+if [[ -n $REV ]]; then build_rev "$REV" "$WORK/bin"; else go build -o "$WORK/bin/" ./server/cmd/switchyard; fi
 B=$WORK/bin
+SY_VERSION=${REV:-$(git describe --always --dirty 2>/dev/null || echo dev)}
+if [[ -n $BASELINE_REV ]]; then
+	say "building the baseline (switchyard at $BASELINE)"
+	mkdir -p "$WORK/baseline"
+	build_rev "$BASELINE" "$WORK/baseline"
+	BASE_BIN=$WORK/baseline/switchyard
+elif [[ -n $BASELINE_BIN ]]; then
+	BASE_BIN=$BASELINE_BIN
+fi
 # The gateway config, with the usage ledger (SQLite) in the scratch dir.
 CONFIG=$WORK/switchyard.yaml
 { cat loadtest/config/switchyard.yaml; echo "storage: {data_dir: $WORK/data}"; } >"$CONFIG"
+# The baseline's: the same, with a ledger of its own (an older binary may not
+# open a database a newer one has migrated).
+BASE_CONFIG=$WORK/switchyard-baseline.yaml
+{ cat loadtest/config/switchyard.yaml; echo "storage: {data_dir: $WORK/data-baseline}"; } >"$BASE_CONFIG"
 
 say "tools (pinned, cached in $CACHE)"
 scripts/bench-tools.sh plot $PEERS || true
@@ -116,23 +169,38 @@ SYR_PORT=$(free_port)
 SYG_PORT=$(free_port)
 start switchyard-rest "$WORK/syr.log" "$B/switchyard" --config "$CONFIG" --listen "127.0.0.1:$SYR_PORT"
 start switchyard-grpc "$WORK/syg.log" "$B/switchyard" --config "$CONFIG" --listen "127.0.0.1:$SYG_PORT"
+if [[ -n $BASELINE ]]; then
+	if ! "$BASE_BIN" --check --config "$BASE_CONFIG" >"$WORK/base-check.log" 2>&1; then
+		say "the baseline binary refuses the config:"; tail -5 "$WORK/base-check.log" >&2
+	fi
+	BASE_PORT=$(free_port)
+	start "$BASE_T" "$WORK/base.log" "$BASE_BIN" --config "$BASE_CONFIG" --listen "127.0.0.1:$BASE_PORT"
+fi
 
 # The floor: a bare net/http forwarder (loadtest/cmd/floorproxy), what any
 # gateway built on Go's HTTP server and client costs before doing any work.
 FLOOR_PORT=$(free_port)
 start nethttp-floor "$WORK/floor.log" "$B/floorproxy" --listen "127.0.0.1:$FLOOR_PORT" --upstream "http://$FAKE_ADDR"
 
-declare -A STATUS MODE SMODE URL HDRS PORT
+declare -A STATUS MODE SMODE URL HDRS PORT LABEL BASEOF
 TARGETS=(direct switchyard-rest switchyard-grpc nethttp-floor)
+# The baseline goes right after switchyard-rest (see round_targets).
+[[ -z $BASELINE ]] || TARGETS=(direct switchyard-rest "$BASE_T" switchyard-grpc nethttp-floor)
 MODE[direct]=http SMODE[direct]=sse URL[direct]=$FAKE_URL/chat/completions HDRS[direct]="Authorization: Bearer sk-fake"
 MODE[switchyard-rest]=http SMODE[switchyard-rest]=sse URL[switchyard-rest]=http://127.0.0.1:$SYR_PORT/v1/chat/completions
 MODE[switchyard-grpc]=grpc SMODE[switchyard-grpc]=grpc-stream URL[switchyard-grpc]=127.0.0.1:$SYG_PORT
 MODE[nethttp-floor]=http SMODE[nethttp-floor]=sse URL[nethttp-floor]=http://127.0.0.1:$FLOOR_PORT/v1/chat/completions HDRS[nethttp-floor]="Authorization: Bearer sk-fake"
 PORT[direct]=$FAKE_PORT PORT[switchyard-rest]=$SYR_PORT PORT[switchyard-grpc]=$SYG_PORT PORT[nethttp-floor]=$FLOOR_PORT
+if [[ -n $BASELINE ]]; then
+	MODE[$BASE_T]=http SMODE[$BASE_T]=sse URL[$BASE_T]=http://127.0.0.1:$BASE_PORT/v1/chat/completions PORT[$BASE_T]=$BASE_PORT
+	LABEL[$BASE_T]="switchyard-rest (baseline $BASELINE)" BASEOF[$BASE_T]=switchyard-rest
+	LABEL[switchyard-rest]="switchyard-rest ($SY_VERSION)"
+fi
 for t in "${TARGETS[@]}"; do STATUS[$t]=ok; done
 wait_port "$SYR_PORT" 10 "$WORK/syr.log" || STATUS[switchyard-rest]="did not start"
 wait_port "$SYG_PORT" 10 "$WORK/syg.log" || STATUS[switchyard-grpc]="did not start"
 wait_port "$FLOOR_PORT" 10 "$WORK/floor.log" || STATUS[nethttp-floor]="did not start"
+[[ -z $BASELINE ]] || wait_port "$BASE_PORT" 10 "$WORK/base.log" || STATUS[$BASE_T]="did not start"
 
 for peer in $PEERS; do
 	TARGETS+=("$peer")
@@ -218,13 +286,22 @@ for t in "${TARGETS[@]}"; do
 done
 rm -f "$OUT/bench-raw.jsonl"
 
+# round_targets R: the targets in round R's order (RT). With a baseline, it
+# and switchyard-rest trade places every other round, so neither always
+# measures first.
+round_targets() {
+	RT=("${TARGETS[@]}")
+	if [[ -n $BASELINE ]] && (($1 % 2 == 0)); then RT[1]=$BASE_T RT[2]=switchyard-rest; fi
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
+	round_targets "$r"
 	say "round $r/$ROUNDS: latency at c=1 ($LAT_DUR each)"
-	for t in "${TARGETS[@]}"; do [[ ${STATUS[$t]} == ok ]] && lc "$t" lat "$r" "${MODE[$t]}" -c 1 -d "$LAT_DUR" -warmup 50; done
+	for t in "${RT[@]}"; do [[ ${STATUS[$t]} == ok ]] && lc "$t" lat "$r" "${MODE[$t]}" -c 1 -d "$LAT_DUR" -warmup 50; done
 	say "round $r/$ROUNDS: throughput at c=$CONC ($TPUT_DUR each)"
-	for t in "${TARGETS[@]}"; do [[ ${STATUS[$t]} == ok ]] && lc "$t" tput "$r" "${MODE[$t]}" -c "$CONC" -d "$TPUT_DUR" -warmup 200 -pid "${PIDOF[$t]}"; done
+	for t in "${RT[@]}"; do [[ ${STATUS[$t]} == ok ]] && lc "$t" tput "$r" "${MODE[$t]}" -c "$CONC" -d "$TPUT_DUR" -warmup 200 -pid "${PIDOF[$t]}"; done
 	say "round $r/$ROUNDS: streams, time to first token at c=1 ($TTFT_DUR each)"
-	for t in "${TARGETS[@]}"; do [[ ${STATUS[$t]} == ok && ${SSTATUS[$t]} == ok ]] && lc "$t" ttft "$r" "${SMODE[$t]}" -c 1 -d "$TTFT_DUR" -warmup 20; done
+	for t in "${RT[@]}"; do [[ ${STATUS[$t]} == ok && ${SSTATUS[$t]} == ok ]] && lc "$t" ttft "$r" "${SMODE[$t]}" -c 1 -d "$TTFT_DUR" -warmup 20; done
 done
 
 only all # resume everything
@@ -239,8 +316,9 @@ CPU_MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 		"$(nproc) × ${CPU_MODEL:-unknown CPU}, ${MEM_GIB} GiB RAM, Linux $(uname -r)" "$ROUNDS"
 	printf '"settings":"fake upstream at zero latency (16-word answers); one loadclient (Go, HTTP/1.1 keep-alive; grpc-go for gRPC) for every target; latency: c=1 for %s; throughput: c=%s for %s; TTFT: c=1 streams for %s",' \
 		"$LAT_DUR" "$CONC" "$TPUT_DUR" "$TTFT_DUR"
-	printf '"versions":{"switchyard":"%s","go":"%s","node":"%s","python":"%s","@portkey-ai/gateway":"%s","litellm":"%s"},' \
-		"$(git describe --always --dirty 2>/dev/null || echo dev)" "$(go env GOVERSION)" "$(node --version 2>/dev/null || echo none)" \
+	base_ver=; [[ -z $BASELINE ]] || base_ver="\"switchyard baseline\":\"$(jstr "$BASELINE")\","
+	printf '"versions":{%s"switchyard":"%s","go":"%s","node":"%s","python":"%s","@portkey-ai/gateway":"%s","litellm":"%s"},' \
+		"$base_ver" "$SY_VERSION" "$(go env GOVERSION)" "$(node --version 2>/dev/null || echo none)" \
 		"$(python3 --version 2>&1 | cut -d' ' -f2)" \
 		"$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$CACHE/portkey/node_modules/@portkey-ai/gateway/package.json" 2>/dev/null | head -1)" \
 		"$("$CACHE/litellm-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null || echo none)"
@@ -249,8 +327,11 @@ CPU_MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	for t in "${TARGETS[@]}"; do
 		gw=true; [[ $t == direct ]] && gw=false
 		rss=0; [[ ${STATUS[$t]} == ok ]] && rss=$(hwm "${PIDOF[$t]}")
-		printf '%s{"name":"%s","status":"%s","stream_status":"%s","peak_rss_kb":%s,"gateway":%s}' \
+		printf '%s{"name":"%s","status":"%s","stream_status":"%s","peak_rss_kb":%s,"gateway":%s' \
 			"$sep" "$t" "$(jstr "${STATUS[$t]}")" "$(jstr "${SSTATUS[$t]:-}")" "${rss:-0}" "$gw"
+		[[ -z ${LABEL[$t]:-} ]] || printf ',"label":"%s"' "$(jstr "${LABEL[$t]}")"
+		[[ -z ${BASEOF[$t]:-} ]] || printf ',"baseline_of":"%s"' "$(jstr "${BASEOF[$t]}")"
+		printf '}'
 		sep=,
 	done
 	printf ']}\n'

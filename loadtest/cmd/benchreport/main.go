@@ -96,6 +96,11 @@ type TargetMeta struct {
 	// PeakRSSKB is VmHWM of the serving process at the end of the run.
 	PeakRSSKB int64 `json:"peak_rss_kb"`
 	Gateway   bool  `json:"gateway"` // false for the direct baseline
+	// Label is the name shown in the report (Name when empty).
+	Label string `json:"label,omitempty"`
+	// BaselineOf names the target this one is an older build of
+	// (BASELINE_REV): the report compares the two, after ÷ before.
+	BaselineOf string `json:"baseline_of,omitempty"`
 }
 
 // Row is one target's figures: medians over the rounds.
@@ -118,12 +123,45 @@ type Row struct {
 	PeakRSSMB float64 `json:"peak_rss_mb"`
 	Requests  int     `json:"requests"`
 	Errors    int     `json:"errors"`
+	// Label and BaselineOf as in TargetMeta.
+	Label      string `json:"label,omitempty"`
+	BaselineOf string `json:"baseline_of,omitempty"`
+}
+
+// Display is the row's name in the report.
+func (r Row) Display() string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return r.Name
 }
 
 // Summary is the whole report.
 type Summary struct {
 	Meta Meta  `json:"meta"`
 	Rows []Row `json:"rows"`
+	// Compare holds one before/after comparison per baseline target.
+	Compare []Compare `json:"compare,omitempty"`
+}
+
+// Compare sets a target (after) beside an older build of it (before).
+type Compare struct {
+	After, Before           string // target names
+	AfterLabel, BeforeLabel string
+	Figures                 []Figure
+}
+
+// Figure is one measure before and after.
+type Figure struct {
+	Name          string
+	Before, After float64 // medians over the rounds, as in the rows
+	// Ratio is After ÷ Before.
+	Ratio float64
+	// RoundRatios are the ratios within each round (both measured moments
+	// apart), for the spread; empty for figures taken once per run.
+	RoundRatios []float64
+	// HigherBetter is true for req/s, false for costs.
+	HigherBetter bool
 }
 
 type labelled struct {
@@ -175,7 +213,8 @@ func Summarize(meta Meta, results []labelled) Summary {
 	direct := by["direct"]
 	sum := Summary{Meta: meta}
 	for _, tm := range meta.Targets {
-		row := Row{Name: tm.Name, Status: tm.Status, StreamStatus: tm.StreamStatus, Gateway: tm.Gateway, PeakRSSMB: float64(tm.PeakRSSKB) / 1024}
+		row := Row{Name: tm.Name, Status: tm.Status, StreamStatus: tm.StreamStatus, Gateway: tm.Gateway, PeakRSSMB: float64(tm.PeakRSSKB) / 1024,
+			Label: tm.Label, BaselineOf: tm.BaselineOf}
 		kinds := by[tm.Name]
 		if tm.Status != "ok" || kinds == nil {
 			if row.Status == "ok" {
@@ -221,7 +260,72 @@ func Summarize(meta Meta, results []labelled) Summary {
 		row.TTFT, row.AddedTTFT, row.CPUPer1k = median(ttft), median(attft), median(cpu)
 		sum.Rows = append(sum.Rows, row)
 	}
+	for _, before := range sum.Rows {
+		if before.BaselineOf == "" || before.Status != "ok" {
+			continue
+		}
+		i := slices.IndexFunc(sum.Rows, func(r Row) bool { return r.Name == before.BaselineOf })
+		if i < 0 || sum.Rows[i].Status != "ok" {
+			continue
+		}
+		sum.Compare = append(sum.Compare, compare(sum.Rows[i], before, by[sum.Rows[i].Name], by[before.Name]))
+	}
 	return sum
+}
+
+// compare builds the before/after figures of two rows; a and b are their
+// raw results by kind and round, for the per-round ratios.
+func compare(after, before Row, a, b map[string]map[string]load.Result) Compare {
+	c := Compare{After: after.Name, Before: before.Name, AfterLabel: after.Display(), BeforeLabel: before.Display()}
+	rounds := func(kind string, v func(load.Result) (float64, bool)) []float64 {
+		var out []float64
+		for round, ra := range a[kind] {
+			rb, ok := b[kind][round]
+			if !ok {
+				continue
+			}
+			x, okA := v(ra)
+			y, okB := v(rb)
+			if okA && okB && y > 0 {
+				out = append(out, x/y)
+			}
+		}
+		return out
+	}
+	fig := func(name string, av, bv float64, higher bool, rr []float64) {
+		c.Figures = append(c.Figures, Figure{Name: name, Before: bv, After: av, Ratio: ratio(av, bv), RoundRatios: rr, HigherBetter: higher})
+	}
+	lat := func(p func(load.Percentiles) float64) func(load.Result) (float64, bool) {
+		return func(r load.Result) (float64, bool) { return p(r.Latency), true }
+	}
+	fig("p50 c=1 (ms)", after.P50, before.P50, false, rounds("lat", lat(func(p load.Percentiles) float64 { return p.P50 })))
+	fig("p99 c=1 (ms)", after.P99, before.P99, false, rounds("lat", lat(func(p load.Percentiles) float64 { return p.P99 })))
+	fig("added p50 c=1 (ms)", after.AddedP50, before.AddedP50, false, nil)
+	fig("added p99 c=1 (ms)", after.AddedP99, before.AddedP99, false, nil)
+	fig("req/s c=32", after.RPS32, before.RPS32, true, rounds("tput", func(r load.Result) (float64, bool) { return r.RPS, true }))
+	fig("req/s c=32 × direct", after.RPSRatio, before.RPSRatio, true, nil)
+	fig("SSE TTFT p50 c=1 (ms)", after.TTFT, before.TTFT, false, rounds("ttft", func(r load.Result) (float64, bool) {
+		if r.TTFT == nil {
+			return 0, false
+		}
+		return r.TTFT.P50, true
+	}))
+	fig("added TTFT (ms)", after.AddedTTFT, before.AddedTTFT, false, nil)
+	fig("CPU ms / 1k req", after.CPUPer1k, before.CPUPer1k, false, rounds("tput", func(r load.Result) (float64, bool) {
+		if r.Proc == nil {
+			return 0, false
+		}
+		return r.Proc.CPUPer1k, true
+	}))
+	fig("peak RSS (MB)", after.PeakRSSMB, before.PeakRSSMB, false, nil)
+	return c
+}
+
+func ratio(num, den float64) float64 {
+	if math.IsNaN(num) || math.IsNaN(den) || den <= 0 || num <= 0 {
+		return math.NaN()
+	}
+	return num / den
 }
 
 func median(v []float64) float64 {
@@ -269,11 +373,11 @@ func Markdown(s Summary) string {
 	for _, r := range s.Rows {
 		ttftCell := func(v float64) string { return f(v, 3) }
 		if r.Status == "ok" && r.StreamStatus != "" && r.StreamStatus != "ok" {
-			notes = append(notes, fmt.Sprintf("%s streams: %s", r.Name, r.StreamStatus))
+			notes = append(notes, fmt.Sprintf("%s streams: %s", r.Display(), r.StreamStatus))
 			ttftCell = func(float64) string { return fmt.Sprintf("fails [%d]", len(notes)) }
 		}
 		if r.Status != "ok" {
-			fmt.Fprintf(&b, "| %s | %s | | | | | | | | | |\n", r.Name, "**not measured: "+strings.ReplaceAll(r.Status, "|", "/")+"**")
+			fmt.Fprintf(&b, "| %s | %s | | | | | | | | | |\n", r.Display(), "**not measured: "+strings.ReplaceAll(r.Status, "|", "/")+"**")
 			continue
 		}
 		added := func(v float64) string {
@@ -288,7 +392,7 @@ func Markdown(s Summary) string {
 		}
 		ratio := f(r.RPSRatio, 2)
 		fmt.Fprintf(&b, "| %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s | %d / %d |\n",
-			r.Name, f(r.P50, 3), f(r.P99, 3), added(r.AddedP50), added(r.AddedP99), f(r.RPS32, 0), ratio,
+			r.Display(), f(r.P50, 3), f(r.P99, 3), added(r.AddedP50), added(r.AddedP99), f(r.RPS32, 0), ratio,
 			ttftCell(r.TTFT), added(r.AddedTTFT), cpu, rss, r.Errors, r.Requests+r.Errors)
 	}
 	b.WriteString("\nThe direct row's CPU and RSS (in brackets) are the fake upstream's own.\n")
@@ -302,11 +406,33 @@ func Markdown(s Summary) string {
 		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
 	}
 
+	for _, c := range s.Compare {
+		fmt.Fprintf(&b, "\n### Before / after: %s\n\n", c.After)
+		fmt.Fprintf(&b, "| figure | before: %s | after: %s | after ÷ before | per round: median [min – max] |\n|---|---|---|---|---|\n", c.BeforeLabel, c.AfterLabel)
+		for _, fg := range c.Figures {
+			prec := 3
+			if strings.HasPrefix(fg.Name, "req/s c=32 ×") {
+				prec = 2
+			} else if strings.HasPrefix(fg.Name, "req/s") || strings.HasPrefix(fg.Name, "CPU") || strings.HasPrefix(fg.Name, "peak") {
+				prec = 1
+			}
+			spread := "—"
+			if len(fg.RoundRatios) > 0 {
+				spread = fmt.Sprintf("%s [%s – %s]", f(median(fg.RoundRatios), 3), f(slices.Min(fg.RoundRatios), 3), f(slices.Max(fg.RoundRatios), 3))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", fg.Name, f(fg.Before, prec), f(fg.After, prec), f(fg.Ratio, 3), spread)
+		}
+		b.WriteString("\nafter ÷ before: below 1 is better for latency, CPU and RSS, above 1 for req/s. " +
+			"Per round: the same ratio within each round, where both ran moments apart (latency and req/s from the same round, CPU from its throughput run).\n")
+	}
+
 	// Ratios of Switchyard to each peer that was measured.
 	var sy []Row
 	var peers []Row
 	for _, r := range s.Rows {
 		switch {
+		case r.BaselineOf != "":
+			// An older build: compared above, not a peer.
 		case strings.HasPrefix(r.Name, "switchyard") && r.Status == "ok":
 			sy = append(sy, r)
 		case r.Gateway && r.Status == "ok" && r.Name != FloorTarget:
@@ -368,5 +494,29 @@ func jsonSafe(s Summary) any {
 		}
 		rows = append(rows, m)
 	}
-	return map[string]any{"meta": meta, "rows": rows}
+	out := map[string]any{"meta": meta, "rows": rows}
+	num := func(v float64) any {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return v
+	}
+	var cmp []map[string]any
+	for _, c := range s.Compare {
+		var figs []map[string]any
+		for _, fg := range c.Figures {
+			rr := make([]any, 0, len(fg.RoundRatios))
+			for _, x := range fg.RoundRatios {
+				rr = append(rr, num(x))
+			}
+			figs = append(figs, map[string]any{"name": fg.Name, "before": num(fg.Before), "after": num(fg.After),
+				"after_over_before": num(fg.Ratio), "round_ratios": rr, "higher_better": fg.HigherBetter})
+		}
+		cmp = append(cmp, map[string]any{"after": c.After, "before": c.Before, "after_label": c.AfterLabel,
+			"before_label": c.BeforeLabel, "figures": figs})
+	}
+	if len(cmp) > 0 {
+		out["compare"] = cmp
+	}
+	return out
 }

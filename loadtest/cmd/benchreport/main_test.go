@@ -104,3 +104,62 @@ func TestFloorIsAReferenceNotAPeer(t *testing.T) {
 		}
 	}
 }
+
+func TestBaselineIsComparedNotAPeer(t *testing.T) {
+	meta := Meta{Targets: []TargetMeta{
+		{Name: "direct", Status: "ok", StreamStatus: "ok"},
+		{Name: "switchyard-rest", Status: "ok", StreamStatus: "ok", Gateway: true, PeakRSSKB: 40 << 10, Label: "switchyard-rest (abc1234)"},
+		{Name: "switchyard-rest-baseline", Status: "ok", StreamStatus: "ok", Gateway: true, PeakRSSKB: 50 << 10,
+			Label: "switchyard-rest (baseline 5d36ed3)", BaselineOf: "switchyard-rest"},
+		{Name: "portkey", Status: "ok", StreamStatus: "ok", Gateway: true},
+	}}
+	var in []labelled
+	for i, round := range []string{"1", "2", "3"} {
+		noise := float64(i % 2)
+		in = append(in,
+			labelled{"direct", "lat", round, res(1+noise, 2+noise, 0, 0, 0)},
+			labelled{"direct", "tput", round, res(0, 0, 1000, 0, 0)},
+			labelled{"direct", "ttft", round, res(0, 0, 0, 0, 0.2)},
+			labelled{"switchyard-rest", "lat", round, res(1.2+noise, 2.4+noise, 0, 0, 0)},
+			labelled{"switchyard-rest", "tput", round, res(0, 0, 600/(1+noise), 0.1, 0)},
+			labelled{"switchyard-rest", "ttft", round, res(0, 0, 0, 0, 0.4)},
+			labelled{"switchyard-rest-baseline", "lat", round, res(1.4+noise, 2.8+noise, 0, 0, 0)},
+			labelled{"switchyard-rest-baseline", "tput", round, res(0, 0, 500/(1+noise), 0.125, 0)},
+			labelled{"switchyard-rest-baseline", "ttft", round, res(0, 0, 0, 0, 0.6)},
+			labelled{"portkey", "lat", round, res(2, 4, 0, 0, 0)},
+			labelled{"portkey", "tput", round, res(0, 0, 100, 1, 0)},
+		)
+	}
+	s := Summarize(meta, in)
+	if len(s.Compare) != 1 {
+		t.Fatalf("compare = %+v, want one", s.Compare)
+	}
+	want := map[string]float64{"added p50 c=1 (ms)": 0.5, "req/s c=32": 1.2, "req/s c=32 × direct": 1.2,
+		"SSE TTFT p50 c=1 (ms)": 0.4 / 0.6, "CPU ms / 1k req": 0.8, "peak RSS (MB)": 0.8}
+	for _, fg := range s.Compare[0].Figures {
+		if w, ok := want[fg.Name]; ok && math.Abs(fg.Ratio-w) > 1e-9 {
+			t.Errorf("%s: after ÷ before = %v, want %v", fg.Name, fg.Ratio, w)
+		}
+		if fg.Name == "req/s c=32" && (len(fg.RoundRatios) != 3 || math.Abs(median(fg.RoundRatios)-1.2) > 1e-9) {
+			t.Errorf("req/s round ratios = %v, want three of 1.2", fg.RoundRatios)
+		}
+	}
+	md := Markdown(s)
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"| switchyard-rest (baseline 5d36ed3) | ", true},
+		{"### Before / after: switchyard-rest", true},
+		{"| req/s c=32 | 500.0 | 600.0 | 1.200 | 1.200 [1.200 – 1.200] |", true},
+		{"| switchyard-rest | portkey |", true},
+		{"| switchyard-rest-baseline | portkey |", false},
+	} {
+		if strings.Contains(md, tc.text) != tc.want {
+			t.Errorf("markdown contains %q = %v, want %v:\n%s", tc.text, !tc.want, tc.want, md)
+		}
+	}
+	if _, ok := jsonSafe(s).(map[string]any)["compare"]; !ok {
+		t.Error("summary JSON has no compare")
+	}
+}
