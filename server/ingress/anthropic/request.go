@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/llm"
-	"github.com/switchyard/switchyard/server/ingress"
 )
 
 // request is the wire body of POST /v1/messages (and count_tokens).
@@ -38,6 +37,8 @@ type request struct {
 		Type         string `json:"type"`
 		BudgetTokens *int   `json:"budget_tokens"`
 	} `json:"thinking"`
+	OutputConfig *outputConfig `json:"output_config"`
+	OutputFormat *outputFormat `json:"output_format"` // the beta spelling
 }
 
 type message struct {
@@ -56,20 +57,25 @@ type block struct {
 	Content   json.RawMessage `json:"content"`
 	IsError   bool            `json:"is_error"`
 	Source    *struct {
-		Type      string `json:"type"`
-		MediaType string `json:"media_type"`
-		Data      string `json:"data"`
-		URL       string `json:"url"`
+		Type      string          `json:"type"`
+		MediaType string          `json:"media_type"`
+		Data      string          `json:"data"`
+		URL       string          `json:"url"`
+		FileID    string          `json:"file_id"`
+		Content   json.RawMessage `json:"content"` // a document's content source
 	} `json:"source"`
-	Thinking  string `json:"thinking"`
-	Signature string `json:"signature"`
-	Data      string `json:"data"` // redacted_thinking's
+	Thinking     string        `json:"thinking"`
+	Signature    string        `json:"signature"`
+	Data         string        `json:"data"`  // redacted_thinking's
+	Title        string        `json:"title"` // a document's
+	CacheControl *cacheControl `json:"cache_control"`
 }
 
 type tool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	InputSchema json.RawMessage `json:"input_schema"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description"`
+	InputSchema  json.RawMessage `json:"input_schema"`
+	CacheControl *cacheControl   `json:"cache_control"`
 }
 
 type toolChoice struct {
@@ -144,12 +150,15 @@ func decode(body []byte, countOnly bool) (*llm.ChatRequest, bool, error) {
 		// Types newer than these (between_tools) reach Anthropic targets in
 		// the original body; others cannot take them and get none.
 	}
-	sys, err := systemText(in.System)
+	if err := structuredOutput(&in, out); err != nil {
+		return nil, false, err
+	}
+	sys, err := systemMessage(in.System, "system")
 	if err != nil {
 		return nil, false, err
 	}
-	if sys != "" {
-		out.Messages = append(out.Messages, llm.Message{Role: llm.RoleSystem, Content: sys})
+	if sys.Content != "" || len(sys.Parts) > 0 {
+		out.Messages = append(out.Messages, sys)
 	}
 	for i, m := range in.Messages {
 		msgs, err := messagesOf(i, m)
@@ -166,7 +175,7 @@ func decode(body []byte, countOnly bool) (*llm.ChatRequest, bool, error) {
 		if len(schema) == 0 {
 			schema = json.RawMessage(`{"type":"object"}`)
 		}
-		out.Tools = append(out.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema})
+		out.Tools = append(out.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema, Cache: t.CacheControl.hint()})
 	}
 	if tc := in.ToolChoice; tc != nil {
 		switch tc.Type {
@@ -205,37 +214,6 @@ func effortFor(budget int) string {
 	return "high"
 }
 
-// systemText accepts a string or an array of text blocks (cache_control on
-// them is a hint for Anthropic targets the domain does not carry yet).
-func systemText(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", invalid("system", "system: %v", err)
-		}
-		return s, nil
-	}
-	var blocks []block
-	if err := json.Unmarshal(raw, &blocks); err != nil {
-		return "", invalid("system", "system: want a string or an array of text blocks")
-	}
-	var b strings.Builder
-	for i, bl := range blocks {
-		if bl.Type != "text" {
-			return "", invalid(fmt.Sprintf("system.%d.type", i), "system.%d: only text blocks are allowed", i)
-		}
-		if b.Len() > 0 {
-			b.WriteString("\n\n")
-		}
-		b.WriteString(bl.Text)
-	}
-	return b.String(), nil
-}
-
 // messagesOf maps one Anthropic message onto domain messages: tool results
 // become tool messages of their own (as OpenAI-format targets need them),
 // the rest of the turn stays one message.
@@ -249,11 +227,11 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 	case "system":
 		// Claude Code (2.1+) puts system turns between the others, e.g. the
 		// agent list after the first user turn; text only, like the top-level system.
-		text, err := systemText(m.Content)
+		sys, err := systemMessage(m.Content, fmt.Sprintf("messages.%d.content", i))
 		if err != nil {
-			return nil, invalid(fmt.Sprintf("messages.%d.content", i), "messages.%d.content: %v", i, err)
+			return nil, err
 		}
-		return []llm.Message{{Role: llm.RoleSystem, Content: text}}, nil
+		return []llm.Message{sys}, nil
 	default:
 		return nil, invalid(fmt.Sprintf("messages.%d.role", i), "messages.%d.role: want user, assistant or system, got %q", i, m.Role)
 	}
@@ -275,16 +253,17 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 		param := fmt.Sprintf("messages.%d.content.%d", i, j)
 		switch bl.Type {
 		case "text":
-			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartText, Text: bl.Text})
-		case "image":
-			if bl.Source == nil {
-				return nil, invalid(param+".source", "%s.source: Field required", param)
+			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartText, Text: bl.Text, Cache: bl.CacheControl.hint()})
+		case "image", "document":
+			decodePart := imagePart
+			if bl.Type == "document" {
+				decodePart = documentPart
 			}
-			url := bl.Source.URL
-			if bl.Source.Type == "base64" {
-				url = "data:" + bl.Source.MediaType + ";base64," + bl.Source.Data
+			p, err := decodePart(&bl, param)
+			if err != nil {
+				return nil, err
 			}
-			cur.Parts = append(cur.Parts, llm.Part{Type: llm.PartImage, ImageURL: url})
+			cur.Parts = append(cur.Parts, p)
 		case "tool_use":
 			if role != llm.RoleAssistant {
 				return nil, invalid(param, "%s: tool_use blocks belong to assistant turns", param)
@@ -319,9 +298,19 @@ func messagesOf(i int, m message) ([]llm.Message, error) {
 		default:
 			return nil, invalid(param+".type", "%s.type: unsupported content block %q", param, bl.Type)
 		}
+		// A breakpoint on a tool result marks its tool message; on a
+		// tool_use, the assistant turn (the domain has no per-call hint).
+		if h := bl.CacheControl.hint(); h != nil {
+			switch bl.Type {
+			case "tool_result":
+				out[len(out)-1].Cache = h
+			case "tool_use":
+				cur.Cache = h
+			}
+		}
 	}
 	if len(cur.Parts) > 0 || len(cur.ToolCalls) > 0 || len(out) == 0 || cur.ReasoningContent != "" || cur.ReasoningSignature != "" || len(cur.RedactedReasoning) > 0 {
-		ingress.Collapse(&cur)
+		collapse(&cur, "\n")
 		out = append(out, cur)
 	}
 	return out, nil
