@@ -233,6 +233,9 @@ type attempt struct {
 	info     Info
 	lastErr  error
 	hint     time.Duration // largest Retry-After seen
+	// spent bills the lanes of fanned-out unary calls that failed
+	// (fanout.go); a field, not a local, to cost no allocation.
+	spent legs
 }
 
 func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*attempt, error) {
@@ -592,7 +595,7 @@ func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	return res.resp, res.info, nil
 }
 
-func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatRequest) (*llm.ChatResponse, Info, error) {
+func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatRequest) (resp *llm.ChatResponse, info Info, err error) {
 	// A unary call leaves nothing running when it returns (hedge cancels
 	// its own lanes), so without an overall timeout the caller's ctx is
 	// enough: a cancel context here cost four allocations a request.
@@ -601,9 +604,14 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 		ctx, cancel = context.WithTimeout(ctx, a.rt.Retry.OverallTimeout)
 		defer cancel()
 	}
+	defer func() { a.spent.wait().fold(&info) }()
 	call := func(ctx context.Context, tg *Target) (*llm.ChatResponse, error) {
 		up := *req
 		up.Model = tg.Model
+		impl, _, err := a.rt.serve(tg, &up, &a.spent, a.breq.Tokens)
+		if err != nil {
+			return nil, err
+		}
 		tctx, tcancel := ctx, context.CancelFunc(func() {})
 		if a.rt.Retry.PerTryTimeout > 0 {
 			tctx, tcancel = context.WithTimeout(ctx, a.rt.Retry.PerTryTimeout)
@@ -611,7 +619,7 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 		defer tcancel()
 		start := r.now()
 		tg.state.stats.Begin()
-		resp, err := tg.impl.Chat(tctx, &up)
+		resp, err := impl.Chat(tctx, &up)
 		lat := r.now().Sub(start)
 		o, _, _ := classify(ctx, err)
 		tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: lat, Failed: o == breaker.Failure || o == breaker.Rejected})
@@ -638,7 +646,7 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 		side.wait().fold(&info)
 		return resp, info, nil
 	}
-	resp, err := run(ctx, r, a, call, nil)
+	resp, err = run(ctx, r, a, call, nil)
 	if err != nil {
 		// A call the client gave up on had reached a provider: its prompt
 		// is billed, as an estimate.
@@ -817,6 +825,10 @@ func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequ
 	call := func(ctx context.Context, tg *Target) (*Stream, error) {
 		up := *req
 		up.Model = tg.Model
+		impl, calls, err := a.rt.serve(tg, &up, nil, 0)
+		if err != nil {
+			return nil, err
+		}
 		sctx, scancel := context.WithCancel(ctx)
 		var timer *time.Timer
 		if a.rt.Retry.PerTryTimeout > 0 {
@@ -833,7 +845,7 @@ func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequ
 			tg.state.stats.Done(r.now(), balancer.DoneInfo{Latency: r.now().Sub(start), Failed: o == breaker.Failure || o == breaker.Rejected})
 			return nil, err
 		}
-		st, err := tg.impl.ChatStream(sctx, &up)
+		st, err := impl.ChatStream(sctx, &up)
 		if err != nil {
 			return fail(err)
 		}
@@ -851,7 +863,7 @@ func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequ
 		ttft := r.now().Sub(start)
 		a.rt.lat.observe(ttft)
 		return &Stream{up: st, r: r, tg: tg, price: tg.Price, first: first, hasFirst: true, start: start, ttft: ttft, cancel: scancel,
-			promptEstimate: a.breq.Tokens, billed: true}, nil
+			promptEstimate: a.breq.Tokens * calls, billed: true}, nil
 	}
 	if !a.rt.Hedge.Enabled {
 		s, err := run(ctx, r, a, call, nil)

@@ -127,6 +127,9 @@ type RouteSpec struct {
 	// NoPanic turns panic mode off: when every target is open the request
 	// fails at once with no_healthy_target instead of trying them anyway.
 	NoPanic bool
+	// FanOutN serves n > 1 on targets without it by n upstream calls,
+	// merged and each billed (fanout.go).
+	FanOutN bool
 }
 
 // Spec is everything a Table is built from.
@@ -201,6 +204,8 @@ type Route struct {
 	// Panic lets the route try open targets when every target is open,
 	// rather than fail at once.
 	Panic bool
+	// FanOutN: see RouteSpec.
+	FanOutN bool
 	// sig names the route's target set for cache keys: a change of targets
 	// or upstream models is a change of answer.
 	sig string
@@ -351,7 +356,7 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			return nil, fmt.Errorf("route: alias %q defined twice", rs.Model)
 		}
 		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Alias: true, Panic: !rs.NoPanic,
-			hybridSpec: rs.Hybrid, Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model)}
+			hybridSpec: rs.Hybrid, Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model), FanOutN: rs.FanOutN}
 		if r.Cache.Mode == "" {
 			r.Cache.Mode = spec.DefaultCache.Mode
 		}
