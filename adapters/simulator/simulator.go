@@ -263,6 +263,9 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.E
 	if err := p.checkModel(req.Model); err != nil {
 		return nil, err
 	}
+	if len(req.InputTokens) > 0 {
+		return nil, llm.InvalidParam("input", "token-id input is not supported by the simulator; send text")
+	}
 	if len(req.Input) == 0 {
 		return nil, p.invalid("input must not be empty")
 	}
