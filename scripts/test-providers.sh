@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provider acceptance: real client SDKs through a live Switchyard gateway to
 # each provider wire format (OpenAI, Anthropic, Gemini). Python: openai (Chat
-# Completions, Responses), openai-agents, anthropic, google-genai. Node:
+# Completions, Responses), openai-agents, anthropic, google-genai, LangChain
+# (langchain-openai), LiteLLM (as a client). Node:
 # openai (Chat Completions, Responses), @anthropic-ai/sdk, ai + @ai-sdk/openai.
 #
 #   scripts/test-providers.sh
@@ -134,7 +135,7 @@ if [ ! -x "$PY" ]; then
     && timeout "$INSTALL_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "could not create .venv"; finish; }
 fi
-if ! "$PY" -c 'import openai, agents, anthropic, google.genai, pytest, httpx' 2>/dev/null; then
+if ! "$PY" -c 'import openai, agents, anthropic, google.genai, pytest, httpx, langchain_openai, litellm' 2>/dev/null; then
   say "installing requirements-dev.txt into .venv"
   timeout "$INSTALL_TIMEOUT" "$ROOT/.venv/bin/pip" install -q -r "$ROOT/requirements-dev.txt" \
     || { fail "pip install -r requirements-dev.txt failed"; finish; }

@@ -41,7 +41,9 @@ def fault_model(model: str, status: int) -> str:
 
 
 def fault_prompt(status: int) -> str:
-    return f"[[fake:status={status},retry_after=1]] Hello" if status == 429 else f"[[fake:status={status}]] Hello"
+    # A short Retry-After keeps the gateway's wait before its one retry short
+    # (it still tells the client Retry-After: 1, rounded up).
+    return f"[[fake:status={status},retry_after_ms=100]] Hello" if status == 429 else f"[[fake:status={status}]] Hello"
 
 
 # --- the known gaps, one line each ------------------------------------------
