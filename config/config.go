@@ -245,6 +245,12 @@ type Route struct {
 	Hybrid    Hybrid   `yaml:"hybrid"`
 	// PanicMode overrides routing.panic_mode for this route.
 	PanicMode *bool `yaml:"panic_mode"`
+	// FanOutN, off by default, serves n > 1 on targets that answer one
+	// choice per call (Anthropic, the simulator) by n upstream calls, up to
+	// 16, merged into one answer and each billed with its prompt. Without
+	// it they refuse n > 1. A routing-API update that leaves it unset keeps
+	// the running value.
+	FanOutN *bool `yaml:"fan_out_n"`
 }
 
 // Target is one provider model behind a route.

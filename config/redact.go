@@ -25,6 +25,9 @@ func (c *Config) WithRouting(r Routing, routes []Route) (*Config, error) {
 			if n.Routes[i].PanicMode == nil && old.Model == n.Routes[i].Model {
 				n.Routes[i].PanicMode = clonePtr(old.PanicMode)
 			}
+			if n.Routes[i].FanOutN == nil && old.Model == n.Routes[i].Model {
+				n.Routes[i].FanOutN = clonePtr(old.FanOutN)
+			}
 		}
 	}
 	applyRoutingDefaults(&n.Routing, n.Routes)
@@ -138,6 +141,7 @@ func cloneRoutes(routes []Route) []Route {
 		out[i].Targets = slices.Clone(out[i].Targets)
 		out[i].Fallbacks = slices.Clone(out[i].Fallbacks)
 		out[i].PanicMode = clonePtr(out[i].PanicMode)
+		out[i].FanOutN = clonePtr(out[i].FanOutN)
 	}
 	return out
 }

@@ -276,6 +276,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 			Hybrid: route.HybridSpec{Cost: r.Hybrid.Cost, Latency: r.Hybrid.Latency, Quality: r.Hybrid.Quality, ErrorRate: r.Hybrid.ErrorRate, Load: r.Hybrid.Load},
 		}
 		rs.NoPanic = off(r.PanicMode)
+		rs.FanOutN = r.FanOutN != nil && *r.FanOutN
 		for _, t := range r.Targets {
 			rs.Targets = append(rs.Targets, route.TargetSpec{Provider: t.Provider, Model: t.Model, Weight: t.Weight, Priority: t.Priority, Quality: t.Quality})
 		}
