@@ -17,9 +17,10 @@ func BenchmarkEncodeRequest(b *testing.B) {
 		{"tools", toolsRoundTripRequest()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			set := testSettings(b, Options{}) // as a Client holds them
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := encodeRequest(bc.req, true); err != nil {
+				if _, _, err := set.encodeRequest(bc.req, true); err != nil {
 					b.Fatal(err)
 				}
 			}

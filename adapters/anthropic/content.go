@@ -53,6 +53,9 @@ func systemValue(blocks []wireBlock) any {
 	if len(blocks) == 0 {
 		return nil
 	}
+	if len(blocks) == 1 && blocks[0].CacheControl == nil {
+		return blocks[0].Text // the usual case, without the join's slice
+	}
 	texts := make([]string, len(blocks))
 	for i, b := range blocks {
 		if b.CacheControl != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // anRequest is the part of a Messages API body the fake reads.
@@ -27,6 +28,24 @@ type anRequest struct {
 		Type         string `json:"type"`
 		BudgetTokens int    `json:"budget_tokens"`
 	} `json:"thinking"`
+	// Structured outputs: output_config.format, or output_format (beta).
+	OutputConfig *struct {
+		Format *anFormat `json:"format"`
+	} `json:"output_config"`
+	OutputFormat *anFormat `json:"output_format"`
+}
+
+type anFormat struct {
+	Type   string          `json:"type"`
+	Schema json.RawMessage `json:"schema"`
+}
+
+// format is the request's structured-output format, if any.
+func (req *anRequest) format() *anFormat {
+	if req.OutputConfig != nil && req.OutputConfig.Format != nil {
+		return req.OutputConfig.Format
+	}
+	return req.OutputFormat
 }
 
 // A request with thinking enabled (or adaptive) is answered with this
@@ -140,6 +159,21 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 		s.badRequest(w, fmtAnthropic, "", msg)
 		return
 	}
+	// With structured outputs the text is JSON that satisfies the schema,
+	// from the same generator as forced tools' arguments.
+	jsonText := ""
+	if f := req.format(); f != nil {
+		if f.Type != "json_schema" || len(f.Schema) == 0 {
+			s.badRequest(w, fmtAnthropic, "", "output_config.format: a json_schema format with a schema is required")
+			return
+		}
+		jsonText = toolArgs(f.Schema, 0, false)
+	}
+	cu, bad := s.cacheUse(body)
+	if bad != "" {
+		s.badRequest(w, fmtAnthropic, "", bad)
+		return
+	}
 	if (forced || named != "") && len(req.Tools) == 0 {
 		s.badRequest(w, fmtAnthropic, "", "tool_choice: tool_choice may only be specified while providing tools")
 		return
@@ -177,11 +211,15 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request, body 
 		}
 	}
 	w.Header().Set("Request-Id", s.nextID("req_"))
+	var jsonFrags []string
+	if jsonText != "" && len(a.calls) == 0 {
+		jsonFrags = splitCall("", "", jsonText).frags
+	}
 	if req.Stream {
-		s.anthropicStream(w, r, &k, &a, think)
+		s.anthropicStream(w, r, &k, &a, think, cu, jsonFrags)
 		return
 	}
-	s.writeUnary(w, r, &k, a.completion(), anthropicUnary(&a, think))
+	s.writeUnary(w, r, &k, a.completion(), anthropicUnary(&a, think, cu, jsonFrags))
 }
 
 // anthropicAfterResult reports whether the last user message holds a
@@ -226,13 +264,28 @@ func stopReasonAnthropic(f finish) string {
 }
 
 type anUsage struct {
-	InputTokens              int `json:"input_tokens"`
-	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
-	OutputTokens             int `json:"output_tokens"`
+	InputTokens              int              `json:"input_tokens"`
+	CacheCreationInputTokens int              `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int              `json:"cache_read_input_tokens"`
+	CacheCreation            *anCacheCreation `json:"cache_creation,omitempty"`
+	OutputTokens             int              `json:"output_tokens"`
 }
 
-func anthropicUnary(a *answer, think bool) []byte {
+type anCacheCreation struct {
+	Ephemeral5m int `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h int `json:"ephemeral_1h_input_tokens"`
+}
+
+// anOutput is the answer's output tokens: a JSON answer counts its
+// fragments, as a forced call does.
+func anOutput(a *answer, jsonFrags []string) int {
+	if jsonFrags != nil {
+		return len(jsonFrags)
+	}
+	return a.completion()
+}
+
+func anthropicUnary(a *answer, think bool, cu anCacheUse, jsonFrags []string) []byte {
 	type block struct {
 		Type      string          `json:"type"`
 		Text      *string         `json:"text,omitempty"`
@@ -248,6 +301,9 @@ func anthropicUnary(a *answer, think bool) []byte {
 	}
 	if len(a.calls) == 0 {
 		text := answerText(a.words)
+		if jsonFrags != nil {
+			text = strings.Join(jsonFrags, "")
+		}
 		content = append(content, block{Type: "text", Text: &text})
 	}
 	for _, c := range a.calls {
@@ -262,7 +318,7 @@ func anthropicUnary(a *answer, think bool) []byte {
 		StopReason   string  `json:"stop_reason"`
 		StopSequence *string `json:"stop_sequence"`
 		Usage        anUsage `json:"usage"`
-	}{a.id, "message", "assistant", a.model, content, stopReasonAnthropic(a.finish), nil, anUsage{InputTokens: a.prompt, OutputTokens: a.completion()}})
+	}{a.id, "message", "assistant", a.model, content, stopReasonAnthropic(a.finish), nil, cu.usage(a.prompt, anOutput(a, jsonFrags))})
 	return b
 }
 
@@ -285,7 +341,7 @@ const (
 // message_delta (stop_reason, output usage) and message_stop. With think,
 // a thinking block (thinking_delta, signature_delta) comes first, as
 // block 0, and the others follow it.
-func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, think bool) {
+func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, think bool, cu anCacheUse, jsonFrags []string) {
 	sb := s.getBuf()
 	defer s.putBuf(sb)
 	st := s.startStream(w, r, k, hdrEventStream)
@@ -295,9 +351,17 @@ func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knob
 	b = append(b, a.id...)
 	b = append(b, `","type":"message","role":"assistant","model":`...)
 	b = appendJSONString(b, a.model)
-	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
-	b = strconv.AppendInt(b, int64(a.prompt), 10)
-	b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`+"\n\n"...)
+	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`...)
+	u := cu.usage(a.prompt, 1)
+	if cu == (anCacheUse{}) {
+		b = append(b, `{"input_tokens":`...)
+		b = strconv.AppendInt(b, int64(a.prompt), 10)
+		b = append(b, `,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}`...)
+	} else {
+		ub, _ := json.Marshal(u)
+		b = append(b, ub...)
+	}
+	b = append(b, "}}\n\n"...)
 	off, textStart, textDelta := 0, anTextStart, anTextDelta // off: blocks before the text or tools
 	if think {
 		b = append(b, anThinking...)
@@ -311,7 +375,17 @@ func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knob
 		return
 	}
 	last := off // index of the open block
-	if len(a.calls) == 0 {
+	switch {
+	case len(a.calls) == 0 && jsonFrags != nil:
+		for _, f := range jsonFrags {
+			b = append(b[:0], textDelta...)
+			b = appendJSONString(b, f)
+			b = append(b, "}}\n\n"...)
+			if !st.content(b) {
+				return
+			}
+		}
+	case len(a.calls) == 0:
 		for i := 0; i < a.words; i++ {
 			b = append(b[:0], textDelta...)
 			b = append(b, wordJSON(i)...)
@@ -320,7 +394,7 @@ func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knob
 				return
 			}
 		}
-	} else {
+	default:
 		for ci := range a.calls {
 			c := &a.calls[ci]
 			b = b[:0]
@@ -351,7 +425,7 @@ func (s *Server) anthropicStream(w http.ResponseWriter, r *http.Request, k *Knob
 	b = append(b, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\""...)
 	b = append(b, stopReasonAnthropic(a.finish)...)
 	b = append(b, `","stop_sequence":null},"usage":{"output_tokens":`...)
-	b = strconv.AppendInt(b, int64(a.completion()), 10)
+	b = strconv.AppendInt(b, int64(anOutput(a, jsonFrags)), 10)
 	b = append(b, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 	st.terminal(b, false)
 }

@@ -74,7 +74,8 @@ type Server struct {
 	done   chan struct{}
 	once   sync.Once
 
-	bufs sync.Pool // *streamBuf
+	bufs    sync.Pool      // *streamBuf
+	anCache anthropicCache // prompt prefixes seen with cache_control
 }
 
 // New validates opts, fills in defaults and caps the knobs into range.
