@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -81,5 +83,35 @@ routes:
 				t.Fatalf("%d choices, usage %+v cost %v; want %d, %+v", len(resp.Choices), resp.Usage, info.Cost, tt.choices, tt.usage)
 			}
 		})
+	}
+}
+
+// Without fan_out_n the Anthropic adapter's own 400 stands, naming n, and
+// says which route option would serve it; nothing is sent upstream.
+func TestAnthropicRefusesNNamingTheRouteOption(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+log: {level: error}
+providers:
+  - {name: claude, type: anthropic, base_url: "http://127.0.0.1:1", api_keys: [sk-ant-test-0000], models: [claude-x]}
+routes:
+  - {model: c, targets: [{provider: claude, model: claude-x}]}
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl, err := New(hclog.NewNullLogger(), "", cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ctl.Close)
+	two := 2
+	req := &llm.ChatRequest{Model: "c", N: &two, Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}
+	_, _, err = ctl.Router().Chat(context.Background(), req)
+	var le *llm.Error
+	if !errors.As(err, &le) || le.Kind != llm.KindInvalidRequest || le.Param != "n" || !strings.Contains(le.Message, "fan_out_n") {
+		t.Fatalf("unary: %v, want a 400 on n naming fan_out_n", err)
+	}
+	if _, err := ctl.Router().ChatStream(context.Background(), req); !errors.As(err, &le) || le.Param != "n" || !strings.Contains(le.Message, "fan_out_n") {
+		t.Fatalf("stream: %v, want a 400 on n naming fan_out_n", err)
 	}
 }
