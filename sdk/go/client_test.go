@@ -456,9 +456,11 @@ func TestWithTimeoutBoundsUnaryAndStreamingCalls(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.String(), func(t *testing.T) {
 			c := newClient(t, switchyard.WithProtocol(p), switchyard.WithAPIKey(testAPIKey),
-				switchyard.WithTimeout(300*time.Millisecond))
+				switchyard.WithTimeout(time.Second))
 			ctx := context.Background()
-			slow := chatRequest("sim-small", "slow", map[string]string{"simulator.tokens": "20", "simulator.delay": "100ms"})
+			// The slow call needs 20 × 250ms, far past the timeout; the fast
+			// one a few ms, inside it even on a loaded machine.
+			slow := chatRequest("sim-small", "slow", map[string]string{"simulator.tokens": "20", "simulator.delay": "250ms"})
 			start := time.Now()
 			_, err := c.Chat(ctx, slow)
 			if got := connect.CodeOf(err); got != connect.CodeDeadlineExceeded {
@@ -471,8 +473,8 @@ func TestWithTimeoutBoundsUnaryAndStreamingCalls(t *testing.T) {
 			if len(chunks) == 0 {
 				t.Error("the stream should have yielded some chunks before its deadline")
 			}
-			if elapsed := time.Since(start); elapsed > 3*time.Second {
-				t.Errorf("two calls with a 300ms timeout took %s", elapsed)
+			if elapsed := time.Since(start); elapsed > 4*time.Second {
+				t.Errorf("two calls with a 1s timeout took %s", elapsed)
 			}
 			// A fast call fits the timeout.
 			if _, err := c.Chat(ctx, chatRequest("sim-small", "fast", nil)); err != nil {
