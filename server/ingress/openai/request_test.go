@@ -138,7 +138,7 @@ func TestDecodeChatFixtures(t *testing.T) {
 			OpenAIFields: map[string]json.RawMessage{"store": raw(`true`), "modalities": raw(`["text"]`),
 				"prediction": raw(`{"type": "content", "content": "x"}`), "service_tier": raw(`"auto"`),
 				"web_search_options": raw(`{"search_context_size": "low", "user_location": null}`),
-				"x_future_field": raw(`[1, {"deep": [true, false, null]}, "s"]`)}}},
+				"x_future_field":     raw(`[1, {"deep": [true, false, null]}, "s"]`)}}},
 		// Files, audio and prompt-cache breakpoints (LiteLLM's cache_control
 		// on parts, messages and tools), and Anthropic-style top_k and
 		// thinking, which LiteLLM also takes on Chat Completions.
