@@ -179,6 +179,10 @@ type Anthropic struct {
 	AutoCacheTokens int `yaml:"auto_cache_tokens"`
 	// MaxPartBytes caps one image or document part (default 32 MiB).
 	MaxPartBytes int `yaml:"max_part_bytes"`
+	// Logprobs is what a request asking for log probabilities gets:
+	// refuse (the default: a 400 naming logprobs, since Anthropic has
+	// none) or ignore (answered without them).
+	Logprobs string `yaml:"logprobs"`
 }
 
 // Price is a model's price in USD per million tokens.

@@ -248,6 +248,9 @@ func (a *Anthropic) validate(k *checker, f string) {
 	if a.MaxPartBytes < 0 {
 		k.add(f+".max_part_bytes", "must not be negative")
 	}
+	if a.Logprobs != "" && a.Logprobs != "refuse" && a.Logprobs != "ignore" {
+		k.add(f+".logprobs", "must be refuse or ignore (got %q)", a.Logprobs)
+	}
 }
 
 func (p *Provider) validateType(k *checker, f string) bool {

@@ -65,6 +65,11 @@ type Options struct {
 	// MaxPartBytes caps one image or document part, decoded; a larger part
 	// is refused with a 400 naming it. Default DefaultMaxPartBytes.
 	MaxPartBytes int
+	// IgnoreLogprobs answers a request that asks for log probabilities
+	// without them; by default it is refused with a 400 naming logprobs
+	// (the Messages API has none, and a silent null misleads a client
+	// that depends on them).
+	IgnoreLogprobs bool
 }
 
 // DefaultMaxPartBytes is Anthropic's own request limit (32 MB): a part

@@ -16,10 +16,13 @@ type settings struct {
 	budgets    map[string]float64
 	autoCache  int
 	maxPart    int
+	// ignoreLogprobs: see Options.IgnoreLogprobs.
+	ignoreLogprobs bool
 }
 
 func newSettings(o Options) (settings, error) {
-	s := settings{native: o.NativeStructuredOutput, nativeBeta: o.StructuredOutputBeta, autoCache: o.AutoCacheTokens, maxPart: o.MaxPartBytes}
+	s := settings{native: o.NativeStructuredOutput, nativeBeta: o.StructuredOutputBeta, autoCache: o.AutoCacheTokens, maxPart: o.MaxPartBytes,
+		ignoreLogprobs: o.IgnoreLogprobs}
 	if s.maxPart <= 0 {
 		s.maxPart = DefaultMaxPartBytes
 	}

@@ -125,6 +125,9 @@ func (s *settings) encodeRequest(req *llm.ChatRequest, stream bool) ([]byte, pla
 }
 
 func (s *settings) translateRequest(req *llm.ChatRequest) (*wireRequest, plan, error) {
+	if req.Logprobs != nil && *req.Logprobs && !s.ignoreLogprobs {
+		return nil, plan{}, llm.InvalidParam("logprobs", "Anthropic models return no log probabilities; leave logprobs out, or set providers[].anthropic.logprobs: ignore to answer without them")
+	}
 	w, err := s.translateBase(req)
 	if err != nil {
 		return nil, plan{}, err

@@ -110,6 +110,7 @@ func newAnthropic(p config.Provider, key string, hc *http.Client) (route.Provide
 		o.NativeStructuredOutput, o.ThinkingBudget = a.NativeStructuredOutput, a.ThinkingBudget
 		o.StructuredOutputBeta = a.StructuredOutputField == "output_format"
 		o.AutoCacheTokens, o.MaxPartBytes = a.AutoCacheTokens, a.MaxPartBytes
+		o.IgnoreLogprobs = a.Logprobs == "ignore"
 	}
 	return anthropic.New(o)
 }
