@@ -86,3 +86,38 @@ func TestAppendLogprobs(t *testing.T) {
 		t.Fatalf("nil logprobs: %s", s)
 	}
 }
+
+// Anthropic's signed thinking rides in LiteLLM's thinking_blocks, out and
+// back in, so a Chat Completions client that returns the message as it
+// came keeps the signature a tool-use turn needs.
+func TestThinkingBlocksRoundTrip(t *testing.T) {
+	m := llm.Message{Role: llm.RoleAssistant, ReasoningContent: "Let me think.", ReasoningSignature: "sig==", RedactedReasoning: []string{"enc1"},
+		ToolCalls: []llm.ToolCall{{ID: "toolu_1", Type: "function", Name: "f", Arguments: "{}"}}}
+	out := string(appendMessage(nil, &m))
+	want := `"reasoning_content":"Let me think.","thinking_blocks":[{"type":"thinking","thinking":"Let me think.","signature":"sig=="},{"type":"redacted_thinking","data":"enc1"}]}`
+	if !strings.HasSuffix(out, want) {
+		t.Fatalf("message %s\nwant suffix %s", out, want)
+	}
+	req, err := decodeChat([]byte(`{"model":"m","messages":[{"role":"user","content":"q"},` + out + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := req.Messages[1]
+	if got.ReasoningContent != m.ReasoningContent || got.ReasoningSignature != m.ReasoningSignature ||
+		len(got.RedactedReasoning) != 1 || got.RedactedReasoning[0] != "enc1" {
+		t.Fatalf("decoded %+v", got)
+	}
+	// Without reasoning_content the blocks' text is the reasoning.
+	req, err = decodeChat([]byte(`{"model":"m","messages":[{"role":"assistant","content":"a","thinking_blocks":[{"type":"thinking","thinking":"T","signature":"S"}]}]}`))
+	if err != nil || req.Messages[0].ReasoningContent != "T" || req.Messages[0].ReasoningSignature != "S" {
+		t.Fatalf("decoded %+v, %v", req.Messages, err)
+	}
+	// A stream delta carries the signature fragment alone.
+	d := string(appendDelta(nil, &llm.Message{ReasoningSignature: "frag"}))
+	if d != `{"thinking_blocks":[{"type":"thinking","thinking":"","signature":"frag"}]}` {
+		t.Fatalf("delta %s", d)
+	}
+	if d := string(appendDelta(nil, &llm.Message{ReasoningContent: "x"})); d != `{"reasoning_content":"x"}` {
+		t.Fatalf("plain reasoning delta %s", d)
+	}
+}

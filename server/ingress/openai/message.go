@@ -53,11 +53,54 @@ func (d *decoder) message(m *llm.Message) error {
 			m.ReasoningContent, err = d.Str()
 		case "cache_control":
 			m.Cache, err = d.cacheHint()
+		case "thinking_blocks":
+			err = d.thinkingBlocks(m)
 		default:
 			err = d.Skip()
 		}
 		return err
 	})
+}
+
+// thinkingBlocks reads LiteLLM's thinking_blocks, in which an assistant
+// turn carries Anthropic's thinking with its signature and redacted
+// thinking back: Anthropic refuses a tool-use turn whose reasoning lost
+// them. reasoning_content, when also sent, is the same text.
+func (d *decoder) thinkingBlocks(m *llm.Message) error {
+	var text string
+	err := d.NullableArray(func(int) error {
+		var typ, thinking, sig, data string
+		err := d.NonNullObject("an object", func(key []byte) error {
+			var err error
+			switch string(key) {
+			case "type":
+				typ, err = d.Word()
+			case "thinking":
+				thinking, err = d.Str()
+			case "signature":
+				sig, err = d.Str()
+			case "data":
+				data, err = d.Str()
+			default:
+				err = d.Skip()
+			}
+			return err
+		})
+		switch typ {
+		case "thinking":
+			text += thinking
+			if sig != "" {
+				m.ReasoningSignature = sig
+			}
+		case "redacted_thinking":
+			m.RedactedReasoning = append(m.RedactedReasoning, data)
+		}
+		return err
+	})
+	if m.ReasoningContent == "" {
+		m.ReasoningContent = text
+	}
+	return err
 }
 
 // content reads string | null | array of content parts.

@@ -90,7 +90,34 @@ func appendMessage(dst []byte, m *llm.Message) []byte {
 		dst = append(dst, `,"reasoning_content":`...)
 		dst = appendString(dst, m.ReasoningContent)
 	}
+	if m.ReasoningSignature != "" || len(m.RedactedReasoning) > 0 {
+		dst = appendThinkingBlocks(append(dst, ','), m.ReasoningContent, m.ReasoningSignature, m.RedactedReasoning)
+	}
 	return append(dst, '}')
+}
+
+// appendThinkingBlocks writes LiteLLM's thinking_blocks when the provider
+// signed its reasoning (Anthropic): a client that sends the message back
+// as it came keeps the signature, which a tool-use turn needs. In a stream
+// delta the signature is a fragment, as Anthropic streams it.
+func appendThinkingBlocks(dst []byte, thinking, signature string, redacted []string) []byte {
+	dst = append(dst, `"thinking_blocks":[`...)
+	if signature != "" {
+		dst = append(dst, `{"type":"thinking","thinking":`...)
+		dst = appendString(dst, thinking)
+		dst = append(dst, `,"signature":`...)
+		dst = appendString(dst, signature)
+		dst = append(dst, '}')
+	}
+	for i, d := range redacted {
+		if i > 0 || signature != "" {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"type":"redacted_thinking","data":`...)
+		dst = appendString(dst, d)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }
 
 // appendChunk appends c as an OpenAI chat.completion.chunk object: the JSON
@@ -196,6 +223,11 @@ func appendDelta(dst []byte, m *llm.Message) []byte {
 		dst = sep(dst)
 		dst = append(dst, `"reasoning_content":`...)
 		dst = appendString(dst, m.ReasoningContent)
+	}
+	if m.ReasoningSignature != "" || len(m.RedactedReasoning) > 0 {
+		// The delta's thinking text went out as reasoning_content: the
+		// block carries only the signature fragment.
+		dst = appendThinkingBlocks(sep(dst), "", m.ReasoningSignature, m.RedactedReasoning)
 	}
 	return append(dst, '}')
 }
