@@ -80,3 +80,55 @@ func TestChatClientKeepsAnthropicThinkingSignatureAcrossToolTurns(t *testing.T) 
 		t.Fatalf("turn two's assistant turn upstream: %+v", blocks)
 	}
 }
+
+// The same for a store:false Responses client (Codex CLI): the signature
+// rides in the reasoning item's encrypted_content and comes back with the
+// items the client returns.
+func TestResponsesClientKeepsAnthropicThinkingSignatureAcrossToolTurns(t *testing.T) {
+	fs := fakeupstream.New(fakeupstream.Options{APIKeys: []string{"sk-upstream-key-0000000001"}, Knobs: fakeupstream.Knobs{Tokens: 4}})
+	up := httptest.NewServer(fs)
+	t.Cleanup(func() { fs.Close(); up.Close() })
+	g := startGateway(t, sameDialectConfig("anthropic", up.URL))
+
+	const head = `{"model":"auto","store":false,"max_output_tokens":4000,"reasoning":{"effort":"high"},` +
+		`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}],`
+	st, b := doResponses(t, "POST", g.base+"/v1/responses", "", head+`"input":"[[fake:auto_tool=get_weather]] Weather in Paris?"}`)
+	if st != 200 {
+		t.Fatalf("turn one: %d %s", st, b)
+	}
+	var a1 struct{ Output []json.RawMessage }
+	if err := json.Unmarshal(b, &a1); err != nil {
+		t.Fatal(err)
+	}
+	var callID string
+	for _, it := range a1.Output {
+		var f struct {
+			Type             string `json:"type"`
+			CallID           string `json:"call_id"`
+			EncryptedContent string `json:"encrypted_content"`
+		}
+		_ = json.Unmarshal(it, &f)
+		if f.Type == "reasoning" && !strings.HasPrefix(f.EncryptedContent, "sy1:") {
+			t.Fatalf("reasoning item carries no signature: %s", it)
+		}
+		if f.Type == "function_call" {
+			callID = f.CallID
+		}
+	}
+	if callID == "" || !strings.Contains(string(b), `"type":"reasoning"`) {
+		t.Fatalf("turn one output: %s", b)
+	}
+	input := `[{"role":"user","content":"Weather in Paris?"},`
+	for _, it := range a1.Output {
+		input += string(it) + ","
+	}
+	input += `{"type":"function_call_output","call_id":"` + callID + `","output":"sunny"}]`
+	if st, b := doResponses(t, "POST", g.base+"/v1/responses", "", head+`"input":`+input+`}`); st != 200 {
+		t.Fatalf("turn two: %d %s", st, b)
+	}
+	recs := fs.Records()
+	body := recs[len(recs)-1].Body
+	if !strings.Contains(body, `{"type":"thinking","thinking":"`+fakeupstream.FakeThinking+`","signature":"`+fakeupstream.FakeThinkingSignature+`"}`) {
+		t.Fatalf("turn two upstream lost the signed thinking: %s", body)
+	}
+}

@@ -198,8 +198,11 @@ func chain(prev store.StoredResponse, input []json.RawMessage) ([]json.RawMessag
 // reference, are spelled out, since the upstream has never seen the
 // gateway's ids. The first history items came
 // from the store: their ids are the gateway's, so they are left out.
+// Reasoning items whose encrypted_content the gateway carried for another
+// provider (reasoning.go) are left out too: OpenAI cannot read them.
 func original(body []byte, items []json.RawMessage, history int, chained bool) (*llm.Original, error) {
-	if !chained {
+	carriedSeen := bytes.Contains(body, []byte(carriedPrefix))
+	if !chained && !carriedSeen {
 		return &llm.Original{Dialect: Dialect, Body: body}, nil
 	}
 	var m map[string]json.RawMessage
@@ -207,16 +210,27 @@ func original(body []byte, items []json.RawMessage, history int, chained bool) (
 		return nil, err
 	}
 	delete(m, "previous_response_id")
-	out := make([]json.RawMessage, len(items))
+	out := make([]json.RawMessage, 0, len(items))
 	for i, it := range items {
-		out[i] = it
+		if carriedSeen {
+			var r struct {
+				Type             string
+				EncryptedContent string `json:"encrypted_content"`
+			}
+			if json.Unmarshal(it, &r) == nil && r.Type == "reasoning" {
+				if _, _, ok := uncarryReasoning(r.EncryptedContent); ok {
+					continue
+				}
+			}
+		}
+		out = append(out, it)
 		if i >= history {
 			continue
 		}
 		var fields map[string]json.RawMessage
 		if json.Unmarshal(it, &fields) == nil {
 			delete(fields, "id")
-			out[i] = raw(fields)
+			out[len(out)-1] = raw(fields)
 		}
 	}
 	m["input"] = raw(out)

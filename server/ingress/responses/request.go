@@ -93,6 +93,9 @@ type item struct {
 	Output    json.RawMessage `json:"output,omitempty"`
 	Input     string          `json:"input,omitempty"` // of a custom_tool_call
 	Summary   []summaryPart   `json:"summary,omitempty"`
+	// EncryptedContent of a reasoning item: OpenAI's (only OpenAI reads
+	// it) or a signature the gateway carried (reasoning.go).
+	EncryptedContent string `json:"encrypted_content,omitempty"`
 }
 
 type summaryPart struct {
@@ -209,13 +212,16 @@ func conversation(instructions string, items []json.RawMessage) ([]llm.Message, 
 	}
 	// reasoning holds a reasoning item's summary for the assistant turn it
 	// precedes; function calls join the assistant turn before them.
-	var reasoning string
+	var (
+		reasoning, signature string
+		redacted             []string
+	)
 	assistant := func() *llm.Message {
 		if n := len(out); n > 0 && out[n-1].Role == llm.RoleAssistant {
 			return &out[n-1]
 		}
-		out = append(out, llm.Message{Role: llm.RoleAssistant, ReasoningContent: reasoning})
-		reasoning = ""
+		out = append(out, llm.Message{Role: llm.RoleAssistant, ReasoningContent: reasoning, ReasoningSignature: signature, RedactedReasoning: redacted})
+		reasoning, signature, redacted = "", "", nil
 		return &out[len(out)-1]
 	}
 	for i, raw := range items {
@@ -231,7 +237,8 @@ func conversation(instructions string, items []json.RawMessage) ([]llm.Message, 
 				return nil, err
 			}
 			if m.Role == llm.RoleAssistant {
-				m.ReasoningContent, reasoning = reasoning, ""
+				m.ReasoningContent, m.ReasoningSignature, m.RedactedReasoning = reasoning, signature, redacted
+				reasoning, signature, redacted = "", "", nil
 			}
 			out = append(out, m)
 		case "function_call":
@@ -271,6 +278,12 @@ func conversation(instructions string, items []json.RawMessage) ([]llm.Message, 
 					reasoning += "\n"
 				}
 				reasoning += s.Text
+			}
+			if sig, red, ok := uncarryReasoning(it.EncryptedContent); ok {
+				if sig != "" {
+					signature = sig
+				}
+				redacted = append(redacted, red...)
 			}
 		default:
 			return nil, invalid(param+".type", "%s: input items of type %q are not supported by this gateway", param, it.Type)

@@ -102,9 +102,10 @@ type (
 		Status string `json:"status"`
 	}
 	reasoningItem struct {
-		Type    string        `json:"type"`
-		ID      string        `json:"id"`
-		Summary []summaryPart `json:"summary"`
+		Type             string        `json:"type"`
+		ID               string        `json:"id"`
+		Summary          []summaryPart `json:"summary"`
+		EncryptedContent string        `json:"encrypted_content,omitempty"`
 	}
 )
 
@@ -213,8 +214,13 @@ func usageOf(u llm.Usage) *usage {
 // ids are response respID's (ownedID).
 func outputOf(m llm.Message, kinds map[string]toolKind, respID string) []json.RawMessage {
 	var out []json.RawMessage
-	if m.ReasoningContent != "" {
-		out = append(out, raw(reasoningItem{Type: "reasoning", ID: ownedID("rs_", respID), Summary: []summaryPart{{Type: "summary_text", Text: m.ReasoningContent}}}))
+	if m.ReasoningContent != "" || m.ReasoningSignature != "" || len(m.RedactedReasoning) > 0 {
+		summary := []summaryPart{}
+		if m.ReasoningContent != "" {
+			summary = append(summary, summaryPart{Type: "summary_text", Text: m.ReasoningContent})
+		}
+		out = append(out, raw(reasoningItem{Type: "reasoning", ID: ownedID("rs_", respID), Summary: summary,
+			EncryptedContent: carryReasoning(m.ReasoningSignature, m.RedactedReasoning)}))
 	}
 	text := m.Content
 	for _, p := range m.Parts {

@@ -46,6 +46,10 @@ type openItem struct {
 	id    string
 	text  strings.Builder // text, summary or arguments so far
 	call  llm.ToolCall
+	// sig and redacted are a reasoning item's signature (streamed in
+	// fragments) and redacted blocks, carried in encrypted_content.
+	sig      strings.Builder
+	redacted []string
 }
 
 // encoder turns domain chunks into the Responses event sequence. Text and
@@ -127,7 +131,8 @@ func (e *encoder) closeCur(evs []*event) []*event {
 		evs = e.emit(evs, &event{Type: "response.reasoning_summary_text.done", ItemID: it.id, OutputIndex: intp(it.index), SummaryIndex: intp(0), Text: &text})
 		part := summaryPart{Type: "summary_text", Text: text}
 		evs = e.emit(evs, &event{Type: "response.reasoning_summary_part.done", ItemID: it.id, OutputIndex: intp(it.index), SummaryIndex: intp(0), Part: part})
-		e.out[it.index] = raw(reasoningItem{Type: "reasoning", ID: it.id, Summary: []summaryPart{part}})
+		e.out[it.index] = raw(reasoningItem{Type: "reasoning", ID: it.id, Summary: []summaryPart{part},
+			EncryptedContent: carryReasoning(it.sig.String(), it.redacted)})
 	}
 	return e.emit(evs, &event{Type: "response.output_item.done", OutputIndex: intp(it.index), Item: e.out[it.index]})
 }
@@ -148,6 +153,15 @@ func (e *encoder) chunk(c llm.Chunk) []*event {
 			}
 			e.cur.text.WriteString(r)
 			evs = e.emit(evs, &event{Type: "response.reasoning_summary_text.delta", ItemID: e.cur.id, OutputIndex: intp(e.cur.index), SummaryIndex: intp(0), Delta: &r})
+		}
+		if s, red := ch.Delta.ReasoningSignature, ch.Delta.RedactedReasoning; s != "" || len(red) > 0 {
+			// A signature ends the reasoning it signs; a redacted block may
+			// come alone.
+			if e.cur == nil || e.cur.kind != "reasoning" {
+				evs = e.open(e.closeCur(evs), "reasoning")
+			}
+			e.cur.sig.WriteString(s)
+			e.cur.redacted = append(e.cur.redacted, red...)
 		}
 		if t := ch.Delta.Content; t != "" {
 			if e.cur == nil || e.cur.kind != "message" {
