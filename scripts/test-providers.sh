@@ -199,39 +199,87 @@ if ! timeout "$STEP_TIMEOUT" go -C test/providers/go test -count=1 -json ./... >
   fail "Go provider suite"
 fi
 
-# Per-client counts from the JUnit reports: Python by module, Node by the
-# top-level describe's name ("<client> → <model>").
-say "results per client (bug = a known gateway bug: pytest xfail / node todo)"
+# The matrix from the JUnit reports and go test -json: the client from the
+# Python module / the Node top-level describe ("<client> → <model>") / the Go
+# suite, the feature from the test's name (see feature() below).
+say "results: client × feature (n = passed, nF = failed, nx = known gap: pytest xfail / node todo / go 'xfail:' skip, ns = skipped)"
 python3 - "$TMP/python.xml" "$TMP/node.xml" "$TMP/go.json" <<'PYEOF' || fail "could not summarise the reports"
+import json
+import re
 import sys
 import xml.etree.ElementTree as ET
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 
 PY = OrderedDict([
     ("test_providers", "python openai chat.completions"),
+    ("test_providers_chat_features", "python openai chat.completions"),
     ("test_providers_responses", "python openai responses"),
     ("test_providers_agents", "python openai-agents"),
+    ("test_providers_langchain", "python langchain-openai"),
+    ("test_providers_litellm", "python litellm (client)"),
     ("test_providers_anthropic", "python anthropic"),
+    ("test_providers_anthropic_features", "python anthropic"),
     ("test_providers_genai", "python google-genai"),
+    ("test_providers_genai_features", "python google-genai"),
 ])
 NODE = OrderedDict([
     ("chat", "node openai chat.completions"),
+    ("chat features", "node openai chat.completions"),
     ("responses", "node openai responses"),
     ("anthropic", "node @anthropic-ai/sdk"),
     ("vercel ai", "node ai + @ai-sdk/openai"),
+    ("vercel ai features", "node ai + @ai-sdk/openai"),
 ])
-counts = OrderedDict((c, Counter()) for c in [*PY.values(), *NODE.values()])
+GO = "go openai-go chat.completions"
+FEATURES = ["chat", "stream", "tools", "structured", "reasoning", "logprobs", "n", "files", "embeddings", "errors"]
+RULES = [  # first match wins, on the test's name without parameters
+    ("errors", r"error|fault|abort"),
+    ("embeddings", r"embed"),
+    ("logprobs", r"logprob"),
+    ("n", r"\bn2\b|_n2|n=2|candidate"),
+    ("files", r"file|pdf|document|audio|inline"),
+    ("reasoning", r"reason|think"),
+    ("structured", r"structur|schema|parse|object|response_format|json"),
+    ("tools", r"tool|function"),
+    ("stream", r"stream"),
+]
+GO_FEATURES = {"TestChatUnary": "chat", "TestStreamAccumulatorFiresJustFinished": "stream", "TestToolRoundTrip": "tools",
+               "TestErrorsMapToTheSDKsError": "errors", "TestStructuredOutput": "structured", "TestReasoningEffort": "reasoning",
+               "TestLogprobs": "logprobs", "TestN2": "n", "TestFilePDF": "files", "TestEmbeddings": "embeddings"}
+
+
+def feature(name):
+    name = re.sub(r"\[.*$", "", name).lower()
+    for f, rx in RULES:
+        if re.search(rx, name):
+            return f
+    return "chat"
+
+
+cells = defaultdict(Counter)  # (client, feature) -> outcome counts
+clients = list(OrderedDict.fromkeys([*PY.values(), *NODE.values(), GO]))
+gaps = Counter()  # reason -> cells
+
+
+def add(client, feat, outcome, reason=""):
+    if client not in clients:
+        clients.append(client)
+    cells[client, feat][outcome] += 1
+    if outcome == "bug":
+        gaps[re.sub(r"\s*\[.*$", "", reason).strip()] += 1
+
 
 def outcome(tc):
     skipped = tc.find("skipped")
     failed = tc.find("failure") is not None or tc.find("error") is not None
     if skipped is not None and (skipped.get("type") or "") in ("todo", "pytest.xfail"):
-        return "bug"
+        return "bug", skipped.get("message") or ""
     if failed:
-        return "fail"
+        return "fail", ""
     if skipped is not None:
-        return "skip"
-    return "pass"
+        return "skip", ""
+    return "pass", ""
+
 
 def load(path):
     try:
@@ -240,37 +288,69 @@ def load(path):
         print(f"  (no report {path}: {e})")
         return None
 
+
 root = load(sys.argv[1])
 if root is not None:
     for tc in root.iter("testcase"):
         mod = (tc.get("classname") or "").rsplit(".", 1)[-1]
-        counts.setdefault(PY.get(mod, "python " + mod), Counter())[outcome(tc)] += 1
+        add(PY.get(mod, "python " + mod), feature(tc.get("name") or ""), *outcome(tc))
 root = load(sys.argv[2])
 if root is not None:
     for suite in root.findall("testsuite"):
         prefix = (suite.get("name") or "").split(" →")[0]
-        client = NODE.get(prefix, "node " + prefix)
         for tc in suite.iter("testcase"):
-            counts.setdefault(client, Counter())[outcome(tc)] += 1
-# go test -json: every subtest (client × format) is one case.
-import json
+            add(NODE.get(prefix, "node " + prefix), feature(tc.get("name") or ""), *outcome(tc))
+# go test -json: every subtest (client × format) is one case; a skip whose
+# output says "xfail:" is a known gap.
 try:
+    out = defaultdict(str)
+    results = []
     with open(sys.argv[3]) as f:
         for line in f:
             try:
                 ev = json.loads(line)
             except ValueError:
                 continue
-            if "/" in (ev.get("Test") or "") and ev.get("Action") in ("pass", "fail", "skip"):
-                counts.setdefault("go openai-go chat.completions", Counter())[ev["Action"]] += 1
+            test = ev.get("Test") or ""
+            if "/" not in test:
+                continue
+            if ev.get("Action") == "output":
+                out[test] += ev.get("Output", "")
+            elif ev.get("Action") in ("pass", "fail", "skip"):
+                results.append((test, ev["Action"]))
+    for test, action in results:
+        top = test.split("/")[0]
+        m = re.search(r"xfail: (.*)", out[test])
+        if action == "skip" and m:
+            add(GO, GO_FEATURES.get(top, feature(top)), "bug", m.group(1))
+        else:
+            add(GO, GO_FEATURES.get(top, feature(top)), action)
 except OSError as e:
     print(f"  (no report {sys.argv[3]}: {e})")
-print(f"  {'client':34} {'pass':>5} {'fail':>5} {'bug':>5} {'skip':>5}")
+
+
+def cell(c):
+    parts = [f"{c['pass']}" if c["pass"] else "", f"{c['fail']}F" if c["fail"] else "",
+             f"{c['bug']}x" if c["bug"] else "", f"{c['skip']}s" if c["skip"] else ""]
+    return " ".join(p for p in parts if p) or "-"
+
+
+W = 30
+print(f"  {'client':{W}} " + " ".join(f"{f[:10]:>10}" for f in FEATURES) + f" {'pass':>5} {'fail':>5} {'bug':>5} {'skip':>5}")
 total = Counter()
-for client, c in counts.items():
-    total.update(c)
-    print(f"  {client:34} {c['pass']:5} {c['fail']:5} {c['bug']:5} {c['skip']:5}")
-print(f"  {'total':34} {total['pass']:5} {total['fail']:5} {total['bug']:5} {total['skip']:5}")
+for client in clients:
+    row = Counter()
+    for f in FEATURES:
+        row.update(cells[client, f])
+    total.update(row)
+    print(f"  {client:{W}} " + " ".join(f"{cell(cells[client, f]):>10}" for f in FEATURES)
+          + f" {row['pass']:5} {row['fail']:5} {row['bug']:5} {row['skip']:5}")
+print(f"  {'total':{W}} " + " ".join(f"{cell(sum((cells[c, f] for c in clients), Counter())):>10}" for f in FEATURES)
+      + f" {total['pass']:5} {total['fail']:5} {total['bug']:5} {total['skip']:5}")
+if gaps:
+    print("  known gaps (cells):")
+    for reason, n in gaps.most_common():
+        print(f"  {n:4}  {reason}")
 PYEOF
 
 finish

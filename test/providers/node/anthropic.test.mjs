@@ -2,8 +2,9 @@
 // Switchyard's Messages ingress to each provider format: `fake-claude` gets
 // the client's body as written, `fake-gpt` and `fake-gemini` a translation.
 //
-// The fake upstream thinks only in the Anthropic format (a fixed, signed
-// thinking block when thinking is enabled); for the other two the test
+// The fake upstream thinks in the Anthropic format (a fixed, signed thinking
+// block when thinking is enabled) and the Gemini format (a thought part when
+// includeThoughts is set), not in OpenAI Chat Completions; every test also
 // checks the thinking setting reached the upstream in its own shape.
 
 import { describe, test } from 'node:test';
@@ -116,10 +117,14 @@ for (const model of MODELS) {
       const [rec] = await upstream(model, m);
       THINKING_UPSTREAM[model](rec.json);
       if (model === 'fake-claude') {
-        // Only the Anthropic format's fake thinks: a signed block before the text.
+        // The Anthropic format's fake: a signed block before the text.
         assert.deepEqual(msg.content.map((b) => b.type), ['thinking', 'text']);
         assert.equal(msg.content[0].thinking, 'Fake thinking before the answer.');
         assert.equal(msg.content[0].signature, 'fakesig_0123456789abcdef');
+      } else if (model === 'fake-gemini') {
+        // Gemini's thought part comes back as a thinking block.
+        assert.deepEqual(msg.content.map((b) => b.type), ['thinking', 'text']);
+        assert.ok(msg.content[0].thinking.trim());
       } else {
         assert.deepEqual(msg.content.map((b) => b.type), ['text']);
       }
@@ -159,6 +164,9 @@ for (const model of MODELS) {
         assert.deepEqual(final.content.map((b) => b.type), ['thinking', 'text']);
         assert.equal(thinking, 'Fake thinking before the answer.');
         assert.equal(signature, 'fakesig_0123456789abcdef');
+      } else if (model === 'fake-gemini') {
+        assert.deepEqual(final.content.map((b) => b.type), ['thinking', 'text']);
+        assert.ok(thinking.trim() && thinking === final.content[0].thinking);
       } else {
         assert.deepEqual(final.content.map((b) => b.type), ['text']);
       }

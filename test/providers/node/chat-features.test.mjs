@@ -18,7 +18,7 @@ import {
 const client = skip ? null : new OpenAI({ baseURL: BASE_URL, apiKey: 'sk-test', timeout: TIMEOUT_MS, maxRetries: 0 });
 const CITY_FORMAT = { type: 'json_schema', json_schema: { name: 'city', schema: CITY_SCHEMA, strict: true } };
 const JSON_GAP = { 'fake-gpt': 'fake-openai-json', 'fake-gemini': 'fake-gemini-json' };
-const LOGPROBS_GAP = { 'fake-gpt': 'fake-openai-logprobs', 'fake-gemini': 'fake-gemini-logprobs', 'fake-claude': 'gw-anthropic-logprobs' };
+const LOGPROBS_GAP = { 'fake-gpt': 'fake-openai-logprobs' };
 const N_GAP = { 'fake-gpt': 'fake-openai-n', 'fake-gemini': 'fake-gemini-n' };
 const ERROR_CLASS = { 400: OpenAI.BadRequestError, 429: OpenAI.RateLimitError, 503: OpenAI.InternalServerError };
 const user = (text) => [{ role: 'user', content: text }];

@@ -53,10 +53,8 @@ export const GAPS = {
   'fake-openai-json': 'FAKE gap: the OpenAI-format fake ignores response_format / text.format (json_schema, json_object) and answers fixed words, so the answer cannot be schema-valid JSON',
   'fake-gemini-json': 'FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON',
   'fake-openai-logprobs': 'FAKE gap: the OpenAI-format fake always answers "logprobs": null (unary and streamed), whatever logprobs/top_logprobs ask',
-  'fake-gemini-logprobs': 'FAKE gap: the Gemini-format fake sends no logprobsResult, whatever responseLogprobs/logprobs ask',
   'fake-openai-n': 'FAKE gap: the OpenAI-format fake ignores n and answers one choice',
   'fake-gemini-n': 'FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate',
-  'gw-anthropic-logprobs': 'GATEWAY gap: logprobs/top_logprobs to an Anthropic target are dropped silently (200 with logprobs null): neither a 400 naming logprobs nor a documented ignore',
   'gw-token-embeddings': 'GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 at the OpenAI ingress ("token array input is not supported") instead of reaching the upstream',
 };
 

@@ -43,12 +43,6 @@ const FORWARDED_SCHEMA = {
     body.tools?.find((t) => body.tool_choice?.type === 'tool' && t.name === body.tool_choice.name)?.input_schema,
   'fake-gemini': (body) => body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema,
 };
-// GATEWAY BUG (reported): an Anthropic target gets no trace of text.format;
-// the gateway neither maps it (output_format, or a forced tool) nor refuses
-// it with a 400. Drop the todo once it is mapped.
-const SCHEMA_TODO = {
-  'fake-claude': 'gateway bug: text.format json_schema is dropped silently for an Anthropic target (neither mapped nor refused)',
-};
 
 const TOOL_RESULT_SHAPE = { 'fake-gpt': 'function_call_output', 'fake-claude': 'tool_result', 'fake-gemini': 'functionResponse' };
 const ERROR_CLASS = { 400: OpenAI.BadRequestError, 429: OpenAI.RateLimitError, 503: OpenAI.InternalServerError };
@@ -165,7 +159,7 @@ for (const model of MODELS) {
       assert.equal((await client.responses.retrieve(third.id)).id, third.id);
     });
 
-    test('json_schema text.format: forwarded in the target format, echoed back', { todo: SCHEMA_TODO[model] }, async () => {
+    test('json_schema text.format: forwarded in the target format, echoed back', async () => {
       const m = marker();
       const r = await client.responses.create({ model, input: `${m} Name a city and its population.`, text: { format: CITY_FORMAT } });
       assert.equal(r.status, 'completed');

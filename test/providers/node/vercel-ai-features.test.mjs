@@ -14,7 +14,7 @@ import { BASE_URL, MODELS, PDF_BYTES, checkPdfUpstream, checkReasoningUpstream, 
 const openai = skip ? null : createOpenAI({ baseURL: BASE_URL, apiKey: 'sk-test' });
 const City = z.object({ city: z.string(), celsius: z.number().int() });
 const JSON_GAP = { 'fake-gpt': 'fake-openai-json', 'fake-gemini': 'fake-gemini-json' };
-const LOGPROBS_GAP = { 'fake-gpt': 'fake-openai-logprobs', 'fake-gemini': 'fake-gemini-logprobs', 'fake-claude': 'gw-anthropic-logprobs' };
+const LOGPROBS_GAP = { 'fake-gpt': 'fake-openai-logprobs' };
 const API = { responses: (id) => openai(id), chat: (id) => openai.chat(id) };
 
 function checkCityObject(obj) {

@@ -55,29 +55,19 @@ GAPS = {
     "and answers fixed words, so the answer cannot be schema-valid JSON",
     "fake-gemini-json": "FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / "
     "responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON",
-    "fake-anthropic-json": "FAKE gap: the Anthropic-format fake ignores output_config.format (native structured "
-    "output) and answers fixed words, so the answer cannot be schema-valid JSON",
     "fake-openai-logprobs": "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), "
     "whatever logprobs/top_logprobs ask",
-    "fake-gemini-logprobs": "FAKE gap: the Gemini-format fake sends no logprobsResult, whatever "
-    "responseLogprobs/logprobs ask",
     "fake-openai-n": "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
     "fake-gemini-n": "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
-    "gw-anthropic-logprobs": "GATEWAY gap: logprobs/top_logprobs to an Anthropic target are dropped silently "
-    "(200 with logprobs null): neither a 400 naming logprobs nor a documented ignore",
+    "fake-gemini-snake-inline": "FAKE gap: the Gemini-format fake wants inlineData.mimeType and rejects the proto "
+    "name mime_type that google-genai sends (400 'inline_data: mime_type and data are required'); Gemini takes both",
     "gw-token-embeddings": "GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 "
     "at the OpenAI ingress (\"token array input is not supported\") instead of reaching the upstream",
-    "gw-anthropic-output-config": "GATEWAY gap: the Anthropic ingress drops output_config.format (json_schema) for "
-    "non-Anthropic targets: the upstream gets no response_format / responseJsonSchema, and no 400",
-    "gw-anthropic-document": "GATEWAY gap: the Anthropic ingress refuses PDF document blocks "
-    "(400 'messages.0.content.0.type: unsupported content block \"document\"'), even for an Anthropic target",
     "gw-genai-urlsafe-b64": "GATEWAY gap: google-genai sends inlineData as URL-safe base64; the Gemini ingress "
     "forwards it unchanged into OpenAI file_data / Anthropic document source.data, which take standard base64",
     "gw-gemini-embed": "GATEWAY gap: the Gemini ingress serves no embeddings: :batchEmbedContents, which "
     "google-genai's embed_content always calls, is a 404 'not supported by this gateway' (so no vectors from "
     "OpenAI/Gemini targets, and no 400 naming embeddings for an Anthropic one)",
-    "gw-fanout-config": "GATEWAY gap: no route option in config/ serves n > 1 by fan-out (engine/route has "
-    "RouteSpec.FanOutN, config.Route has no fan_out_n yet), so an Anthropic target cannot be given n=2",
 }
 
 

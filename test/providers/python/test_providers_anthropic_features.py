@@ -22,12 +22,7 @@ from plib import (
 pytestmark = needs_gateway
 
 OUTPUT_CONFIG = {"format": {"type": "json_schema", "schema": CITY_SCHEMA}}
-JSON_GAPS = {
-    "fake-gpt": ("gw-anthropic-output-config", "fake-openai-json"),
-    "fake-claude": "fake-anthropic-json",
-    "fake-gemini": ("gw-anthropic-output-config", "fake-gemini-json"),
-}
-OUTPUT_CONFIG_GAPS = {"fake-gpt": "gw-anthropic-output-config", "fake-gemini": "gw-anthropic-output-config"}
+JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
 
 
 class City(BaseModel):
@@ -45,7 +40,7 @@ def ask(text: str) -> list[dict]:
     return [{"role": "user", "content": text}]
 
 
-@pytest.mark.parametrize("model", per_model(OUTPUT_CONFIG_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_anthropic_structured_output_config_reaches_upstream(claude: anthropic.Anthropic, model: str) -> None:
     m = marker()
     claude.messages.create(model=model, max_tokens=256, messages=ask(f"{m} Weather in Paris?"), output_config=OUTPUT_CONFIG)
@@ -91,7 +86,7 @@ def test_anthropic_thinking_reaches_upstream(claude: anthropic.Anthropic, model:
         assert body["generationConfig"]["thinkingConfig"]["thinkingBudget"] == 2048, body
 
 
-@pytest.mark.parametrize("model", per_model({m: "gw-anthropic-document" for m in MODELS}))
+@pytest.mark.parametrize("model", MODELS)
 def test_anthropic_file_pdf_document(claude: anthropic.Anthropic, model: str) -> None:
     m = marker()
     content = [

@@ -25,7 +25,7 @@ pytestmark = needs_gateway
 
 CITY_FORMAT = {"type": "json_schema", "json_schema": {"name": "city", "schema": CITY_SCHEMA, "strict": True}}
 JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
-LOGPROB_GAPS = {"fake-gpt": "fake-openai-logprobs", "fake-gemini": "fake-gemini-logprobs", "fake-claude": "gw-anthropic-logprobs"}
+LOGPROB_GAPS = {"fake-gpt": "fake-openai-logprobs"}
 
 
 class City(BaseModel):
@@ -119,6 +119,8 @@ def test_reasoning_effort_reaches_upstream(client: openai.OpenAI, model: str) ->
     assert len(recs) == 2
     for rec in recs:
         check_reasoning_upstream(model, rec["json"])
+    if model == "fake-gemini":  # the Gemini fake reports its thought tokens (thoughtsTokenCount)
+        assert r.usage.completion_tokens_details.reasoning_tokens > 0, r.usage
 
 
 def test_reasoning_tokens_in_usage_responses_api(client: openai.OpenAI) -> None:
@@ -174,12 +176,25 @@ def test_n2_two_choices(client: openai.OpenAI, model: str) -> None:
     assert body.get("n") == 2 or body["generationConfig"].get("candidateCount") == 2, body
 
 
-@pytest.mark.xfail(strict=True, reason="GATEWAY gap: no route option in config/ serves n > 1 by fan-out yet "
-                   "(config.Route has no fan_out_n), so test/providers/switchyard.yaml has no fan-out route")
 def test_n2_fan_out_to_anthropic(client: openai.OpenAI) -> None:
-    r = client.chat.completions.create(model="fake-claude-fanout", messages=user("Hi"), n=2)
+    # The route fake-claude-fanout (switchyard.yaml) sets fan_out_n: n calls, merged, each billed.
+    m = marker()
+    r = client.chat.completions.create(model="fake-claude-fanout", messages=user(f"{m} Hi there"), n=2)
     assert [c.index for c in r.choices] == [0, 1]
-    assert r.usage.prompt_tokens == 2 * 1, r.usage  # each upstream call billed
+    assert all(c.message.content and c.finish_reason == "stop" for c in r.choices), r.choices
+    assert r.usage.prompt_tokens == 2 * 3, r.usage
+    assert r.usage.completion_tokens == sum(len(c.message.content.split()) for c in r.choices), r.usage
+    recs = upstream("fake-claude", m)
+    assert len(recs) == 2 and all("n" not in rec["json"] for rec in recs), [rec["json"] for rec in recs]
+    chunks = list(client.chat.completions.create(model="fake-claude-fanout", messages=user("Hi there"), n=2, stream=True))
+    texts = {0: "", 1: ""}
+    finishes = {}
+    for c in chunks:
+        for ch in c.choices:
+            texts[ch.index] += ch.delta.content or ""
+            if ch.finish_reason:
+                finishes[ch.index] = ch.finish_reason
+    assert all(texts.values()) and finishes == {0: "stop", 1: "stop"}, (texts, finishes)
 
 
 # --- files ------------------------------------------------------------------

@@ -65,8 +65,7 @@ def test_genai_thinking_config_reaches_upstream(gemini: genai.Client, model: str
         assert tc.get("thinkingBudget", tc.get("thinking_budget")) == 2048, body
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs", "fake-gemini": "fake-gemini-logprobs",
-                                               "fake-claude": "gw-anthropic-logprobs"}))
+@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs"}))
 def test_genai_logprobs(gemini: genai.Client, model: str) -> None:
     cfg = types.GenerateContentConfig(response_logprobs=True, logprobs=2)
     if model == "fake-claude":
@@ -91,7 +90,8 @@ def test_genai_candidate_count_n2(gemini: genai.Client, model: str) -> None:
     assert [c.index or 0 for c in r.candidates] == [0, 1], r.candidates
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "gw-genai-urlsafe-b64", "fake-claude": "gw-genai-urlsafe-b64"}))
+@pytest.mark.parametrize("model", per_model({"fake-gpt": "gw-genai-urlsafe-b64", "fake-claude": "gw-genai-urlsafe-b64",
+                                               "fake-gemini": "fake-gemini-snake-inline"}))
 def test_genai_file_pdf_inline_data(gemini: genai.Client, model: str) -> None:
     m = marker()
     parts = [types.Part.from_bytes(data=PDF_BYTES, mime_type="application/pdf"), types.Part(text=f"{m} Summarise this document.")]

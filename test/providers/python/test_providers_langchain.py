@@ -136,8 +136,7 @@ def test_langchain_reasoning_effort(model: str) -> None:
     check_reasoning_upstream(model, upstream(model, m)[0]["json"])
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs", "fake-gemini": "fake-gemini-logprobs",
-                                               "fake-claude": "gw-anthropic-logprobs"}))
+@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs"}))
 def test_langchain_logprobs(model: str) -> None:
     llm = chat(model, logprobs=True, top_logprobs=2)
     if model == "fake-claude":

@@ -111,8 +111,7 @@ def test_litellm_reasoning_effort(model: str) -> None:
     check_reasoning_upstream(model, upstream(model, m)[0]["json"])
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs", "fake-gemini": "fake-gemini-logprobs",
-                                               "fake-claude": "gw-anthropic-logprobs"}))
+@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs"}))
 def test_litellm_logprobs(model: str) -> None:
     if model == "fake-claude":
         with pytest.raises(litellm.BadRequestError) as e:

@@ -223,21 +223,7 @@ FORWARDED_SCHEMA = {
 }
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "fake-gpt",
-        pytest.param(
-            "fake-claude",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="gateway bug: text.format json_schema is dropped silently for an Anthropic target (neither mapped nor refused); "
-                "strict: remove this mark once the gateway maps it",
-            ),
-        ),
-        "fake-gemini",
-    ],
-)
+@pytest.mark.parametrize("model", MODELS)
 def test_responses_json_schema_text_format(client: openai.OpenAI, model: str) -> None:
     # The fake writes its fixed words whatever the schema, so the answer is
     # not JSON: checked are what the upstream was asked and what the SDK got.
