@@ -66,9 +66,49 @@ func NewKey(req *llm.ChatRequest, route, targets, scope string) Key {
 	return k
 }
 
+// partitionVersion starts a partition key, so it never equals a Key.
+const partitionVersion = "switchyard.cache.partition/v1"
+
+// NewPartitionKey hashes req exactly as NewKey does except for its last
+// message, which must be the user's: what a semantic match must share
+// exactly with the entry it is answered from (model, system prompt, earlier
+// turns, tools, sampling, response format, scope), leaving the one turn
+// that is compared by meaning. Where the last turn's text also travels in
+// the original body (same-dialect passthrough), every JSON string equal to
+// one of its texts is hashed as a placeholder, so the rest of that body
+// still has to match. ok is false when the last message is not the user's.
+func NewPartitionKey(req *llm.ChatRequest, route, targets, scope string) (k Key, ok bool) {
+	last := len(req.Messages) - 1
+	if last < 0 || req.Messages[last].Role != llm.RoleUser {
+		return k, false
+	}
+	w := keyWriters.Get().(*keyWriter)
+	w.reset()
+	w.skip = last
+	m := &req.Messages[last]
+	if m.Content != "" {
+		w.mask = append(w.mask, m.Content)
+	}
+	for i := range m.Parts {
+		if m.Parts[i].Text != "" {
+			w.mask = append(w.mask, m.Parts[i].Text)
+		}
+	}
+	w.str(partitionVersion)
+	w.str(route)
+	w.str(targets)
+	w.str(scope)
+	w.request(req)
+	k = w.sum()
+	clear(w.mask)
+	w.mask, w.skip = w.mask[:0], -1
+	keyWriters.Put(w)
+	return k, true
+}
+
 // keyWriters recycles hashers and their scratch space: NewKey runs on every
 // cacheable request and would otherwise allocate the digest each time.
-var keyWriters = sync.Pool{New: func() any { return &keyWriter{h: sha256.New()} }}
+var keyWriters = sync.Pool{New: func() any { return &keyWriter{h: sha256.New(), skip: -1} }}
 
 // keyWriter feeds a hash through a small buffer, so the many short fields
 // of a request cost few hash calls and no allocations.
@@ -79,6 +119,10 @@ type keyWriter struct {
 	spans []member // object members being sorted, as a stack across nesting levels
 	keys  []string // map keys being sorted
 	sum32 [sha256.Size]byte
+	// skip is the index of a message left out (a partition key), or -1;
+	// mask holds the strings hashed as a placeholder inside JSON.
+	skip int
+	mask []string
 }
 
 func (w *keyWriter) reset() {
@@ -190,6 +234,10 @@ func (w *keyWriter) optBool(p *bool) {
 func (w *keyWriter) request(r *llm.ChatRequest) {
 	w.int(len(r.Messages))
 	for i := range r.Messages {
+		if i == w.skip {
+			w.byte(tagMasked)
+			continue
+		}
 		w.message(&r.Messages[i])
 	}
 	w.optFloat(r.Temperature)
@@ -360,6 +408,7 @@ const (
 	tagTrue    = 't'
 	tagFalse   = 'f'
 	tagNull    = 'z'
+	tagMasked  = 'M' // a partition key's left-out turn, or its text in JSON
 )
 
 // member is one object member during canonicalisation: its decoded key
@@ -421,8 +470,12 @@ func (w *keyWriter) value(b []byte, i int) int {
 		}
 	case c == '"':
 		end := skipString(b, i)
-		w.byte(tagString)
 		s := decodeString(b[i:end])
+		if len(w.mask) > 0 && w.masked(s) {
+			w.byte(tagMasked)
+			return end
+		}
+		w.byte(tagString)
 		w.u64(uint64(len(s)))
 		w.rawBytes(s)
 		return end
@@ -474,6 +527,16 @@ func (w *keyWriter) object(b []byte, i int) int {
 	clear(w.spans[start:]) // drop references into b before the writer is pooled
 	w.spans = w.spans[:start]
 	return end
+}
+
+// masked reports whether s is one of the partition key's masked texts.
+func (w *keyWriter) masked(s []byte) bool {
+	for _, m := range w.mask {
+		if string(s) == m {
+			return true
+		}
+	}
+	return false
 }
 
 func skipWS(b []byte, i int) int {

@@ -160,6 +160,10 @@ const (
 	CacheHit
 	CacheCoalesced
 	CacheBypass
+	// CacheSemanticHit is an answer stored for another request whose last
+	// user turn meant the same (engine/cache/semantic); route.Info.Semantic
+	// says how similar and which entry.
+	CacheSemanticHit
 )
 
 // String gives the lowercase name used in headers and JSON.
@@ -173,6 +177,8 @@ func (s CacheStatus) String() string {
 		return "coalesced"
 	case CacheBypass:
 		return "bypass"
+	case CacheSemanticHit:
+		return "semantic_hit"
 	}
 	return ""
 }
