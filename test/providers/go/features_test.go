@@ -25,12 +25,12 @@ import (
 )
 
 var gaps = map[string]string{
-	"fake-openai-json":      "FAKE gap: the OpenAI-format fake ignores response_format (json_schema) and answers fixed words, so the answer cannot be schema-valid JSON",
-	"fake-gemini-json":      "FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON",
-	"fake-openai-logprobs":  "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), whatever logprobs/top_logprobs ask",
-	"fake-openai-n":         "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
-	"fake-gemini-n":         "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
-	"gw-token-embeddings":   "GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 at the OpenAI ingress (\"token array input is not supported\") instead of reaching the upstream",
+	"fake-openai-json":     "FAKE gap: the OpenAI-format fake ignores response_format (json_schema) and answers fixed words, so the answer cannot be schema-valid JSON",
+	"fake-gemini-json":     "FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON",
+	"fake-openai-logprobs": "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), whatever logprobs/top_logprobs ask",
+	"fake-openai-n":        "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
+	"fake-gemini-n":        "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
+	"gw-token-embeddings":  "GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 at the OpenAI ingress (\"token array input is not supported\") instead of reaching the upstream",
 }
 
 // cell runs check; gap names a known gap ("" for none).
@@ -207,6 +207,9 @@ func TestReasoningEffort(t *testing.T) {
 			if resp.Choices[0].Message.Content == "" {
 				t.Fatal("no answer")
 			}
+			if tg.format == "gemini" && resp.Usage.CompletionTokensDetails.ReasoningTokens == 0 {
+				t.Fatalf("no reasoning tokens in usage %+v (the Gemini fake reports thoughtsTokenCount)", resp.Usage)
+			}
 			recs, err := upstream(ctx(t), tg.format, m)
 			if err != nil {
 				t.Fatal(err)
@@ -291,6 +294,18 @@ func TestN2(t *testing.T) {
 			})
 		})
 	}
+	// The route fake-claude-fanout (switchyard.yaml) sets fan_out_n.
+	t.Run("anthropic/fan_out", func(t *testing.T) {
+		resp, err := c.Chat.Completions.New(ctx(t), openai.ChatCompletionNewParams{
+			Model: "fake-claude-fanout", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi there")}, N: openai.Int(2),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Choices) != 2 || resp.Choices[1].Index != 1 || resp.Choices[1].Message.Content == "" || resp.Usage.PromptTokens != 2*2 {
+			t.Fatalf("choices %+v usage %+v", resp.Choices, resp.Usage)
+		}
+	})
 }
 
 var pdf = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n" +

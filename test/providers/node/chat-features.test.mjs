@@ -73,6 +73,8 @@ for (const model of MODELS) {
       const recs = await upstream(model, m);
       assert.equal(recs.length, 2);
       for (const rec of recs) checkReasoningUpstream(model, rec.json);
+      // The Gemini fake reports thought tokens (thoughtsTokenCount).
+      if (model === 'fake-gemini') assert.ok(r.usage.completion_tokens_details?.reasoning_tokens > 0, JSON.stringify(r.usage));
     });
 
     test('logprobs: non-null unary and streamed (Anthropic: a 400 naming logprobs)', async (t) => {
@@ -148,3 +150,19 @@ for (const model of MODELS) {
     }
   });
 }
+
+describe('chat features → fake-claude-fanout', { skip }, () => {
+  test('n=2 by fan-out on an Anthropic route (fan_out_n): two choices, each call billed, unary and streamed', async () => {
+    const m = marker();
+    const r = await client.chat.completions.create({ model: 'fake-claude-fanout', messages: user(`${m} Hi there`), n: 2 });
+    assert.deepEqual(r.choices.map((c) => c.index), [0, 1]);
+    assert.ok(r.choices.every((c) => c.message.content && c.finish_reason === 'stop'));
+    assert.equal(r.usage.prompt_tokens, 2 * 3);
+    const recs = await upstream('fake-claude', m);
+    assert.equal(recs.length, 2);
+    const chunks = await collect(await client.chat.completions.create({ model: 'fake-claude-fanout', messages: user('Hi there'), n: 2, stream: true }));
+    const text = ['', ''];
+    for (const c of chunks) for (const ch of c.choices) text[ch.index] += ch.delta.content ?? '';
+    assert.ok(text[0] && text[1], JSON.stringify(text));
+  });
+});

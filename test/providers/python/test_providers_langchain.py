@@ -156,6 +156,9 @@ def test_langchain_n2_generations(model: str) -> None:
         with pytest.raises(openai.BadRequestError) as e:
             llm.generate([[HumanMessage("Hi")]])
         assert e.value.body.get("param") == "n", e.value
+        # The route fake-claude-fanout sets fan_out_n.
+        res = chat("fake-claude-fanout", n=2).generate([[HumanMessage("Hi")]])
+        assert len(res.generations[0]) == 2, res.generations
         return
     res = llm.generate([[HumanMessage("Hi")]])
     assert len(res.generations[0]) == 2, res.generations

@@ -129,6 +129,9 @@ def test_litellm_n2(model: str) -> None:
         with pytest.raises(litellm.BadRequestError) as e:
             completion(model, "Hi", n=2)
         assert "n must be 1" in str(e.value) or "'n'" in str(e.value), e.value
+        # The route fake-claude-fanout sets fan_out_n.
+        r = completion("fake-claude-fanout", "Hi", n=2)
+        assert [c.index for c in r.choices] == [0, 1] and all(c.message.content for c in r.choices), r.choices
         return
     r = completion(model, "Hi", n=2)
     assert [c.index for c in r.choices] == [0, 1], r.choices
