@@ -19,10 +19,16 @@ type gmPart struct {
 	ThoughtSignature string `json:"thoughtSignature"`
 	// InlineData of any MIME type is taken, as Gemini takes documents and
 	// audio; only its presence is checked.
-	InlineData *struct {
-		MimeType string `json:"mimeType"`
-		Data     string `json:"data"`
-	} `json:"inlineData"`
+	InlineData *gmBlob `json:"inlineData"`
+	// InlineDataSnake is the same in the proto field names google-genai
+	// sends (inline_data, mime_type), which Gemini takes as well.
+	InlineDataSnake *gmBlob `json:"inline_data"`
+}
+
+type gmBlob struct {
+	MimeType      string `json:"mimeType"`
+	MimeTypeSnake string `json:"mime_type"`
+	Data          string `json:"data"`
 }
 
 type gmContent struct {
@@ -145,7 +151,11 @@ func (s *Server) geminiContents(w http.ResponseWriter, contents []gmContent) (pr
 			return 0, "", false
 		}
 		for _, p := range c.Parts {
-			if d := p.InlineData; d != nil && (d.MimeType == "" || d.Data == "") {
+			d := p.InlineData
+			if d == nil {
+				d = p.InlineDataSnake
+			}
+			if d != nil && ((d.MimeType == "" && d.MimeTypeSnake == "") || d.Data == "") {
 				s.badRequest(w, fmtGemini, "", "* GenerateContentRequest.contents.parts.inline_data: mime_type and data are required")
 				return 0, "", false
 			}

@@ -107,6 +107,11 @@ func TestGeminiThoughtsLogprobsAndInlineData(t *testing.T) {
 		if resp, body := mustDo(t, ts.URL, call{path: gemini3 + "generateContent", headers: geminiHeaders, body: pdf}); resp.StatusCode != 200 {
 			t.Errorf("documents and audio: %d %s", resp.StatusCode, body)
 		}
+		// google-genai's proto field names, which Gemini takes too.
+		snake := `{"contents":[{"parts":[{"text":"Summarise"},{"inline_data":{"mime_type":"application/pdf","data":"JVBE"}}]}]}`
+		if resp, body := mustDo(t, ts.URL, call{path: gemini3 + "generateContent", headers: geminiHeaders, body: snake}); resp.StatusCode != 200 {
+			t.Errorf("snake_case inline_data: %d %s", resp.StatusCode, body)
+		}
 		bad := `{"contents":[{"parts":[{"inlineData":{"data":"JVBE"}}]}]}`
 		if resp, body := mustDo(t, ts.URL, call{path: gemini3 + "generateContent", headers: geminiHeaders, body: bad}); resp.StatusCode != 400 {
 			t.Errorf("no mimeType: %d %s", resp.StatusCode, body)
