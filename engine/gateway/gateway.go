@@ -68,7 +68,7 @@ type Record struct {
 	Target    string
 	Model     string // upstream model
 	Status    string // ok, or the error kind (StatusLabel)
-	Cache     string // hit | miss | coalesced | bypass | ""
+	Cache     string // hit | semantic_hit | miss | coalesced | bypass | ""
 	Stream    bool
 	Partial   bool // a stream that broke after its first chunk
 	Embedding bool
@@ -147,7 +147,13 @@ func (g *Gateway) settle(ctx context.Context, c Call, t *access.Ticket, info rou
 	if t == nil {
 		return
 	}
-	if err := t.Settle(ctx, billable(info, u), info.Cost); err != nil {
+	u, cost := billable(info, u), info.Cost
+	if sem := info.Semantic; sem != nil && sem.Embedded {
+		// The semantic lookup's embedding reached a provider: it is the
+		// caller's, hit or miss.
+		u, cost = u.Add(sem.EmbedUsage), cost+sem.Embed.Cost
+	}
+	if err := t.Settle(ctx, u, cost); err != nil {
 		g.log.Warn("settling rate limit and budget failed", "request_id", c.RequestID, "error", err)
 	}
 }
@@ -158,7 +164,7 @@ func (g *Gateway) settle(ctx context.Context, c Call, t *access.Ticket, info rou
 // (a coalesced request with no cost of its own); a hedged request takes
 // its losing lanes' tokens too.
 func billable(info route.Info, u llm.Usage) llm.Usage {
-	if info.Cache == llm.CacheHit || (info.Cache == llm.CacheCoalesced && info.Cost == 0) {
+	if info.Cache == llm.CacheHit || info.Cache == llm.CacheSemanticHit || (info.Cache == llm.CacheCoalesced && info.Cost == 0) {
 		return llm.Usage{}
 	}
 	return u.Add(info.Extra)
@@ -171,6 +177,19 @@ func (g *Gateway) record(c Call, info route.Info, u llm.Usage, err error, latenc
 		Cache: info.Cache.String(), Attempts: info.Attempts, Latency: latency, TTFT: ttft, Usage: u.Add(info.Extra),
 		Cost: info.Cost, Estimated: info.Estimated,
 	}
+}
+
+// observeEmbedding records the embedding call a semantic lookup made as a
+// request of its own (same request id and client, Embedding set), so the
+// ledger bills it like any embeddings request.
+func (g *Gateway) observeEmbedding(ctx context.Context, c Call, info route.Info) {
+	sem := info.Semantic
+	if sem == nil || !sem.Embedded {
+		return
+	}
+	rec := g.record(c, sem.Embed, sem.EmbedUsage, nil, 0, 0)
+	rec.Embedding = true
+	g.obs.Observe(ctx, rec)
 }
 
 func (g *Gateway) logDecision(c Call, info route.Info, err error) {
@@ -257,6 +276,7 @@ func unary[T any](ctx context.Context, g *Gateway, c Call, probe *llm.ChatReques
 	rec := g.record(c, info, usage, err, g.now().Sub(start), 0)
 	rec.Embedding = embedding
 	g.obs.Observe(ctx, rec)
+	g.observeEmbedding(ctx, c, info)
 	g.logDecision(c, info, err)
 	return resp, info, err
 }
@@ -355,6 +375,7 @@ func (s *Stream) Close() error {
 	rec.Stream, rec.Partial = true, s.err != nil && s.sent > 0
 	rec.Estimated = rec.Estimated || (partial && info.Cost > 0)
 	s.g.obs.Observe(ctx, rec)
+	s.g.observeEmbedding(ctx, s.call, info)
 	return err
 }
 

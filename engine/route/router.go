@@ -42,6 +42,8 @@ type Info struct {
 
 	// Panic is set when every target was out and one was tried anyway.
 	Panic bool
+	// Semantic reports the semantic lookup, when one was made (semantic.go).
+	Semantic *SemanticInfo
 }
 
 // Router routes requests over the current Table. Tables are immutable and
@@ -58,6 +60,7 @@ type Router struct {
 
 	cache       ResponseCache
 	scopePerKey bool
+	sem         SemanticCache
 	calls       *cache.Group[chatResult]
 	streams     *cache.StreamGroup
 
@@ -569,19 +572,26 @@ func (r *Router) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatRespo
 	if !cached {
 		return r.chatRouted(ctx, a, req)
 	}
+	var sem *semLookup
 	if read {
 		if e, ok := r.cache.Get(ctx, key); ok {
 			return e.ChatResponse(), hitInfo(a, e), nil
+		}
+		// The exact cache first: a semantic lookup costs an embedding.
+		if sem = r.semanticLookup(ctx, a.rt, req); sem != nil && sem.hit != nil {
+			return sem.hit.ChatResponse(), semanticHitInfo(a, sem), nil
 		}
 	}
 	res, shared, err := r.calls.Do(ctx, key, func(ctx context.Context) (chatResult, error) {
 		resp, info, err := r.chatRouted(ctx, a, req)
 		if err == nil && write {
 			r.cache.Set(ctx, key, &cache.Entry{Response: resp, Provider: info.Provider, Target: info.Target, UpstreamModel: info.UpstreamModel}, cacheTTL(a.rt, req))
+			sem.store(ctx, r, a.rt, req, key)
 		}
 		info.Cache = llm.CacheMiss
 		return chatResult{resp, info, new(atomic.Bool)}, err
 	})
+	res.info.Semantic = sem.report()
 	if err != nil {
 		return nil, res.info, err
 	}
@@ -771,9 +781,13 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 	if !cached {
 		return r.streamRouted(ctx, a, req)
 	}
+	var sem *semLookup
 	if read {
 		if e, ok := r.cache.Get(ctx, key); ok {
 			return &Stream{up: e.Stream(), r: r, info: hitInfo(a, e)}, nil
+		}
+		if sem = r.semanticLookup(ctx, a.rt, req); sem != nil && sem.hit != nil {
+			return &Stream{up: sem.hit.Stream(), r: r, info: semanticHitInfo(a, sem)}, nil
 		}
 	}
 	var leader *Stream
@@ -794,6 +808,7 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 				e := cache.FromChunks(chunks)
 				e.Provider, e.Target, e.UpstreamModel = info.Provider, info.Target, info.UpstreamModel
 				r.cache.Set(context.WithoutCancel(ctx), key, e, cacheTTL(a.rt, req))
+				sem.store(context.WithoutCancel(ctx), r, a.rt, req, key)
 			}
 		})
 	if err != nil {
@@ -810,6 +825,7 @@ func (r *Router) ChatStream(ctx context.Context, req *llm.ChatRequest) (*Stream,
 	// it received beyond that. Usually the leader pays all and followers
 	// nothing; a leader that leaves early leaves the rest to whoever stayed.
 	out.info = src.Info()
+	out.info.Semantic = sem.report()
 	out.price, out.promptEstimate, out.tab, out.billed = src.price, src.promptEstimate, src.shared, true
 	if shared {
 		out.info.Cache, out.info.Cost, out.info.Extra, out.info.Estimated = llm.CacheCoalesced, 0, llm.Usage{}, false

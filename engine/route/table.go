@@ -111,6 +111,8 @@ type HybridSpec struct {
 type CacheSpec struct {
 	Mode string        // off | deterministic (default) | all
 	TTL  time.Duration // 0 = the cache's default
+	// Semantic is the route's semantic cache, nil when off (semantic.go).
+	Semantic *SemanticSpec
 }
 
 // RouteSpec maps one alias to its targets and policies.

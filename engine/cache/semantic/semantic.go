@@ -73,6 +73,7 @@ type Cache struct {
 	index *Index
 	pub   Publisher
 	now   func() time.Time
+	ttl   time.Duration
 
 	hits, misses, stores, falseHits, embedErrors, stale, pubErrors atomic.Uint64
 }
@@ -87,6 +88,10 @@ func WithPublisher(p Publisher) Option { return func(c *Cache) { c.pub = p } }
 // (the same instant goes to Redis, so replicas agree).
 func WithCacheClock(now func() time.Time) Option { return func(c *Cache) { c.now = now } }
 
+// WithDefaultTTL is the lifetime of entries stored with no TTL of their
+// own: the exact cache's default, which holds their answers (default 5m).
+func WithDefaultTTL(d time.Duration) Option { return func(c *Cache) { c.ttl = d } }
+
 // New returns a Cache over index (nil: a default Index).
 func New(index *Index, opts ...Option) *Cache {
 	if index == nil {
@@ -95,6 +100,9 @@ func New(index *Index, opts ...Option) *Cache {
 	c := &Cache{index: index, now: time.Now}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.ttl <= 0 {
+		c.ttl = cache.DefaultTTL
 	}
 	return c
 }
@@ -127,7 +135,10 @@ func (c *Cache) Find(ctx context.Context, part cache.Key, v []float32, threshold
 // Store indexes v as the query answered by the exact-cache entry id, for
 // ttl, and shares it. ctx bounds the sharing only.
 func (c *Cache) Store(ctx context.Context, part, id cache.Key, v []float32, ttl time.Duration) {
-	exp := c.now().Add(min(max(ttl, time.Second), cache.MaxTTL))
+	if ttl <= 0 {
+		ttl = c.ttl
+	}
+	exp := c.now().Add(min(ttl, cache.MaxTTL))
 	if err := c.index.Add(part, id, v, exp); err != nil {
 		return
 	}
