@@ -82,6 +82,18 @@ type ResponseCache struct {
 	// Mode is the policy for model names that are no alias:
 	// off | deterministic (default) | all.
 	Mode string `yaml:"mode"`
+	// Semantic sizes the semantic cache's index, shared by the routes
+	// that turn it on (routes[].cache.semantic); with redis_url its entries
+	// are shared by every instance.
+	Semantic SemanticIndex `yaml:"semantic"`
+}
+
+// SemanticIndex bounds the in-process semantic index.
+type SemanticIndex struct {
+	// MaxEntries and MaxBytes bound it (defaults 10000 and 64 MiB; an
+	// entry of 1536 dimensions counts about 6.4 KB).
+	MaxEntries int   `yaml:"max_entries"`
+	MaxBytes   int64 `yaml:"max_bytes"`
 }
 
 // Auth lists the API keys clients may present (Authorization: Bearer KEY or
@@ -289,7 +301,38 @@ type Cache struct {
 	Mode string `yaml:"mode"`
 	// TTL of 0 leaves the cache's own default.
 	TTL Duration `yaml:"ttl"`
+	// Semantic also answers a request whose last user turn means the same
+	// as one already answered, everything else equal. Off unless enabled.
+	Semantic Semantic `yaml:"semantic"`
 }
+
+// Semantic is a route's semantic cache.
+type Semantic struct {
+	Enabled bool `yaml:"enabled"`
+	// Model is the embedding model (a route or a provider's model the
+	// gateway serves), called through the gateway and billed like any
+	// embeddings request.
+	Model string `yaml:"model"`
+	// Dimensions, when > 0, asks the model for vectors that size.
+	Dimensions int `yaml:"dimensions"`
+	// Threshold is the cosine similarity a match needs (default 0.95).
+	Threshold float64 `yaml:"threshold"`
+	// TTL of an entry (default: the route's cache ttl).
+	TTL Duration `yaml:"ttl"`
+	// Scope is key (a request matches only its own client key's entries,
+	// the default) or shared.
+	Scope string `yaml:"scope"`
+	// AllowTools lets conversations that called tools be matched.
+	AllowTools bool `yaml:"allow_tools"`
+	// Timeout bounds the embedding call (default 2s); slower is a miss.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Semantic cache scopes.
+const (
+	SemanticScopeKey    = "key"
+	SemanticScopeShared = "shared"
+)
 
 // Hybrid weighs the hybrid strategy's score terms.
 type Hybrid struct {

@@ -401,6 +401,7 @@ func validateRouting(k *checker, r Routing, routes []Route, providers []Provider
 		}
 		validateRoutePolicies(k, f, rt)
 	}
+	validateSemanticModels(k, routes, served)
 	for i, rt := range routes {
 		for j, fb := range rt.Fallbacks {
 			ff := fmt.Sprintf("routes[%d].fallbacks[%d]", i, j)
@@ -459,6 +460,7 @@ func validateRoutePolicies(k *checker, f string, rt Route) {
 	k.nonNegative(f+".hedge.delay", rt.Hedge.Delay)
 	k.oneOf(f+".cache.mode", rt.Cache.Mode, CacheModes())
 	k.nonNegative(f+".cache.ttl", rt.Cache.TTL)
+	validateSemantic(k, f+".cache", rt.Cache)
 	h := rt.Hybrid
 	for _, w := range []struct {
 		name string

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/cache"
+	"github.com/switchyard/switchyard/engine/cache/semantic"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	"github.com/switchyard/switchyard/server/keydir"
@@ -44,6 +45,8 @@ type Control struct {
 	router    *route.Router
 	auth      *middleware.Auth
 	redis     *cache.Redis
+	semantic  *semantic.Cache
+	semShared *semantic.Shared
 	store     *store.Store
 	ledger    *store.Ledger
 	sealer    *store.Sealer // nil without SWITCHYARD_MASTER_KEY: API-added provider keys last until restart
@@ -106,7 +109,11 @@ func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.T
 	if err != nil {
 		return nil, err
 	}
-	c.router, err = route.New(buildSpec(cfg, providers), route.WithCache(rc, cfg.ResponseCache.Scope == "key"))
+	if err := c.buildSemantic(cfg.ResponseCache); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.router, err = route.New(buildSpec(cfg, providers), route.WithCache(rc, cfg.ResponseCache.Scope == "key"), route.WithSemanticCache(c.semantic))
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -157,6 +164,9 @@ func (c *Control) Close() {
 	}
 	if c.redis != nil {
 		_ = c.redis.Close()
+	}
+	if c.semShared != nil {
+		_ = c.semShared.Close()
 	}
 }
 
@@ -272,7 +282,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 				PerTryTimeout: r.Retry.PerTryTimeout.D(), OverallTimeout: r.Retry.OverallTimeout.D(),
 			},
 			Hedge:  route.HedgeSpec{Enabled: r.Hedge.Enabled, Delay: r.Hedge.Delay.D()},
-			Cache:  route.CacheSpec{Mode: r.Cache.Mode, TTL: r.Cache.TTL.D()},
+			Cache:  route.CacheSpec{Mode: r.Cache.Mode, TTL: r.Cache.TTL.D(), Semantic: semanticSpec(r.Cache.Semantic)},
 			Hybrid: route.HybridSpec{Cost: r.Hybrid.Cost, Latency: r.Hybrid.Latency, Quality: r.Hybrid.Quality, ErrorRate: r.Hybrid.ErrorRate, Load: r.Hybrid.Load},
 		}
 		rs.NoPanic = off(r.PanicMode)
