@@ -204,6 +204,7 @@ fi
 # suite, the feature from the test's name (see feature() below).
 say "results: client × feature (n = passed, nF = failed, nx = known gap: pytest xfail / node todo / go 'xfail:' skip, ns = skipped)"
 python3 - "$TMP/python.xml" "$TMP/node.xml" "$TMP/go.json" <<'PYEOF' || fail "could not summarise the reports"
+import html
 import json
 import re
 import sys
@@ -266,7 +267,7 @@ def add(client, feat, outcome, reason=""):
         clients.append(client)
     cells[client, feat][outcome] += 1
     if outcome == "bug":
-        gaps[re.sub(r"\s*\[.*$", "", reason).strip()] += 1
+        gaps[html.unescape(reason).split(" || ")[0].strip()] += 1
 
 
 def outcome(tc):

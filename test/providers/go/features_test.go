@@ -4,7 +4,7 @@ package providers
 // reasoning, logprobs, n, files and embeddings, against each format. A cell
 // with a known gap runs anyway: while it fails it is skipped with the gap's
 // reason (prefixed "xfail:", which scripts/test-providers.sh counts as a
-// known bug); once it passes it fails, so the mark has to go. The gap
+// known gap; what the cell got follows " || "); once it passes it fails, so the mark has to go. The gap
 // reasons are test/providers/python/plib.py's GAPS.
 
 import (
@@ -25,7 +25,7 @@ import (
 )
 
 var gaps = map[string]string{
-	"fake-openai-json":     "FAKE gap: the OpenAI-format fake ignores response_format (json_schema) and answers fixed words, so the answer cannot be schema-valid JSON",
+	"fake-openai-json":     "FAKE gap: the OpenAI-format fake ignores response_format / text.format (json_schema, json_object) and answers fixed words, so the answer cannot be schema-valid JSON",
 	"fake-gemini-json":     "FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON",
 	"fake-openai-logprobs": "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), whatever logprobs/top_logprobs ask",
 	"fake-openai-n":        "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
@@ -43,7 +43,7 @@ func cell(t *testing.T, gap string, check func() error) {
 	case gap != "" && err == nil:
 		t.Fatalf("XPASS: the cell passes now; remove its gap mark: %s", gaps[gap])
 	case gap != "":
-		t.Skipf("xfail: %s [%v]", gaps[gap], err)
+		t.Skipf("xfail: %s || got: %v", gaps[gap], err)
 	}
 }
 

@@ -65,7 +65,7 @@ export async function known(t, key, fn) {
   try {
     await fn();
   } catch (e) {
-    t.todo(`${reason} [${String(e?.message ?? e).split('\n')[0].slice(0, 160)}]`);
+    t.todo(`${reason} || got: ${String(e?.message ?? e).split('\n')[0].slice(0, 160)}`);
     return;
   }
   throw new Error(`XPASS: the cell passes now; remove its gap mark: ${reason}`);

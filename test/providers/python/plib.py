@@ -51,8 +51,8 @@ def fault_prompt(status: int) -> str:
 GAPS = {
     # The fake upstream answers its fixed word list whatever format is asked
     # for; only a forced tool's arguments are built from a schema.
-    "fake-openai-json": "FAKE gap: the OpenAI-format fake ignores response_format (json_schema / json_object) "
-    "and answers fixed words, so the answer cannot be schema-valid JSON",
+    "fake-openai-json": "FAKE gap: the OpenAI-format fake ignores response_format / text.format (json_schema, "
+    "json_object) and answers fixed words, so the answer cannot be schema-valid JSON",
     "fake-gemini-json": "FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / "
     "responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON",
     "fake-openai-logprobs": "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), "

@@ -133,6 +133,8 @@ def test_langchain_reasoning_effort(model: str) -> None:
     m = marker()
     r = chat(model, reasoning_effort="high", max_completion_tokens=4000).invoke(f"{m} Think, then answer.")
     assert r.content
+    if model == "fake-gemini":  # the Gemini fake reports thought tokens
+        assert r.usage_metadata["output_token_details"].get("reasoning", 0) > 0, r.usage_metadata
     check_reasoning_upstream(model, upstream(model, m)[0]["json"])
 
 

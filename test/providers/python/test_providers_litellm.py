@@ -108,6 +108,8 @@ def test_litellm_reasoning_effort(model: str) -> None:
     m = marker()
     r = completion(model, f"{m} Think, then answer.", reasoning_effort="high", max_completion_tokens=4000)
     assert r.choices[0].message.content
+    if model == "fake-gemini":  # the Gemini fake reports thought tokens
+        assert r.usage.completion_tokens_details.reasoning_tokens > 0, r.usage
     check_reasoning_upstream(model, upstream(model, m)[0]["json"])
 
 
