@@ -521,7 +521,7 @@ func (s *Server) geminiEmbed(w http.ResponseWriter, r *http.Request, body []byte
 		if q.OutputDimensionality != nil && *q.OutputDimensionality > 0 {
 			dims = min(*q.OutputDimensionality, 65536)
 		}
-		out[i] = values{embedding(q.Content.text(), dims)}
+		out[i] = values{s.embed(q.Content.text(), dims)}
 	}
 	var b []byte
 	if batch {

@@ -523,7 +523,7 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request, body [
 	}
 	data := make([]item, len(texts))
 	for i, t := range texts {
-		v := embedding(t, dims)
+		v := s.embed(t, dims)
 		data[i] = item{Object: "embedding", Index: i, Embedding: v}
 		if req.EncodingFormat == "base64" {
 			var raw bytes.Buffer

@@ -44,6 +44,10 @@ type Options struct {
 	APIKeys []string
 	// EmbeddingDims is the vector size when a request does not ask for one.
 	EmbeddingDims int
+	// WordEmbeddings answers embeddings with WordEmbedding (a bag of
+	// normalised words, so paraphrases match) instead of a pseudo-random
+	// vector per distinct text.
+	WordEmbeddings bool
 	// RecordLimit is how many requests the ring keeps; default 10,000.
 	// Negative keeps none (counters still count), for benchmarks.
 	RecordLimit int
