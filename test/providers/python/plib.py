@@ -59,8 +59,6 @@ GAPS = {
     "whatever logprobs/top_logprobs ask",
     "fake-openai-n": "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
     "fake-gemini-n": "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
-    "fake-gemini-snake-inline": "FAKE gap: the Gemini-format fake wants inlineData.mimeType and rejects the proto "
-    "name mime_type that google-genai sends (400 'inline_data: mime_type and data are required'); Gemini takes both",
     "gw-token-embeddings": "GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 "
     "at the OpenAI ingress (\"token array input is not supported\") instead of reaching the upstream",
     "gw-genai-urlsafe-b64": "GATEWAY gap: google-genai sends inlineData as URL-safe base64; the Gemini ingress "

@@ -90,8 +90,7 @@ def test_genai_candidate_count_n2(gemini: genai.Client, model: str) -> None:
     assert [c.index or 0 for c in r.candidates] == [0, 1], r.candidates
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "gw-genai-urlsafe-b64", "fake-claude": "gw-genai-urlsafe-b64",
-                                               "fake-gemini": "fake-gemini-snake-inline"}))
+@pytest.mark.parametrize("model", per_model({"fake-gpt": "gw-genai-urlsafe-b64", "fake-claude": "gw-genai-urlsafe-b64"}))
 def test_genai_file_pdf_inline_data(gemini: genai.Client, model: str) -> None:
     m = marker()
     parts = [types.Part.from_bytes(data=PDF_BYTES, mime_type="application/pdf"), types.Part(text=f"{m} Summarise this document.")]
