@@ -47,6 +47,7 @@ type Control struct {
 	redis     *cache.Redis
 	semantic  *semantic.Cache
 	semShared *semantic.Shared
+	semIndex  *semantic.Index
 	store     *store.Store
 	ledger    *store.Ledger
 	sealer    *store.Sealer // nil without SWITCHYARD_MASTER_KEY: API-added provider keys last until restart
@@ -118,6 +119,7 @@ func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.T
 		c.Close()
 		return nil, err
 	}
+	c.followSemantic(cfg)
 	c.cfg, c.clients, c.version, c.updatedAt = cfg, clients, 1, c.now()
 	c.baseHash = routingHash(cfg)
 	return c, nil
@@ -207,6 +209,7 @@ func (c *Control) Reload(ctx context.Context) error {
 		cfg.Listen = c.cfg.Listen
 	}
 	c.auth.SetKeys(cfg.Auth.APIKeys)
+	c.followSemantic(cfg)
 	c.cfg, c.clients, c.baseHash = cfg, clients, base
 	if routingChanged {
 		if err := c.recordFileRouting(ctx); err != nil {

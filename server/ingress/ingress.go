@@ -9,6 +9,7 @@ package ingress
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/engine/access"
@@ -133,6 +134,19 @@ func RoutingHeaders(h http.Header, info route.Info) {
 	}
 	if c := info.Cache.String(); c != "" {
 		h.Set("X-Switchyard-Cache", c)
+	}
+	if info.Cache == llm.CacheSemanticHit {
+		SemanticHeaders(h, &info)
+	}
+}
+
+// SemanticHeaders tells the client how close a semantic hit was and which
+// entry answered it (X-Switchyard-Cache-Similarity, X-Switchyard-Cache-Entry),
+// so a wrong one can be reported by its id.
+func SemanticHeaders(h http.Header, info *route.Info) {
+	if s := info.Semantic; s != nil && s.Entry != "" {
+		h.Set("X-Switchyard-Cache-Similarity", strconv.FormatFloat(float64(s.Similarity), 'f', 4, 32))
+		h.Set("X-Switchyard-Cache-Entry", s.Entry)
 	}
 }
 

@@ -72,6 +72,7 @@ type config struct {
 	runtime   bool
 	dropped   func() uint64
 	panics    func() uint64
+	semantic  func() SemanticCounts
 }
 
 // WithNamespace prefixes every metric name (default "switchyard").
@@ -92,6 +93,17 @@ func WithLedgerDropped(fn func() uint64) Option { return func(c *config) { c.dro
 // counter: targets tried although every target of their route was
 // breaker-open (route panic mode).
 func WithPanicPicks(fn func() uint64) Option { return func(c *config) { c.panics = fn } }
+
+// SemanticCounts are the semantic cache's counters (semantic.Stats).
+type SemanticCounts struct {
+	Hits, Misses, FalseHitReports, EmbedErrors, Stale uint64
+	Entries                                           int
+}
+
+// WithSemanticCache exports fn, read on every scrape, as
+// semantic_cache_total{outcome="hit"|"miss"|"false_hit_report"|"embed_error"|"stale"}
+// and the semantic_cache_entries gauge.
+func WithSemanticCache(fn func() SemanticCounts) Option { return func(c *config) { c.semantic = fn } }
 
 // WithRuntimeMetrics adds the Go runtime and process collectors.
 func WithRuntimeMetrics() Option { return func(c *config) { c.runtime = true } }
@@ -185,6 +197,27 @@ func New(opts ...Option) *Metrics {
 			Namespace: ns, Name: "panic_picks_total",
 			Help: "Targets tried in panic mode: every target of the route was breaker-open.",
 		}, func() float64 { return float64(fn()) }))
+	}
+	if c.semantic != nil {
+		fn := c.semantic
+		for _, o := range []struct {
+			outcome string
+			get     func(SemanticCounts) uint64
+		}{
+			{"hit", func(s SemanticCounts) uint64 { return s.Hits }},
+			{"miss", func(s SemanticCounts) uint64 { return s.Misses }},
+			{"false_hit_report", func(s SemanticCounts) uint64 { return s.FalseHitReports }},
+			{"embed_error", func(s SemanticCounts) uint64 { return s.EmbedErrors }},
+			{"stale", func(s SemanticCounts) uint64 { return s.Stale }},
+		} {
+			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: ns, Name: "semantic_cache_total", ConstLabels: prometheus.Labels{"outcome": o.outcome},
+				Help: "Semantic cache lookups by outcome, and false-hit reports.",
+			}, func() float64 { return float64(o.get(fn())) }))
+		}
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: ns, Name: "semantic_cache_entries", Help: "Entries in the semantic cache's index.",
+		}, func() float64 { return float64(fn().Entries) }))
 	}
 	if c.runtime {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -78,6 +78,7 @@ func NewShared(addr string, opts ...SharedOption) (*Shared, error) {
 	o.DialTimeout = defaultSharedTimeout
 	o.ContextTimeoutEnabled = true
 	o.MaxRetries = -1
+	o.DialerRetries = 1 // the follower retries on its own, once a second
 	o.DisableIdentity = true
 	var id [8]byte
 	_, _ = rand.Read(id[:])

@@ -258,7 +258,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 // newServer wires the services over the control's router.
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control.Control) (*server.Server, error) {
 	router, ledger := ctl.Router(), ctl.Ledger()
-	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.BreakerStates), metrics.WithPanicPicks(router.PanicPicks)}
+	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.BreakerStates), metrics.WithPanicPicks(router.PanicPicks),
+		metrics.WithSemanticCache(ctl.SemanticCounts)}
 	if ledger != nil {
 		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ledger.Stats().Dropped }))
 	}

@@ -99,6 +99,7 @@ var (
 	cacheHitHeader       = []string{llm.CacheHit.String()}
 	cacheCoalescedHeader = []string{llm.CacheCoalesced.String()}
 	cacheBypassHeader    = []string{llm.CacheBypass.String()}
+	cacheSemanticHeader  = []string{llm.CacheSemanticHit.String()}
 )
 
 func cacheHeader(s llm.CacheStatus) []string {
@@ -111,6 +112,8 @@ func cacheHeader(s llm.CacheStatus) []string {
 		return cacheCoalescedHeader
 	case llm.CacheBypass:
 		return cacheBypassHeader
+	case llm.CacheSemanticHit:
+		return cacheSemanticHeader
 	}
 	return nil
 }
@@ -127,6 +130,9 @@ func setRoutingHeaders(h http.Header, info *route.Info) {
 	}
 	if v := cacheHeader(info.Cache); v != nil {
 		h["X-Switchyard-Cache"] = v
+	}
+	if info.Cache == llm.CacheSemanticHit {
+		ingress.SemanticHeaders(h, info)
 	}
 }
 

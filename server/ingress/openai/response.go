@@ -342,6 +342,13 @@ func appendRouting(dst []byte, r *route.Info, requestID string) []byte {
 		dst = appendSortedScores(dst, r.Scores)
 		dst = append(dst, '}')
 	}
+	if s := r.Semantic; s != nil && s.Entry != "" {
+		dst = append(dst, `,"semantic":{"similarity":`...)
+		dst = strconv.AppendFloat(dst, float64(s.Similarity), 'f', 4, 32)
+		dst = append(dst, `,"entry":`...)
+		dst = appendString(dst, s.Entry)
+		dst = append(dst, '}')
+	}
 	return append(dst, '}')
 }
 
