@@ -368,7 +368,7 @@ func usageToProto(u llm.Usage) *pb.Usage {
 }
 
 func infoToProto(requestID string, in route.Info) *pb.RoutingInfo {
-	return &pb.RoutingInfo{
+	out := &pb.RoutingInfo{
 		RequestId:     requestID,
 		Route:         in.Route,
 		Strategy:      in.Strategy,
@@ -382,6 +382,10 @@ func infoToProto(requestID string, in route.Info) *pb.RoutingInfo {
 		Estimated:     in.Estimated,
 		Scores:        in.Scores,
 	}
+	if sem := in.Semantic; sem != nil && in.Cache == llm.CacheSemanticHit {
+		out.CacheSimilarity, out.CacheEntry = float64(sem.Similarity), sem.Entry
+	}
+	return out
 }
 
 // ChatResponseToProto converts a whole answer.

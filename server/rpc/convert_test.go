@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/engine/route"
 	pb "github.com/switchyard/switchyard/gen/go/switchyard/v1"
 )
 
@@ -194,5 +195,17 @@ func TestMessageToProtoContentPresence(t *testing.T) {
 				t.Fatalf("content present = %v, want %v", got.Content != nil, tc.wantContent)
 			}
 		})
+	}
+}
+
+func TestInfoToProtoNamesTheSemanticMatch(t *testing.T) {
+	sem := &route.SemanticInfo{Similarity: 0.975, Entry: "ab12"}
+	got := infoToProto("r1", route.Info{Cache: llm.CacheSemanticHit, Semantic: sem})
+	if got.GetCache() != pb.CacheStatus_CACHE_STATUS_SEMANTIC_HIT || got.GetCacheEntry() != "ab12" || got.GetCacheSimilarity() < 0.97 {
+		t.Fatalf("semantic hit: %+v", got)
+	}
+	// A miss that looked semantically names no entry.
+	if got := infoToProto("r1", route.Info{Cache: llm.CacheMiss, Semantic: &route.SemanticInfo{Similarity: 0.5}}); got.GetCacheEntry() != "" || got.GetCacheSimilarity() != 0 {
+		t.Fatalf("miss: %+v", got)
 	}
 }

@@ -325,9 +325,12 @@ func routingToProto(r config.Routing, routes []config.Route) *pb.RoutingConfig {
 				MaxBackoffMs: ms(rt.Retry.MaxBackoff), PerTryTimeoutMs: ms(rt.Retry.PerTryTimeout),
 				OverallTimeoutMs: ms(rt.Retry.OverallTimeout),
 			},
-			Hedge:  &pb.HedgePolicy{Enabled: rt.Hedge.Enabled, DelayMs: ms(rt.Hedge.Delay)},
-			Cache:  &pb.CachePolicy{Mode: rt.Cache.Mode, TtlSeconds: int32(time.Duration(rt.Cache.TTL) / time.Second)},
-			Hybrid: &pb.HybridWeights{Cost: rt.Hybrid.Cost, Latency: rt.Hybrid.Latency, Quality: rt.Hybrid.Quality, ErrorRate: rt.Hybrid.ErrorRate, Load: rt.Hybrid.Load},
+			Hedge: &pb.HedgePolicy{Enabled: rt.Hedge.Enabled, DelayMs: ms(rt.Hedge.Delay)},
+			Cache: &pb.CachePolicy{Mode: rt.Cache.Mode, TtlSeconds: int32(time.Duration(rt.Cache.TTL) / time.Second),
+				Semantic: semanticToProto(rt.Cache.Semantic)},
+			Hybrid:    &pb.HybridWeights{Cost: rt.Hybrid.Cost, Latency: rt.Hybrid.Latency, Quality: rt.Hybrid.Quality, ErrorRate: rt.Hybrid.ErrorRate, Load: rt.Hybrid.Load},
+			PanicMode: rt.PanicMode,
+			FanOutN:   rt.FanOutN,
 		}
 		for _, t := range rt.Targets {
 			pr.Targets = append(pr.Targets, &pb.RouteTarget{Provider: t.Provider, Model: t.Model, Weight: int32(t.Weight), Priority: int32(t.Priority), Quality: t.Quality})
@@ -355,7 +358,10 @@ func routingFromProto(in *pb.RoutingConfig) (config.Routing, []config.Route) {
 				OverallTimeout: dur(pr.GetRetry().GetOverallTimeoutMs()),
 			},
 			Hedge: config.Hedge{Enabled: pr.GetHedge().GetEnabled(), Delay: dur(pr.GetHedge().GetDelayMs())},
-			Cache: config.Cache{Mode: pr.GetCache().GetMode(), TTL: config.Duration(time.Duration(pr.GetCache().GetTtlSeconds()) * time.Second)},
+			Cache: config.Cache{Mode: pr.GetCache().GetMode(), TTL: config.Duration(time.Duration(pr.GetCache().GetTtlSeconds()) * time.Second),
+				Semantic: semanticFromProto(pr.GetCache().GetSemantic())},
+			PanicMode: pr.PanicMode,
+			FanOutN:   pr.FanOutN,
 			Hybrid: config.Hybrid{Cost: pr.GetHybrid().GetCost(), Latency: pr.GetHybrid().GetLatency(), Quality: pr.GetHybrid().GetQuality(),
 				ErrorRate: pr.GetHybrid().GetErrorRate(), Load: pr.GetHybrid().GetLoad()},
 		}
@@ -365,4 +371,21 @@ func routingFromProto(in *pb.RoutingConfig) (config.Routing, []config.Route) {
 		routes = append(routes, rt)
 	}
 	return r, routes
+}
+
+func semanticToProto(s config.Semantic) *pb.SemanticCachePolicy {
+	if s == (config.Semantic{}) {
+		return nil
+	}
+	return &pb.SemanticCachePolicy{Enabled: s.Enabled, Model: s.Model, Dimensions: int32(s.Dimensions), Threshold: s.Threshold,
+		TtlSeconds: int32(time.Duration(s.TTL) / time.Second), Scope: s.Scope, AllowTools: s.AllowTools, TimeoutMs: ms(s.Timeout)}
+}
+
+func semanticFromProto(s *pb.SemanticCachePolicy) config.Semantic {
+	if s == nil {
+		return config.Semantic{}
+	}
+	return config.Semantic{Enabled: s.GetEnabled(), Model: s.GetModel(), Dimensions: int(s.GetDimensions()), Threshold: s.GetThreshold(),
+		TTL: config.Duration(time.Duration(s.GetTtlSeconds()) * time.Second), Scope: s.GetScope(), AllowTools: s.GetAllowTools(),
+		Timeout: dur(s.GetTimeoutMs())}
 }

@@ -332,3 +332,29 @@ func TestRoutingConnectJSONIsStrict(t *testing.T) {
 		})
 	}
 }
+
+// A route's semantic cache, panic mode and fan-out survive the routing
+// API both ways: a GET shows them, an update that sends them back keeps
+// them (before, an API update switched the semantic cache off).
+func TestRoutingProtoCarriesSemanticCachePanicModeAndFanOut(t *testing.T) {
+	on, off := true, false
+	rt := config.Route{Model: "auto", PanicMode: &off, FanOutN: &on,
+		Targets: []config.Target{{Provider: "p", Model: "m"}},
+		Cache: config.Cache{Mode: "deterministic", TTL: config.Duration(time.Minute), Semantic: config.Semantic{
+			Enabled: true, Model: "text-embedding-3-small", Dimensions: 256, Threshold: 0.97,
+			TTL: config.Duration(30 * time.Second), Scope: config.SemanticScopeShared, AllowTools: true,
+			Timeout: config.Duration(1500 * time.Millisecond)}}}
+	_, routes := routingFromProto(routingToProto(config.Routing{}, []config.Route{rt}))
+	if len(routes) != 1 {
+		t.Fatalf("routes %+v", routes)
+	}
+	got := routes[0]
+	if got.Cache.Semantic != rt.Cache.Semantic || got.PanicMode == nil || *got.PanicMode || got.FanOutN == nil || !*got.FanOutN {
+		t.Fatalf("round trip:\n got %+v panic=%v fan=%v\nwant %+v", got.Cache.Semantic, got.PanicMode, got.FanOutN, rt.Cache.Semantic)
+	}
+	// Unset stays unset, so an update without them keeps the running value.
+	_, routes = routingFromProto(routingToProto(config.Routing{}, []config.Route{{Model: "auto"}}))
+	if routes[0].PanicMode != nil || routes[0].FanOutN != nil || routes[0].Cache.Semantic != (config.Semantic{}) {
+		t.Fatalf("unset fields came back set: %+v", routes[0])
+	}
+}

@@ -93,6 +93,9 @@ const (
 	CacheStatus_CACHE_STATUS_COALESCED CacheStatus = 3
 	// The cache was not consulted (policy or request said so).
 	CacheStatus_CACHE_STATUS_BYPASS CacheStatus = 4
+	// Answered from the cache by an entry whose question means the same
+	// (the semantic cache), at the cost of the embedding only.
+	CacheStatus_CACHE_STATUS_SEMANTIC_HIT CacheStatus = 5
 )
 
 // Enum value maps for CacheStatus.
@@ -103,13 +106,15 @@ var (
 		2: "CACHE_STATUS_HIT",
 		3: "CACHE_STATUS_COALESCED",
 		4: "CACHE_STATUS_BYPASS",
+		5: "CACHE_STATUS_SEMANTIC_HIT",
 	}
 	CacheStatus_value = map[string]int32{
-		"CACHE_STATUS_UNSPECIFIED": 0,
-		"CACHE_STATUS_MISS":        1,
-		"CACHE_STATUS_HIT":         2,
-		"CACHE_STATUS_COALESCED":   3,
-		"CACHE_STATUS_BYPASS":      4,
+		"CACHE_STATUS_UNSPECIFIED":  0,
+		"CACHE_STATUS_MISS":         1,
+		"CACHE_STATUS_HIT":          2,
+		"CACHE_STATUS_COALESCED":    3,
+		"CACHE_STATUS_BYPASS":       4,
+		"CACHE_STATUS_SEMANTIC_HIT": 5,
 	}
 )
 
@@ -2273,9 +2278,13 @@ type RoutingInfo struct {
 	CostNanoUsd int64 `protobuf:"varint,11,opt,name=cost_nano_usd,json=costNanoUsd,proto3" json:"cost_nano_usd,omitempty"`
 	// Part of the cost is an estimate: the provider did not report usage (a
 	// stream that ended early), or a hedge lane was cancelled in flight.
-	Estimated     bool `protobuf:"varint,12,opt,name=estimated,proto3" json:"estimated,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Estimated bool `protobuf:"varint,12,opt,name=estimated,proto3" json:"estimated,omitempty"`
+	// With cache CACHE_STATUS_SEMANTIC_HIT: how close the matched entry's
+	// question was (cosine similarity) and its id, for a false-hit report.
+	CacheSimilarity float64 `protobuf:"fixed64,13,opt,name=cache_similarity,json=cacheSimilarity,proto3" json:"cache_similarity,omitempty"`
+	CacheEntry      string  `protobuf:"bytes,14,opt,name=cache_entry,json=cacheEntry,proto3" json:"cache_entry,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RoutingInfo) Reset() {
@@ -2390,6 +2399,20 @@ func (x *RoutingInfo) GetEstimated() bool {
 		return x.Estimated
 	}
 	return false
+}
+
+func (x *RoutingInfo) GetCacheSimilarity() float64 {
+	if x != nil {
+		return x.CacheSimilarity
+	}
+	return 0
+}
+
+func (x *RoutingInfo) GetCacheEntry() string {
+	if x != nil {
+		return x.CacheEntry
+	}
+	return ""
 }
 
 var File_switchyard_v1_chat_proto protoreflect.FileDescriptor
@@ -2602,7 +2625,7 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x10reasoning_tokens\x18\x01 \x01(\x05R\x0freasoningTokens\x12!\n" +
 	"\faudio_tokens\x18\x02 \x01(\x05R\vaudioTokens\x12<\n" +
 	"\x1aaccepted_prediction_tokens\x18\x03 \x01(\x05R\x18acceptedPredictionTokens\x12<\n" +
-	"\x1arejected_prediction_tokens\x18\x04 \x01(\x05R\x18rejectedPredictionTokens\"\xdf\x03\n" +
+	"\x1arejected_prediction_tokens\x18\x04 \x01(\x05R\x18rejectedPredictionTokens\"\xab\x04\n" +
 	"\vRoutingInfo\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -2617,7 +2640,10 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x06scores\x18\n" +
 	" \x03(\v2&.switchyard.v1.RoutingInfo.ScoresEntryR\x06scores\x12\"\n" +
 	"\rcost_nano_usd\x18\v \x01(\x03R\vcostNanoUsd\x12\x1c\n" +
-	"\testimated\x18\f \x01(\bR\testimated\x1a9\n" +
+	"\testimated\x18\f \x01(\bR\testimated\x12)\n" +
+	"\x10cache_similarity\x18\r \x01(\x01R\x0fcacheSimilarity\x12\x1f\n" +
+	"\vcache_entry\x18\x0e \x01(\tR\n" +
+	"cacheEntry\x1a9\n" +
 	"\vScoresEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01*\x80\x01\n" +
@@ -2625,13 +2651,14 @@ const file_switchyard_v1_chat_proto_rawDesc = "" +
 	"\x19CACHE_CONTROL_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CACHE_CONTROL_NO_CACHE\x10\x01\x12\x1a\n" +
 	"\x16CACHE_CONTROL_NO_STORE\x10\x02\x12\x19\n" +
-	"\x15CACHE_CONTROL_REFRESH\x10\x03*\x8d\x01\n" +
+	"\x15CACHE_CONTROL_REFRESH\x10\x03*\xac\x01\n" +
 	"\vCacheStatus\x12\x1c\n" +
 	"\x18CACHE_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11CACHE_STATUS_MISS\x10\x01\x12\x14\n" +
 	"\x10CACHE_STATUS_HIT\x10\x02\x12\x1a\n" +
 	"\x16CACHE_STATUS_COALESCED\x10\x03\x12\x17\n" +
-	"\x13CACHE_STATUS_BYPASS\x10\x042\xfc\x01\n" +
+	"\x13CACHE_STATUS_BYPASS\x10\x04\x12\x1d\n" +
+	"\x19CACHE_STATUS_SEMANTIC_HIT\x10\x052\xfc\x01\n" +
 	"\vChatService\x12\x82\x01\n" +
 	"\x14CreateChatCompletion\x12*.switchyard.v1.CreateChatCompletionRequest\x1a\x1d.switchyard.v1.ChatCompletion\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/chat/completions\x12h\n" +
 	"\x14StreamChatCompletion\x12*.switchyard.v1.CreateChatCompletionRequest\x1a\".switchyard.v1.ChatCompletionChunk0\x01B\xb7\x01\n" +

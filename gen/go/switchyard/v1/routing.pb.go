@@ -169,11 +169,16 @@ type Route struct {
 	FallbackStrategy string         `protobuf:"bytes,3,opt,name=fallback_strategy,json=fallbackStrategy,proto3" json:"fallback_strategy,omitempty"`
 	Targets          []*RouteTarget `protobuf:"bytes,4,rep,name=targets,proto3" json:"targets,omitempty"`
 	// Aliases or model names tried, in order, when every target failed.
-	Fallbacks     []string       `protobuf:"bytes,5,rep,name=fallbacks,proto3" json:"fallbacks,omitempty"`
-	Retry         *RetryPolicy   `protobuf:"bytes,6,opt,name=retry,proto3" json:"retry,omitempty"`
-	Hedge         *HedgePolicy   `protobuf:"bytes,7,opt,name=hedge,proto3" json:"hedge,omitempty"`
-	Cache         *CachePolicy   `protobuf:"bytes,8,opt,name=cache,proto3" json:"cache,omitempty"`
-	Hybrid        *HybridWeights `protobuf:"bytes,9,opt,name=hybrid,proto3" json:"hybrid,omitempty"`
+	Fallbacks []string       `protobuf:"bytes,5,rep,name=fallbacks,proto3" json:"fallbacks,omitempty"`
+	Retry     *RetryPolicy   `protobuf:"bytes,6,opt,name=retry,proto3" json:"retry,omitempty"`
+	Hedge     *HedgePolicy   `protobuf:"bytes,7,opt,name=hedge,proto3" json:"hedge,omitempty"`
+	Cache     *CachePolicy   `protobuf:"bytes,8,opt,name=cache,proto3" json:"cache,omitempty"`
+	Hybrid    *HybridWeights `protobuf:"bytes,9,opt,name=hybrid,proto3" json:"hybrid,omitempty"`
+	// Try the route's targets anyway when every one is out (unset: the
+	// gateway-wide default, on).
+	PanicMode *bool `protobuf:"varint,10,opt,name=panic_mode,json=panicMode,proto3,oneof" json:"panic_mode,omitempty"`
+	// Serve n > 1 on targets that answer one choice per call by n calls.
+	FanOutN       *bool `protobuf:"varint,11,opt,name=fan_out_n,json=fanOutN,proto3,oneof" json:"fan_out_n,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -269,6 +274,20 @@ func (x *Route) GetHybrid() *HybridWeights {
 		return x.Hybrid
 	}
 	return nil
+}
+
+func (x *Route) GetPanicMode() bool {
+	if x != nil && x.PanicMode != nil {
+		return *x.PanicMode
+	}
+	return false
+}
+
+func (x *Route) GetFanOutN() bool {
+	if x != nil && x.FanOutN != nil {
+		return *x.FanOutN
+	}
+	return false
 }
 
 // RouteTarget is one provider and upstream model a route may use.
@@ -485,8 +504,11 @@ func (x *HedgePolicy) GetDelayMs() int32 {
 type CachePolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// off | deterministic | all
-	Mode          string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
-	TtlSeconds    int32  `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	Mode       string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
+	TtlSeconds int32  `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	// Also answer a request whose last user turn means the same as one
+	// already answered, everything else equal.
+	Semantic      *SemanticCachePolicy `protobuf:"bytes,3,opt,name=semantic,proto3" json:"semantic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -535,6 +557,121 @@ func (x *CachePolicy) GetTtlSeconds() int32 {
 	return 0
 }
 
+func (x *CachePolicy) GetSemantic() *SemanticCachePolicy {
+	if x != nil {
+		return x.Semantic
+	}
+	return nil
+}
+
+// SemanticCachePolicy is a route's semantic cache.
+type SemanticCachePolicy struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// The embeddings model (a route or model the gateway serves), called
+	// through the gateway and billed like any embeddings request.
+	Model      string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	Dimensions int32  `protobuf:"varint,3,opt,name=dimensions,proto3" json:"dimensions,omitempty"`
+	// Cosine similarity a match needs; 0 keeps the default (0.95).
+	Threshold float64 `protobuf:"fixed64,4,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// 0 keeps the route's cache TTL.
+	TtlSeconds int32 `protobuf:"varint,5,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	// key (the default: a client key's own entries) | shared
+	Scope string `protobuf:"bytes,6,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Match conversations that called tools too.
+	AllowTools bool `protobuf:"varint,7,opt,name=allow_tools,json=allowTools,proto3" json:"allow_tools,omitempty"`
+	// Bound on the embedding call; 0 keeps the default (2 s).
+	TimeoutMs     int32 `protobuf:"varint,8,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SemanticCachePolicy) Reset() {
+	*x = SemanticCachePolicy{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SemanticCachePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SemanticCachePolicy) ProtoMessage() {}
+
+func (x *SemanticCachePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SemanticCachePolicy.ProtoReflect.Descriptor instead.
+func (*SemanticCachePolicy) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SemanticCachePolicy) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *SemanticCachePolicy) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SemanticCachePolicy) GetDimensions() int32 {
+	if x != nil {
+		return x.Dimensions
+	}
+	return 0
+}
+
+func (x *SemanticCachePolicy) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *SemanticCachePolicy) GetTtlSeconds() int32 {
+	if x != nil {
+		return x.TtlSeconds
+	}
+	return 0
+}
+
+func (x *SemanticCachePolicy) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SemanticCachePolicy) GetAllowTools() bool {
+	if x != nil {
+		return x.AllowTools
+	}
+	return false
+}
+
+func (x *SemanticCachePolicy) GetTimeoutMs() int32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
 // HybridWeights weigh the hybrid strategy's terms.
 type HybridWeights struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -549,7 +686,7 @@ type HybridWeights struct {
 
 func (x *HybridWeights) Reset() {
 	*x = HybridWeights{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +698,7 @@ func (x *HybridWeights) String() string {
 func (*HybridWeights) ProtoMessage() {}
 
 func (x *HybridWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +711,7 @@ func (x *HybridWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HybridWeights.ProtoReflect.Descriptor instead.
 func (*HybridWeights) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{7}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HybridWeights) GetCost() float64 {
@@ -620,7 +757,7 @@ type GetRoutingConfigRequest struct {
 
 func (x *GetRoutingConfigRequest) Reset() {
 	*x = GetRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +769,7 @@ func (x *GetRoutingConfigRequest) String() string {
 func (*GetRoutingConfigRequest) ProtoMessage() {}
 
 func (x *GetRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +782,7 @@ func (x *GetRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{8}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{9}
 }
 
 type GetRoutingConfigResponse struct {
@@ -660,7 +797,7 @@ type GetRoutingConfigResponse struct {
 
 func (x *GetRoutingConfigResponse) Reset() {
 	*x = GetRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +809,7 @@ func (x *GetRoutingConfigResponse) String() string {
 func (*GetRoutingConfigResponse) ProtoMessage() {}
 
 func (x *GetRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +822,7 @@ func (x *GetRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{9}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetRoutingConfigResponse) GetConfig() *RoutingConfig {
@@ -726,7 +863,7 @@ type UpdateRoutingConfigRequest struct {
 
 func (x *UpdateRoutingConfigRequest) Reset() {
 	*x = UpdateRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +875,7 @@ func (x *UpdateRoutingConfigRequest) String() string {
 func (*UpdateRoutingConfigRequest) ProtoMessage() {}
 
 func (x *UpdateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +888,7 @@ func (x *UpdateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{10}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateRoutingConfigRequest) GetConfig() *RoutingConfig {
@@ -785,7 +922,7 @@ type UpdateRoutingConfigResponse struct {
 
 func (x *UpdateRoutingConfigResponse) Reset() {
 	*x = UpdateRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +934,7 @@ func (x *UpdateRoutingConfigResponse) String() string {
 func (*UpdateRoutingConfigResponse) ProtoMessage() {}
 
 func (x *UpdateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +947,7 @@ func (x *UpdateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{11}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateRoutingConfigResponse) GetConfig() *RoutingConfig {
@@ -836,7 +973,7 @@ type ValidateRoutingConfigRequest struct {
 
 func (x *ValidateRoutingConfigRequest) Reset() {
 	*x = ValidateRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +985,7 @@ func (x *ValidateRoutingConfigRequest) String() string {
 func (*ValidateRoutingConfigRequest) ProtoMessage() {}
 
 func (x *ValidateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +998,7 @@ func (x *ValidateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*ValidateRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{12}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ValidateRoutingConfigRequest) GetConfig() *RoutingConfig {
@@ -883,7 +1020,7 @@ type FieldViolation struct {
 
 func (x *FieldViolation) Reset() {
 	*x = FieldViolation{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +1032,7 @@ func (x *FieldViolation) String() string {
 func (*FieldViolation) ProtoMessage() {}
 
 func (x *FieldViolation) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +1045,7 @@ func (x *FieldViolation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldViolation.ProtoReflect.Descriptor instead.
 func (*FieldViolation) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{13}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FieldViolation) GetField() string {
@@ -935,7 +1072,7 @@ type ValidateRoutingConfigResponse struct {
 
 func (x *ValidateRoutingConfigResponse) Reset() {
 	*x = ValidateRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1084,7 @@ func (x *ValidateRoutingConfigResponse) String() string {
 func (*ValidateRoutingConfigResponse) ProtoMessage() {}
 
 func (x *ValidateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1097,7 @@ func (x *ValidateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*ValidateRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{14}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ValidateRoutingConfigResponse) GetValid() bool {
@@ -987,7 +1124,7 @@ type ListRoutingConfigHistoryRequest struct {
 
 func (x *ListRoutingConfigHistoryRequest) Reset() {
 	*x = ListRoutingConfigHistoryRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -999,7 +1136,7 @@ func (x *ListRoutingConfigHistoryRequest) String() string {
 func (*ListRoutingConfigHistoryRequest) ProtoMessage() {}
 
 func (x *ListRoutingConfigHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1012,7 +1149,7 @@ func (x *ListRoutingConfigHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutingConfigHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutingConfigHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{15}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListRoutingConfigHistoryRequest) GetLimit() int32 {
@@ -1039,7 +1176,7 @@ type RoutingConfigVersion struct {
 
 func (x *RoutingConfigVersion) Reset() {
 	*x = RoutingConfigVersion{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1188,7 @@ func (x *RoutingConfigVersion) String() string {
 func (*RoutingConfigVersion) ProtoMessage() {}
 
 func (x *RoutingConfigVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1201,7 @@ func (x *RoutingConfigVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingConfigVersion.ProtoReflect.Descriptor instead.
 func (*RoutingConfigVersion) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{16}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RoutingConfigVersion) GetVersion() int64 {
@@ -1111,7 +1248,7 @@ type ListRoutingConfigHistoryResponse struct {
 
 func (x *ListRoutingConfigHistoryResponse) Reset() {
 	*x = ListRoutingConfigHistoryResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1260,7 @@ func (x *ListRoutingConfigHistoryResponse) String() string {
 func (*ListRoutingConfigHistoryResponse) ProtoMessage() {}
 
 func (x *ListRoutingConfigHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1273,7 @@ func (x *ListRoutingConfigHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutingConfigHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutingConfigHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{17}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListRoutingConfigHistoryResponse) GetVersions() []*RoutingConfigVersion {
@@ -1158,7 +1295,7 @@ type RollbackRoutingConfigRequest struct {
 
 func (x *RollbackRoutingConfigRequest) Reset() {
 	*x = RollbackRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1307,7 @@ func (x *RollbackRoutingConfigRequest) String() string {
 func (*RollbackRoutingConfigRequest) ProtoMessage() {}
 
 func (x *RollbackRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1320,7 @@ func (x *RollbackRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{18}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RollbackRoutingConfigRequest) GetVersion() int64 {
@@ -1211,7 +1348,7 @@ type RollbackRoutingConfigResponse struct {
 
 func (x *RollbackRoutingConfigResponse) Reset() {
 	*x = RollbackRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1360,7 @@ func (x *RollbackRoutingConfigResponse) String() string {
 func (*RollbackRoutingConfigResponse) ProtoMessage() {}
 
 func (x *RollbackRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1373,7 @@ func (x *RollbackRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*RollbackRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{19}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RollbackRoutingConfigResponse) GetConfig() *RoutingConfig {
@@ -1266,7 +1403,7 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\x0eProviderWeight\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bpriority\x18\x02 \x01(\x05R\bpriority\x12\x16\n" +
-	"\x06weight\x18\x03 \x01(\x05R\x06weight\"\x86\x03\n" +
+	"\x06weight\x18\x03 \x01(\x05R\x06weight\"\xe8\x03\n" +
 	"\x05Route\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1a\n" +
 	"\bstrategy\x18\x02 \x01(\tR\bstrategy\x12+\n" +
@@ -1276,7 +1413,14 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\x05retry\x18\x06 \x01(\v2\x1a.switchyard.v1.RetryPolicyR\x05retry\x120\n" +
 	"\x05hedge\x18\a \x01(\v2\x1a.switchyard.v1.HedgePolicyR\x05hedge\x120\n" +
 	"\x05cache\x18\b \x01(\v2\x1a.switchyard.v1.CachePolicyR\x05cache\x124\n" +
-	"\x06hybrid\x18\t \x01(\v2\x1c.switchyard.v1.HybridWeightsR\x06hybrid\"\x8d\x01\n" +
+	"\x06hybrid\x18\t \x01(\v2\x1c.switchyard.v1.HybridWeightsR\x06hybrid\x12\"\n" +
+	"\n" +
+	"panic_mode\x18\n" +
+	" \x01(\bH\x00R\tpanicMode\x88\x01\x01\x12\x1f\n" +
+	"\tfan_out_n\x18\v \x01(\bH\x01R\afanOutN\x88\x01\x01B\r\n" +
+	"\v_panic_modeB\f\n" +
+	"\n" +
+	"_fan_out_n\"\x8d\x01\n" +
 	"\vRouteTarget\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x16\n" +
@@ -1291,11 +1435,26 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\x12overall_timeout_ms\x18\x05 \x01(\x05R\x10overallTimeoutMs\"B\n" +
 	"\vHedgePolicy\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x19\n" +
-	"\bdelay_ms\x18\x02 \x01(\x05R\adelayMs\"B\n" +
+	"\bdelay_ms\x18\x02 \x01(\x05R\adelayMs\"\x82\x01\n" +
 	"\vCachePolicy\x12\x12\n" +
 	"\x04mode\x18\x01 \x01(\tR\x04mode\x12\x1f\n" +
 	"\vttl_seconds\x18\x02 \x01(\x05R\n" +
-	"ttlSeconds\"\x8a\x01\n" +
+	"ttlSeconds\x12>\n" +
+	"\bsemantic\x18\x03 \x01(\v2\".switchyard.v1.SemanticCachePolicyR\bsemantic\"\xfa\x01\n" +
+	"\x13SemanticCachePolicy\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x14\n" +
+	"\x05model\x18\x02 \x01(\tR\x05model\x12\x1e\n" +
+	"\n" +
+	"dimensions\x18\x03 \x01(\x05R\n" +
+	"dimensions\x12\x1c\n" +
+	"\tthreshold\x18\x04 \x01(\x01R\tthreshold\x12\x1f\n" +
+	"\vttl_seconds\x18\x05 \x01(\x05R\n" +
+	"ttlSeconds\x12\x14\n" +
+	"\x05scope\x18\x06 \x01(\tR\x05scope\x12\x1f\n" +
+	"\vallow_tools\x18\a \x01(\bR\n" +
+	"allowTools\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\b \x01(\x05R\ttimeoutMs\"\x8a\x01\n" +
 	"\rHybridWeights\x12\x12\n" +
 	"\x04cost\x18\x01 \x01(\x01R\x04cost\x12\x18\n" +
 	"\alatency\x18\x02 \x01(\x01R\alatency\x12\x18\n" +
@@ -1365,7 +1524,7 @@ func file_switchyard_v1_routing_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_routing_proto_rawDescData
 }
 
-var file_switchyard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_switchyard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_switchyard_v1_routing_proto_goTypes = []any{
 	(*RoutingConfig)(nil),                    // 0: switchyard.v1.RoutingConfig
 	(*ProviderWeight)(nil),                   // 1: switchyard.v1.ProviderWeight
@@ -1374,20 +1533,21 @@ var file_switchyard_v1_routing_proto_goTypes = []any{
 	(*RetryPolicy)(nil),                      // 4: switchyard.v1.RetryPolicy
 	(*HedgePolicy)(nil),                      // 5: switchyard.v1.HedgePolicy
 	(*CachePolicy)(nil),                      // 6: switchyard.v1.CachePolicy
-	(*HybridWeights)(nil),                    // 7: switchyard.v1.HybridWeights
-	(*GetRoutingConfigRequest)(nil),          // 8: switchyard.v1.GetRoutingConfigRequest
-	(*GetRoutingConfigResponse)(nil),         // 9: switchyard.v1.GetRoutingConfigResponse
-	(*UpdateRoutingConfigRequest)(nil),       // 10: switchyard.v1.UpdateRoutingConfigRequest
-	(*UpdateRoutingConfigResponse)(nil),      // 11: switchyard.v1.UpdateRoutingConfigResponse
-	(*ValidateRoutingConfigRequest)(nil),     // 12: switchyard.v1.ValidateRoutingConfigRequest
-	(*FieldViolation)(nil),                   // 13: switchyard.v1.FieldViolation
-	(*ValidateRoutingConfigResponse)(nil),    // 14: switchyard.v1.ValidateRoutingConfigResponse
-	(*ListRoutingConfigHistoryRequest)(nil),  // 15: switchyard.v1.ListRoutingConfigHistoryRequest
-	(*RoutingConfigVersion)(nil),             // 16: switchyard.v1.RoutingConfigVersion
-	(*ListRoutingConfigHistoryResponse)(nil), // 17: switchyard.v1.ListRoutingConfigHistoryResponse
-	(*RollbackRoutingConfigRequest)(nil),     // 18: switchyard.v1.RollbackRoutingConfigRequest
-	(*RollbackRoutingConfigResponse)(nil),    // 19: switchyard.v1.RollbackRoutingConfigResponse
-	(*timestamppb.Timestamp)(nil),            // 20: google.protobuf.Timestamp
+	(*SemanticCachePolicy)(nil),              // 7: switchyard.v1.SemanticCachePolicy
+	(*HybridWeights)(nil),                    // 8: switchyard.v1.HybridWeights
+	(*GetRoutingConfigRequest)(nil),          // 9: switchyard.v1.GetRoutingConfigRequest
+	(*GetRoutingConfigResponse)(nil),         // 10: switchyard.v1.GetRoutingConfigResponse
+	(*UpdateRoutingConfigRequest)(nil),       // 11: switchyard.v1.UpdateRoutingConfigRequest
+	(*UpdateRoutingConfigResponse)(nil),      // 12: switchyard.v1.UpdateRoutingConfigResponse
+	(*ValidateRoutingConfigRequest)(nil),     // 13: switchyard.v1.ValidateRoutingConfigRequest
+	(*FieldViolation)(nil),                   // 14: switchyard.v1.FieldViolation
+	(*ValidateRoutingConfigResponse)(nil),    // 15: switchyard.v1.ValidateRoutingConfigResponse
+	(*ListRoutingConfigHistoryRequest)(nil),  // 16: switchyard.v1.ListRoutingConfigHistoryRequest
+	(*RoutingConfigVersion)(nil),             // 17: switchyard.v1.RoutingConfigVersion
+	(*ListRoutingConfigHistoryResponse)(nil), // 18: switchyard.v1.ListRoutingConfigHistoryResponse
+	(*RollbackRoutingConfigRequest)(nil),     // 19: switchyard.v1.RollbackRoutingConfigRequest
+	(*RollbackRoutingConfigResponse)(nil),    // 20: switchyard.v1.RollbackRoutingConfigResponse
+	(*timestamppb.Timestamp)(nil),            // 21: google.protobuf.Timestamp
 }
 var file_switchyard_v1_routing_proto_depIdxs = []int32{
 	1,  // 0: switchyard.v1.RoutingConfig.providers:type_name -> switchyard.v1.ProviderWeight
@@ -1396,32 +1556,33 @@ var file_switchyard_v1_routing_proto_depIdxs = []int32{
 	4,  // 3: switchyard.v1.Route.retry:type_name -> switchyard.v1.RetryPolicy
 	5,  // 4: switchyard.v1.Route.hedge:type_name -> switchyard.v1.HedgePolicy
 	6,  // 5: switchyard.v1.Route.cache:type_name -> switchyard.v1.CachePolicy
-	7,  // 6: switchyard.v1.Route.hybrid:type_name -> switchyard.v1.HybridWeights
-	0,  // 7: switchyard.v1.GetRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	20, // 8: switchyard.v1.GetRoutingConfigResponse.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 9: switchyard.v1.UpdateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
-	0,  // 10: switchyard.v1.UpdateRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	0,  // 11: switchyard.v1.ValidateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
-	13, // 12: switchyard.v1.ValidateRoutingConfigResponse.violations:type_name -> switchyard.v1.FieldViolation
-	20, // 13: switchyard.v1.RoutingConfigVersion.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 14: switchyard.v1.RoutingConfigVersion.config:type_name -> switchyard.v1.RoutingConfig
-	16, // 15: switchyard.v1.ListRoutingConfigHistoryResponse.versions:type_name -> switchyard.v1.RoutingConfigVersion
-	0,  // 16: switchyard.v1.RollbackRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	8,  // 17: switchyard.v1.RoutingConfigService.GetRoutingConfig:input_type -> switchyard.v1.GetRoutingConfigRequest
-	10, // 18: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:input_type -> switchyard.v1.UpdateRoutingConfigRequest
-	12, // 19: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:input_type -> switchyard.v1.ValidateRoutingConfigRequest
-	15, // 20: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:input_type -> switchyard.v1.ListRoutingConfigHistoryRequest
-	18, // 21: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:input_type -> switchyard.v1.RollbackRoutingConfigRequest
-	9,  // 22: switchyard.v1.RoutingConfigService.GetRoutingConfig:output_type -> switchyard.v1.GetRoutingConfigResponse
-	11, // 23: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:output_type -> switchyard.v1.UpdateRoutingConfigResponse
-	14, // 24: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:output_type -> switchyard.v1.ValidateRoutingConfigResponse
-	17, // 25: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:output_type -> switchyard.v1.ListRoutingConfigHistoryResponse
-	19, // 26: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:output_type -> switchyard.v1.RollbackRoutingConfigResponse
-	22, // [22:27] is the sub-list for method output_type
-	17, // [17:22] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	8,  // 6: switchyard.v1.Route.hybrid:type_name -> switchyard.v1.HybridWeights
+	7,  // 7: switchyard.v1.CachePolicy.semantic:type_name -> switchyard.v1.SemanticCachePolicy
+	0,  // 8: switchyard.v1.GetRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	21, // 9: switchyard.v1.GetRoutingConfigResponse.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 10: switchyard.v1.UpdateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
+	0,  // 11: switchyard.v1.UpdateRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	0,  // 12: switchyard.v1.ValidateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
+	14, // 13: switchyard.v1.ValidateRoutingConfigResponse.violations:type_name -> switchyard.v1.FieldViolation
+	21, // 14: switchyard.v1.RoutingConfigVersion.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 15: switchyard.v1.RoutingConfigVersion.config:type_name -> switchyard.v1.RoutingConfig
+	17, // 16: switchyard.v1.ListRoutingConfigHistoryResponse.versions:type_name -> switchyard.v1.RoutingConfigVersion
+	0,  // 17: switchyard.v1.RollbackRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	9,  // 18: switchyard.v1.RoutingConfigService.GetRoutingConfig:input_type -> switchyard.v1.GetRoutingConfigRequest
+	11, // 19: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:input_type -> switchyard.v1.UpdateRoutingConfigRequest
+	13, // 20: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:input_type -> switchyard.v1.ValidateRoutingConfigRequest
+	16, // 21: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:input_type -> switchyard.v1.ListRoutingConfigHistoryRequest
+	19, // 22: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:input_type -> switchyard.v1.RollbackRoutingConfigRequest
+	10, // 23: switchyard.v1.RoutingConfigService.GetRoutingConfig:output_type -> switchyard.v1.GetRoutingConfigResponse
+	12, // 24: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:output_type -> switchyard.v1.UpdateRoutingConfigResponse
+	15, // 25: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:output_type -> switchyard.v1.ValidateRoutingConfigResponse
+	18, // 26: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:output_type -> switchyard.v1.ListRoutingConfigHistoryResponse
+	20, // 27: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:output_type -> switchyard.v1.RollbackRoutingConfigResponse
+	23, // [23:28] is the sub-list for method output_type
+	18, // [18:23] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_routing_proto_init() }
@@ -1429,13 +1590,14 @@ func file_switchyard_v1_routing_proto_init() {
 	if File_switchyard_v1_routing_proto != nil {
 		return
 	}
+	file_switchyard_v1_routing_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_routing_proto_rawDesc), len(file_switchyard_v1_routing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

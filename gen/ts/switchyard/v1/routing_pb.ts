@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/routing.proto.
  */
 export const file_switchyard_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2h5YXJkL3YxL3JvdXRpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEilAEKDVJvdXRpbmdDb25maWcSEAoIc3RyYXRlZ3kYASABKAkSGQoRZmFsbGJhY2tfc3RyYXRlZ3kYAiABKAkSMAoJcHJvdmlkZXJzGAMgAygLMh0uc3dpdGNoeWFyZC52MS5Qcm92aWRlcldlaWdodBIkCgZyb3V0ZXMYBCADKAsyFC5zd2l0Y2h5YXJkLnYxLlJvdXRlIkAKDlByb3ZpZGVyV2VpZ2h0EgwKBG5hbWUYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDgoGd2VpZ2h0GAMgASgFIrICCgVSb3V0ZRINCgVtb2RlbBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIZChFmYWxsYmFja19zdHJhdGVneRgDIAEoCRIrCgd0YXJnZXRzGAQgAygLMhouc3dpdGNoeWFyZC52MS5Sb3V0ZVRhcmdldBIRCglmYWxsYmFja3MYBSADKAkSKQoFcmV0cnkYBiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJldHJ5UG9saWN5EikKBWhlZGdlGAcgASgLMhouc3dpdGNoeWFyZC52MS5IZWRnZVBvbGljeRIpCgVjYWNoZRgIIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2FjaGVQb2xpY3kSLAoGaHlicmlkGAkgASgLMhwuc3dpdGNoeWFyZC52MS5IeWJyaWRXZWlnaHRzImEKC1JvdXRlVGFyZ2V0EhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEg4KBndlaWdodBgDIAEoBRIQCghwcmlvcml0eRgEIAEoBRIPCgdxdWFsaXR5GAUgASgBIo8BCgtSZXRyeVBvbGljeRIUCgxtYXhfYXR0ZW1wdHMYASABKAUSGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAIgASgFEhYKDm1heF9iYWNrb2ZmX21zGAMgASgFEhoKEnBlcl90cnlfdGltZW91dF9tcxgEIAEoBRIaChJvdmVyYWxsX3RpbWVvdXRfbXMYBSABKAUiMAoLSGVkZ2VQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBIQCghkZWxheV9tcxgCIAEoBSIwCgtDYWNoZVBvbGljeRIMCgRtb2RlGAEgASgJEhMKC3R0bF9zZWNvbmRzGAIgASgFImEKDUh5YnJpZFdlaWdodHMSDAoEY29zdBgBIAEoARIPCgdsYXRlbmN5GAIgASgBEg8KB3F1YWxpdHkYAyABKAESEgoKZXJyb3JfcmF0ZRgEIAEoARIMCgRsb2FkGAUgASgBIhkKF0dldFJvdXRpbmdDb25maWdSZXF1ZXN0IokBChhHZXRSb3V0aW5nQ29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEg8KB3ZlcnNpb24YAiABKAMSLgoKdXBkYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoaVXBkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QSLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEhYKDmFsbG93X3Vucm91dGVkGAIgASgIEhQKDGNsZWFyX3JvdXRlcxgDIAEoCCJcChtVcGRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEg8KB3ZlcnNpb24YAiABKAMiTAocVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWciNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiYQodVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2USDQoFdmFsaWQYASABKAgSMQoKdmlvbGF0aW9ucxgCIAMoCzIdLnN3aXRjaHlhcmQudjEuRmllbGRWaW9sYXRpb24iMAofTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVxdWVzdBINCgVsaW1pdBgBIAEoBSKuAQoUUm91dGluZ0NvbmZpZ1ZlcnNpb24SDwoHdmVyc2lvbhgBIAEoAxIuCgp1cGRhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1cGRhdGVkX2J5GAMgASgJEiwKBmNvbmZpZxgEIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxITCgtyb2xsYmFja19vZhgFIAEoAyJZCiBMaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXNwb25zZRI1Cgh2ZXJzaW9ucxgBIAMoCzIjLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZ1ZlcnNpb24iRwocUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVxdWVzdBIPCgd2ZXJzaW9uGAEgASgDEhYKDmFsbG93X3Vucm91dGVkGAIgASgIIl4KHVJvbGxiYWNrUm91dGluZ0NvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIPCgd2ZXJzaW9uGAIgASgDMosGChRSb3V0aW5nQ29uZmlnU2VydmljZRJ/ChBHZXRSb3V0aW5nQ29uZmlnEiYuc3dpdGNoeWFyZC52MS5HZXRSb3V0aW5nQ29uZmlnUmVxdWVzdBonLnN3aXRjaHlhcmQudjEuR2V0Um91dGluZ0NvbmZpZ1Jlc3BvbnNlIhqC0+STAhQSEi92MS9yb3V0aW5nL2NvbmZpZxKQAQoTVXBkYXRlUm91dGluZ0NvbmZpZxIpLnN3aXRjaHlhcmQudjEuVXBkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QaKi5zd2l0Y2h5YXJkLnYxLlVwZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZSIigtPkkwIcOgZjb25maWciEi92MS9yb3V0aW5nL2NvbmZpZxKfAQoVVmFsaWRhdGVSb3V0aW5nQ29uZmlnEisuc3dpdGNoeWFyZC52MS5WYWxpZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0Giwuc3dpdGNoeWFyZC52MS5WYWxpZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZSIrgtPkkwIlOgZjb25maWciGy92MS9yb3V0aW5nL2NvbmZpZzp2YWxpZGF0ZRKfAQoYTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5Ei4uc3dpdGNoeWFyZC52MS5MaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXF1ZXN0Gi8uc3dpdGNoeWFyZC52MS5MaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXNwb25zZSIigtPkkwIcEhovdjEvcm91dGluZy9jb25maWcvaGlzdG9yeRKaAQoVUm9sbGJhY2tSb3V0aW5nQ29uZmlnEisuc3dpdGNoeWFyZC52MS5Sb2xsYmFja1JvdXRpbmdDb25maWdSZXF1ZXN0Giwuc3dpdGNoeWFyZC52MS5Sb2xsYmFja1JvdXRpbmdDb25maWdSZXNwb25zZSImgtPkkwIgOgEqIhsvdjEvcm91dGluZy9jb25maWcvcm9sbGJhY2tCugEKEWNvbS5zd2l0Y2h5YXJkLnYxQgxSb3V0aW5nUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chtzd2l0Y2h5YXJkL3YxL3JvdXRpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEilAEKDVJvdXRpbmdDb25maWcSEAoIc3RyYXRlZ3kYASABKAkSGQoRZmFsbGJhY2tfc3RyYXRlZ3kYAiABKAkSMAoJcHJvdmlkZXJzGAMgAygLMh0uc3dpdGNoeWFyZC52MS5Qcm92aWRlcldlaWdodBIkCgZyb3V0ZXMYBCADKAsyFC5zd2l0Y2h5YXJkLnYxLlJvdXRlIkAKDlByb3ZpZGVyV2VpZ2h0EgwKBG5hbWUYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDgoGd2VpZ2h0GAMgASgFIoADCgVSb3V0ZRINCgVtb2RlbBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIZChFmYWxsYmFja19zdHJhdGVneRgDIAEoCRIrCgd0YXJnZXRzGAQgAygLMhouc3dpdGNoeWFyZC52MS5Sb3V0ZVRhcmdldBIRCglmYWxsYmFja3MYBSADKAkSKQoFcmV0cnkYBiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJldHJ5UG9saWN5EikKBWhlZGdlGAcgASgLMhouc3dpdGNoeWFyZC52MS5IZWRnZVBvbGljeRIpCgVjYWNoZRgIIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2FjaGVQb2xpY3kSLAoGaHlicmlkGAkgASgLMhwuc3dpdGNoeWFyZC52MS5IeWJyaWRXZWlnaHRzEhcKCnBhbmljX21vZGUYCiABKAhIAIgBARIWCglmYW5fb3V0X24YCyABKAhIAYgBAUINCgtfcGFuaWNfbW9kZUIMCgpfZmFuX291dF9uImEKC1JvdXRlVGFyZ2V0EhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEg4KBndlaWdodBgDIAEoBRIQCghwcmlvcml0eRgEIAEoBRIPCgdxdWFsaXR5GAUgASgBIo8BCgtSZXRyeVBvbGljeRIUCgxtYXhfYXR0ZW1wdHMYASABKAUSGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAIgASgFEhYKDm1heF9iYWNrb2ZmX21zGAMgASgFEhoKEnBlcl90cnlfdGltZW91dF9tcxgEIAEoBRIaChJvdmVyYWxsX3RpbWVvdXRfbXMYBSABKAUiMAoLSGVkZ2VQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBIQCghkZWxheV9tcxgCIAEoBSJmCgtDYWNoZVBvbGljeRIMCgRtb2RlGAEgASgJEhMKC3R0bF9zZWNvbmRzGAIgASgFEjQKCHNlbWFudGljGAMgASgLMiIuc3dpdGNoeWFyZC52MS5TZW1hbnRpY0NhY2hlUG9saWN5IqkBChNTZW1hbnRpY0NhY2hlUG9saWN5Eg8KB2VuYWJsZWQYASABKAgSDQoFbW9kZWwYAiABKAkSEgoKZGltZW5zaW9ucxgDIAEoBRIRCgl0aHJlc2hvbGQYBCABKAESEwoLdHRsX3NlY29uZHMYBSABKAUSDQoFc2NvcGUYBiABKAkSEwoLYWxsb3dfdG9vbHMYByABKAgSEgoKdGltZW91dF9tcxgIIAEoBSJhCg1IeWJyaWRXZWlnaHRzEgwKBGNvc3QYASABKAESDwoHbGF0ZW5jeRgCIAEoARIPCgdxdWFsaXR5GAMgASgBEhIKCmVycm9yX3JhdGUYBCABKAESDAoEbG9hZBgFIAEoASIZChdHZXRSb3V0aW5nQ29uZmlnUmVxdWVzdCKJAQoYR2V0Um91dGluZ0NvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIPCgd2ZXJzaW9uGAIgASgDEi4KCnVwZGF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKGlVwZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIWCg5hbGxvd191bnJvdXRlZBgCIAEoCBIUCgxjbGVhcl9yb3V0ZXMYAyABKAgiXAobVXBkYXRlUm91dGluZ0NvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIPCgd2ZXJzaW9uGAIgASgDIkwKHFZhbGlkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QSLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJImEKHVZhbGlkYXRlUm91dGluZ0NvbmZpZ1Jlc3BvbnNlEg0KBXZhbGlkGAEgASgIEjEKCnZpb2xhdGlvbnMYAiADKAsyHS5zd2l0Y2h5YXJkLnYxLkZpZWxkVmlvbGF0aW9uIjAKH0xpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeVJlcXVlc3QSDQoFbGltaXQYASABKAUirgEKFFJvdXRpbmdDb25maWdWZXJzaW9uEg8KB3ZlcnNpb24YASABKAMSLgoKdXBkYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgDIAEoCRIsCgZjb25maWcYBCABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSEwoLcm9sbGJhY2tfb2YYBSABKAMiWQogTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVzcG9uc2USNQoIdmVyc2lvbnMYASADKAsyIy5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWdWZXJzaW9uIkcKHFJvbGxiYWNrUm91dGluZ0NvbmZpZ1JlcXVlc3QSDwoHdmVyc2lvbhgBIAEoAxIWCg5hbGxvd191bnJvdXRlZBgCIAEoCCJeCh1Sb2xsYmFja1JvdXRpbmdDb25maWdSZXNwb25zZRIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSDwoHdmVyc2lvbhgCIAEoAzKLBgoUUm91dGluZ0NvbmZpZ1NlcnZpY2USfwoQR2V0Um91dGluZ0NvbmZpZxImLnN3aXRjaHlhcmQudjEuR2V0Um91dGluZ0NvbmZpZ1JlcXVlc3QaJy5zd2l0Y2h5YXJkLnYxLkdldFJvdXRpbmdDb25maWdSZXNwb25zZSIagtPkkwIUEhIvdjEvcm91dGluZy9jb25maWcSkAEKE1VwZGF0ZVJvdXRpbmdDb25maWcSKS5zd2l0Y2h5YXJkLnYxLlVwZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0Giouc3dpdGNoeWFyZC52MS5VcGRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2UiIoLT5JMCHDoGY29uZmlnIhIvdjEvcm91dGluZy9jb25maWcSnwEKFVZhbGlkYXRlUm91dGluZ0NvbmZpZxIrLnN3aXRjaHlhcmQudjEuVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBosLnN3aXRjaHlhcmQudjEuVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2UiK4LT5JMCJToGY29uZmlnIhsvdjEvcm91dGluZy9jb25maWc6dmFsaWRhdGUSnwEKGExpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeRIuLnN3aXRjaHlhcmQudjEuTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVxdWVzdBovLnN3aXRjaHlhcmQudjEuTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVzcG9uc2UiIoLT5JMCHBIaL3YxL3JvdXRpbmcvY29uZmlnL2hpc3RvcnkSmgEKFVJvbGxiYWNrUm91dGluZ0NvbmZpZxIrLnN3aXRjaHlhcmQudjEuUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVxdWVzdBosLnN3aXRjaHlhcmQudjEuUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVzcG9uc2UiJoLT5JMCIDoBKiIbL3YxL3JvdXRpbmcvY29uZmlnL3JvbGxiYWNrQroBChFjb20uc3dpdGNoeWFyZC52MUIMUm91dGluZ1Byb3RvUAFaQmdpdGh1Yi5jb20vc3dpdGNoeWFyZC9zd2l0Y2h5YXJkL2dlbi9nby9zd2l0Y2h5YXJkL3YxO3N3aXRjaHlhcmR2MaICA1NYWKoCDVN3aXRjaHlhcmQuVjHKAg1Td2l0Y2h5YXJkXFYx4gIZU3dpdGNoeWFyZFxWMVxHUEJNZXRhZGF0YeoCDlN3aXRjaHlhcmQ6OlYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * RoutingConfig is the routing table. The top-level strategy, fallback
@@ -143,6 +143,21 @@ export type Route = Message<"switchyard.v1.Route"> & {
    * @generated from field: switchyard.v1.HybridWeights hybrid = 9;
    */
   hybrid?: HybridWeights | undefined;
+
+  /**
+   * Try the route's targets anyway when every one is out (unset: the
+   * gateway-wide default, on).
+   *
+   * @generated from field: optional bool panic_mode = 10;
+   */
+  panicMode?: boolean | undefined;
+
+  /**
+   * Serve n > 1 on targets that answer one choice per call by n calls.
+   *
+   * @generated from field: optional bool fan_out_n = 11;
+   */
+  fanOutN?: boolean | undefined;
 };
 
 /**
@@ -277,6 +292,14 @@ export type CachePolicy = Message<"switchyard.v1.CachePolicy"> & {
    * @generated from field: int32 ttl_seconds = 2;
    */
   ttlSeconds: number;
+
+  /**
+   * Also answer a request whose last user turn means the same as one
+   * already answered, everything else equal.
+   *
+   * @generated from field: switchyard.v1.SemanticCachePolicy semantic = 3;
+   */
+  semantic?: SemanticCachePolicy | undefined;
 };
 
 /**
@@ -285,6 +308,73 @@ export type CachePolicy = Message<"switchyard.v1.CachePolicy"> & {
  */
 export const CachePolicySchema: GenMessage<CachePolicy> = /*@__PURE__*/
   messageDesc(file_switchyard_v1_routing, 6);
+
+/**
+ * SemanticCachePolicy is a route's semantic cache.
+ *
+ * @generated from message switchyard.v1.SemanticCachePolicy
+ */
+export type SemanticCachePolicy = Message<"switchyard.v1.SemanticCachePolicy"> & {
+  /**
+   * @generated from field: bool enabled = 1;
+   */
+  enabled: boolean;
+
+  /**
+   * The embeddings model (a route or model the gateway serves), called
+   * through the gateway and billed like any embeddings request.
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * @generated from field: int32 dimensions = 3;
+   */
+  dimensions: number;
+
+  /**
+   * Cosine similarity a match needs; 0 keeps the default (0.95).
+   *
+   * @generated from field: double threshold = 4;
+   */
+  threshold: number;
+
+  /**
+   * 0 keeps the route's cache TTL.
+   *
+   * @generated from field: int32 ttl_seconds = 5;
+   */
+  ttlSeconds: number;
+
+  /**
+   * key (the default: a client key's own entries) | shared
+   *
+   * @generated from field: string scope = 6;
+   */
+  scope: string;
+
+  /**
+   * Match conversations that called tools too.
+   *
+   * @generated from field: bool allow_tools = 7;
+   */
+  allowTools: boolean;
+
+  /**
+   * Bound on the embedding call; 0 keeps the default (2 s).
+   *
+   * @generated from field: int32 timeout_ms = 8;
+   */
+  timeoutMs: number;
+};
+
+/**
+ * Describes the message switchyard.v1.SemanticCachePolicy.
+ * Use `create(SemanticCachePolicySchema)` to create a new message.
+ */
+export const SemanticCachePolicySchema: GenMessage<SemanticCachePolicy> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 7);
 
 /**
  * HybridWeights weigh the hybrid strategy's terms.
@@ -323,7 +413,7 @@ export type HybridWeights = Message<"switchyard.v1.HybridWeights"> & {
  * Use `create(HybridWeightsSchema)` to create a new message.
  */
 export const HybridWeightsSchema: GenMessage<HybridWeights> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 7);
+  messageDesc(file_switchyard_v1_routing, 8);
 
 /**
  * @generated from message switchyard.v1.GetRoutingConfigRequest
@@ -336,7 +426,7 @@ export type GetRoutingConfigRequest = Message<"switchyard.v1.GetRoutingConfigReq
  * Use `create(GetRoutingConfigRequestSchema)` to create a new message.
  */
 export const GetRoutingConfigRequestSchema: GenMessage<GetRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 8);
+  messageDesc(file_switchyard_v1_routing, 9);
 
 /**
  * @generated from message switchyard.v1.GetRoutingConfigResponse
@@ -365,7 +455,7 @@ export type GetRoutingConfigResponse = Message<"switchyard.v1.GetRoutingConfigRe
  * Use `create(GetRoutingConfigResponseSchema)` to create a new message.
  */
 export const GetRoutingConfigResponseSchema: GenMessage<GetRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 9);
+  messageDesc(file_switchyard_v1_routing, 10);
 
 /**
  * @generated from message switchyard.v1.UpdateRoutingConfigRequest
@@ -401,7 +491,7 @@ export type UpdateRoutingConfigRequest = Message<"switchyard.v1.UpdateRoutingCon
  * Use `create(UpdateRoutingConfigRequestSchema)` to create a new message.
  */
 export const UpdateRoutingConfigRequestSchema: GenMessage<UpdateRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 10);
+  messageDesc(file_switchyard_v1_routing, 11);
 
 /**
  * @generated from message switchyard.v1.UpdateRoutingConfigResponse
@@ -423,7 +513,7 @@ export type UpdateRoutingConfigResponse = Message<"switchyard.v1.UpdateRoutingCo
  * Use `create(UpdateRoutingConfigResponseSchema)` to create a new message.
  */
 export const UpdateRoutingConfigResponseSchema: GenMessage<UpdateRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 11);
+  messageDesc(file_switchyard_v1_routing, 12);
 
 /**
  * @generated from message switchyard.v1.ValidateRoutingConfigRequest
@@ -440,7 +530,7 @@ export type ValidateRoutingConfigRequest = Message<"switchyard.v1.ValidateRoutin
  * Use `create(ValidateRoutingConfigRequestSchema)` to create a new message.
  */
 export const ValidateRoutingConfigRequestSchema: GenMessage<ValidateRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 12);
+  messageDesc(file_switchyard_v1_routing, 13);
 
 /**
  * FieldViolation names one invalid field.
@@ -466,7 +556,7 @@ export type FieldViolation = Message<"switchyard.v1.FieldViolation"> & {
  * Use `create(FieldViolationSchema)` to create a new message.
  */
 export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 13);
+  messageDesc(file_switchyard_v1_routing, 14);
 
 /**
  * @generated from message switchyard.v1.ValidateRoutingConfigResponse
@@ -488,7 +578,7 @@ export type ValidateRoutingConfigResponse = Message<"switchyard.v1.ValidateRouti
  * Use `create(ValidateRoutingConfigResponseSchema)` to create a new message.
  */
 export const ValidateRoutingConfigResponseSchema: GenMessage<ValidateRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 14);
+  messageDesc(file_switchyard_v1_routing, 15);
 
 /**
  * @generated from message switchyard.v1.ListRoutingConfigHistoryRequest
@@ -507,7 +597,7 @@ export type ListRoutingConfigHistoryRequest = Message<"switchyard.v1.ListRouting
  * Use `create(ListRoutingConfigHistoryRequestSchema)` to create a new message.
  */
 export const ListRoutingConfigHistoryRequestSchema: GenMessage<ListRoutingConfigHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 15);
+  messageDesc(file_switchyard_v1_routing, 16);
 
 /**
  * RoutingConfigVersion is one saved version of the routing table.
@@ -551,7 +641,7 @@ export type RoutingConfigVersion = Message<"switchyard.v1.RoutingConfigVersion">
  * Use `create(RoutingConfigVersionSchema)` to create a new message.
  */
 export const RoutingConfigVersionSchema: GenMessage<RoutingConfigVersion> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 16);
+  messageDesc(file_switchyard_v1_routing, 17);
 
 /**
  * @generated from message switchyard.v1.ListRoutingConfigHistoryResponse
@@ -568,7 +658,7 @@ export type ListRoutingConfigHistoryResponse = Message<"switchyard.v1.ListRoutin
  * Use `create(ListRoutingConfigHistoryResponseSchema)` to create a new message.
  */
 export const ListRoutingConfigHistoryResponseSchema: GenMessage<ListRoutingConfigHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 17);
+  messageDesc(file_switchyard_v1_routing, 18);
 
 /**
  * @generated from message switchyard.v1.RollbackRoutingConfigRequest
@@ -594,7 +684,7 @@ export type RollbackRoutingConfigRequest = Message<"switchyard.v1.RollbackRoutin
  * Use `create(RollbackRoutingConfigRequestSchema)` to create a new message.
  */
 export const RollbackRoutingConfigRequestSchema: GenMessage<RollbackRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 18);
+  messageDesc(file_switchyard_v1_routing, 19);
 
 /**
  * @generated from message switchyard.v1.RollbackRoutingConfigResponse
@@ -618,7 +708,7 @@ export type RollbackRoutingConfigResponse = Message<"switchyard.v1.RollbackRouti
  * Use `create(RollbackRoutingConfigResponseSchema)` to create a new message.
  */
 export const RollbackRoutingConfigResponseSchema: GenMessage<RollbackRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 19);
+  messageDesc(file_switchyard_v1_routing, 20);
 
 /**
  * RoutingConfigService reads and atomically replaces the routing table.

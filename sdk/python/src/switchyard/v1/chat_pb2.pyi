@@ -23,6 +23,7 @@ class CacheStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CACHE_STATUS_HIT: _ClassVar[CacheStatus]
     CACHE_STATUS_COALESCED: _ClassVar[CacheStatus]
     CACHE_STATUS_BYPASS: _ClassVar[CacheStatus]
+    CACHE_STATUS_SEMANTIC_HIT: _ClassVar[CacheStatus]
 CACHE_CONTROL_UNSPECIFIED: CacheControl
 CACHE_CONTROL_NO_CACHE: CacheControl
 CACHE_CONTROL_NO_STORE: CacheControl
@@ -32,6 +33,7 @@ CACHE_STATUS_MISS: CacheStatus
 CACHE_STATUS_HIT: CacheStatus
 CACHE_STATUS_COALESCED: CacheStatus
 CACHE_STATUS_BYPASS: CacheStatus
+CACHE_STATUS_SEMANTIC_HIT: CacheStatus
 
 class CreateChatCompletionRequest(_message.Message):
     __slots__ = ("model", "messages", "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "response_format", "user", "metadata", "stream_options", "stream", "parallel_tool_calls", "logit_bias", "logprobs", "top_logprobs", "reasoning_effort", "extra", "top_k", "thinking", "switchyard")
@@ -416,7 +418,7 @@ class CompletionTokensDetails(_message.Message):
     def __init__(self, reasoning_tokens: _Optional[int] = ..., audio_tokens: _Optional[int] = ..., accepted_prediction_tokens: _Optional[int] = ..., rejected_prediction_tokens: _Optional[int] = ...) -> None: ...
 
 class RoutingInfo(_message.Message):
-    __slots__ = ("request_id", "route", "strategy", "provider", "target", "upstream_model", "attempts", "cache", "cost_usd", "scores", "cost_nano_usd", "estimated")
+    __slots__ = ("request_id", "route", "strategy", "provider", "target", "upstream_model", "attempts", "cache", "cost_usd", "scores", "cost_nano_usd", "estimated", "cache_similarity", "cache_entry")
     class ScoresEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -436,6 +438,8 @@ class RoutingInfo(_message.Message):
     SCORES_FIELD_NUMBER: _ClassVar[int]
     COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    CACHE_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    CACHE_ENTRY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     route: str
     strategy: str
@@ -448,4 +452,6 @@ class RoutingInfo(_message.Message):
     scores: _containers.ScalarMap[str, float]
     cost_nano_usd: int
     estimated: bool
-    def __init__(self, request_id: _Optional[str] = ..., route: _Optional[str] = ..., strategy: _Optional[str] = ..., provider: _Optional[str] = ..., target: _Optional[str] = ..., upstream_model: _Optional[str] = ..., attempts: _Optional[int] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., cost_usd: _Optional[float] = ..., scores: _Optional[_Mapping[str, float]] = ..., cost_nano_usd: _Optional[int] = ..., estimated: _Optional[bool] = ...) -> None: ...
+    cache_similarity: float
+    cache_entry: str
+    def __init__(self, request_id: _Optional[str] = ..., route: _Optional[str] = ..., strategy: _Optional[str] = ..., provider: _Optional[str] = ..., target: _Optional[str] = ..., upstream_model: _Optional[str] = ..., attempts: _Optional[int] = ..., cache: _Optional[_Union[CacheStatus, str]] = ..., cost_usd: _Optional[float] = ..., scores: _Optional[_Mapping[str, float]] = ..., cost_nano_usd: _Optional[int] = ..., estimated: _Optional[bool] = ..., cache_similarity: _Optional[float] = ..., cache_entry: _Optional[str] = ...) -> None: ...

@@ -33,7 +33,7 @@ class ProviderWeight(_message.Message):
     def __init__(self, name: _Optional[str] = ..., priority: _Optional[int] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("model", "strategy", "fallback_strategy", "targets", "fallbacks", "retry", "hedge", "cache", "hybrid")
+    __slots__ = ("model", "strategy", "fallback_strategy", "targets", "fallbacks", "retry", "hedge", "cache", "hybrid", "panic_mode", "fan_out_n")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,8 @@ class Route(_message.Message):
     HEDGE_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     HYBRID_FIELD_NUMBER: _ClassVar[int]
+    PANIC_MODE_FIELD_NUMBER: _ClassVar[int]
+    FAN_OUT_N_FIELD_NUMBER: _ClassVar[int]
     model: str
     strategy: str
     fallback_strategy: str
@@ -52,7 +54,9 @@ class Route(_message.Message):
     hedge: HedgePolicy
     cache: CachePolicy
     hybrid: HybridWeights
-    def __init__(self, model: _Optional[str] = ..., strategy: _Optional[str] = ..., fallback_strategy: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[RouteTarget, _Mapping]]] = ..., fallbacks: _Optional[_Iterable[str]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., hedge: _Optional[_Union[HedgePolicy, _Mapping]] = ..., cache: _Optional[_Union[CachePolicy, _Mapping]] = ..., hybrid: _Optional[_Union[HybridWeights, _Mapping]] = ...) -> None: ...
+    panic_mode: bool
+    fan_out_n: bool
+    def __init__(self, model: _Optional[str] = ..., strategy: _Optional[str] = ..., fallback_strategy: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[RouteTarget, _Mapping]]] = ..., fallbacks: _Optional[_Iterable[str]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., hedge: _Optional[_Union[HedgePolicy, _Mapping]] = ..., cache: _Optional[_Union[CachePolicy, _Mapping]] = ..., hybrid: _Optional[_Union[HybridWeights, _Mapping]] = ..., panic_mode: _Optional[bool] = ..., fan_out_n: _Optional[bool] = ...) -> None: ...
 
 class RouteTarget(_message.Message):
     __slots__ = ("provider", "model", "weight", "priority", "quality")
@@ -91,12 +95,34 @@ class HedgePolicy(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., delay_ms: _Optional[int] = ...) -> None: ...
 
 class CachePolicy(_message.Message):
-    __slots__ = ("mode", "ttl_seconds")
+    __slots__ = ("mode", "ttl_seconds", "semantic")
     MODE_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SEMANTIC_FIELD_NUMBER: _ClassVar[int]
     mode: str
     ttl_seconds: int
-    def __init__(self, mode: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+    semantic: SemanticCachePolicy
+    def __init__(self, mode: _Optional[str] = ..., ttl_seconds: _Optional[int] = ..., semantic: _Optional[_Union[SemanticCachePolicy, _Mapping]] = ...) -> None: ...
+
+class SemanticCachePolicy(_message.Message):
+    __slots__ = ("enabled", "model", "dimensions", "threshold", "ttl_seconds", "scope", "allow_tools", "timeout_ms")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_TOOLS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    model: str
+    dimensions: int
+    threshold: float
+    ttl_seconds: int
+    scope: str
+    allow_tools: bool
+    timeout_ms: int
+    def __init__(self, enabled: _Optional[bool] = ..., model: _Optional[str] = ..., dimensions: _Optional[int] = ..., threshold: _Optional[float] = ..., ttl_seconds: _Optional[int] = ..., scope: _Optional[str] = ..., allow_tools: _Optional[bool] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
 
 class HybridWeights(_message.Message):
     __slots__ = ("cost", "latency", "quality", "error_rate", "load")
