@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -242,9 +243,17 @@ func (g *Gateway) Chat(ctx context.Context, c Call, req *llm.ChatRequest) (*llm.
 // Embed serves an embeddings request. Admission sizes it as a prompt with
 // no completion.
 func (g *Gateway) Embed(ctx context.Context, c Call, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, route.Info, error) {
-	probe := &llm.ChatRequest{Model: req.Model, Hints: req.Hints, MaxTokens: new(int), Messages: make([]llm.Message, len(req.Input))}
+	probe := &llm.ChatRequest{Model: req.Model, Hints: req.Hints, MaxTokens: new(int), Messages: make([]llm.Message, len(req.Input), len(req.Input)+len(req.InputTokens))}
 	for i, s := range req.Input {
 		probe.Messages[i] = llm.Message{Role: llm.RoleUser, Content: s}
+	}
+	// Token-id input is sized by its ids: admission counts text at three
+	// bytes a token, so each id stands for three bytes of a shared pad
+	// (slices of it, nothing copied).
+	for _, ids := range req.InputTokens {
+		for n := len(ids); n > 0; n -= len(tokenPad) / 3 {
+			probe.Messages = append(probe.Messages, llm.Message{Role: llm.RoleUser, Content: tokenPad[:3*min(n, len(tokenPad)/3)]})
+		}
 	}
 	return unary(ctx, g, c, probe, true, func() (*llm.EmbeddingResponse, llm.Usage, route.Info, error) {
 		resp, info, err := g.router.Embed(ctx, req)
@@ -401,3 +410,7 @@ func (g *Gateway) CountTokens(ctx context.Context, c Call, req *llm.ChatRequest)
 	}
 	return (n + 3) / 4, nil
 }
+
+// tokenPad sizes token-id embedding input for admission (Embed); never
+// written.
+var tokenPad = strings.Repeat("x", 3*8192)

@@ -167,3 +167,40 @@ func TestCountTokensEstimatesFourBytesAToken(t *testing.T) {
 		}
 	}
 }
+
+// sizingEstimator reports the prompt of the probe admission is given.
+type sizingEstimator struct{ saw *int }
+
+func (e sizingEstimator) Estimate(req *llm.ChatRequest) (access.Estimate, error) {
+	n := 0
+	for _, m := range req.Messages {
+		n += len(m.Content)
+	}
+	*e.saw = n
+	return access.Estimate{Route: req.Model}, nil
+}
+
+// Token-id embedding input is sized for admission by its ids (three bytes
+// each, as text is counted), not as an empty prompt that limits and
+// budgets would wave through.
+func TestEmbedSizesTokenInputForAdmission(t *testing.T) {
+	bud, err := budget.NewMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saw int
+	gate, err := access.NewGate(sizingEstimator{&saw}, limits.NewMemory(), bud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(&fakeRouter{}, nil, WithAdmission(gate))
+	long := make([]int, 20000) // longer than one pad: split across messages
+	req := &llm.EmbeddingRequest{Model: "m", InputTokens: [][]int{{1, 2, 3}, long}, Input: nil}
+	key := &access.Key{ID: "k", Budget: &budget.Budget{Name: "b", Limit: llm.USD(1), Period: budget.Daily}}
+	if _, _, err := g.Embed(context.Background(), Call{Client: "k", Key: key}, req); err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 * (3 + 20000); saw != want {
+		t.Fatalf("admission saw a prompt of %d bytes, want %d", saw, want)
+	}
+}

@@ -21,8 +21,10 @@ type embeddingsRequest struct {
 }
 
 // decodeEmbeddings parses an OpenAI embeddings request body. input is a
-// string or an array of strings; token-array input is rejected as an
-// invalid request.
+// string, an array of strings, an array of token ids or an array of such
+// arrays (LangChain's OpenAIEmbeddings sends token ids by default); token
+// ids reach only targets that take them (OpenAI-family), the others
+// answer a 400 naming input.
 func decodeEmbeddings(body []byte) (*embeddingsRequest, error) {
 	d := decoder{jsonscan.New(body)}
 	req := &embeddingsRequest{}
@@ -46,7 +48,7 @@ func (d *decoder) embeddingsRequest(req *embeddingsRequest) error {
 		case "model":
 			req.Model, err = d.Str()
 		case "input":
-			req.Input, err = d.embeddingsInput()
+			req.Input, req.InputTokens, err = d.embeddingsInput()
 		case "encoding_format":
 			req.EncodingFormat, err = d.Str()
 		case "dimensions":
@@ -62,36 +64,57 @@ func (d *decoder) embeddingsRequest(req *embeddingsRequest) error {
 	})
 }
 
-// embeddingsInput reads a string or an array of strings. OpenAI also takes
-// token ids (an array of integers, or of arrays of integers); providers
-// other than OpenAI cannot, so those are rejected rather than guessed at.
-func (d *decoder) embeddingsInput() ([]string, error) {
+// embeddingsInput reads a string, an array of strings, an array of token
+// ids (one input) or an array of arrays of token ids.
+func (d *decoder) embeddingsInput() (texts []string, tokens [][]int, err error) {
 	switch d.Peek() {
 	case '"':
 		v, err := d.Str()
-		return []string{v}, err
+		return []string{v}, nil, err
 	case '[':
-		var out []string
+		var single []int // input: [1, 2, 3] is one input of token ids
 		err := d.Array(func(int) error {
 			switch c := d.Peek(); {
-			case c == '"':
+			case c == '"' && single == nil && tokens == nil:
 				v, err := d.Str()
-				out = append(out, v)
+				texts = append(texts, v)
 				return err
-			case c == '[' || jsonscan.IsNumberStart(c):
-				return &jsonscan.ParamError{Msg: "token array input is not supported; send the input as text."}
+			case c == '[' && texts == nil && single == nil:
+				ids, err := d.tokenIDs()
+				tokens = append(tokens, ids)
+				return err
+			case jsonscan.IsNumberStart(c) && texts == nil && tokens == nil:
+				id, _, err := d.Integer(0, math.MaxInt32)
+				single = append(single, int(id))
+				return err
+			}
+			if c := d.Peek(); c == '"' || c == '[' || jsonscan.IsNumberStart(c) {
+				return &jsonscan.ParamError{Msg: "input must be a string, an array of strings, an array of token ids or an array of arrays of token ids, not a mix."}
 			}
 			return d.TypeErr("a string")
 		})
 		if pe, ok := err.(*jsonscan.ParamError); ok && pe.Msg != "" {
 			pe.Param = "" // the whole input is the problem, not one element
 		}
-		return out, err
+		if single != nil {
+			tokens = [][]int{single}
+		}
+		return texts, tokens, err
 	}
 	if isNull, err := d.Null(); isNull || err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return nil, d.TypeErr("a string or an array of strings")
+	return nil, nil, d.TypeErr("a string or an array of strings")
+}
+
+func (d *decoder) tokenIDs() ([]int, error) {
+	var ids []int
+	err := d.Array(func(int) error {
+		id, _, err := d.Integer(0, math.MaxInt32)
+		ids = append(ids, int(id))
+		return err
+	})
+	return ids, err
 }
 
 // validate is server/rpc's embeddings validation, in its order and words.
@@ -99,10 +122,16 @@ func (r *embeddingsRequest) validate() error {
 	if r.Model == "" {
 		return llm.InvalidParam("model", "you must provide a model parameter")
 	}
-	if len(r.Input) == 0 {
+	n := len(r.Input) + len(r.InputTokens)
+	if n == 0 {
 		return llm.InvalidParam("input", "input must be a non-empty string or array of strings")
 	}
-	if len(r.Input) > maxInputs {
+	for i, ids := range r.InputTokens {
+		if len(ids) == 0 {
+			return llm.InvalidParam("input", "input[%d] is an empty token array", i)
+		}
+	}
+	if n > maxInputs {
 		return llm.InvalidParam("input", "at most 2048 inputs per request")
 	}
 	// base64 is an encoding of the same floats, done here.

@@ -291,6 +291,13 @@ func TestDecodeEmbeddings(t *testing.T) {
 		{"route", []byte(`{"model":"m","input":"x","switchyard":{"route":"r"}}`), llm.EmbeddingRequest{
 			Model: "m", Input: []string{"x"}, Hints: llm.Hints{Route: "r"},
 		}},
+		// Token ids, as LangChain's OpenAIEmbeddings sends them by default.
+		{"one token array", []byte(`{"model":"m","input":[1212,318,257]}`), llm.EmbeddingRequest{
+			Model: "m", InputTokens: [][]int{{1212, 318, 257}},
+		}},
+		{"token arrays", []byte(`{"model":"m","input":[[1212,318],[257]],"encoding_format":"base64"}`), llm.EmbeddingRequest{
+			Model: "m", InputTokens: [][]int{{1212, 318}, {257}}, EncodingFormat: "base64",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -523,9 +530,9 @@ func TestDecodeEmbeddingsErrors(t *testing.T) {
 		name, body, param, msg string
 		malformed              bool
 	}{
-		{"token array", `{"model":"m","input":[1212,318,257]}`, "input", "token array input is not supported", false},
-		{"array of token arrays", `{"model":"m","input":[[1212,318],[257]]}`, "input", "token array input is not supported", false},
-		{"mixed after text", `{"model":"m","input":["a",5]}`, "input", "token array input is not supported", false},
+		{"mixed after text", `{"model":"m","input":["a",5]}`, "input", "not a mix", false},
+		{"mixed after tokens", `{"model":"m","input":[[1,2],"a"]}`, "input", "not a mix", false},
+		{"negative token id", `{"model":"m","input":[[1,-2]]}`, "input[0][1]", "", false},
 		{"input number", `{"input":5}`, "input", "expected a string or an array of strings", false},
 		{"input element object", `{"input":["a",{}]}`, "input[1]", "expected a string, but got an object", false},
 		{"dimensions string", `{"input":"a","dimensions":"256"}`, "dimensions", "expected an integer", false},
