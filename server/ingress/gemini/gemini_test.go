@@ -28,7 +28,7 @@ func TestDecode(t *testing.T) {
 				{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "call_1_0", Type: "function", Name: "get_weather", Arguments: `{"city":"Paris"}`}}},
 				{Role: llm.RoleTool, ToolCallID: "call_1_0", Name: "get_weather", Content: `{"temp":21}`}}},
 		{name: "inline image", body: `{"contents":[{"parts":[{"text":"what"},{"inlineData":{"mimeType":"image/png","data":"AA"}}]}]}`,
-			want: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: "what"}, {Type: llm.PartImage, ImageURL: "data:image/png;base64,AA"}}}}},
+			want: []llm.Message{{Role: llm.RoleUser, Parts: []llm.Part{{Type: llm.PartText, Text: "what"}, {Type: llm.PartImage, ImageURL: "data:image/png;base64,AA=="}}}}},
 		{name: "thoughts are not sent back", body: `{"contents":[{"role":"model","parts":[{"text":"hm","thought":true},{"text":"Hi"}]}]}`,
 			want: []llm.Message{{Role: llm.RoleAssistant, Content: "Hi"}}},
 		{name: "settings, tools, forced call, schema", body: `{"contents":[{"parts":[{"text":"x"}]}],
@@ -193,5 +193,19 @@ func TestDecodeRefusesAnOversizedPart(t *testing.T) {
 	_, err := decode([]byte(body), "m")
 	if llm.KindOf(err) != llm.KindInvalidRequest || !strings.Contains(err.Error(), "contents[0].parts[0].inlineData") || !strings.Contains(err.Error(), "limit per part") {
 		t.Fatalf("err = %v, want an invalid request naming the part and the limit", err)
+	}
+}
+
+func TestStdBase64(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"AA==", "AA=="},
+		{"AA", "AA=="},
+		{"-_8", "+/8="},
+		{"JVBERi0xLjQK", "JVBERi0xLjQK"},
+		{"a-b_cd", "a+b/cd=="},
+	} {
+		if got := stdBase64(c.in); got != c.want {
+			t.Errorf("stdBase64(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

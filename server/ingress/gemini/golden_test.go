@@ -226,7 +226,7 @@ func TestDecodeMatchesCallsAndAliases(t *testing.T) {
 			"tools":[{"function_declarations":[{"name":"f","parameters_json_schema":{"type":"object","properties":{"q":{"type":"string"}}}}]}],
 			"generation_config":{"max_output_tokens":9,"top_k":5,"stop_sequences":["x"],"response_mime_type":"application/json","thinking_config":{"thinking_budget":0}}}`,
 			func(t *testing.T, r *llm.ChatRequest) {
-				if r.Messages[0].Content != "s" || r.Messages[1].Parts[0].ImageURL != "data:image/jpeg;base64,AA" || r.ToolChoice.Function != "f" ||
+				if r.Messages[0].Content != "s" || r.Messages[1].Parts[0].ImageURL != "data:image/jpeg;base64,AA==" || r.ToolChoice.Function != "f" ||
 					!strings.Contains(string(r.Tools[0].Parameters), `"q"`) || *r.MaxTokens != 9 || *r.TopK != 5 || r.Stop[0] != "x" ||
 					r.ResponseFormat.Type != "json_object" || r.Thinking.Type != llm.ThinkingDisabled || r.ReasoningEffort != "minimal" {
 					t.Fatalf("%+v", r)

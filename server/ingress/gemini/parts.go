@@ -26,6 +26,8 @@ func inlinePart(b *blob, i, j int) (llm.Part, error) {
 	if n := len(b.Data) / 4 * 3; n > MaxPartBytes {
 		return llm.Part{}, invalid("contents[%d].parts[%d].inlineData is about %d bytes, over the %d-byte limit per part", i, j, n, MaxPartBytes)
 	}
+	data := stdBase64(b.Data)
+	b = &blob{MimeType: b.MimeType, Data: data}
 	mt := strings.ToLower(b.MimeType)
 	switch {
 	case strings.HasPrefix(mt, "image/"):
@@ -62,4 +64,26 @@ func audioFormat(mimeType string) string {
 		return "mp3"
 	}
 	return sub
+}
+
+// stdBase64 rewrites base64 in the URL-safe alphabet, or unpadded, as the
+// standard padded form. google-genai sends bytes URL-safe, which Gemini
+// takes but OpenAI's file_data and Anthropic's base64 sources do not.
+func stdBase64(s string) string {
+	if !strings.ContainsAny(s, "-_") && len(s)%4 == 0 {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch c {
+		case '-':
+			b[i] = '+'
+		case '_':
+			b[i] = '/'
+		}
+	}
+	for len(b)%4 != 0 {
+		b = append(b, '=')
+	}
+	return string(b)
 }
