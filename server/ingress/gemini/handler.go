@@ -93,7 +93,7 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request) {
 	}
 	model, method := rest[:i], rest[i+1:]
 	switch method {
-	case "generateContent", "streamGenerateContent", "countTokens":
+	case "generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents":
 	default:
 		writeError(w, &llm.Error{Kind: llm.KindNotFound, Message: "Method " + method + " is not supported by this gateway"})
 		return
@@ -101,6 +101,10 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if method == "embedContent" || method == "batchEmbedContents" {
+		h.embed(w, r, model, body, method == "batchEmbedContents")
 		return
 	}
 	req, err := decode(body, model)
