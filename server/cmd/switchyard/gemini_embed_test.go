@@ -18,7 +18,12 @@ func TestGeminiEmbedContentThroughAnyTarget(t *testing.T) {
 	fs := fakeupstream.New(fakeupstream.Options{APIKeys: []string{"sk-upstream-key-0000000001"}, EmbeddingDims: 8})
 	up := httptest.NewServer(fs)
 	t.Cleanup(func() { fs.Close(); up.Close() })
-	g := startGateway(t, sameDialectConfig("openai", up.URL+"/v1"))
+	for _, target := range []struct{ typ, base, path string }{{"openai", up.URL + "/v1", "/v1/embeddings"}, {"gemini", up.URL, "/v1beta/models/up-model:batchEmbedContents"}} {
+		t.Run(target.typ, func(t *testing.T) { geminiEmbed(t, fs, startGateway(t, sameDialectConfig(target.typ, target.base)), target.path) })
+	}
+}
+
+func geminiEmbed(t *testing.T, fs *fakeupstream.Server, g *gateway, upPath string) {
 	post := func(method, body string) (int, []byte) {
 		resp, err := http.Post(g.base+"/v1beta/models/auto:"+method, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -35,7 +40,7 @@ func TestGeminiEmbedContentThroughAnyTarget(t *testing.T) {
 		t.Fatalf("batch: %d %s", st, b)
 	}
 	recs := fs.Records()
-	if last := recs[len(recs)-1]; last.Path != "/v1/embeddings" || !strings.Contains(last.Body, `"dimensions":4`) {
+	if last := recs[len(recs)-1]; last.Path != upPath || !(strings.Contains(last.Body, `"dimensions":4`) || strings.Contains(last.Body, `"outputDimensionality":4`)) {
 		t.Fatalf("upstream: %s %s", last.Path, last.Body)
 	}
 	st, b = post("embedContent", `{"content":{"parts":[{"text":"one"}]}}`)

@@ -30,7 +30,6 @@ var gaps = map[string]string{
 	"fake-openai-logprobs": "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), whatever logprobs/top_logprobs ask",
 	"fake-openai-n":        "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
 	"fake-gemini-n":        "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
-	"gw-token-embeddings":  "GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 at the OpenAI ingress (\"token array input is not supported\") instead of reaching the upstream",
 }
 
 // cell runs check; gap names a known gap ("" for none).
@@ -363,11 +362,7 @@ func TestEmbeddings(t *testing.T) {
 			}
 		})
 		t.Run(tg.format+"/tokens", func(t *testing.T) {
-			gap := ""
-			if tg.format == "openai" {
-				gap = "gw-token-embeddings"
-			}
-			cell(t, gap, func() error {
+			cell(t, "", func() error {
 				resp, err := c.Embeddings.New(ctx(t), openai.EmbeddingNewParams{Model: tg.model, Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfTokenArrays: [][]int64{{15339, 1917}, {12199}}}})
 				if tg.format != "openai" { // token ids only to OpenAI-family targets
 					var apiErr *openai.Error

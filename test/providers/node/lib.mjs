@@ -55,7 +55,6 @@ export const GAPS = {
   'fake-openai-logprobs': 'FAKE gap: the OpenAI-format fake always answers "logprobs": null (unary and streamed), whatever logprobs/top_logprobs ask',
   'fake-openai-n': 'FAKE gap: the OpenAI-format fake ignores n and answers one choice',
   'fake-gemini-n': 'FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate',
-  'gw-token-embeddings': 'GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 at the OpenAI ingress ("token array input is not supported") instead of reaching the upstream',
 };
 
 export async function known(t, key, fn) {

@@ -59,13 +59,6 @@ GAPS = {
     "whatever logprobs/top_logprobs ask",
     "fake-openai-n": "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
     "fake-gemini-n": "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
-    "gw-token-embeddings": "GATEWAY gap: token-array embedding input (input: [[ids]]) to an OpenAI target is a 400 "
-    "at the OpenAI ingress (\"token array input is not supported\") instead of reaching the upstream",
-    "gw-genai-urlsafe-b64": "GATEWAY gap: google-genai sends inlineData as URL-safe base64; the Gemini ingress "
-    "forwards it unchanged into OpenAI file_data / Anthropic document source.data, which take standard base64",
-    "gw-gemini-embed": "GATEWAY gap: the Gemini ingress serves no embeddings: :batchEmbedContents, which "
-    "google-genai's embed_content always calls, is a 404 'not supported by this gateway' (so no vectors from "
-    "OpenAI/Gemini targets, and no 400 naming embeddings for an Anthropic one)",
 }
 
 

@@ -190,7 +190,7 @@ def embeddings(model: str, **kw) -> OpenAIEmbeddings:
     return OpenAIEmbeddings(model=model, base_url=BASE_URL, api_key="sk-test", timeout=TIMEOUT, max_retries=0, **kw)
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "gw-token-embeddings"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_langchain_embeddings_default_token_arrays(tiktoken_cache: None, model: str) -> None:
     emb = embeddings(model)  # check_embedding_ctx_length=True: tiktoken ids go upstream
     if model != "fake-gpt":

@@ -166,7 +166,7 @@ def test_litellm_embeddings_text(model: str) -> None:
     assert [d["index"] for d in r.data] == [0, 1] and all(d["embedding"] for d in r.data)
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "gw-token-embeddings"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_litellm_embeddings_token_arrays(model: str) -> None:
     if model != "fake-gpt":
         with pytest.raises(litellm.BadRequestError) as e:
