@@ -29,6 +29,23 @@ type Router interface {
 	Embed(ctx context.Context, req *llm.EmbeddingRequest) (*llm.EmbeddingResponse, route.Info, error)
 }
 
+// falseHitReporter is the router's semantic false-hit report
+// (route.Router.ReportSemanticFalseHit).
+type falseHitReporter interface {
+	ReportSemanticFalseHit(ctx context.Context, entry string) (bool, error)
+}
+
+// ReportSemanticFalseHit passes a client's report that a semantic hit
+// answered a different question to the semantic cache. Any client may
+// report: an entry id is only learnt from a hit in the client's scope.
+func (g *Gateway) ReportSemanticFalseHit(ctx context.Context, entry string) (bool, error) {
+	r, ok := g.router.(falseHitReporter)
+	if !ok {
+		return false, &llm.Error{Kind: llm.KindNotFound, Message: "no route has a semantic cache"}
+	}
+	return r.ReportSemanticFalseHit(ctx, entry)
+}
+
 // Admitter admits a request for a client key: allowed models, rate limits
 // and budget (access.Gate). A nil ticket is valid.
 type Admitter interface {

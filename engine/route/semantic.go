@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"encoding/hex"
 	"time"
 
 	"github.com/switchyard/switchyard/engine/cache"
@@ -41,6 +42,22 @@ type SemanticCache interface {
 		get func(ctx context.Context, id cache.Key) (*cache.Entry, bool)) (semantic.Match, *cache.Entry, bool)
 	Store(ctx context.Context, part, id cache.Key, v []float32, ttl time.Duration)
 	EmbedFailed()
+	ReportFalseHit(ctx context.Context, id cache.Key) bool
+}
+
+// ReportSemanticFalseHit takes the entry a semantic hit named (its
+// X-Switchyard-Cache-Entry) out of semantic matching, on every replica
+// when entries are shared; it stays an exact-cache answer. It reports
+// whether this replica had it indexed.
+func (r *Router) ReportSemanticFalseHit(ctx context.Context, entry string) (bool, error) {
+	id, err := hex.DecodeString(entry)
+	if err != nil || len(id) != len(cache.Key{}) {
+		return false, llm.InvalidParam("entry", "entry must be the %d hex digits of X-Switchyard-Cache-Entry", 2*len(cache.Key{}))
+	}
+	if r.sem == nil {
+		return false, &llm.Error{Kind: llm.KindNotFound, Message: "no route has a semantic cache"}
+	}
+	return r.sem.ReportFalseHit(ctx, cache.Key(id)), nil
 }
 
 // WithSemanticCache enables the semantic cache of routes that configure

@@ -198,3 +198,44 @@ func TestSemanticCacheTwoReplicasShareEntriesThroughRedis(t *testing.T) {
 		t.Fatalf("B: %q, upstream %v", hit.cache, c)
 	}
 }
+
+// A client that got a semantic hit for a different question reports it
+// with the entry the hit named: the entry no longer matches, the metric
+// counts the report, and a bad entry is a 400 naming it.
+func TestSemanticCacheFalseHitReport(t *testing.T) {
+	fs, up := semanticUpstream(t)
+	g := startGatewayWithStore(t, semanticConfig(up, ""))
+	askFAQ(t, g.base, "What is quantum computing?")
+	hit := askFAQ(t, g.base, "Can you tell me about quantum computing, please?")
+	if hit.cache != "semantic_hit" || hit.entry == "" {
+		t.Fatalf("paraphrase: %q entry %q", hit.cache, hit.entry)
+	}
+	resp := post(t, g.base+"/v1/cache/false_hits", `{"entry":"`+hit.entry+`"}`)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"removed":true`) {
+		t.Fatalf("report: %d %s", resp.StatusCode, b)
+	}
+	chatBefore := fs.Counts()["/v1/chat/completions"]
+	if again := askFAQ(t, g.base, "Can you tell me about quantum computing, please?"); again.cache == "semantic_hit" {
+		t.Fatal("the reported entry still matched")
+	}
+	if fs.Counts()["/v1/chat/completions"] != chatBefore+1 {
+		t.Fatal("the paraphrase after the report did not reach the upstream")
+	}
+	resp = post(t, g.base+"/v1/cache/false_hits", `{"entry":"zz"}`)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), `"param":"entry"`) {
+		t.Fatalf("bad entry: %d %s", resp.StatusCode, b)
+	}
+	mresp, err := http.Get(g.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(mb), `switchyard_semantic_cache_total{outcome="false_hit_report"} 1`) {
+		t.Error("metrics lack the false-hit report")
+	}
+}

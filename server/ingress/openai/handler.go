@@ -2,6 +2,7 @@ package openai
 
 import (
 	"context"
+	stdjson "encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -54,6 +55,29 @@ func New(gw *gateway.Gateway, auth ingress.Authorizer, log hclog.Logger, opts ..
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/chat/completions", ingress.Guard(h.auth, rest.WriteError, h.chat))
 	mux.Handle("POST /v1/embeddings", ingress.Guard(h.auth, rest.WriteError, h.embeddings))
+	mux.Handle("POST /v1/cache/false_hits", ingress.Guard(h.auth, rest.WriteError, h.falseHit))
+}
+
+// falseHit takes {"entry": "<X-Switchyard-Cache-Entry>"}: a semantic hit
+// that answered a different question, taken out of semantic matching.
+func (h *Handler) falseHit(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Entry string `json:"entry"`
+	}
+	if err := stdjson.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+		rest.WriteError(w, llm.InvalidParam("", "the body must be {\"entry\": \"<X-Switchyard-Cache-Entry>\"}: %v", err))
+		return
+	}
+	removed, err := h.gw.ReportSemanticFalseHit(r.Context(), in.Entry)
+	if err != nil {
+		rest.WriteError(w, err)
+		return
+	}
+	b, _ := stdjson.Marshal(struct {
+		Entry   string `json:"entry"`
+		Removed bool   `json:"removed"`
+	}{in.Entry, removed})
+	writeJSON(w, b)
 }
 
 func (h *Handler) getBuf() *[]byte { return h.bufs.Get().(*[]byte) }
