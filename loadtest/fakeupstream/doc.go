@@ -44,6 +44,25 @@
 // streamed as OpenAI tool-call deltas with index, Anthropic input_json_delta
 // fragments, or whole Gemini functionCall parts.
 //
+// Structured outputs answer JSON from the same schema-driven generator as
+// forced calls' arguments, streamed in fragments of a few bytes (one token
+// each, in usage): OpenAI response_format json_schema (json_object: a small
+// object) on chat completions and text.format on the Responses API,
+// Anthropic output_config.format / output_format, Gemini
+// generationConfig.responseJsonSchema or responseSchema with
+// responseMimeType application/json (camelCase or the proto names
+// response_json_schema, response_schema, response_mime_type). Forced calls
+// win over a format; a smaller max tokens cuts the JSON.
+//
+// Chat completions with logprobs: true answer choices[].logprobs.content,
+// one entry per content chunk (token, a fixed logprob at most 0, its UTF-8
+// bytes, top_logprobs alternatives: the token, then words of the list),
+// unary and on each streamed content chunk; Gemini's responseLogprobs
+// answer logprobsResult likewise. OpenAI n and Gemini candidateCount
+// answer that many identical choices or candidates (index 0 to n-1);
+// streamed, each step is one chunk per choice (OpenAI) or one chunk with
+// every candidate (Gemini); usage counts each.
+//
 // Agent CLIs never force a call, so the auto_tool knob plays a model that
 // decides to call one: with auto_tool set to a tool's name, a request that
 // declares that tool, whose tool choice does not forbid calls (OpenAI

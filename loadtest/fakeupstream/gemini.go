@@ -1,6 +1,7 @@
 package fakeupstream
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -81,7 +82,64 @@ type gmRequest struct {
 		ThinkingConfig   *struct {
 			IncludeThoughts bool `json:"includeThoughts"`
 		} `json:"thinkingConfig"`
+		// Structured output and candidates, in either spelling: the API
+		// takes the proto field names too, and google-genai may send them.
+		ResponseMimeType        string          `json:"responseMimeType"`
+		ResponseMimeTypeSnake   string          `json:"response_mime_type"`
+		ResponseJSONSchema      json.RawMessage `json:"responseJsonSchema"`
+		ResponseJSONSchemaSnake json.RawMessage `json:"response_json_schema"`
+		ResponseSchema          json.RawMessage `json:"responseSchema"`
+		ResponseSchemaSnake     json.RawMessage `json:"response_schema"`
+		CandidateCount          *int            `json:"candidateCount"`
+		CandidateCountSnake     *int            `json:"candidate_count"`
 	} `json:"generationConfig"`
+}
+
+// gmMaxCandidates is the most candidates Gemini answers with.
+const gmMaxCandidates = 8
+
+// structured is the JSON text the generation config asks for ("" for
+// none): with responseMimeType application/json, JSON valid against
+// responseJsonSchema or else responseSchema (an OpenAPI subset, whose
+// upper-case types the generator reads), or a small object without one.
+func (req *gmRequest) structured() string {
+	gc := req.GenerationConfig
+	if gc == nil {
+		return ""
+	}
+	mime := gc.ResponseMimeType
+	if mime == "" {
+		mime = gc.ResponseMimeTypeSnake
+	}
+	if mime != "application/json" {
+		return ""
+	}
+	for _, schema := range [...]json.RawMessage{gc.ResponseJSONSchema, gc.ResponseJSONSchemaSnake, gc.ResponseSchema, gc.ResponseSchemaSnake} {
+		if len(schema) > 0 && string(schema) != "null" {
+			return structuredText(schema)
+		}
+	}
+	return structuredText(nil)
+}
+
+// candidates is generationConfig.candidateCount (0 when unset), or -1 when
+// it is out of range.
+func (req *gmRequest) candidates() int {
+	gc := req.GenerationConfig
+	if gc == nil {
+		return 0
+	}
+	n := gc.CandidateCount
+	if n == nil {
+		n = gc.CandidateCountSnake
+	}
+	if n == nil {
+		return 0
+	}
+	if *n < 0 || *n > gmMaxCandidates {
+		return -1
+	}
+	return *n
 }
 
 // geminiAuth checks x-goog-api-key or ?key=.
@@ -215,6 +273,11 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 		s.badRequest(w, fmtGemini, "", "Function calling config is set without function_declarations.")
 		return
 	}
+	n := req.candidates()
+	if n < 0 {
+		s.badRequest(w, fmtGemini, "", "* GenerateContentRequest.generation_config.candidate_count: must be between 1 and 8")
+		return
+	}
 	k, err := s.requestKnobs(r, lastUser)
 	if err != nil {
 		s.badRequest(w, fmtGemini, "", "fakeupstream: "+err.Error())
@@ -228,6 +291,10 @@ func (s *Server) geminiGenerate(w http.ResponseWriter, r *http.Request, body []b
 		maxTokens = req.GenerationConfig.MaxOutputTokens
 	}
 	a := newAnswer(&k, s.nextID(""), model, 0, prompt, maxTokens)
+	a.n = n
+	if text := req.structured(); text != "" {
+		a.setJSON(text, maxTokens)
+	}
 	if forced {
 		if len(allowed) > 0 {
 			keep := tools[:0:0]
@@ -283,13 +350,15 @@ func finishReasonGemini(f finish) string {
 }
 
 func geminiUnary(a *answer, f *gmFeatures) []byte {
-	b := append([]byte(nil), `{"candidates":[{"content":{"parts":[`...)
+	b := append([]byte(nil), `{"candidates":[`...)
+	start := len(b)
+	b = append(b, gmCandidateOpen...)
 	if f.thoughts {
 		b = appendThoughtPart(b)
 	}
 	if len(a.calls) == 0 {
 		b = append(b, `{"text":`...)
-		b = appendJSONString(b, answerText(a.words))
+		b = appendJSONString(b, a.text())
 		b = append(b, '}')
 	}
 	for i := range a.calls {
@@ -302,12 +371,38 @@ func geminiUnary(a *answer, f *gmFeatures) []byte {
 	b = append(b, finishReasonGemini(a.finish)...)
 	b = append(b, `","index":0`...)
 	if len(a.calls) == 0 {
-		b = appendLogprobs(b, f, 0, a.words)
+		b = appendLogprobs(b, f, a, 0, a.pieces())
 	}
-	b = append(b, `}],`...)
+	b = append(b, '}')
+	b = repeatCandidate(b, start, a.choices())
+	b = append(b, `],`...)
 	b = appendGeminiUsage(b, a, true, f.thoughtTokens())
 	b = appendGeminiTrailer(b, a)
 	return append(b, '}')
+}
+
+// gmCandidateOpen opens a candidate, up to its parts.
+const gmCandidateOpen = `{"content":{"parts":[`
+
+// repeatCandidate follows the candidate at b[start:] with n-1 copies of
+// it, indexes 1 to n-1: every candidate of a candidateCount answer is the
+// same answer. The candidate's own "index":0 is the last in it; only
+// logprobs, which hold no such key, follow it.
+func repeatCandidate(b []byte, start, n int) []byte {
+	if n <= 1 {
+		return b
+	}
+	const key = `"index":0`
+	end := len(b)
+	at := start + bytes.LastIndex(b[start:end], []byte(key))
+	for i := 1; i < n; i++ {
+		b = append(b, ',')
+		b = append(b, b[start:at]...)
+		b = append(b, `"index":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, b[at+len(key):end]...)
+	}
+	return b
 }
 
 // appendFunctionCall writes a functionCall part; a signed one carries its
@@ -335,8 +430,8 @@ func appendGeminiUsage(b []byte, a *answer, final bool, thoughts int) []byte {
 	total := a.prompt
 	if final {
 		b = append(b, `,"candidatesTokenCount":`...)
-		b = strconv.AppendInt(b, int64(a.completion()), 10)
-		total += a.completion()
+		b = strconv.AppendInt(b, int64(a.completionAll()), 10)
+		total += a.completionAll()
 		if thoughts > 0 {
 			b = append(b, `,"thoughtsTokenCount":`...)
 			b = strconv.AppendInt(b, int64(thoughts), 10)
@@ -359,7 +454,8 @@ func appendGeminiTrailer(b []byte, a *answer) []byte {
 // geminiStream writes GenerateContentResponse chunks: as SSE events
 // ("data: ...\r\n\r\n", what ?alt=sse gets) or as one JSON array streamed
 // element by element (the default). The last chunk carries the last word,
-// the finishReason and the full usage.
+// the finishReason and the full usage. With candidateCount every chunk
+// carries each candidate.
 func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, f *gmFeatures, sse bool) {
 	sb := s.getBuf()
 	defer s.putBuf(sb)
@@ -370,13 +466,15 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	st := s.startStream(w, r, k, ct)
 	defer st.close()
 
-	// tail closes every chunk but the last: role, index, usage and ids.
-	tail := append(sb.head[:0], gmTailHead+`}],`...)
-	tail = appendGeminiUsage(tail, a, false, 0)
-	tail = appendGeminiTrailer(tail, a)
-	tail = append(tail, '}')
-	sb.head = tail
-	n := 0 // chunks framed so far
+	// rest closes every chunk but the last after its candidates: usage and ids.
+	rest := append(sb.head[:0], `],`...)
+	rest = appendGeminiUsage(rest, a, false, 0)
+	rest = appendGeminiTrailer(rest, a)
+	rest = append(rest, '}')
+	sb.head = rest
+	nc := a.choices()
+	n := 0     // chunks framed so far
+	start := 0 // where the chunk's first candidate starts
 	frame := func(b []byte) []byte {
 		switch {
 		case sse:
@@ -387,7 +485,16 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 			b = append(b, ",\r\n"...)
 		}
 		n++
-		return append(b, `{"candidates":[{"content":{"parts":[`...)
+		b = append(b, `{"candidates":[`...)
+		start = len(b)
+		return append(b, gmCandidateOpen...)
+	}
+	// closeChunk ends a chunk's first candidate, then repeats it and
+	// closes the chunk with rest.
+	closeChunk := func(b []byte) []byte {
+		b = append(b, '}')
+		b = repeatCandidate(b, start, nc)
+		return append(b, rest...)
 	}
 	end := func(b []byte) []byte {
 		if sse {
@@ -400,19 +507,20 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	if f.thoughts {
 		b = frame(b[:0])
 		b = appendThoughtPart(b)
-		b = append(b[:len(b)-1], tail...) // without the part's comma
-		if !st.content(end(b)) {
+		b = append(b[:len(b)-1], gmTailHead...) // without the part's comma
+		if !st.content(end(closeChunk(b))) {
 			return
 		}
 	}
 	if len(a.calls) == 0 {
-		for i := 0; i < a.words-1; i++ {
+		for i := 0; i < a.pieces()-1; i++ {
 			b = frame(b[:0])
 			b = append(b, `{"text":`...)
-			b = append(b, wordJSON(i)...)
+			b = a.appendPiece(b, i)
 			b = append(b, '}')
-			b = appendStreamTail(b, tail, f, i)
-			if !st.content(end(b)) {
+			b = append(b, gmTailHead...)
+			b = appendLogprobs(b, f, a, i, i+1)
+			if !st.content(end(closeChunk(b))) {
 				return
 			}
 		}
@@ -420,8 +528,8 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 		for i := range a.calls {
 			b = frame(b[:0])
 			b = appendFunctionCall(b, &a.calls[i], f.signed && i == 0)
-			b = append(b, tail...)
-			if !st.content(end(b)) {
+			b = append(b, gmTailHead...)
+			if !st.content(end(closeChunk(b))) {
 				return
 			}
 		}
@@ -429,7 +537,7 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	b = frame(b[:0])
 	b = append(b, `{"text":`...)
 	if len(a.calls) == 0 {
-		b = append(b, wordJSON(a.words-1)...)
+		b = a.appendPiece(b, a.pieces()-1)
 	} else {
 		b = append(b, `""`...)
 	}
@@ -437,9 +545,11 @@ func (s *Server) geminiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	b = append(b, finishReasonGemini(a.finish)...)
 	b = append(b, `","index":0`...)
 	if len(a.calls) == 0 {
-		b = appendLogprobs(b, f, a.words-1, a.words)
+		b = appendLogprobs(b, f, a, a.pieces()-1, a.pieces())
 	}
-	b = append(b, `}],`...)
+	b = append(b, '}')
+	b = repeatCandidate(b, start, nc)
+	b = append(b, `],`...)
 	b = appendGeminiUsage(b, a, true, f.thoughtTokens())
 	b = appendGeminiTrailer(b, a)
 	b = append(b, '}')

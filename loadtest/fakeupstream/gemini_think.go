@@ -100,14 +100,15 @@ func appendThoughtPart(b []byte) []byte {
 	return append(b, `,"thought":true},`...)
 }
 
-// appendLogprobs writes ,"logprobsResult":{…} for words [from, to): each
-// word's token as streamed (a leading space after the first), a made-up
-// but fixed log probability, and top alternatives from the word list.
-func appendLogprobs(b []byte, f *gmFeatures, from, to int) []byte {
+// appendLogprobs writes ,"logprobsResult":{…} for the answer's content
+// chunks [from, to): each chunk's token as streamed (a word with a leading
+// space after the first, or a JSON fragment), a made-up but fixed log
+// probability, and top alternatives: the token, then words of the list.
+func appendLogprobs(b []byte, f *gmFeatures, a *answer, from, to int) []byte {
 	if !f.logprobs || from >= to {
 		return b
 	}
-	lp := func(i, rank int) float64 { return -float64(i%7+1)/20 - float64(rank) }
+	lp := fakeLogprob
 	b = append(b, `,"logprobsResult":{"topCandidates":[`...)
 	for i := from; i < to; i++ {
 		if i > from {
@@ -118,7 +119,13 @@ func appendLogprobs(b []byte, f *gmFeatures, from, to int) []byte {
 			if r > 0 {
 				b = append(b, ',')
 			}
-			b = appendLogprob(b, wordJSON(i+r), lp(i, r))
+			b = append(b, `{"token":`...)
+			if r == 0 {
+				b = a.appendPiece(b, i)
+			} else {
+				b = append(b, wordJSON(i+r)...)
+			}
+			b = appendLogprobValue(b, lp(i, r))
 		}
 		b = append(b, "]}"...)
 	}
@@ -127,30 +134,20 @@ func appendLogprobs(b []byte, f *gmFeatures, from, to int) []byte {
 		if i > from {
 			b = append(b, ',')
 		}
-		b = appendLogprob(b, wordJSON(i), lp(i, 0))
+		b = append(b, `{"token":`...)
+		b = a.appendPiece(b, i)
+		b = appendLogprobValue(b, lp(i, 0))
 	}
 	return append(b, "]}"...)
 }
 
-func appendLogprob(b, token []byte, v float64) []byte {
-	b = append(b, `{"token":`...)
-	b = append(b, token...)
+// appendLogprobValue ends a candidate after its token.
+func appendLogprobValue(b []byte, v float64) []byte {
 	b = append(b, `,"logProbability":`...)
 	b = strconv.AppendFloat(b, v, 'g', -1, 64)
 	return append(b, '}')
 }
 
-// gmTailHead opens every stream chunk's tail: the parts' end, the role
-// and the index, where a chunk's logprobsResult goes.
+// gmTailHead ends a stream chunk's parts, then the role and the index,
+// where a chunk's logprobsResult goes.
 const gmTailHead = `],"role":"model"},"index":0`
-
-// appendStreamTail ends a word's chunk with tail (which starts with
-// gmTailHead), with that word's logprobs when they were asked for.
-func appendStreamTail(b, tail []byte, f *gmFeatures, word int) []byte {
-	if !f.logprobs {
-		return append(b, tail...)
-	}
-	b = append(b, gmTailHead...)
-	b = appendLogprobs(b, f, word, word+1)
-	return append(b, tail[len(gmTailHead):]...)
-}

@@ -255,6 +255,26 @@ func toolArgs(schema json.RawMessage, seed int, requiredOnly bool) string {
 	return string(append(b, '}'))
 }
 
+// JSONObjectAnswer is the text of an answer asked for some JSON object
+// with no schema: OpenAI's json_object, a bare application/json Gemini
+// responseMimeType.
+const JSONObjectAnswer = `{"answer":"Switchyard routes every request"}`
+
+// structuredText is the text of a structured-output answer: JSON that
+// satisfies the schema, from the same generator as forced tools'
+// arguments, or JSONObjectAnswer without a schema.
+func structuredText(schema json.RawMessage) string {
+	if t := strings.TrimSpace(string(schema)); t == "" || t == "null" || t == "{}" {
+		return JSONObjectAnswer
+	}
+	return toolArgs(schema, 0, false)
+}
+
+// fakeLogprob is the log probability the fake gives the rank-th
+// alternative of the i-th token: made up, fixed, at most 0 and falling
+// with rank.
+func fakeLogprob(i, rank int) float64 { return -float64(i%7+1)/20 - float64(rank) }
+
 // schemaType reads "type": a string, or the first non-null of a list.
 func schemaType(raw json.RawMessage) string {
 	var one string

@@ -32,6 +32,44 @@ type oaRequest struct {
 	} `json:"tools"`
 	ToolChoice        json.RawMessage `json:"tool_choice"`
 	ParallelToolCalls *bool           `json:"parallel_tool_calls"`
+	ResponseFormat    *struct {
+		Type       string `json:"type"`
+		JSONSchema *struct {
+			Name   string          `json:"name"`
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	} `json:"response_format"`
+	N           *int `json:"n"`
+	Logprobs    bool `json:"logprobs"`
+	TopLogprobs *int `json:"top_logprobs"`
+}
+
+// oaExtras checks response_format, n and top_logprobs; it returns the
+// structured-output text ("" for none) or the parameter and message of
+// the 400 the real API gives.
+func (req *oaRequest) oaExtras() (jsonText, param, msg string) {
+	if n := req.N; n != nil && (*n < 1 || *n > 128) {
+		return "", "n", fmt.Sprintf("Invalid 'n': integer out of range; expected 1 to 128, got %d.", *n)
+	}
+	if t := req.TopLogprobs; t != nil && (*t < 0 || *t > 20) {
+		return "", "top_logprobs", fmt.Sprintf("Invalid 'top_logprobs': integer out of range; expected 0 to 20, got %d.", *t)
+	}
+	rf := req.ResponseFormat
+	if rf == nil {
+		return "", "", ""
+	}
+	switch rf.Type {
+	case "text":
+		return "", "", ""
+	case "json_object":
+		return structuredText(nil), "", ""
+	case "json_schema":
+		if rf.JSONSchema == nil {
+			return "", "response_format.json_schema", "Missing required parameter: 'response_format.json_schema'."
+		}
+		return structuredText(rf.JSONSchema.Schema), "", ""
+	}
+	return "", "response_format.type", fmt.Sprintf("Invalid value: '%s'. Supported values are: 'json_object', 'json_schema', and 'text'.", rf.Type)
 }
 
 type oaMessage struct {
@@ -118,6 +156,11 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request, body []byte)
 		s.badRequest(w, fmtOpenAI, "tool_choice", err.Error())
 		return
 	}
+	jsonText, param, msg := req.oaExtras()
+	if msg != "" {
+		s.badRequest(w, fmtOpenAI, param, msg)
+		return
+	}
 	if (forced || named != "") && len(req.Tools) == 0 {
 		s.badRequest(w, fmtOpenAI, "tool_choice", "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.")
 		return
@@ -135,6 +178,12 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request, body []byte)
 		maxTokens = req.MaxTokens
 	}
 	a := newAnswer(&k, s.nextID("chatcmpl-"), req.Model, s.now().Unix(), prompt, maxTokens)
+	if req.N != nil {
+		a.n = *req.N
+	}
+	if jsonText != "" {
+		a.setJSON(jsonText, maxTokens)
+	}
 	if forced || named != "" || k.AutoTool != "" {
 		tools := make([]tool, len(req.Tools))
 		for i, t := range req.Tools {
@@ -161,11 +210,61 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request, body []byte)
 			a.finish = finishTools
 		}
 	}
+	top := -1 // no logprobs
+	if req.Logprobs {
+		top = 0
+		if req.TopLogprobs != nil {
+			top = *req.TopLogprobs
+		}
+	}
 	if req.Stream {
-		s.openaiStream(w, r, &k, &a, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		s.openaiStream(w, r, &k, &a, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, top)
 		return
 	}
-	s.writeUnary(w, r, &k, a.completion(), openaiUnary(&a))
+	s.writeUnary(w, r, &k, a.completion(), openaiUnary(&a, top))
+}
+
+// appendOALogprobs writes chat completions' choice logprobs for the
+// answer's content chunks [from, to): per token its text, a fixed
+// logprob, its UTF-8 bytes and top alternatives (the token itself first,
+// then words of the list). top < 0 writes null.
+func appendOALogprobs(b []byte, a *answer, from, to, top int) []byte {
+	if top < 0 {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"content":[`...)
+	for i := from; i < to; i++ {
+		if i > from {
+			b = append(b, ',')
+		}
+		tok := a.piece(i)
+		b = appendOALogprob(b, tok, fakeLogprob(i, 0))
+		b = append(b[:len(b)-1], `,"top_logprobs":[`...)
+		for r := 0; r < top; r++ {
+			if r > 0 {
+				b = append(b, ',')
+				tok = " " + wordList[(i+r)%len(wordList)]
+			}
+			b = appendOALogprob(b, tok, fakeLogprob(i, r))
+		}
+		b = append(b, "]}"...)
+	}
+	return append(b, `],"refusal":null}`...)
+}
+
+func appendOALogprob(b []byte, tok string, lp float64) []byte {
+	b = append(b, `{"token":`...)
+	b = appendJSONString(b, tok)
+	b = append(b, `,"logprob":`...)
+	b = strconv.AppendFloat(b, lp, 'g', -1, 64)
+	b = append(b, `,"bytes":[`...)
+	for i := 0; i < len(tok); i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(tok[i]), 10)
+	}
+	return append(b, "]}"...)
 }
 
 // openaiToolChoice reads tool_choice: "required" forces some call, a
@@ -237,7 +336,7 @@ type oaToolCall struct {
 	} `json:"function"`
 }
 
-func openaiUnary(a *answer) []byte {
+func openaiUnary(a *answer, top int) []byte {
 	type message struct {
 		Role        string       `json:"role"`
 		Content     *string      `json:"content"`
@@ -246,23 +345,31 @@ func openaiUnary(a *answer) []byte {
 		Annotations []struct{}   `json:"annotations"`
 	}
 	type choice struct {
-		Index        int       `json:"index"`
-		Message      message   `json:"message"`
-		Logprobs     *struct{} `json:"logprobs"`
-		FinishReason string    `json:"finish_reason"`
+		Index        int             `json:"index"`
+		Message      message         `json:"message"`
+		Logprobs     json.RawMessage `json:"logprobs"`
+		FinishReason string          `json:"finish_reason"`
 	}
 	msg := message{Role: "assistant", Annotations: []struct{}{}}
+	var logprobs json.RawMessage // null
 	if len(a.calls) == 0 {
-		text := answerText(a.words)
+		text := a.text()
 		msg.Content = &text
+		if top >= 0 {
+			logprobs = appendOALogprobs(nil, a, 0, a.pieces(), top)
+		}
 	}
 	for _, c := range a.calls {
 		tc := oaToolCall{ID: c.id, Type: "function"}
 		tc.Function.Name, tc.Function.Arguments = c.name, c.args
 		msg.ToolCalls = append(msg.ToolCalls, tc)
 	}
-	u := oaUsage{PromptTokens: a.prompt, CompletionTokens: a.completion()}
+	u := oaUsage{PromptTokens: a.prompt, CompletionTokens: a.completionAll()}
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	choices := make([]choice, a.choices())
+	for i := range choices {
+		choices[i] = choice{Index: i, Message: msg, Logprobs: logprobs, FinishReason: finishReasonOpenAI(a.finish)}
+	}
 	b, _ := json.Marshal(struct {
 		ID                string   `json:"id"`
 		Object            string   `json:"object"`
@@ -272,14 +379,16 @@ func openaiUnary(a *answer) []byte {
 		Usage             oaUsage  `json:"usage"`
 		ServiceTier       string   `json:"service_tier"`
 		SystemFingerprint string   `json:"system_fingerprint"`
-	}{a.id, "chat.completion", a.created, a.model, []choice{{Message: msg, FinishReason: finishReasonOpenAI(a.finish)}}, u, "default", "fp_fake"})
+	}{a.id, "chat.completion", a.created, a.model, choices, u, "default", "fp_fake"})
 	return b
 }
 
 // openaiStream writes chat.completion.chunk events. Every chunk is the
 // same head (id, created, model) plus a small delta, so each is a few
-// appends into a pooled buffer; nothing is marshalled per chunk.
-func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, includeUsage bool) {
+// appends into a pooled buffer; nothing is marshalled per chunk. With n
+// choices each step is n chunks, one per choice index, as OpenAI sends
+// them; with logprobs (top >= 0) each content chunk carries its token's.
+func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, k *Knobs, a *answer, includeUsage bool, top int) {
 	sb := s.getBuf()
 	defer s.putBuf(sb)
 	var tail string // closes choices and the chunk
@@ -296,95 +405,112 @@ func (s *Server) openaiStream(w http.ResponseWriter, r *http.Request, k *Knobs, 
 	head = appendJSONString(head, a.model)
 	head = append(head, `,"system_fingerprint":"fp_fake","choices":[`...)
 	sb.head = head
-	const choice = `{"index":0,"delta":`
 	const open = `,"logprobs":null,"finish_reason":null}`
+	// choice opens choice c's chunk, up to its delta.
+	choice := func(b []byte, c int) []byte {
+		b = append(b, head...)
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(c), 10)
+		return append(b, `,"delta":`...)
+	}
+	n := a.choices()
 
 	st := s.startStream(w, r, k, hdrEventStream)
 	defer st.close()
 	b := sb.buf
+	defer func() { sb.buf = b }()
 	if len(a.calls) == 0 {
-		for i := 0; i < a.words; i++ {
+		for i := 0; i < a.pieces(); i++ {
 			b = b[:0]
-			if i == 0 {
-				// The role chunk goes out with the first word, as OpenAI's does.
-				b = append(b, head...)
-				b = append(b, choice+`{"role":"assistant","content":"","refusal":null}`+open...)
+			for c := 0; c < n; c++ {
+				if i == 0 {
+					// The role chunk goes out with the first word, as OpenAI's does.
+					b = choice(b, c)
+					b = append(b, `{"role":"assistant","content":"","refusal":null}`+open...)
+					b = append(b, tail...)
+				}
+				b = choice(b, c)
+				b = append(b, `{"content":`...)
+				b = a.appendPiece(b, i)
+				b = append(b, '}')
+				if top < 0 {
+					b = append(b, open...)
+				} else {
+					b = append(b, `,"logprobs":`...)
+					b = appendOALogprobs(b, a, i, i+1, top)
+					b = append(b, `,"finish_reason":null}`...)
+				}
 				b = append(b, tail...)
 			}
-			b = append(b, head...)
-			b = append(b, choice+`{"content":`...)
-			b = append(b, wordJSON(i)...)
-			b = append(b, '}')
-			b = append(b, open...)
-			b = append(b, tail...)
 			if !st.content(b) {
-				sb.buf = b
 				return
 			}
 		}
 	} else {
 		for ci := range a.calls {
-			c := &a.calls[ci]
+			cl := &a.calls[ci]
 			b = b[:0]
-			b = append(b, head...)
-			b = append(b, choice...)
-			if ci == 0 {
-				b = append(b, `{"role":"assistant","content":null,"tool_calls":[{"index":`...)
-			} else {
-				b = append(b, `{"tool_calls":[{"index":`...)
-			}
-			b = strconv.AppendInt(b, int64(ci), 10)
-			b = append(b, `,"id":"`...)
-			b = append(b, c.id...)
-			b = append(b, `","type":"function","function":{"name":`...)
-			b = appendJSONString(b, c.name)
-			b = append(b, `,"arguments":""}}]`...)
-			if ci == 0 {
-				b = append(b, `,"refusal":null`...)
-			}
-			b = append(b, '}')
-			b = append(b, open...)
-			b = append(b, tail...)
-			if !st.content(b) {
-				sb.buf = b
-				return
-			}
-			for _, f := range c.frags {
-				b = b[:0]
-				b = append(b, head...)
-				b = append(b, choice+`{"tool_calls":[{"index":`...)
+			for c := 0; c < n; c++ {
+				b = choice(b, c)
+				if ci == 0 {
+					b = append(b, `{"role":"assistant","content":null,"tool_calls":[{"index":`...)
+				} else {
+					b = append(b, `{"tool_calls":[{"index":`...)
+				}
 				b = strconv.AppendInt(b, int64(ci), 10)
-				b = append(b, `,"function":{"arguments":`...)
-				b = appendJSONString(b, f)
-				b = append(b, `}}]}`...)
+				b = append(b, `,"id":"`...)
+				b = append(b, cl.id...)
+				b = append(b, `","type":"function","function":{"name":`...)
+				b = appendJSONString(b, cl.name)
+				b = append(b, `,"arguments":""}}]`...)
+				if ci == 0 {
+					b = append(b, `,"refusal":null`...)
+				}
+				b = append(b, '}')
 				b = append(b, open...)
 				b = append(b, tail...)
+			}
+			if !st.content(b) {
+				return
+			}
+			for _, f := range cl.frags {
+				b = b[:0]
+				for c := 0; c < n; c++ {
+					b = choice(b, c)
+					b = append(b, `{"tool_calls":[{"index":`...)
+					b = strconv.AppendInt(b, int64(ci), 10)
+					b = append(b, `,"function":{"arguments":`...)
+					b = appendJSONString(b, f)
+					b = append(b, `}}]}`...)
+					b = append(b, open...)
+					b = append(b, tail...)
+				}
 				if !st.content(b) {
-					sb.buf = b
 					return
 				}
 			}
 		}
 	}
 	b = b[:0]
-	b = append(b, head...)
-	b = append(b, choice+`{},"logprobs":null,"finish_reason":"`...)
-	b = append(b, finishReasonOpenAI(a.finish)...)
-	b = append(b, `"}`...)
-	b = append(b, tail...)
+	for c := 0; c < n; c++ {
+		b = choice(b, c)
+		b = append(b, `{},"logprobs":null,"finish_reason":"`...)
+		b = append(b, finishReasonOpenAI(a.finish)...)
+		b = append(b, `"}`...)
+		b = append(b, tail...)
+	}
 	if includeUsage {
 		b = append(b, head[:len(head)-len(`[`)]...)
 		b = append(b, `[],"usage":{"prompt_tokens":`...)
 		b = strconv.AppendInt(b, int64(a.prompt), 10)
 		b = append(b, `,"completion_tokens":`...)
-		b = strconv.AppendInt(b, int64(a.completion()), 10)
+		b = strconv.AppendInt(b, int64(a.completionAll()), 10)
 		b = append(b, `,"total_tokens":`...)
-		b = strconv.AppendInt(b, int64(a.prompt+a.completion()), 10)
+		b = strconv.AppendInt(b, int64(a.prompt+a.completionAll()), 10)
 		b = append(b, `,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}`+"\n\n"...)
 	}
 	b = append(b, "data: [DONE]\n\n"...)
 	st.terminal(b, false)
-	sb.buf = b
 }
 
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request, _ []byte) {

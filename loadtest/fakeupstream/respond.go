@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,10 +36,24 @@ type answer struct {
 	words   int // text words, when calls is empty
 	finish  finish
 	calls   []toolCall
+	// json is a structured-output answer's JSON text (setJSON), in the
+	// fragments a stream carries; nil for a word answer.
+	json []string
+	// n is how many choices (OpenAI n) or candidates (Gemini
+	// candidateCount) carry the answer; 0 means 1.
+	n int
 }
 
+// choices is how many choices or candidates the answer has.
+func (a *answer) choices() int { return max(a.n, 1) }
+
+// completion is one choice's completion tokens: its words, JSON
+// fragments or calls.
 func (a *answer) completion() int {
 	if len(a.calls) == 0 {
+		if a.json != nil {
+			return len(a.json)
+		}
 		return a.words
 	}
 	n := 0
@@ -46,6 +61,59 @@ func (a *answer) completion() int {
 		n += a.calls[i].tokens()
 	}
 	return n
+}
+
+// completionAll is the completion tokens of every choice, what usage
+// reports.
+func (a *answer) completionAll() int { return a.completion() * a.choices() }
+
+// setJSON makes a a structured-output answer with the JSON text, split as
+// forced calls' arguments are; a max tokens below its fragments cuts it
+// with finish reason length. Calls, when there are any, still win.
+func (a *answer) setJSON(text string, maxTokens *int) {
+	a.json = splitCall("", "", text).frags
+	if a.finish == finishLength {
+		a.finish = finishStop
+	}
+	if maxTokens != nil && *maxTokens > 0 && *maxTokens < len(a.json) {
+		a.json, a.finish = a.json[:*maxTokens], finishLength
+	}
+}
+
+// pieces is how many content chunks the text takes: words or JSON
+// fragments.
+func (a *answer) pieces() int {
+	if a.json != nil {
+		return len(a.json)
+	}
+	return a.words
+}
+
+// appendPiece appends the i-th content chunk's text as a JSON string.
+func (a *answer) appendPiece(b []byte, i int) []byte {
+	if a.json != nil {
+		return appendJSONString(b, a.json[i])
+	}
+	return append(b, wordJSON(i)...)
+}
+
+// piece is the i-th content chunk's text, as streamed.
+func (a *answer) piece(i int) string {
+	if a.json != nil {
+		return a.json[i]
+	}
+	if i == 0 {
+		return wordList[0]
+	}
+	return " " + wordList[i%len(wordList)]
+}
+
+// text is the whole text of one choice.
+func (a *answer) text() string {
+	if a.json != nil {
+		return strings.Join(a.json, "")
+	}
+	return answerText(a.words)
 }
 
 // newAnswer sizes a text answer: the knob's word count, cut to maxTokens

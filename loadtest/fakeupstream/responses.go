@@ -28,6 +28,33 @@ type rsRequest struct {
 		Effort  string `json:"effort"`
 		Summary string `json:"summary"`
 	} `json:"reasoning"`
+	Text *struct {
+		Format *struct {
+			Type   string          `json:"type"`
+			Schema json.RawMessage `json:"schema"`
+		} `json:"format"`
+	} `json:"text"`
+}
+
+// jsonText is the structured-output text text.format asks for ("" for
+// plain text), or the 400's parameter and message.
+func (req *rsRequest) jsonText() (text, param, msg string) {
+	if req.Text == nil || req.Text.Format == nil {
+		return "", "", ""
+	}
+	switch f := req.Text.Format; f.Type {
+	case "", "text":
+		return "", "", ""
+	case "json_object":
+		return structuredText(nil), "", ""
+	case "json_schema":
+		if len(f.Schema) == 0 {
+			return "", "text.format.schema", "Missing required parameter: 'text.format.schema'."
+		}
+		return structuredText(f.Schema), "", ""
+	default:
+		return "", "text.format.type", "Invalid value: '" + f.Type + "'. Supported values are: 'text', 'json_object', and 'json_schema'."
+	}
 }
 
 // FakeReasoningSummary is the reasoning summary a Responses request that
@@ -112,6 +139,11 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 		s.badRequest(w, fmtOpenAI, "tool_choice", err.Error())
 		return
 	}
+	jsonText, param, msg := req.jsonText()
+	if msg != "" {
+		s.badRequest(w, fmtOpenAI, param, msg)
+		return
+	}
 	k, err := s.requestKnobs(r, lastUser)
 	if err != nil {
 		s.badRequest(w, fmtOpenAI, "", "fakeupstream: "+err.Error())
@@ -121,6 +153,9 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request, body []
 		return
 	}
 	a := newAnswer(&k, s.nextID("resp_"), req.Model, s.now().Unix(), words+countWords(req.Instructions), req.MaxOutputTokens)
+	if jsonText != "" {
+		a.setJSON(jsonText, req.MaxOutputTokens)
+	}
 	if forced || named != "" || k.AutoTool != "" {
 		var tools []tool
 		for _, t := range req.Tools {
@@ -178,7 +213,7 @@ func rsOutput(a rsAnswer) []rsItem {
 		out = append(out, rsReasoning(a.id, FakeReasoningSummary))
 	}
 	if len(a.calls) == 0 {
-		return append(out, rsMessage(a.id, answerText(a.words), "completed"))
+		return append(out, rsMessage(a.id, a.text(), "completed"))
 	}
 	for _, c := range a.calls {
 		out = append(out, rsCall(c, c.args, "completed"))
@@ -267,14 +302,12 @@ func (s *Server) responsesStream(w http.ResponseWriter, r *http.Request, k *Knob
 		if !st.write(b) {
 			return
 		}
-		for i := 0; i < a.words; i++ {
-			var word string
-			_ = json.Unmarshal(wordJSON(i), &word)
-			if !st.content(frame(map[string]any{"type": "response.output_text.delta", "item_id": id, "output_index": at, "content_index": 0, "delta": word, "logprobs": []any{}})) {
+		for i := 0; i < a.pieces(); i++ {
+			if !st.content(frame(map[string]any{"type": "response.output_text.delta", "item_id": id, "output_index": at, "content_index": 0, "delta": a.piece(i), "logprobs": []any{}})) {
 				return
 			}
 		}
-		text := answerText(a.words)
+		text := a.text()
 		b = frame(map[string]any{"type": "response.output_text.done", "item_id": id, "output_index": at, "content_index": 0, "text": text, "logprobs": []any{}})
 		b = append(b, frame(map[string]any{"type": "response.content_part.done", "item_id": id, "output_index": at, "content_index": 0,
 			"part": map[string]any{"type": "output_text", "text": text, "annotations": []any{}}})...)

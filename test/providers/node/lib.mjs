@@ -50,11 +50,6 @@ export async function upstream(model, m) {
 // an error (XPASS), so the mark must go the day the piece lands. The keys
 // and reasons are test/providers/python/plib.py's GAPS.
 export const GAPS = {
-  'fake-openai-json': 'FAKE gap: the OpenAI-format fake ignores response_format / text.format (json_schema, json_object) and answers fixed words, so the answer cannot be schema-valid JSON',
-  'fake-gemini-json': 'FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON',
-  'fake-openai-logprobs': 'FAKE gap: the OpenAI-format fake always answers "logprobs": null (unary and streamed), whatever logprobs/top_logprobs ask',
-  'fake-openai-n': 'FAKE gap: the OpenAI-format fake ignores n and answers one choice',
-  'fake-gemini-n': 'FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate',
 };
 
 export async function known(t, key, fn) {

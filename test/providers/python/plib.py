@@ -49,16 +49,6 @@ def fault_prompt(status: int) -> str:
 # --- the known gaps, one line each ------------------------------------------
 
 GAPS = {
-    # The fake upstream answers its fixed word list whatever format is asked
-    # for; only a forced tool's arguments are built from a schema.
-    "fake-openai-json": "FAKE gap: the OpenAI-format fake ignores response_format / text.format (json_schema, "
-    "json_object) and answers fixed words, so the answer cannot be schema-valid JSON",
-    "fake-gemini-json": "FAKE gap: the Gemini-format fake ignores generationConfig.responseJsonSchema / "
-    "responseMimeType and answers fixed words, so the answer cannot be schema-valid JSON",
-    "fake-openai-logprobs": "FAKE gap: the OpenAI-format fake always answers \"logprobs\": null (unary and streamed), "
-    "whatever logprobs/top_logprobs ask",
-    "fake-openai-n": "FAKE gap: the OpenAI-format fake ignores n and answers one choice",
-    "fake-gemini-n": "FAKE gap: the Gemini-format fake ignores candidateCount and answers one candidate",
 }
 
 

@@ -16,13 +16,12 @@ from pydantic import BaseModel, ConfigDict
 
 from plib import (
     CITY_SCHEMA, MODELS, PDF_B64, ROOT_URL, TIMEOUT, check_city, check_pdf_upstream, forwarded_schema, marker,
-    needs_gateway, per_model, upstream,
+    needs_gateway, upstream,
 )
 
 pytestmark = needs_gateway
 
 OUTPUT_CONFIG = {"format": {"type": "json_schema", "schema": CITY_SCHEMA}}
-JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
 
 
 class City(BaseModel):
@@ -52,7 +51,7 @@ def test_anthropic_structured_output_config_reaches_upstream(claude: anthropic.A
         assert forwarded_schema(model, rec["json"]) == CITY_SCHEMA, rec["json"]
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_anthropic_structured_output_answer(claude: anthropic.Anthropic, model: str) -> None:
     msg = claude.messages.create(model=model, max_tokens=256, messages=ask("Weather in Paris?"), output_config=OUTPUT_CONFIG)
     assert [b.type for b in msg.content] == ["text"], msg.content
@@ -61,7 +60,7 @@ def test_anthropic_structured_output_answer(claude: anthropic.Anthropic, model: 
         check_city("".join(s.text_stream))
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_anthropic_structured_parse_pydantic(claude: anthropic.Anthropic, model: str) -> None:
     msg = claude.messages.parse(model=model, max_tokens=256, messages=ask("Weather in Paris?"), output_format=City)
     assert isinstance(msg.parsed_output, City), msg

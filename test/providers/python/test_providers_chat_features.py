@@ -18,14 +18,12 @@ from pydantic import BaseModel, ConfigDict
 from plib import (
     BASE_URL, CITY_SCHEMA, MODELS, PDF_B64, STATUSES, TIMEOUT, WAV_B64, check_city, check_pdf_upstream,
     check_reasoning_upstream, fault_model, fault_prompt, forwarded_schema, marker, names_field, needs_gateway,
-    per_model, upstream,
+    upstream,
 )
 
 pytestmark = needs_gateway
 
 CITY_FORMAT = {"type": "json_schema", "json_schema": {"name": "city", "schema": CITY_SCHEMA, "strict": True}}
-JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
-LOGPROB_GAPS = {"fake-gpt": "fake-openai-logprobs"}
 
 
 class City(BaseModel):
@@ -59,7 +57,7 @@ def test_structured_json_schema_reaches_upstream_translated(client: openai.OpenA
         assert forwarded_schema(model, rec["json"]) == CITY_SCHEMA, rec["json"]
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_structured_json_schema_answer_unary(client: openai.OpenAI, model: str) -> None:
     r = client.chat.completions.create(model=model, messages=user("Weather in Paris?"), response_format=CITY_FORMAT)
     choice = r.choices[0]
@@ -68,7 +66,7 @@ def test_structured_json_schema_answer_unary(client: openai.OpenAI, model: str) 
     check_city(choice.message.content)
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_structured_json_schema_answer_stream(client: openai.OpenAI, model: str) -> None:
     chunks = list(client.chat.completions.create(
         model=model, messages=user("Weather in Paris?"), response_format=CITY_FORMAT, stream=True,
@@ -81,14 +79,14 @@ def test_structured_json_schema_answer_stream(client: openai.OpenAI, model: str)
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_structured_parse_pydantic(client: openai.OpenAI, model: str) -> None:
     r = client.chat.completions.parse(model=model, messages=user("Weather in Paris?"), response_format=City)
     parsed = r.choices[0].message.parsed
     assert isinstance(parsed, City), r.choices[0].message
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_structured_json_object_mode(client: openai.OpenAI, model: str) -> None:
     m = marker()
     r = client.chat.completions.create(
@@ -140,7 +138,7 @@ def _check_logprobs(lp) -> None:
         assert len(t.top_logprobs) == 2, t
 
 
-@pytest.mark.parametrize("model", per_model(LOGPROB_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_logprobs_unary_and_stream(client: openai.OpenAI, model: str) -> None:
     if model == "fake-claude":
         # Anthropic has no logprobs: the documented answer is a 400 naming the field.
@@ -160,7 +158,7 @@ def test_logprobs_unary_and_stream(client: openai.OpenAI, model: str) -> None:
 # --- n ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-n", "fake-gemini": "fake-gemini-n"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_n2_two_choices(client: openai.OpenAI, model: str) -> None:
     if model == "fake-claude":
         # No n on Anthropic: without fan-out on the route, a 400 naming n.

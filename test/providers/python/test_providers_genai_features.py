@@ -14,12 +14,11 @@ from google.genai import errors, types
 
 from plib import (
     CITY_SCHEMA, MODELS, PDF_BYTES, ROOT_URL, check_city, check_pdf_upstream, forwarded_schema, marker,
-    needs_gateway, per_model, upstream,
+    needs_gateway, upstream,
 )
 
 pytestmark = needs_gateway
 
-JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
 JSON_CONFIG = types.GenerateContentConfig(response_mime_type="application/json", response_json_schema=CITY_SCHEMA)
 
 
@@ -39,7 +38,7 @@ def test_genai_structured_response_json_schema_reaches_upstream(gemini: genai.Cl
         assert forwarded_schema(model, rec["json"]) == CITY_SCHEMA, rec["json"]
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_genai_structured_answer_unary_and_stream(gemini: genai.Client, model: str) -> None:
     r = gemini.models.generate_content(model=model, contents="Weather in Paris?", config=JSON_CONFIG)
     assert not r.function_calls, r.function_calls
@@ -65,7 +64,7 @@ def test_genai_thinking_config_reaches_upstream(gemini: genai.Client, model: str
         assert tc.get("thinkingBudget", tc.get("thinking_budget")) == 2048, body
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_genai_logprobs(gemini: genai.Client, model: str) -> None:
     cfg = types.GenerateContentConfig(response_logprobs=True, logprobs=2)
     if model == "fake-claude":
@@ -78,7 +77,7 @@ def test_genai_logprobs(gemini: genai.Client, model: str) -> None:
     assert lr and lr.chosen_candidates and len(lr.top_candidates[0].candidates) == 2, lr
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-n", "fake-gemini": "fake-gemini-n"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_genai_candidate_count_n2(gemini: genai.Client, model: str) -> None:
     cfg = types.GenerateContentConfig(candidate_count=2)
     if model == "fake-claude":

@@ -24,12 +24,11 @@ from pydantic import BaseModel, ConfigDict
 
 from plib import (
     BASE_URL, CITY_SCHEMA, MODELS, PDF_B64, STATUSES, TIMEOUT, check_pdf_upstream, check_reasoning_upstream,
-    fault_model, fault_prompt, forwarded_schema, marker, per_model, records, upstream, needs_gateway,
+    fault_model, fault_prompt, forwarded_schema, marker, records, upstream, needs_gateway,
 )
 
 pytestmark = needs_gateway
 
-JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
 
 
 class City(BaseModel):
@@ -116,13 +115,13 @@ def test_langchain_structured_output_json_schema_upstream(model: str) -> None:
     assert schema["required"] == ["city", "celsius"] and set(schema["properties"]) == {"city", "celsius"}, schema
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_langchain_structured_output_json_schema(model: str) -> None:
     out = chat(model).with_structured_output(City, method="json_schema").invoke("Weather in Paris?")
     assert isinstance(out, City), out
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_langchain_structured_output_json_schema_stream(model: str) -> None:
     parts = list(chat(model).with_structured_output(City, method="json_schema").stream("Weather in Paris?"))
     assert parts and isinstance(parts[-1], City), parts
@@ -138,7 +137,7 @@ def test_langchain_reasoning_effort(model: str) -> None:
     check_reasoning_upstream(model, upstream(model, m)[0]["json"])
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_langchain_logprobs(model: str) -> None:
     llm = chat(model, logprobs=True, top_logprobs=2)
     if model == "fake-claude":
@@ -151,7 +150,7 @@ def test_langchain_logprobs(model: str) -> None:
     assert lp and lp["content"] and len(lp["content"][0]["top_logprobs"]) == 2, lp
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-n", "fake-gemini": "fake-gemini-n"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_langchain_n2_generations(model: str) -> None:
     llm = chat(model, n=2)
     if model == "fake-claude":

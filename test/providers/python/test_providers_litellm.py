@@ -18,13 +18,12 @@ import pytest  # noqa: E402
 
 from plib import (  # noqa: E402
     BASE_URL, CITY_SCHEMA, MODELS, PDF_B64, STATUSES, TIMEOUT, check_city, check_pdf_upstream,
-    check_reasoning_upstream, fault_model, fault_prompt, forwarded_schema, marker, needs_gateway, per_model,
+    check_reasoning_upstream, fault_model, fault_prompt, forwarded_schema, marker, needs_gateway,
     upstream,
 )
 
 pytestmark = needs_gateway
 
-JSON_GAPS = {"fake-gpt": "fake-openai-json", "fake-gemini": "fake-gemini-json"}
 CITY_FORMAT = {"type": "json_schema", "json_schema": {"name": "city", "schema": CITY_SCHEMA, "strict": True}}
 WEATHER_TOOL = {
     "type": "function",
@@ -95,7 +94,7 @@ def test_litellm_response_format_reaches_upstream(model: str) -> None:
     assert forwarded_schema(model, upstream(model, m)[0]["json"]) == CITY_SCHEMA
 
 
-@pytest.mark.parametrize("model", per_model(JSON_GAPS))
+@pytest.mark.parametrize("model", MODELS)
 def test_litellm_response_format_json_schema(model: str) -> None:
     r = completion(model, "Weather in Paris?", response_format=CITY_FORMAT)
     check_city(r.choices[0].message.content)
@@ -113,7 +112,7 @@ def test_litellm_reasoning_effort(model: str) -> None:
     check_reasoning_upstream(model, upstream(model, m)[0]["json"])
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-logprobs"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_litellm_logprobs(model: str) -> None:
     if model == "fake-claude":
         with pytest.raises(litellm.BadRequestError) as e:
@@ -125,7 +124,7 @@ def test_litellm_logprobs(model: str) -> None:
     assert lp and lp.content and len(lp.content[0].top_logprobs) == 2, lp
 
 
-@pytest.mark.parametrize("model", per_model({"fake-gpt": "fake-openai-n", "fake-gemini": "fake-gemini-n"}))
+@pytest.mark.parametrize("model", MODELS)
 def test_litellm_n2(model: str) -> None:
     if model == "fake-claude":
         with pytest.raises(litellm.BadRequestError) as e:
