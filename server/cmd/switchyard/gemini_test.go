@@ -117,7 +117,7 @@ func TestGeminiDialect(t *testing.T) {
 		{"wrong key", "POST", base + "auto:generateContent", "sk-wrong-key-00000000000", `{"contents":[{"parts":[{"text":"x"}]}]}`, "UNAUTHENTICATED", 401},
 		{"unknown model", "POST", base + "nope:generateContent", key, `{"contents":[{"parts":[{"text":"x"}]}]}`, "NOT_FOUND", 404},
 		{"no contents", "POST", base + "auto:generateContent", key, `{}`, "INVALID_ARGUMENT", 400},
-		{"unknown method", "POST", base + "auto:embedContent", key, `{}`, "NOT_FOUND", 404},
+		{"unknown method", "POST", base + "auto:predictLongRunning", key, `{}`, "NOT_FOUND", 404},
 		{"unknown path, no key", "GET", g.base + "/v1beta/files", "", "", "NOT_FOUND", 404},
 	} {
 		resp, b := doGemini(t, tc.method, tc.path, tc.key, tc.body)
