@@ -19,7 +19,9 @@ func TestGeminiEmbedContentThroughAnyTarget(t *testing.T) {
 	up := httptest.NewServer(fs)
 	t.Cleanup(func() { fs.Close(); up.Close() })
 	for _, target := range []struct{ typ, base, path string }{{"openai", up.URL + "/v1", "/v1/embeddings"}, {"gemini", up.URL, "/v1beta/models/up-model:batchEmbedContents"}} {
-		t.Run(target.typ, func(t *testing.T) { geminiEmbed(t, fs, startGateway(t, sameDialectConfig(target.typ, target.base)), target.path) })
+		t.Run(target.typ, func(t *testing.T) {
+			geminiEmbed(t, fs, startGateway(t, sameDialectConfig(target.typ, target.base)), target.path)
+		})
 	}
 }
 
