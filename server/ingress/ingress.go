@@ -153,10 +153,15 @@ func SemanticHeaders(h http.Header, info *route.Info) {
 // Collapse keeps a text-only message as plain content, which every
 // provider format takes; parts stay when any is not text.
 func Collapse(m *llm.Message) {
-	for _, p := range m.Parts {
-		if p.Type != llm.PartText {
+	for i, p := range m.Parts {
+		// A cache breakpoint on a part before the last must stay where
+		// it is; one on the last part is the message's own.
+		if p.Type != llm.PartText || (p.Cache != nil && i < len(m.Parts)-1) {
 			return
 		}
+	}
+	if n := len(m.Parts); n > 0 && m.Parts[n-1].Cache != nil && m.Cache == nil {
+		m.Cache = m.Parts[n-1].Cache
 	}
 	var b strings.Builder
 	for i, p := range m.Parts {

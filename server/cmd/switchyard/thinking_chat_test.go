@@ -132,3 +132,26 @@ func TestResponsesClientKeepsAnthropicThinkingSignatureAcrossToolTurns(t *testin
 		t.Fatalf("turn two upstream lost the signed thinking: %s", body)
 	}
 }
+
+// Prompt-cache breakpoints a Responses client puts on content parts and
+// tools (as LiteLLM takes them) reach an Anthropic target as
+// cache_control on the same blocks.
+func TestResponsesCacheControlReachesAnthropic(t *testing.T) {
+	fs := fakeupstream.New(fakeupstream.Options{APIKeys: []string{"sk-upstream-key-0000000001"}, Knobs: fakeupstream.Knobs{Tokens: 4}})
+	up := httptest.NewServer(fs)
+	t.Cleanup(func() { fs.Close(); up.Close() })
+	g := startGateway(t, sameDialectConfig("anthropic", up.URL))
+	body := `{"model":"auto","store":false,"input":[{"role":"user","content":[` +
+		`{"type":"input_text","text":"A long document.","cache_control":{"type":"ephemeral"}},{"type":"input_text","text":"Summarise it."}]}],` +
+		`"tools":[{"type":"function","name":"lookup","parameters":{"type":"object"},"cache_control":{"type":"ephemeral","ttl":"1h"}}]}`
+	if st, b := doResponses(t, "POST", g.base+"/v1/responses", "", body); st != 200 {
+		t.Fatalf("%d %s", st, b)
+	}
+	recs := fs.Records()
+	sent := recs[len(recs)-1].Body
+	for _, want := range []string{`{"type":"text","text":"A long document.","cache_control":{"type":"ephemeral"}}`, `"cache_control":{"type":"ephemeral","ttl":"1h"}`} {
+		if !strings.Contains(sent, want) {
+			t.Fatalf("upstream body lacks %s: %s", want, sent)
+		}
+	}
+}

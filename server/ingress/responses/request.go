@@ -53,6 +53,8 @@ type tool struct {
 	Strict      *bool           `json:"strict,omitempty"`
 	Tools       []tool          `json:"tools,omitempty"`
 	Format      json.RawMessage `json:"format,omitempty"`
+	// CacheControl: a breakpoint after the tools up to this one.
+	CacheControl *cacheControl `json:"cache_control,omitempty"`
 }
 
 // toolKind is how a domain tool call goes back out: as a function_call
@@ -120,6 +122,21 @@ type part struct {
 		Data   string `json:"data"`
 		Format string `json:"format"`
 	} `json:"input_audio"`
+	// CacheControl is a prompt-cache breakpoint, as LiteLLM takes it on
+	// Responses content parts, for Anthropic targets.
+	CacheControl *cacheControl `json:"cache_control"`
+}
+
+type cacheControl struct {
+	Type string `json:"type"`
+	TTL  string `json:"ttl"`
+}
+
+func (c *cacheControl) hint() *llm.CacheHint {
+	if c == nil || c.Type == "" {
+		return nil
+	}
+	return &llm.CacheHint{Type: c.Type, TTL: c.TTL}
 }
 
 func invalid(param, format string, args ...any) error {
@@ -345,6 +362,9 @@ func messageOf(param string, it item) (llm.Message, error) {
 		default:
 			return llm.Message{}, invalid(pp+".type", "%s: content parts of type %q are not supported by this gateway", pp, p.Type)
 		}
+		if h := p.CacheControl.hint(); h != nil && len(m.Parts) > 0 {
+			m.Parts[len(m.Parts)-1].Cache = h
+		}
 	}
 	ingress.Collapse(&m)
 	return m, nil
@@ -442,7 +462,8 @@ func (p *parsed) decodeTools(tools []tool, choice json.RawMessage) error {
 			}
 			p.kinds[t.Name] = kind
 		}
-		req.Tools = append(req.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema, Strict: t.Strict})
+		req.Tools = append(req.Tools, llm.Tool{Type: "function", Name: t.Name, Description: t.Description, Parameters: schema, Strict: t.Strict,
+			Cache: t.CacheControl.hint()})
 		return nil
 	}
 	for i, t := range tools {
