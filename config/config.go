@@ -46,6 +46,20 @@ type Config struct {
 	// Alerts tunes the evaluation of the alerts created through
 	// BillingService (budget, error rate, p95 latency).
 	Alerts Alerts `yaml:"alerts"`
+	// Pricing refreshes model prices from a live feed; off without a feed.
+	Pricing Pricing `yaml:"pricing"`
+}
+
+// Pricing is the live price feed. A price set in a provider's `prices`
+// wins over the feed, and the feed over the built-in table, so an operator's
+// contract price is never replaced by a list price.
+type Pricing struct {
+	// FeedURL is an http(s) URL or a file path holding either the
+	// OpenRouter models JSON or LiteLLM's model_prices_and_context_window.json
+	// (told apart by shape); empty turns the feed off.
+	FeedURL string `yaml:"feed_url"`
+	// Refresh is the time between fetches (default 5m, at least 1s).
+	Refresh Duration `yaml:"refresh"`
 }
 
 // Storage selects the state store: SQLite in DataDir by default, Postgres

@@ -233,6 +233,9 @@ func validEnvName(s string) bool {
 }
 
 func (c *Config) applyDefaults() {
+	if c.Pricing.Refresh == 0 {
+		c.Pricing.Refresh = Duration(5 * time.Minute)
+	}
 	if c.Alerts.Interval == 0 {
 		c.Alerts.Interval = Duration(15 * time.Second)
 	}

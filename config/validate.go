@@ -77,6 +77,9 @@ func (c *Config) Validate() error {
 	if c.Alerts.Interval != 0 && c.Alerts.Interval < Duration(time.Second) { // 0 takes the default
 		k.add("alerts.interval", "must be at least 1s")
 	}
+	if c.Pricing.Refresh != 0 && c.Pricing.Refresh < Duration(time.Second) { // 0 takes the default
+		k.add("pricing.refresh", "must be at least 1s")
+	}
 	if c.Alerts.MinSamples < 0 {
 		k.add("alerts.min_samples", "must not be negative")
 	}

@@ -44,6 +44,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Metrics serves GET /metrics (Prometheus text); nil leaves it out.
 	Metrics http.Handler
+	// Prices serves GET /v1/prices (each model's price, source and age) to
+	// any client key, since prices are list prices, not secrets; nil leaves
+	// it out.
+	Prices http.HandlerFunc
 	// Listen is the configured listen address. Beyond loopback, /metrics
 	// needs MetricsToken or the admin key (middleware.MetricsGate).
 	Listen       string
@@ -101,6 +105,9 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	}
 	for _, d := range opts.Ingresses {
 		d.Register(mux)
+	}
+	if opts.Prices != nil {
+		mux.Handle("GET /v1/prices", ingress.Guard(opts.Auth, rest.WriteError, opts.Prices))
 	}
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", middleware.MetricsGate(opts.Auth, opts.MetricsToken, middleware.ListensBeyondLoopback(opts.Listen), opts.Metrics))

@@ -12,7 +12,9 @@ import (
 //	GET  /_control          the server-wide knobs
 //	POST /_control          patch them with a JSON object of knobs
 //	GET  /_control/records  records and counters (?path= &format= &contains= &since= &limit=)
-//	POST /_control/reset    forget records and counters, restore the starting knobs
+//	POST /_control/reset    forget records and counters, restore the starting knobs and prices
+//	GET  /_control/prices   a price feed (?format=openrouter, the default, or litellm)
+//	POST /_control/prices   replace the feed with a JSON object of model id → FeedPrice
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/_control" && r.Method == http.MethodGet:
@@ -55,6 +57,8 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 			Counts  map[string]uint64 `json:"counts"`
 			Records []Record          `json:"records"`
 		}{total, counts, s.rec.list(f)})
+	case r.URL.Path == "/_control/prices":
+		s.pricesControl(w, r)
 	case r.URL.Path == "/_control/reset" && r.Method == http.MethodPost:
 		s.Reset()
 		writeJSON(w, s.Knobs())

@@ -59,6 +59,9 @@ type Options struct {
 	Logger hclog.Logger
 	// Now is the clock for created timestamps; default time.Now.
 	Now func() time.Time
+	// Prices is the price feed GET /_control/prices serves at the start
+	// and after a reset, by feed model id ("openai/gpt-4o").
+	Prices map[string]FeedPrice
 }
 
 // Server fakes the OpenAI, Anthropic and Gemini HTTP APIs. It is an
@@ -80,6 +83,7 @@ type Server struct {
 
 	bufs    sync.Pool      // *streamBuf
 	anCache anthropicCache // prompt prefixes seen with cache_control
+	prices  atomic.Pointer[map[string]FeedPrice]
 }
 
 // New validates opts, fills in defaults and caps the knobs into range.
@@ -122,6 +126,7 @@ func New(opts Options) *Server {
 	}
 	k := s.base
 	s.knobs.Store(&k)
+	s.setPrices(opts.Prices)
 	s.bufs.New = func() any { return &streamBuf{} }
 	return s
 }
@@ -172,6 +177,7 @@ func (s *Server) Reset() {
 	s.rec.reset()
 	k := s.base
 	s.knobs.Store(&k)
+	s.setPrices(s.opts.Prices)
 }
 
 // Close makes every handler that is waiting (latency, hang, token delays)

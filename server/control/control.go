@@ -70,7 +70,15 @@ type Control struct {
 	apiKeys   map[string][]apiKey     // keys added through the API, kept across reloads
 	version   int64                   // of the routing in force; the store's when there is one
 	updatedAt time.Time
-	now       func() time.Time // dates routing versions made at start and on SIGHUP
+	now       func() time.Time // dates routing versions made at start and on SIGHUP, and feed fetches
+
+	// The price feed (prices.go): the last good feed and when it was
+	// fetched, under mu; priceTick replaces the refresh ticker in tests.
+	feed       *feedPrices
+	feedAt     time.Time
+	priceTick  <-chan time.Time
+	feedClient *http.Client
+	stopFeed   func()
 }
 
 type apiKey struct {
@@ -122,6 +130,7 @@ func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.T
 	c.followSemantic(cfg)
 	c.cfg, c.clients, c.version, c.updatedAt = cfg, clients, 1, c.now()
 	c.baseHash = routingHash(cfg)
+	c.startPriceFeed(cfg.Pricing)
 	return c, nil
 }
 
@@ -158,6 +167,9 @@ func (c *Control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
 // Close releases the cache's and the gate's Redis connections and the
 // coalescing groups.
 func (c *Control) Close() {
+	if c.stopFeed != nil {
+		c.stopFeed()
+	}
 	if c.closeGate != nil {
 		c.closeGate()
 	}
@@ -200,6 +212,7 @@ func (c *Control) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	providers = c.withFeed(cfg, providers)
 	if err := c.router.Update(buildSpec(cfg, providers)); err != nil {
 		return err
 	}
@@ -207,6 +220,11 @@ func (c *Control) Reload(ctx context.Context) error {
 	if cfg.Listen != c.cfg.Listen {
 		c.log.Warn("listen address changes need a restart; keeping the current one", "current", c.cfg.Listen, "new", cfg.Listen)
 		cfg.Listen = c.cfg.Listen
+	}
+	if cfg.Pricing != c.cfg.Pricing {
+		// The feed goroutine was started with the old settings.
+		c.log.Warn("pricing changes need a restart; keeping the current feed", "feed", config.RedactURL(c.cfg.Pricing.FeedURL), "refresh", c.cfg.Pricing.Refresh)
+		cfg.Pricing = c.cfg.Pricing
 	}
 	c.auth.SetKeys(cfg.Auth.APIKeys)
 	c.followSemantic(cfg)

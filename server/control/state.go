@@ -226,6 +226,7 @@ func (c *Control) Restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	providers = c.withFeed(next, providers)
 	if err := c.router.Update(buildSpec(next, providers)); err != nil {
 		return err
 	}

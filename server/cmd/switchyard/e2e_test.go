@@ -59,17 +59,18 @@ type gateway struct {
 
 // startGateway serves the full handler tree on a loopback port, exactly as
 // main does, and stops it when the test ends.
-func startGateway(t testing.TB, yaml string) *gateway {
+func startGateway(t testing.TB, yaml string, opts ...control.Option) *gateway {
 	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := control.New(log, "", cfg, nil)
+	ctl, err := control.New(log, "", cfg, nil, opts...)
 	if err != nil {
 		t.Fatalf("control: %v", err)
 	}
+	t.Cleanup(ctl.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := newServer(ctx, log, cfg, ctl)
 	if err != nil {

@@ -294,6 +294,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		RequestTimeout:    time.Duration(cfg.Server.RequestTimeout),
 		Metrics:           m.Handler(),
+		Prices:            ctl.ServePrices,
 		Listen:            cfg.Listen,
 		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.Tracing(),
