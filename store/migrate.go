@@ -152,6 +152,19 @@ var migrations = []migration{
 			`CREATE INDEX responses_expires ON responses (expires_at)`,
 		},
 	},
+	{
+		version: 7,
+		name:    "the last good price feed",
+		stmts: []string{
+			// One row per feed source (pricing.feed_url), so a changed feed_url never serves
+			// another feed's prices.
+			`CREATE TABLE price_feeds (
+				source     TEXT PRIMARY KEY,
+				body       TEXT NOT NULL,
+				fetched_at BIGINT NOT NULL
+			)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -130,7 +130,6 @@ func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.T
 	c.followSemantic(cfg)
 	c.cfg, c.clients, c.version, c.updatedAt = cfg, clients, 1, c.now()
 	c.baseHash = routingHash(cfg)
-	c.startPriceFeed(cfg.Pricing)
 	return c, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/route"
+	"github.com/switchyard/switchyard/store"
 )
 
 // Price sources, as GET /v1/prices shows them.
@@ -124,10 +125,12 @@ func (c *Control) ServePrices(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// startPriceFeed fetches the feed at once and then every pricing.refresh
-// until Close. Off without pricing.feed_url.
-func (c *Control) startPriceFeed(pc config.Pricing) {
-	if pc.FeedURL == "" {
+// StartPriceFeed fetches the feed at once and then every pricing.refresh
+// until Close; off without pricing.feed_url. Call it after SetStore and
+// Restore (which brings back the feed kept in the store), before serving.
+func (c *Control) StartPriceFeed() {
+	pc := c.Config().Pricing
+	if pc.FeedURL == "" || c.stopFeed != nil {
 		return
 	}
 	tick := c.priceTick
@@ -156,9 +159,9 @@ func (c *Control) startPriceFeed(pc config.Pricing) {
 }
 
 // refreshPrices fetches the feed once and, when it parses, reprices the
-// routing table so cost_priority and hybrid rank on the new figures. A
-// failed fetch keeps the last good prices (in memory; they do not survive
-// a restart) and logs a warning.
+// routing table so cost_priority and hybrid rank on the new figures, and
+// keeps the feed in the store. A failed fetch keeps the last good prices
+// and logs a warning.
 func (c *Control) refreshPrices(ctx context.Context, src string) {
 	f, err := c.fetchFeed(ctx, src)
 	if err != nil {
@@ -167,16 +170,59 @@ func (c *Control) refreshPrices(ctx context.Context, src string) {
 		}
 		return
 	}
+	at := c.now()
+	c.applyFeed(f, at)
+	c.log.Debug("prices refreshed from the feed", "feed", config.RedactURL(src), "format", f.format, "models", len(f.byID))
+	if c.store == nil {
+		return
+	}
+	body, err := json.Marshal(storedFeed{Format: f.format, Prices: f.byID})
+	if err == nil {
+		err = c.store.SavePriceFeed(ctx, store.PriceFeed{Source: src, Body: body, FetchedAt: at})
+	}
+	if err != nil && ctx.Err() == nil {
+		c.log.Warn("the fetched prices serve but could not be kept in the store", "error", err)
+	}
+}
+
+// applyFeed makes f the feed in force and reprices the routing table.
+func (c *Control) applyFeed(f *feedPrices, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.feed, c.feedAt = f, c.now()
+	c.feed, c.feedAt = f, at
 	spec := c.router.Spec()
 	spec.Providers = c.withFeed(c.cfg, spec.Providers)
 	if err := c.router.Update(spec); err != nil {
 		c.log.Error("the fetched prices could not be applied", "error", err)
-		return
 	}
-	c.log.Debug("prices refreshed from the feed", "feed", config.RedactURL(src), "format", f.format, "models", len(f.byID))
+}
+
+// storedFeed is a parsed feed as the store keeps it: only the prices, a
+// small fraction of LiteLLM's file.
+type storedFeed struct {
+	Format string                  `json:"format"`
+	Prices map[string]config.Price `json:"prices"`
+}
+
+// restoreFeed loads the feed kept for src, so a gateway restarting while
+// the feed is down bills and ranks on the last prices it fetched rather
+// than the built-in table. Callers hold c.mu.
+func (c *Control) restoreFeed(ctx context.Context, src string) error {
+	if src == "" || c.store == nil || c.feed != nil {
+		return nil
+	}
+	kept, ok, err := c.store.LoadPriceFeed(ctx, src)
+	if err != nil || !ok {
+		return err
+	}
+	var sf storedFeed
+	if err := json.Unmarshal(kept.Body, &sf); err != nil {
+		c.log.Warn("the price feed kept in the store is unreadable; waiting for a fetch", "error", err)
+		return nil
+	}
+	c.feed, c.feedAt = &feedPrices{format: sf.Format, byID: sf.Prices}, kept.FetchedAt
+	c.log.Info("prices restored from the last good feed", "feed", config.RedactURL(src), "fetched_at", kept.FetchedAt)
+	return nil
 }
 
 // fetchFeed reads src: an http(s) URL, or else a file path.

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/store"
 )
 
 func TestParseFeedReadsBothFormatsByShape(t *testing.T) {
@@ -127,6 +128,7 @@ pricing: {feed_url: `+feed+`, refresh: 1h}
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	c.StartPriceFeed()
 	price := func() PriceRow {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -148,5 +150,57 @@ pricing: {feed_url: `+feed+`, refresh: 1h}
 	c.refreshPrices(context.Background(), feed)
 	if got := price(); got.Input != 4 || got.Source != SourceFeed {
 		t.Fatalf("after a failed refresh: %+v", got)
+	}
+}
+
+func TestARestartWhileTheFeedIsDownServesTheStoredPrices(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	feed := filepath.Join(t.TempDir(), "prices.json")
+	if err := os.WriteFile(feed, []byte(`{"sim-small":{"input_cost_per_token":4e-06,"output_cost_per_token":5e-06}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(`
+providers:
+  - {name: sim, type: simulator, models: [sim-small]}
+pricing: {feed_url: `+feed+`}
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	start := func() *Control {
+		c, err := New(hclog.NewNullLogger(), "", cfg, nil, WithClock(func() time.Time { return at }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetStore(st, nil, nil)
+		if err := c.Restore(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	first := start()
+	first.refreshPrices(ctx, feed)
+	first.Close()
+
+	if err := os.Remove(feed); err != nil {
+		t.Fatal(err)
+	}
+	fetched := at
+	at = at.Add(time.Hour)
+	second := start()
+	t.Cleanup(second.Close)
+	second.refreshPrices(ctx, feed) // fails: the file is gone
+	rows := second.Prices()
+	if len(rows) != 1 || rows[0].Source != SourceFeed || rows[0].Input != 4 || !rows[0].FetchedAt.Equal(fetched) {
+		t.Fatalf("after a restart with the feed down: %+v", rows)
+	}
+	if got := second.router.Spec().Providers[0].Prices["sim-small"]; got.Input != 4 {
+		t.Fatalf("the router bills %+v", got)
 	}
 }

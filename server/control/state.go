@@ -226,6 +226,10 @@ func (c *Control) Restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := c.restoreFeed(ctx, next.Pricing.FeedURL); err != nil {
+		// Prices only: the feed's first fetch replaces them shortly.
+		c.log.Warn("the last good price feed could not be read from the store", "error", err)
+	}
 	providers = c.withFeed(next, providers)
 	if err := c.router.Update(buildSpec(next, providers)); err != nil {
 		return err

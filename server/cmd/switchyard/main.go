@@ -171,6 +171,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := ctl.Restore(ctx); err != nil {
 		return fmt.Errorf("restoring state from storage: %w", err)
 	}
+	ctl.StartPriceFeed()
 	// Alerts: evaluated on a timer and at once when a budget crosses a
 	// threshold; delivered as webhooks off the evaluation loop. The
 	// evaluator stops before the notifier, so queued deliveries get their

@@ -48,6 +48,7 @@ func TestAPriceChangeInTheFeedMovesTrafficWithinOneRefresh(t *testing.T) {
 	// refresh" is exactly one tick.
 	tick := make(chan time.Time)
 	g := startGateway(t, fmt.Sprintf(livePriceConfig, up.URL), control.WithPriceTicker(tick))
+	g.ctl.StartPriceFeed() // main does this after Restore
 
 	// pricesOf reads GET /v1/prices until model's input price is want
 	// (the first fetch and each refresh run on the feed goroutine).
