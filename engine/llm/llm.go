@@ -101,6 +101,21 @@ type Thinking struct {
 	BudgetTokens int    // with ThinkingEnabled
 }
 
+// Check validates a thinking request a transport decoded, naming the
+// parameter under "thinking". Every failure is KindInvalidRequest.
+func (t *Thinking) Check() error {
+	switch t.Type {
+	case ThinkingEnabled:
+		if t.BudgetTokens < 1 {
+			return InvalidParam("thinking.budget_tokens", "thinking.budget_tokens must be at least 1 when thinking is enabled")
+		}
+	case ThinkingDisabled, ThinkingAdaptive:
+	default:
+		return InvalidParam("thinking.type", "unknown thinking type %q (want enabled, disabled or adaptive)", t.Type)
+	}
+	return nil
+}
+
 // AnthropicOptions are an Anthropic client's request headers a target of
 // the same kind must see. A typed field rather than a map of headers: the
 // gateway forwards nothing from a client's headers it has not named.

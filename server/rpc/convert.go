@@ -56,16 +56,10 @@ func ChatRequestFromProto(in *pb.CreateChatCompletionRequest) (*llm.ChatRequest,
 		out.TopK = &v
 	}
 	if th := in.GetThinking(); th != nil && th.GetType() != "" {
-		switch th.GetType() {
-		case llm.ThinkingEnabled:
-			if th.GetBudgetTokens() < 1 {
-				return nil, llm.InvalidParam("thinking.budget_tokens", "thinking.budget_tokens must be at least 1 when thinking is enabled")
-			}
-		case llm.ThinkingDisabled, llm.ThinkingAdaptive:
-		default:
-			return nil, llm.InvalidParam("thinking.type", "unknown thinking type %q (want enabled, disabled or adaptive)", th.GetType())
-		}
 		out.Thinking = &llm.Thinking{Type: th.GetType(), BudgetTokens: int(th.GetBudgetTokens())}
+		if err := out.Thinking.Check(); err != nil {
+			return nil, err
+		}
 	}
 	for i, m := range in.GetMessages() {
 		msg, err := messageFromProto(m, fmt.Sprintf("messages[%d]", i))

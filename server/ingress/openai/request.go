@@ -254,17 +254,11 @@ func (r *chatRequest) validate() error {
 		}
 		r.TopK = intp(*r.topK)
 	}
-	if t := r.Thinking; t != nil {
-		switch t.Type {
-		case llm.ThinkingEnabled:
-			if t.BudgetTokens < 1 {
-				return llm.InvalidParam("thinking.budget_tokens", "thinking.budget_tokens must be at least 1 when thinking is enabled")
-			}
-		case llm.ThinkingDisabled, llm.ThinkingAdaptive:
-		case "":
-			r.Thinking = nil
-		default:
-			return llm.InvalidParam("thinking.type", "unknown thinking type %q (want enabled, disabled or adaptive)", t.Type)
+	if t := r.Thinking; t != nil && t.Type == "" {
+		r.Thinking = nil // as from server/rpc: no type is no thinking request
+	} else if t != nil {
+		if err := t.Check(); err != nil {
+			return err
 		}
 	}
 	if r.topLogprobs != nil {
