@@ -281,6 +281,8 @@ type Route struct {
 	// it they refuse n > 1. A routing-API update that leaves it unset keeps
 	// the running value.
 	FanOutN *bool `yaml:"fan_out_n"`
+	// Rules pick targets from request attributes, first match wins (rules.go).
+	Rules []Rule `yaml:"rules"`
 }
 
 // Target is one provider model behind a route.

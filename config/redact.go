@@ -142,6 +142,7 @@ func cloneRoutes(routes []Route) []Route {
 		out[i].Fallbacks = slices.Clone(out[i].Fallbacks)
 		out[i].PanicMode = clonePtr(out[i].PanicMode)
 		out[i].FanOutN = clonePtr(out[i].FanOutN)
+		out[i].Rules = cloneRules(out[i].Rules)
 	}
 	return out
 }

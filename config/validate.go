@@ -403,6 +403,7 @@ func validateRouting(k *checker, r Routing, routes []Route, providers []Provider
 			validateTarget(k, fmt.Sprintf("%s.targets[%d]", f, j), rt.Model, t, models)
 		}
 		validateRoutePolicies(k, f, rt)
+		validateRules(k, f, rt, models)
 	}
 	validateSemanticModels(k, routes, served)
 	for i, rt := range routes {
