@@ -17,6 +17,7 @@ type Store interface {
 	ListAlerts(ctx context.Context, keyID string) ([]store.Alert, error)
 	SpendByKey(ctx context.Context, since time.Time) (map[string]int64, error) // nano-dollars
 	WindowStats(ctx context.Context, since time.Time, keyID string) (store.WindowStats, error)
+	ProviderTraffic(ctx context.Context, since time.Time, keyID string) ([]store.ProviderTraffic, error)
 	ClaimAlertFiring(ctx context.Context, id string, prev, at time.Time) (bool, error)
 }
 
@@ -57,8 +58,8 @@ func WithInterval(d time.Duration) Option { return func(e *Evaluator) { e.interv
 // WithLogger sets the logger for firings (Info) and evaluation errors (Warn).
 func WithLogger(l hclog.Logger) Option { return func(e *Evaluator) { e.log = l } }
 
-// WithMinSamples sets how many requests a window needs before error_rate and p95_latency rules
-// may fire (default 20), so one failure out of two requests does not page.
+// WithMinSamples sets how many requests a window needs before error_rate, p95_latency and
+// provider_share rules may fire (default 20), so one failure out of two requests does not page.
 func WithMinSamples(n int) Option { return func(e *Evaluator) { e.minSamples = int64(n) } }
 
 // WithRestartMemory sets how far back a firing recorded before this evaluator started counts as
@@ -156,8 +157,9 @@ type windowKey struct {
 
 // passCache holds the ledger answers of one pass.
 type passCache struct {
-	spend map[time.Time]map[string]int64 // nano-dollars by period start
-	stats map[windowKey]store.WindowStats
+	spend   map[time.Time]map[string]int64 // nano-dollars by period start
+	stats   map[windowKey]store.WindowStats
+	traffic map[windowKey][]store.ProviderTraffic
 }
 
 // Evaluate runs one pass over all enabled rules: it measures each, claims and sends firings,
@@ -170,7 +172,8 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 		return fmt.Errorf("alerts: list: %w", err)
 	}
 	now := e.now()
-	pc := passCache{spend: make(map[time.Time]map[string]int64), stats: make(map[windowKey]store.WindowStats)}
+	pc := passCache{spend: make(map[time.Time]map[string]int64), stats: make(map[windowKey]store.WindowStats),
+		traffic: make(map[windowKey][]store.ProviderTraffic)}
 	seen := make(map[string]bool, len(rules))
 	var errs []error
 	for _, a := range rules {
@@ -193,79 +196,39 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// reading is what one rule measured in a pass.
+type reading struct {
+	value   float64
+	holds   bool
+	message string
+	share   *ProviderShare // provider_share only
+}
+
 func (e *Evaluator) evaluate(ctx context.Context, a store.Alert, now time.Time, pc *passCache) error {
 	var (
-		value   float64
-		holds   bool
-		message string
+		r   reading
+		err error
 	)
 	switch a.Type {
 	case TypeBudget:
-		start := PeriodStart(Period(a), now)
-		spend, ok := pc.spend[start]
-		if !ok {
-			var err error
-			if spend, err = e.st.SpendByKey(ctx, start); err != nil {
-				return err
-			}
-			pc.spend[start] = spend
+		if r, err = e.readBudget(ctx, a, now, pc); err != nil {
+			return err
 		}
-		// Summed in nano-dollars, compared in dollars (the threshold's unit).
-		var nanos int64
-		if a.KeyID != "" {
-			nanos = spend[a.KeyID]
-		} else {
-			for _, v := range spend {
-				nanos += v
-			}
-		}
-		value = float64(nanos) / 1e9
-		frac := FireAt(a)
-		holds = a.Threshold > 0 && value >= frac*a.Threshold
 		// Spend only grows within a period: once per period is once per crossing.
-		if !holds || !a.LastFiredAt.Before(start) {
+		if !r.holds || !a.LastFiredAt.Before(PeriodStart(Period(a), now)) {
 			return nil
 		}
-		when := "this month"
-		if Period(a) == PeriodDay {
-			when = "today"
-		}
-		message = fmt.Sprintf("%s spend $%.2f %s reached %.0f%% of the $%.2f %s budget (alert at %.0f%%)",
-			scope(a.KeyID), value, when, 100*value/a.Threshold, a.Threshold, PeriodName(Period(a)), 100*frac)
-	case TypeErrorRate, TypeP95Latency:
-		w := Window(a)
-		k := windowKey{w, a.KeyID}
-		ws, ok := pc.stats[k]
-		if !ok {
-			var err error
-			if ws, err = e.st.WindowStats(ctx, now.Add(-w), a.KeyID); err != nil {
-				return err
-			}
-			pc.stats[k] = ws
-		}
-		if a.Type == TypeErrorRate {
-			if ws.Requests > 0 {
-				value = float64(ws.Failures) / float64(ws.Requests)
-			}
-			message = fmt.Sprintf("%s error rate %.1f%% (%d of %d requests) over %s exceeds %.1f%%",
-				scope(a.KeyID), 100*value, ws.Failures, ws.Requests, w, 100*a.Threshold)
+	case TypeErrorRate, TypeP95Latency, TypeProviderShare:
+		if a.Type == TypeProviderShare {
+			r, err = e.readShare(ctx, a, now, pc)
 		} else {
-			value = float64(ws.P95LatencyMS)
-			message = fmt.Sprintf("%s p95 latency %.0f ms over %s (%d requests) exceeds %.0f ms",
-				scope(a.KeyID), value, w, ws.Requests, a.Threshold)
+			r, err = e.readRate(ctx, a, now, pc)
 		}
-		holds = ws.Requests >= e.minSamples && value > a.Threshold
-		reset, known := e.resetAt[a.ID]
-		if !holds {
-			e.resetAt[a.ID] = now
+		if err != nil {
+			return err
+		}
+		if !e.newIncident(a, now, r.holds) {
 			return nil
-		}
-		if !known { // first sight since start: only a recent firing is the current incident
-			reset = now.Add(-max(e.restartMemory, w))
-			e.resetAt[a.ID] = reset
-		}
-		if !a.LastFiredAt.IsZero() && !a.LastFiredAt.Before(reset) {
-			return nil // already fired for this incident, here or on another gateway
 		}
 	}
 	won, err := e.st.ClaimAlertFiring(ctx, a.ID, a.LastFiredAt, now)
@@ -279,11 +242,105 @@ func (e *Evaluator) evaluate(ctx context.Context, a store.Alert, now time.Time, 
 		return nil // another gateway fired it first
 	}
 	e.log.Info("alert fired", "alert_id", a.ID, "name", a.Name, "type", a.Type, "key_id", a.KeyID,
-		"value", value, "threshold", a.Threshold, "message", message)
-	ev := Event{Alert: a, Value: value, Threshold: a.Threshold, FiredAt: now, Message: message}
+		"value", r.value, "threshold", a.Threshold, "message", r.message)
+	ev := Event{Alert: a, Value: r.value, Threshold: a.Threshold, FiredAt: now, Message: r.message, Share: r.share}
 	ev.Alert.LastFiredAt = now
 	e.send.Send(ev) // a full queue logs and drops there
 	return nil
+}
+
+// newIncident reports whether a rate rule whose condition holds is to fire now: not when this
+// incident already fired, here or on another gateway. A false condition ends the incident.
+func (e *Evaluator) newIncident(a store.Alert, now time.Time, holds bool) bool {
+	reset, known := e.resetAt[a.ID]
+	if !holds {
+		e.resetAt[a.ID] = now
+		return false
+	}
+	if !known { // first sight since start: only a recent firing is the current incident
+		reset = now.Add(-max(e.restartMemory, Window(a)))
+		e.resetAt[a.ID] = reset
+	}
+	return a.LastFiredAt.IsZero() || a.LastFiredAt.Before(reset)
+}
+
+func (e *Evaluator) readBudget(ctx context.Context, a store.Alert, now time.Time, pc *passCache) (reading, error) {
+	start := PeriodStart(Period(a), now)
+	spend, ok := pc.spend[start]
+	if !ok {
+		var err error
+		if spend, err = e.st.SpendByKey(ctx, start); err != nil {
+			return reading{}, err
+		}
+		pc.spend[start] = spend
+	}
+	// Summed in nano-dollars, compared in dollars (the threshold's unit).
+	var nanos int64
+	if a.KeyID != "" {
+		nanos = spend[a.KeyID]
+	} else {
+		for _, v := range spend {
+			nanos += v
+		}
+	}
+	value := float64(nanos) / 1e9
+	frac := FireAt(a)
+	r := reading{value: value, holds: a.Threshold > 0 && value >= frac*a.Threshold}
+	if !r.holds {
+		return r, nil
+	}
+	when := "this month"
+	if Period(a) == PeriodDay {
+		when = "today"
+	}
+	r.message = fmt.Sprintf("%s spend $%.2f %s reached %.0f%% of the $%.2f %s budget (alert at %.0f%%)",
+		scope(a.KeyID), value, when, 100*value/a.Threshold, a.Threshold, PeriodName(Period(a)), 100*frac)
+	return r, nil
+}
+
+func (e *Evaluator) readRate(ctx context.Context, a store.Alert, now time.Time, pc *passCache) (reading, error) {
+	w := Window(a)
+	k := windowKey{w, a.KeyID}
+	ws, ok := pc.stats[k]
+	if !ok {
+		var err error
+		if ws, err = e.st.WindowStats(ctx, now.Add(-w), a.KeyID); err != nil {
+			return reading{}, err
+		}
+		pc.stats[k] = ws
+	}
+	var r reading
+	if a.Type == TypeErrorRate {
+		if ws.Requests > 0 {
+			r.value = float64(ws.Failures) / float64(ws.Requests)
+		}
+		r.message = fmt.Sprintf("%s error rate %.1f%% (%d of %d requests) over %s exceeds %.1f%%",
+			scope(a.KeyID), 100*r.value, ws.Failures, ws.Requests, w, 100*a.Threshold)
+	} else {
+		r.value = float64(ws.P95LatencyMS)
+		r.message = fmt.Sprintf("%s p95 latency %.0f ms over %s (%d requests) exceeds %.0f ms",
+			scope(a.KeyID), r.value, w, ws.Requests, a.Threshold)
+	}
+	r.holds = ws.Requests >= e.minSamples && r.value > a.Threshold
+	return r, nil
+}
+
+// readShare measures a provider_share rule. min_samples counts upstream calls whatever the
+// measure: a share of spend over two calls is as noisy as a share of two requests.
+func (e *Evaluator) readShare(ctx context.Context, a store.Alert, now time.Time, pc *passCache) (reading, error) {
+	w := Window(a)
+	k := windowKey{w, a.KeyID}
+	traffic, ok := pc.traffic[k]
+	if !ok {
+		var err error
+		if traffic, err = e.st.ProviderTraffic(ctx, now.Add(-w), a.KeyID); err != nil {
+			return reading{}, err
+		}
+		pc.traffic[k] = traffic
+	}
+	ps := shareOf(traffic, Measure(a), WatchedProvider(a), w)
+	return reading{value: ps.Share, holds: ps.Calls >= e.minSamples && ps.exceeds(a.Threshold),
+		message: ps.message(a.KeyID, a.Threshold), share: &ps}, nil
 }
 
 func scope(keyID string) string {

@@ -24,12 +24,15 @@ import (
 // Event is one firing of a rule.
 type Event struct {
 	Alert store.Alert
-	// Value is what was measured: USD spent, failed fraction, or p95 milliseconds.
+	// Value is what was measured: USD spent, failed fraction, p95 milliseconds, or a provider's
+	// share.
 	Value float64
 	// Threshold is the rule's threshold; a budget rule fires at FireAt * Threshold.
 	Threshold float64
 	FiredAt   time.Time
 	Message   string
+	// Share says which provider a provider_share firing is about; nil for other types.
+	Share *ProviderShare
 }
 
 // payloadAlert is the rule as webhook receivers see it: never the webhook URL (it often carries
@@ -43,6 +46,8 @@ type payloadAlert struct {
 	Period         string    `json:"period,omitempty"`
 	Window         string    `json:"window,omitempty"`
 	FireAtFraction float64   `json:"fire_at_fraction,omitempty"`
+	Measure        string    `json:"measure,omitempty"`
+	Provider       string    `json:"provider,omitempty"` // the watched one; absent when it watches each
 	KeyID          string    `json:"key_id"`
 	CreatedAt      time.Time `json:"created_at"`
 }
@@ -55,6 +60,21 @@ type payload struct {
 	KeyID     string       `json:"key_id"`
 	FiredAt   time.Time    `json:"fired_at"`
 	Message   string       `json:"message"`
+	// ProviderShare is set for provider_share only, so the other payloads are unchanged.
+	ProviderShare *payloadShare `json:"provider_share,omitempty"`
+}
+
+// payloadShare names the provider a receiver has to act on, which a rule watching each
+// provider does not: the message alone would have to be parsed for it.
+type payloadShare struct {
+	Provider         string  `json:"provider"`
+	Share            float64 `json:"share"`
+	Measure          string  `json:"measure"`
+	Window           string  `json:"window"`
+	ProviderRequests int64   `json:"provider_requests"`
+	Requests         int64   `json:"requests"`
+	ProviderCostUSD  float64 `json:"provider_cost_usd"`
+	CostUSD          float64 `json:"cost_usd"`
 }
 
 // Payload is the JSON body POSTed to the webhook.
@@ -66,8 +86,18 @@ func (ev Event) Payload() ([]byte, error) {
 	} else {
 		pa.Window = Window(a).String()
 	}
-	return json.Marshal(payload{Alert: pa, Type: a.Type, Value: ev.Value, Threshold: ev.Threshold, KeyID: a.KeyID,
-		FiredAt: ev.FiredAt.UTC(), Message: ev.Message})
+	p := payload{Alert: pa, Type: a.Type, Value: ev.Value, Threshold: ev.Threshold, KeyID: a.KeyID,
+		FiredAt: ev.FiredAt.UTC(), Message: ev.Message}
+	if a.Type == TypeProviderShare {
+		pa.Measure, pa.Provider = Measure(a), WatchedProvider(a)
+		p.Alert = pa
+		if sh := ev.Share; sh != nil {
+			p.ProviderShare = &payloadShare{Provider: sh.Provider, Share: sh.Share, Measure: sh.Measure,
+				Window: sh.Window.String(), ProviderRequests: sh.ProviderCalls, Requests: sh.Calls,
+				ProviderCostUSD: float64(sh.ProviderCostNanos) / 1e9, CostUSD: float64(sh.CostNanos) / 1e9}
+		}
+	}
+	return json.Marshal(p)
 }
 
 // Notifier delivers events to their webhooks off the caller's goroutine: a bounded queue drained

@@ -1,8 +1,8 @@
 // Package alerts evaluates the alert rules kept in the store against the usage ledger and
 // delivers firings as webhook POSTs.
 //
-// A rule fires once per incident: an error_rate or p95_latency rule fires when its condition
-// becomes true and not again until the evaluator has seen it false; a budget_threshold rule fires
+// A rule fires once per incident: an error_rate, p95_latency or provider_share rule fires when its
+// condition becomes true and not again until the evaluator has seen it false; a budget_threshold rule fires
 // at most once per UTC period. Firings are claimed in the store (compare-and-set on
 // last_fired_at), so gateways sharing a database and a restarted gateway do not page twice.
 package alerts
@@ -26,6 +26,15 @@ const (
 	TypeErrorRate = "error_rate"
 	// TypeP95Latency compares the window's p95 latency (ms) with Threshold.
 	TypeP95Latency = "p95_latency"
+	// TypeProviderShare compares one provider's share (a ratio) of the window's upstream calls,
+	// or of its spend, with Threshold.
+	TypeProviderShare = "provider_share"
+)
+
+// Measures of a provider_share rule: what its share is of.
+const (
+	MeasureRequests = "requests"
+	MeasureCost     = "cost"
 )
 
 // Budget periods (UTC calendar day or month).
@@ -40,6 +49,8 @@ const (
 	ConfigFireAtFraction = "fire_at_fraction"
 	ConfigCurrency       = "currency"
 	ConfigNotifyEmail    = "notify_email"
+	ConfigMeasure        = "measure"  // provider_share: MeasureRequests or MeasureCost
+	ConfigProvider       = "provider" // provider_share: the one provider watched; "" watches each
 )
 
 // Defaults and limits of rule settings.
@@ -52,7 +63,34 @@ const (
 
 // KnownType reports whether t is an alert type the evaluator understands.
 func KnownType(t string) bool {
-	return t == TypeBudget || t == TypeErrorRate || t == TypeP95Latency
+	return t == TypeBudget || t == TypeErrorRate || t == TypeP95Latency || t == TypeProviderShare
+}
+
+// ParseMeasure accepts "requests" and "cost" in any case; "" is requests.
+func ParseMeasure(m string) (string, error) {
+	switch norm := strings.ToLower(strings.TrimSpace(m)); norm {
+	case "", MeasureRequests:
+		return MeasureRequests, nil
+	case MeasureCost:
+		return MeasureCost, nil
+	}
+	return "", fmt.Errorf("measure must be %s or %s, got %q", MeasureRequests, MeasureCost, m)
+}
+
+// Measure is a provider_share rule's measure (MeasureRequests when unset or unreadable).
+func Measure(a store.Alert) string {
+	s, _ := a.Config[ConfigMeasure].(string)
+	m, err := ParseMeasure(s)
+	if err != nil {
+		return MeasureRequests
+	}
+	return m
+}
+
+// WatchedProvider is the provider a provider_share rule watches, "" when it watches each.
+func WatchedProvider(a store.Alert) string {
+	p, _ := a.Config[ConfigProvider].(string)
+	return p
 }
 
 // ParsePeriod accepts "day"/"daily" and "month"/"monthly" (the API spells them daily|monthly,
