@@ -32,6 +32,15 @@ func TestEvent_PayloadMatchesGolden(t *testing.T) {
 			Value: 0.125, Threshold: 0.05, FiredAt: now0,
 			Message: "gateway error rate 12.5% (5 of 40 requests) over 5m0s exceeds 5.0%",
 		}},
+		{"webhook_provider_share.json", Event{
+			Alert: store.Alert{ID: "alert_00aa11bb22cc33dd", Name: TypeProviderShare, Type: TypeProviderShare, Threshold: 0.7,
+				Window: 10 * time.Minute, KeyID: "key_team_a", WebhookURL: "https://hooks.example.com/x?token=secret", Enabled: true,
+				CreatedAt: now0.Add(-2 * time.Hour), Config: map[string]any{ConfigMeasure: MeasureCost, ConfigNotifyEmail: "admin@example.com"}},
+			Value: 0.8, Threshold: 0.7, FiredAt: now0,
+			Message: "key key_team_a provider openai took 80.0% of spend ($4.0000 of $5.0000) over 10m0s, above 70.0%",
+			Share: &ProviderShare{Provider: "openai", Measure: MeasureCost, Share: 0.8, Window: 10 * time.Minute,
+				Calls: 50, ProviderCalls: 20, CostNanos: 5_000_000_000, ProviderCostNanos: 4_000_000_000},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -82,3 +82,37 @@ func TestRuleDefaults(t *testing.T) {
 		t.Fatalf("out-of-range fraction used: %v", FireAt(a))
 	}
 }
+
+func TestMeasure(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"", MeasureRequests, true},
+		{"requests", MeasureRequests, true},
+		{" Cost ", MeasureCost, true},
+		{"tokens", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseMeasure(tt.in)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Fatalf("ParseMeasure(%q) = %q, %v; want %q ok=%v", tt.in, got, err, tt.want, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "measure") {
+				t.Fatalf("error does not name the field: %v", err)
+			}
+			// A stored value the parser refuses (written by hand) reads as the default.
+			a := store.Alert{Config: map[string]any{ConfigMeasure: tt.in}}
+			if want := map[bool]string{true: tt.want, false: MeasureRequests}[tt.ok]; Measure(a) != want {
+				t.Fatalf("Measure = %q, want %q", Measure(a), want)
+			}
+		})
+	}
+	if p := WatchedProvider(store.Alert{Config: map[string]any{ConfigProvider: "openai"}}); p != "openai" {
+		t.Fatalf("WatchedProvider = %q", p)
+	}
+	if p := WatchedProvider(store.Alert{}); p != "" {
+		t.Fatalf("WatchedProvider of an unset rule = %q", p)
+	}
+}
