@@ -26,7 +26,7 @@ type BillingStore interface {
 	DeleteAlert(ctx context.Context, id string) error
 }
 
-// Billing implements BillingService: alert rules on spend, errors and latency. The zero value
+// Billing implements BillingService: alert rules on spend, errors, latency and provider share. The zero value
 // answers Unimplemented.
 type Billing struct {
 	pb.UnimplementedBillingServiceServer
@@ -117,8 +117,8 @@ func alertFromProto(p *pb.Alert, now time.Time) (store.Alert, error) {
 	}
 	typ := p.GetType()
 	if !alerts.KnownType(typ) {
-		return store.Alert{}, llm.InvalidParam("type", "type must be %s, %s or %s, got %q",
-			alerts.TypeBudget, alerts.TypeErrorRate, alerts.TypeP95Latency, typ)
+		return store.Alert{}, llm.InvalidParam("type", "type must be %s, %s, %s or %s, got %q",
+			alerts.TypeBudget, alerts.TypeErrorRate, alerts.TypeP95Latency, alerts.TypeProviderShare, typ)
 	}
 	th := p.GetThreshold()
 	if !(th > 0) || math.IsInf(th, 0) {
@@ -126,6 +126,9 @@ func alertFromProto(p *pb.Alert, now time.Time) (store.Alert, error) {
 	}
 	if typ == alerts.TypeErrorRate && th >= 1 {
 		return store.Alert{}, llm.InvalidParam("threshold", "error_rate threshold is a fraction below 1 (0.05 = 5%%), got %v", th)
+	}
+	if typ == alerts.TypeProviderShare && th > 1 {
+		return store.Alert{}, llm.InvalidParam("threshold", "provider_share threshold is a share in (0, 1] (0.7 = 70%%), got %v", th)
 	}
 	id := p.GetId()
 	if id == "" {
@@ -150,6 +153,9 @@ func alertFromProto(p *pb.Alert, now time.Time) (store.Alert, error) {
 	}
 	if c := p.GetCurrency(); c != "" && !strings.EqualFold(c, "USD") {
 		return store.Alert{}, llm.InvalidParam("currency", "only USD is supported, got %q", c)
+	}
+	if err := shareConfig(p, cfg); err != nil {
+		return store.Alert{}, err
 	}
 	a := store.Alert{ID: id, Name: typ, Type: typ, Threshold: th, KeyID: p.GetKeyId(), WebhookURL: p.GetWebhookUrl(),
 		Enabled: true, CreatedAt: now, Config: cfg}
@@ -189,6 +195,36 @@ func alertFromProto(p *pb.Alert, now time.Time) (store.Alert, error) {
 	return a, nil
 }
 
+// shareConfig validates measure and provider into cfg: they mean something to provider_share
+// only, and a client setting them on another type has misread the API.
+func shareConfig(p *pb.Alert, cfg map[string]any) error {
+	if p.GetType() != alerts.TypeProviderShare {
+		if p.GetMeasure() != "" {
+			return llm.InvalidParam("measure", "measure applies to provider_share alerts only")
+		}
+		if p.GetProvider() != "" {
+			return llm.InvalidParam("provider", "provider applies to provider_share alerts only")
+		}
+		return nil
+	}
+	m, err := alerts.ParseMeasure(p.GetMeasure())
+	if err != nil {
+		return llm.InvalidParam("measure", "%s", err.Error())
+	}
+	cfg[alerts.ConfigMeasure] = m
+	// The ledger records a provider by its configured name, so only an exact name can match.
+	if prov := p.GetProvider(); prov != "" {
+		if len(prov) > 128 {
+			return llm.InvalidParam("provider", "provider is too long")
+		}
+		if strings.TrimSpace(prov) != prov {
+			return llm.InvalidParam("provider", "provider must be a configured provider's name, got %q", prov)
+		}
+		cfg[alerts.ConfigProvider] = prov
+	}
+	return nil
+}
+
 func alertToProto(a store.Alert) *pb.Alert {
 	p := &pb.Alert{Id: a.ID, Type: a.Type, Threshold: a.Threshold, KeyId: a.KeyID, WebhookUrl: maskWebhookURL(a.WebhookURL)}
 	if e, ok := a.Config[alerts.ConfigNotifyEmail].(string); ok {
@@ -199,6 +235,9 @@ func alertToProto(a store.Alert) *pb.Alert {
 		p.Period = alerts.PeriodName(alerts.Period(a))
 	} else {
 		p.Window = alerts.Window(a).String()
+	}
+	if a.Type == alerts.TypeProviderShare {
+		p.Measure, p.Provider = alerts.Measure(a), alerts.WatchedProvider(a)
 	}
 	if !a.CreatedAt.IsZero() {
 		p.CreatedAt = timestamppb.New(a.CreatedAt)

@@ -59,6 +59,16 @@ func TestBilling_CreateAlertValidation(t *testing.T) {
 		{"other currency", &pb.Alert{Type: "budget_threshold", Threshold: 1, Currency: "EUR"}, "currency"},
 		{"bad email", &pb.Alert{Type: "budget_threshold", Threshold: 1, NotifyEmail: "not an address"}, "notify_email"},
 		{"bad id", &pb.Alert{Id: "a b", Type: "budget_threshold", Threshold: 1}, "id"},
+		{"provider share of requests", &pb.Alert{Type: "provider_share", Threshold: 0.7}, ""},
+		{"provider share of one provider's cost", &pb.Alert{Type: "provider_share", Threshold: 0.5, Measure: "cost", Provider: "openai", Window: "10m"}, ""},
+		{"provider share of all of it", &pb.Alert{Type: "provider_share", Threshold: 1}, ""},
+		{"provider share as percent", &pb.Alert{Type: "provider_share", Threshold: 70}, "threshold"},
+		{"provider share zero", &pb.Alert{Type: "provider_share", Threshold: 0}, "threshold"},
+		{"provider share unknown measure", &pb.Alert{Type: "provider_share", Threshold: 0.7, Measure: "tokens"}, "measure"},
+		{"provider share provider with spaces", &pb.Alert{Type: "provider_share", Threshold: 0.7, Provider: " openai"}, "provider"},
+		{"provider share with a period", &pb.Alert{Type: "provider_share", Threshold: 0.7, Period: "daily"}, "period"},
+		{"measure on another type", &pb.Alert{Type: "error_rate", Threshold: 0.05, Measure: "cost"}, "measure"},
+		{"provider on a budget", &pb.Alert{Type: "budget_threshold", Threshold: 1, Provider: "openai"}, "provider"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +130,16 @@ func TestBilling_ConversionRoundTrip(t *testing.T) {
 			want: &pb.Alert{Type: "error_rate", Threshold: 0.05, Window: "1m30s", WebhookUrl: "https://hooks.example.com/…oken"},
 		},
 		{
+			name: "provider share defaults",
+			in:   &pb.Alert{Id: "s1", Type: "provider_share", Threshold: 0.7},
+			want: &pb.Alert{Type: "provider_share", Threshold: 0.7, Window: "5m0s", Measure: "requests"},
+		},
+		{
+			name: "provider share of one provider's cost",
+			in:   &pb.Alert{Id: "s2", Type: "provider_share", Threshold: 0.5, Measure: "Cost", Provider: "openai", Window: "1h"},
+			want: &pb.Alert{Type: "provider_share", Threshold: 0.5, Window: "1h0m0s", Measure: "cost", Provider: "openai"},
+		},
+		{
 			name: "p95 default window",
 			in:   &pb.Alert{Id: "p1", Type: "p95_latency", Threshold: 2000},
 			want: &pb.Alert{Type: "p95_latency", Threshold: 2000, Window: "5m0s"},
@@ -163,7 +183,7 @@ func TestBilling_ConversionRoundTrip(t *testing.T) {
 			t.Fatalf("last_fired_at = %v", a.GetLastFiredAt())
 		}
 	}
-	if strings.Join(ids, ",") != "b1,b2,e1,p1" {
+	if strings.Join(ids, ",") != "b1,b2,e1,p1,s1,s2" {
 		t.Fatalf("listed %v", ids)
 	}
 

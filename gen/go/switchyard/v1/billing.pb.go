@@ -27,14 +27,15 @@ const (
 type Alert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// budget_threshold | error_rate | p95_latency
+	// budget_threshold | error_rate | p95_latency | provider_share
 	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	// budget_threshold: USD; error_rate: a ratio (0.05); p95_latency: milliseconds.
+	// budget_threshold: USD; error_rate: a ratio (0.05); p95_latency: milliseconds;
+	// provider_share: a ratio in (0, 1] (0.7 = 70%).
 	Threshold float64 `protobuf:"fixed64,3,opt,name=threshold,proto3" json:"threshold,omitempty"`
 	Currency  string  `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
 	// daily | monthly (budget_threshold).
 	Period string `protobuf:"bytes,5,opt,name=period,proto3" json:"period,omitempty"`
-	// Window for error_rate and p95_latency, e.g. 5m.
+	// Window for error_rate, p95_latency and provider_share, e.g. 5m.
 	Window string `protobuf:"bytes,6,opt,name=window,proto3" json:"window,omitempty"`
 	// Only this client key; empty watches the whole gateway.
 	KeyId       string `protobuf:"bytes,7,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -44,8 +45,13 @@ type Alert struct {
 	FireAtFraction float64                `protobuf:"fixed64,10,opt,name=fire_at_fraction,json=fireAtFraction,proto3" json:"fire_at_fraction,omitempty"`
 	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	LastFiredAt    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=last_fired_at,json=lastFiredAt,proto3" json:"last_fired_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// provider_share: what the share is of, requests (the default) or cost.
+	Measure string `protobuf:"bytes,13,opt,name=measure,proto3" json:"measure,omitempty"`
+	// provider_share: the one provider watched; empty fires for whichever
+	// provider's share is above threshold.
+	Provider      string `protobuf:"bytes,14,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Alert) Reset() {
@@ -160,6 +166,20 @@ func (x *Alert) GetLastFiredAt() *timestamppb.Timestamp {
 		return x.LastFiredAt
 	}
 	return nil
+}
+
+func (x *Alert) GetMeasure() string {
+	if x != nil {
+		return x.Measure
+	}
+	return ""
+}
+
+func (x *Alert) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
 }
 
 type CreateAlertRequest struct {
@@ -414,7 +434,7 @@ var File_switchyard_v1_billing_proto protoreflect.FileDescriptor
 
 const file_switchyard_v1_billing_proto_rawDesc = "" +
 	"\n" +
-	"\x1bswitchyard/v1/billing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x03\n" +
+	"\x1bswitchyard/v1/billing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x03\n" +
 	"\x05Alert\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1c\n" +
@@ -430,7 +450,9 @@ const file_switchyard_v1_billing_proto_rawDesc = "" +
 	" \x01(\x01R\x0efireAtFraction\x129\n" +
 	"\n" +
 	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12>\n" +
-	"\rlast_fired_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vlastFiredAt\"@\n" +
+	"\rlast_fired_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vlastFiredAt\x12\x18\n" +
+	"\ameasure\x18\r \x01(\tR\ameasure\x12\x1a\n" +
+	"\bprovider\x18\x0e \x01(\tR\bprovider\"@\n" +
 	"\x12CreateAlertRequest\x12*\n" +
 	"\x05alert\x18\x01 \x01(\v2\x14.switchyard.v1.AlertR\x05alert\"A\n" +
 	"\x13CreateAlertResponse\x12*\n" +

@@ -28,8 +28,8 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// BillingService manages alerts on spend, errors and latency, delivered as
-// webhook POSTs.
+// BillingService manages alerts on spend, errors, latency and provider share,
+// delivered as webhook POSTs.
 type BillingServiceClient interface {
 	CreateAlert(ctx context.Context, in *CreateAlertRequest, opts ...grpc.CallOption) (*CreateAlertResponse, error)
 	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
@@ -78,8 +78,8 @@ func (c *billingServiceClient) DeleteAlert(ctx context.Context, in *DeleteAlertR
 // All implementations must embed UnimplementedBillingServiceServer
 // for forward compatibility.
 //
-// BillingService manages alerts on spend, errors and latency, delivered as
-// webhook POSTs.
+// BillingService manages alerts on spend, errors, latency and provider share,
+// delivered as webhook POSTs.
 type BillingServiceServer interface {
 	CreateAlert(context.Context, *CreateAlertRequest) (*CreateAlertResponse, error)
 	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Alert(_message.Message):
-    __slots__ = ("id", "type", "threshold", "currency", "period", "window", "key_id", "webhook_url", "notify_email", "fire_at_fraction", "created_at", "last_fired_at")
+    __slots__ = ("id", "type", "threshold", "currency", "period", "window", "key_id", "webhook_url", "notify_email", "fire_at_fraction", "created_at", "last_fired_at", "measure", "provider")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,8 @@ class Alert(_message.Message):
     FIRE_AT_FRACTION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_FIRED_AT_FIELD_NUMBER: _ClassVar[int]
+    MEASURE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     threshold: float
@@ -36,7 +38,9 @@ class Alert(_message.Message):
     fire_at_fraction: float
     created_at: _timestamp_pb2.Timestamp
     last_fired_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., threshold: _Optional[float] = ..., currency: _Optional[str] = ..., period: _Optional[str] = ..., window: _Optional[str] = ..., key_id: _Optional[str] = ..., webhook_url: _Optional[str] = ..., notify_email: _Optional[str] = ..., fire_at_fraction: _Optional[float] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_fired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    measure: str
+    provider: str
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., threshold: _Optional[float] = ..., currency: _Optional[str] = ..., period: _Optional[str] = ..., window: _Optional[str] = ..., key_id: _Optional[str] = ..., webhook_url: _Optional[str] = ..., notify_email: _Optional[str] = ..., fire_at_fraction: _Optional[float] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_fired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., measure: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class CreateAlertRequest(_message.Message):
     __slots__ = ("alert",)

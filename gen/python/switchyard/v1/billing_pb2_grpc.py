@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class BillingServiceStub:
-    """BillingService manages alerts on spend, errors and latency, delivered as
-    webhook POSTs.
+    """BillingService manages alerts on spend, errors, latency and provider share,
+    delivered as webhook POSTs.
     """
 
     def __init__(self, channel):
@@ -54,8 +54,8 @@ class BillingServiceStub:
 
 
 class BillingServiceServicer:
-    """BillingService manages alerts on spend, errors and latency, delivered as
-    webhook POSTs.
+    """BillingService manages alerts on spend, errors, latency and provider share,
+    delivered as webhook POSTs.
     """
 
     def CreateAlert(self, request, context):
@@ -103,8 +103,8 @@ def add_BillingServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class BillingService:
-    """BillingService manages alerts on spend, errors and latency, delivered as
-    webhook POSTs.
+    """BillingService manages alerts on spend, errors, latency and provider share,
+    delivered as webhook POSTs.
     """
 
     @staticmethod

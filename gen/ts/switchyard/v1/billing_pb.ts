@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/billing.proto.
  */
 export const file_switchyard_v1_billing: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2h5YXJkL3YxL2JpbGxpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEingIKBUFsZXJ0EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJdGhyZXNob2xkGAMgASgBEhAKCGN1cnJlbmN5GAQgASgJEg4KBnBlcmlvZBgFIAEoCRIOCgZ3aW5kb3cYBiABKAkSDgoGa2V5X2lkGAcgASgJEhMKC3dlYmhvb2tfdXJsGAggASgJEhQKDG5vdGlmeV9lbWFpbBgJIAEoCRIYChBmaXJlX2F0X2ZyYWN0aW9uGAogASgBEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfZmlyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjkKEkNyZWF0ZUFsZXJ0UmVxdWVzdBIjCgVhbGVydBgBIAEoCzIULnN3aXRjaHlhcmQudjEuQWxlcnQiOgoTQ3JlYXRlQWxlcnRSZXNwb25zZRIjCgVhbGVydBgBIAEoCzIULnN3aXRjaHlhcmQudjEuQWxlcnQiEwoRTGlzdEFsZXJ0c1JlcXVlc3QiOgoSTGlzdEFsZXJ0c1Jlc3BvbnNlEiQKBmFsZXJ0cxgBIAMoCzIULnN3aXRjaHlhcmQudjEuQWxlcnQiIAoSRGVsZXRlQWxlcnRSZXF1ZXN0EgoKAmlkGAEgASgJIhUKE0RlbGV0ZUFsZXJ0UmVzcG9uc2Uy7wIKDkJpbGxpbmdTZXJ2aWNlEncKC0NyZWF0ZUFsZXJ0EiEuc3dpdGNoeWFyZC52MS5DcmVhdGVBbGVydFJlcXVlc3QaIi5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUFsZXJ0UmVzcG9uc2UiIYLT5JMCGzoFYWxlcnQiEi92MS9iaWxsaW5nL2FsZXJ0cxJtCgpMaXN0QWxlcnRzEiAuc3dpdGNoeWFyZC52MS5MaXN0QWxlcnRzUmVxdWVzdBohLnN3aXRjaHlhcmQudjEuTGlzdEFsZXJ0c1Jlc3BvbnNlIhqC0+STAhQSEi92MS9iaWxsaW5nL2FsZXJ0cxJ1CgtEZWxldGVBbGVydBIhLnN3aXRjaHlhcmQudjEuRGVsZXRlQWxlcnRSZXF1ZXN0GiIuc3dpdGNoeWFyZC52MS5EZWxldGVBbGVydFJlc3BvbnNlIh+C0+STAhkqFy92MS9iaWxsaW5nL2FsZXJ0cy97aWR9QroBChFjb20uc3dpdGNoeWFyZC52MUIMQmlsbGluZ1Byb3RvUAFaQmdpdGh1Yi5jb20vc3dpdGNoeWFyZC9zd2l0Y2h5YXJkL2dlbi9nby9zd2l0Y2h5YXJkL3YxO3N3aXRjaHlhcmR2MaICA1NYWKoCDVN3aXRjaHlhcmQuVjHKAg1Td2l0Y2h5YXJkXFYx4gIZU3dpdGNoeWFyZFxWMVxHUEJNZXRhZGF0YeoCDlN3aXRjaHlhcmQ6OlYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chtzd2l0Y2h5YXJkL3YxL2JpbGxpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEiwQIKBUFsZXJ0EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJdGhyZXNob2xkGAMgASgBEhAKCGN1cnJlbmN5GAQgASgJEg4KBnBlcmlvZBgFIAEoCRIOCgZ3aW5kb3cYBiABKAkSDgoGa2V5X2lkGAcgASgJEhMKC3dlYmhvb2tfdXJsGAggASgJEhQKDG5vdGlmeV9lbWFpbBgJIAEoCRIYChBmaXJlX2F0X2ZyYWN0aW9uGAogASgBEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfZmlyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lYXN1cmUYDSABKAkSEAoIcHJvdmlkZXIYDiABKAkiOQoSQ3JlYXRlQWxlcnRSZXF1ZXN0EiMKBWFsZXJ0GAEgASgLMhQuc3dpdGNoeWFyZC52MS5BbGVydCI6ChNDcmVhdGVBbGVydFJlc3BvbnNlEiMKBWFsZXJ0GAEgASgLMhQuc3dpdGNoeWFyZC52MS5BbGVydCITChFMaXN0QWxlcnRzUmVxdWVzdCI6ChJMaXN0QWxlcnRzUmVzcG9uc2USJAoGYWxlcnRzGAEgAygLMhQuc3dpdGNoeWFyZC52MS5BbGVydCIgChJEZWxldGVBbGVydFJlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlQWxlcnRSZXNwb25zZTLvAgoOQmlsbGluZ1NlcnZpY2USdwoLQ3JlYXRlQWxlcnQSIS5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUFsZXJ0UmVxdWVzdBoiLnN3aXRjaHlhcmQudjEuQ3JlYXRlQWxlcnRSZXNwb25zZSIhgtPkkwIbOgVhbGVydCISL3YxL2JpbGxpbmcvYWxlcnRzEm0KCkxpc3RBbGVydHMSIC5zd2l0Y2h5YXJkLnYxLkxpc3RBbGVydHNSZXF1ZXN0GiEuc3dpdGNoeWFyZC52MS5MaXN0QWxlcnRzUmVzcG9uc2UiGoLT5JMCFBISL3YxL2JpbGxpbmcvYWxlcnRzEnUKC0RlbGV0ZUFsZXJ0EiEuc3dpdGNoeWFyZC52MS5EZWxldGVBbGVydFJlcXVlc3QaIi5zd2l0Y2h5YXJkLnYxLkRlbGV0ZUFsZXJ0UmVzcG9uc2UiH4LT5JMCGSoXL3YxL2JpbGxpbmcvYWxlcnRzL3tpZH1CugEKEWNvbS5zd2l0Y2h5YXJkLnYxQgxCaWxsaW5nUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * Alert fires when its condition holds over its window.
@@ -27,14 +27,15 @@ export type Alert = Message<"switchyard.v1.Alert"> & {
   id: string;
 
   /**
-   * budget_threshold | error_rate | p95_latency
+   * budget_threshold | error_rate | p95_latency | provider_share
    *
    * @generated from field: string type = 2;
    */
   type: string;
 
   /**
-   * budget_threshold: USD; error_rate: a ratio (0.05); p95_latency: milliseconds.
+   * budget_threshold: USD; error_rate: a ratio (0.05); p95_latency: milliseconds;
+   * provider_share: a ratio in (0, 1] (0.7 = 70%).
    *
    * @generated from field: double threshold = 3;
    */
@@ -53,7 +54,7 @@ export type Alert = Message<"switchyard.v1.Alert"> & {
   period: string;
 
   /**
-   * Window for error_rate and p95_latency, e.g. 5m.
+   * Window for error_rate, p95_latency and provider_share, e.g. 5m.
    *
    * @generated from field: string window = 6;
    */
@@ -92,6 +93,21 @@ export type Alert = Message<"switchyard.v1.Alert"> & {
    * @generated from field: google.protobuf.Timestamp last_fired_at = 12;
    */
   lastFiredAt?: Timestamp | undefined;
+
+  /**
+   * provider_share: what the share is of, requests (the default) or cost.
+   *
+   * @generated from field: string measure = 13;
+   */
+  measure: string;
+
+  /**
+   * provider_share: the one provider watched; empty fires for whichever
+   * provider's share is above threshold.
+   *
+   * @generated from field: string provider = 14;
+   */
+  provider: string;
 };
 
 /**
@@ -196,8 +212,8 @@ export const DeleteAlertResponseSchema: GenMessage<DeleteAlertResponse> = /*@__P
   messageDesc(file_switchyard_v1_billing, 6);
 
 /**
- * BillingService manages alerts on spend, errors and latency, delivered as
- * webhook POSTs.
+ * BillingService manages alerts on spend, errors, latency and provider share,
+ * delivered as webhook POSTs.
  *
  * @generated from service switchyard.v1.BillingService
  */

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchyard/v1/billing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x02\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x0e\n\x06window\x18\x06 \x01(\t\x12\x0e\n\x06key_id\x18\x07 \x01(\t\x12\x13\n\x0bwebhook_url\x18\x08 \x01(\t\x12\x14\n\x0cnotify_email\x18\t \x01(\t\x12\x18\n\x10\x66ire_at_fraction\x18\n \x01(\x01\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_fired_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"9\n\x12\x43reateAlertRequest\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\":\n\x13\x43reateAlertResponse\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\"\x13\n\x11ListAlertsRequest\":\n\x12ListAlertsResponse\x12$\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x14.switchyard.v1.Alert\" \n\x12\x44\x65leteAlertRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAlertResponse2\xef\x02\n\x0e\x42illingService\x12w\n\x0b\x43reateAlert\x12!.switchyard.v1.CreateAlertRequest\x1a\".switchyard.v1.CreateAlertResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x12/v1/billing/alerts:\x05\x61lert\x12m\n\nListAlerts\x12 .switchyard.v1.ListAlertsRequest\x1a!.switchyard.v1.ListAlertsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/billing/alerts\x12u\n\x0b\x44\x65leteAlert\x12!.switchyard.v1.DeleteAlertRequest\x1a\".switchyard.v1.DeleteAlertResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/billing/alerts/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchyard/v1/billing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x02\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x0e\n\x06window\x18\x06 \x01(\t\x12\x0e\n\x06key_id\x18\x07 \x01(\t\x12\x13\n\x0bwebhook_url\x18\x08 \x01(\t\x12\x14\n\x0cnotify_email\x18\t \x01(\t\x12\x18\n\x10\x66ire_at_fraction\x18\n \x01(\x01\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_fired_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07measure\x18\r \x01(\t\x12\x10\n\x08provider\x18\x0e \x01(\t\"9\n\x12\x43reateAlertRequest\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\":\n\x13\x43reateAlertResponse\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\"\x13\n\x11ListAlertsRequest\":\n\x12ListAlertsResponse\x12$\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x14.switchyard.v1.Alert\" \n\x12\x44\x65leteAlertRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAlertResponse2\xef\x02\n\x0e\x42illingService\x12w\n\x0b\x43reateAlert\x12!.switchyard.v1.CreateAlertRequest\x1a\".switchyard.v1.CreateAlertResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x12/v1/billing/alerts:\x05\x61lert\x12m\n\nListAlerts\x12 .switchyard.v1.ListAlertsRequest\x1a!.switchyard.v1.ListAlertsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/billing/alerts\x12u\n\x0b\x44\x65leteAlert\x12!.switchyard.v1.DeleteAlertRequest\x1a\".switchyard.v1.DeleteAlertResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/billing/alerts/{id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,19 +40,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BILLINGSERVICE'].methods_by_name['DeleteAlert']._loaded_options = None
   _globals['_BILLINGSERVICE'].methods_by_name['DeleteAlert']._serialized_options = b'\202\323\344\223\002\031*\027/v1/billing/alerts/{id}'
   _globals['_ALERT']._serialized_start=110
-  _globals['_ALERT']._serialized_end=396
-  _globals['_CREATEALERTREQUEST']._serialized_start=398
-  _globals['_CREATEALERTREQUEST']._serialized_end=455
-  _globals['_CREATEALERTRESPONSE']._serialized_start=457
-  _globals['_CREATEALERTRESPONSE']._serialized_end=515
-  _globals['_LISTALERTSREQUEST']._serialized_start=517
-  _globals['_LISTALERTSREQUEST']._serialized_end=536
-  _globals['_LISTALERTSRESPONSE']._serialized_start=538
-  _globals['_LISTALERTSRESPONSE']._serialized_end=596
-  _globals['_DELETEALERTREQUEST']._serialized_start=598
-  _globals['_DELETEALERTREQUEST']._serialized_end=630
-  _globals['_DELETEALERTRESPONSE']._serialized_start=632
-  _globals['_DELETEALERTRESPONSE']._serialized_end=653
-  _globals['_BILLINGSERVICE']._serialized_start=656
-  _globals['_BILLINGSERVICE']._serialized_end=1023
+  _globals['_ALERT']._serialized_end=431
+  _globals['_CREATEALERTREQUEST']._serialized_start=433
+  _globals['_CREATEALERTREQUEST']._serialized_end=490
+  _globals['_CREATEALERTRESPONSE']._serialized_start=492
+  _globals['_CREATEALERTRESPONSE']._serialized_end=550
+  _globals['_LISTALERTSREQUEST']._serialized_start=552
+  _globals['_LISTALERTSREQUEST']._serialized_end=571
+  _globals['_LISTALERTSRESPONSE']._serialized_start=573
+  _globals['_LISTALERTSRESPONSE']._serialized_end=631
+  _globals['_DELETEALERTREQUEST']._serialized_start=633
+  _globals['_DELETEALERTREQUEST']._serialized_end=665
+  _globals['_DELETEALERTRESPONSE']._serialized_start=667
+  _globals['_DELETEALERTRESPONSE']._serialized_end=688
+  _globals['_BILLINGSERVICE']._serialized_start=691
+  _globals['_BILLINGSERVICE']._serialized_end=1058
 # @@protoc_insertion_point(module_scope)
