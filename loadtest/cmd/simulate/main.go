@@ -1,0 +1,80 @@
+// Command simulate replays a synthetic day against fake providers through
+// the gateway binary, once per routing policy, and writes
+// simulate.{md,json,svg} (see package loadtest/sim).
+//
+//	simulate --bin bin/switchyard --day 72s --out loadtest/results
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchyard/switchyard/loadtest/sim"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "simulate:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	bin := fs.String("bin", envOr("SWITCHYARD_BIN", "bin/switchyard"), "gateway binary (env SWITCHYARD_BIN)")
+	dayLen := fs.Duration("day", 72*time.Second, "real time one simulated day lasts, per policy")
+	out := fs.String("out", "loadtest/results", "directory for simulate.md, simulate.json and simulate.svg")
+	limit := fs.Duration("timeout", 15*time.Minute, "stop the whole run after this long")
+	only := fs.String("policies", "", "comma-separated policy names to run (default all)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	policies, err := pick(sim.Policies(), *only)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *limit)
+	defer cancel()
+	rep, err := sim.Run(ctx, sim.Options{
+		Bin: *bin, DayLength: *dayLen, Scenario: sim.Default(), Policies: policies,
+		Baseline: "single", Candidate: "hybrid_live", Progress: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	return sim.Write(rep, *out, os.Stdout)
+}
+
+func pick(all []sim.Policy, only string) ([]sim.Policy, error) {
+	if only == "" {
+		return all, nil
+	}
+	var out []sim.Policy
+	for _, name := range strings.Split(only, ",") {
+		found := false
+		for _, p := range all {
+			if p.Name == strings.TrimSpace(name) {
+				out, found = append(out, p), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown policy %q", name)
+		}
+	}
+	return out, nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
