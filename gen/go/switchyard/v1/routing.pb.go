@@ -178,7 +178,11 @@ type Route struct {
 	// gateway-wide default, on).
 	PanicMode *bool `protobuf:"varint,10,opt,name=panic_mode,json=panicMode,proto3,oneof" json:"panic_mode,omitempty"`
 	// Serve n > 1 on targets that answer one choice per call by n calls.
-	FanOutN       *bool `protobuf:"varint,11,opt,name=fan_out_n,json=fanOutN,proto3,oneof" json:"fan_out_n,omitempty"`
+	FanOutN *bool `protobuf:"varint,11,opt,name=fan_out_n,json=fanOutN,proto3,oneof" json:"fan_out_n,omitempty"`
+	// Attribute rules, first match wins: a request that meets every
+	// condition of a rule is served by its targets first, then by the
+	// route's own targets and fallbacks.
+	Rules         []*RouteRule `protobuf:"bytes,12,rep,name=rules,proto3" json:"rules,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -290,6 +294,161 @@ func (x *Route) GetFanOutN() bool {
 	return false
 }
 
+func (x *Route) GetRules() []*RouteRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// RouteRule picks a route's targets from who is asking.
+type RouteRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Shown in X-Switchyard-Rule; empty names the rule by its place, rules[i].
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Conditions that must all hold; at least one is set.
+	When *RuleConditions `protobuf:"bytes,2,opt,name=when,proto3" json:"when,omitempty"`
+	// Tried before the route's own targets.
+	Targets       []*RouteTarget `protobuf:"bytes,3,rep,name=targets,proto3" json:"targets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RouteRule) Reset() {
+	*x = RouteRule{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RouteRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RouteRule) ProtoMessage() {}
+
+func (x *RouteRule) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RouteRule.ProtoReflect.Descriptor instead.
+func (*RouteRule) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RouteRule) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RouteRule) GetWhen() *RuleConditions {
+	if x != nil {
+		return x.When
+	}
+	return nil
+}
+
+func (x *RouteRule) GetTargets() []*RouteTarget {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+// RuleConditions are what a request must meet; unset ones are not checked.
+type RuleConditions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The client's x-switchyard-region header, compared without regard to case.
+	Region string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	// Labels the client key must carry, each with this value.
+	KeyLabel map[string]string `protobuf:"bytes,2,rep,name=key_label,json=keyLabel,proto3" json:"key_label,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Request metadata that must each have this value.
+	Metadata map[string]string `protobuf:"bytes,3,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Holds when the request's estimated cost (USD) at the route's first own
+	// target is above this; 0 is unchecked.
+	EstimatedCostAbove float64 `protobuf:"fixed64,4,opt,name=estimated_cost_above,json=estimatedCostAbove,proto3" json:"estimated_cost_above,omitempty"`
+	// Holds when every own target of the route failed at least this many calls
+	// in a row, for 30 s after the latest failure; 0 is unchecked.
+	ConsecutiveFailures int32 `protobuf:"varint,5,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *RuleConditions) Reset() {
+	*x = RuleConditions{}
+	mi := &file_switchyard_v1_routing_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleConditions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleConditions) ProtoMessage() {}
+
+func (x *RuleConditions) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_routing_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleConditions.ProtoReflect.Descriptor instead.
+func (*RuleConditions) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RuleConditions) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *RuleConditions) GetKeyLabel() map[string]string {
+	if x != nil {
+		return x.KeyLabel
+	}
+	return nil
+}
+
+func (x *RuleConditions) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *RuleConditions) GetEstimatedCostAbove() float64 {
+	if x != nil {
+		return x.EstimatedCostAbove
+	}
+	return 0
+}
+
+func (x *RuleConditions) GetConsecutiveFailures() int32 {
+	if x != nil {
+		return x.ConsecutiveFailures
+	}
+	return 0
+}
+
 // RouteTarget is one provider and upstream model a route may use.
 type RouteTarget struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -306,7 +465,7 @@ type RouteTarget struct {
 
 func (x *RouteTarget) Reset() {
 	*x = RouteTarget{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[3]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +477,7 @@ func (x *RouteTarget) String() string {
 func (*RouteTarget) ProtoMessage() {}
 
 func (x *RouteTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[3]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +490,7 @@ func (x *RouteTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteTarget.ProtoReflect.Descriptor instead.
 func (*RouteTarget) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{3}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RouteTarget) GetProvider() string {
@@ -383,7 +542,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[4]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -395,7 +554,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[4]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -408,7 +567,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{4}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RetryPolicy) GetMaxAttempts() int32 {
@@ -458,7 +617,7 @@ type HedgePolicy struct {
 
 func (x *HedgePolicy) Reset() {
 	*x = HedgePolicy{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[5]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +629,7 @@ func (x *HedgePolicy) String() string {
 func (*HedgePolicy) ProtoMessage() {}
 
 func (x *HedgePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[5]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,7 +642,7 @@ func (x *HedgePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HedgePolicy.ProtoReflect.Descriptor instead.
 func (*HedgePolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{5}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HedgePolicy) GetEnabled() bool {
@@ -515,7 +674,7 @@ type CachePolicy struct {
 
 func (x *CachePolicy) Reset() {
 	*x = CachePolicy{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[6]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +686,7 @@ func (x *CachePolicy) String() string {
 func (*CachePolicy) ProtoMessage() {}
 
 func (x *CachePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[6]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +699,7 @@ func (x *CachePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePolicy.ProtoReflect.Descriptor instead.
 func (*CachePolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{6}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CachePolicy) GetMode() string {
@@ -588,7 +747,7 @@ type SemanticCachePolicy struct {
 
 func (x *SemanticCachePolicy) Reset() {
 	*x = SemanticCachePolicy{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +759,7 @@ func (x *SemanticCachePolicy) String() string {
 func (*SemanticCachePolicy) ProtoMessage() {}
 
 func (x *SemanticCachePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[7]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +772,7 @@ func (x *SemanticCachePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SemanticCachePolicy.ProtoReflect.Descriptor instead.
 func (*SemanticCachePolicy) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{7}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SemanticCachePolicy) GetEnabled() bool {
@@ -686,7 +845,7 @@ type HybridWeights struct {
 
 func (x *HybridWeights) Reset() {
 	*x = HybridWeights{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +857,7 @@ func (x *HybridWeights) String() string {
 func (*HybridWeights) ProtoMessage() {}
 
 func (x *HybridWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[8]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +870,7 @@ func (x *HybridWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HybridWeights.ProtoReflect.Descriptor instead.
 func (*HybridWeights) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{8}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HybridWeights) GetCost() float64 {
@@ -757,7 +916,7 @@ type GetRoutingConfigRequest struct {
 
 func (x *GetRoutingConfigRequest) Reset() {
 	*x = GetRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +928,7 @@ func (x *GetRoutingConfigRequest) String() string {
 func (*GetRoutingConfigRequest) ProtoMessage() {}
 
 func (x *GetRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[9]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +941,7 @@ func (x *GetRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{9}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{11}
 }
 
 type GetRoutingConfigResponse struct {
@@ -797,7 +956,7 @@ type GetRoutingConfigResponse struct {
 
 func (x *GetRoutingConfigResponse) Reset() {
 	*x = GetRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +968,7 @@ func (x *GetRoutingConfigResponse) String() string {
 func (*GetRoutingConfigResponse) ProtoMessage() {}
 
 func (x *GetRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[10]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +981,7 @@ func (x *GetRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{10}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRoutingConfigResponse) GetConfig() *RoutingConfig {
@@ -863,7 +1022,7 @@ type UpdateRoutingConfigRequest struct {
 
 func (x *UpdateRoutingConfigRequest) Reset() {
 	*x = UpdateRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1034,7 @@ func (x *UpdateRoutingConfigRequest) String() string {
 func (*UpdateRoutingConfigRequest) ProtoMessage() {}
 
 func (x *UpdateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[11]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1047,7 @@ func (x *UpdateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{11}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateRoutingConfigRequest) GetConfig() *RoutingConfig {
@@ -922,7 +1081,7 @@ type UpdateRoutingConfigResponse struct {
 
 func (x *UpdateRoutingConfigResponse) Reset() {
 	*x = UpdateRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1093,7 @@ func (x *UpdateRoutingConfigResponse) String() string {
 func (*UpdateRoutingConfigResponse) ProtoMessage() {}
 
 func (x *UpdateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[12]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1106,7 @@ func (x *UpdateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{12}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateRoutingConfigResponse) GetConfig() *RoutingConfig {
@@ -973,7 +1132,7 @@ type ValidateRoutingConfigRequest struct {
 
 func (x *ValidateRoutingConfigRequest) Reset() {
 	*x = ValidateRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1144,7 @@ func (x *ValidateRoutingConfigRequest) String() string {
 func (*ValidateRoutingConfigRequest) ProtoMessage() {}
 
 func (x *ValidateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[13]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1157,7 @@ func (x *ValidateRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*ValidateRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{13}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ValidateRoutingConfigRequest) GetConfig() *RoutingConfig {
@@ -1020,7 +1179,7 @@ type FieldViolation struct {
 
 func (x *FieldViolation) Reset() {
 	*x = FieldViolation{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1191,7 @@ func (x *FieldViolation) String() string {
 func (*FieldViolation) ProtoMessage() {}
 
 func (x *FieldViolation) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[14]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1204,7 @@ func (x *FieldViolation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldViolation.ProtoReflect.Descriptor instead.
 func (*FieldViolation) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{14}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FieldViolation) GetField() string {
@@ -1072,7 +1231,7 @@ type ValidateRoutingConfigResponse struct {
 
 func (x *ValidateRoutingConfigResponse) Reset() {
 	*x = ValidateRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1243,7 @@ func (x *ValidateRoutingConfigResponse) String() string {
 func (*ValidateRoutingConfigResponse) ProtoMessage() {}
 
 func (x *ValidateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[15]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1256,7 @@ func (x *ValidateRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*ValidateRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{15}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ValidateRoutingConfigResponse) GetValid() bool {
@@ -1124,7 +1283,7 @@ type ListRoutingConfigHistoryRequest struct {
 
 func (x *ListRoutingConfigHistoryRequest) Reset() {
 	*x = ListRoutingConfigHistoryRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1295,7 @@ func (x *ListRoutingConfigHistoryRequest) String() string {
 func (*ListRoutingConfigHistoryRequest) ProtoMessage() {}
 
 func (x *ListRoutingConfigHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[16]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1308,7 @@ func (x *ListRoutingConfigHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutingConfigHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutingConfigHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{16}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListRoutingConfigHistoryRequest) GetLimit() int32 {
@@ -1176,7 +1335,7 @@ type RoutingConfigVersion struct {
 
 func (x *RoutingConfigVersion) Reset() {
 	*x = RoutingConfigVersion{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1347,7 @@ func (x *RoutingConfigVersion) String() string {
 func (*RoutingConfigVersion) ProtoMessage() {}
 
 func (x *RoutingConfigVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[17]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1360,7 @@ func (x *RoutingConfigVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoutingConfigVersion.ProtoReflect.Descriptor instead.
 func (*RoutingConfigVersion) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{17}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RoutingConfigVersion) GetVersion() int64 {
@@ -1248,7 +1407,7 @@ type ListRoutingConfigHistoryResponse struct {
 
 func (x *ListRoutingConfigHistoryResponse) Reset() {
 	*x = ListRoutingConfigHistoryResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1419,7 @@ func (x *ListRoutingConfigHistoryResponse) String() string {
 func (*ListRoutingConfigHistoryResponse) ProtoMessage() {}
 
 func (x *ListRoutingConfigHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[18]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1432,7 @@ func (x *ListRoutingConfigHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutingConfigHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutingConfigHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{18}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListRoutingConfigHistoryResponse) GetVersions() []*RoutingConfigVersion {
@@ -1295,7 +1454,7 @@ type RollbackRoutingConfigRequest struct {
 
 func (x *RollbackRoutingConfigRequest) Reset() {
 	*x = RollbackRoutingConfigRequest{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1466,7 @@ func (x *RollbackRoutingConfigRequest) String() string {
 func (*RollbackRoutingConfigRequest) ProtoMessage() {}
 
 func (x *RollbackRoutingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[19]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1479,7 @@ func (x *RollbackRoutingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRoutingConfigRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRoutingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{19}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RollbackRoutingConfigRequest) GetVersion() int64 {
@@ -1348,7 +1507,7 @@ type RollbackRoutingConfigResponse struct {
 
 func (x *RollbackRoutingConfigResponse) Reset() {
 	*x = RollbackRoutingConfigResponse{}
-	mi := &file_switchyard_v1_routing_proto_msgTypes[20]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1519,7 @@ func (x *RollbackRoutingConfigResponse) String() string {
 func (*RollbackRoutingConfigResponse) ProtoMessage() {}
 
 func (x *RollbackRoutingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchyard_v1_routing_proto_msgTypes[20]
+	mi := &file_switchyard_v1_routing_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1532,7 @@ func (x *RollbackRoutingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRoutingConfigResponse.ProtoReflect.Descriptor instead.
 func (*RollbackRoutingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{20}
+	return file_switchyard_v1_routing_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RollbackRoutingConfigResponse) GetConfig() *RoutingConfig {
@@ -1403,7 +1562,7 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\x0eProviderWeight\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bpriority\x18\x02 \x01(\x05R\bpriority\x12\x16\n" +
-	"\x06weight\x18\x03 \x01(\x05R\x06weight\"\xe8\x03\n" +
+	"\x06weight\x18\x03 \x01(\x05R\x06weight\"\x98\x04\n" +
 	"\x05Route\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x1a\n" +
 	"\bstrategy\x18\x02 \x01(\tR\bstrategy\x12+\n" +
@@ -1417,10 +1576,27 @@ const file_switchyard_v1_routing_proto_rawDesc = "" +
 	"\n" +
 	"panic_mode\x18\n" +
 	" \x01(\bH\x00R\tpanicMode\x88\x01\x01\x12\x1f\n" +
-	"\tfan_out_n\x18\v \x01(\bH\x01R\afanOutN\x88\x01\x01B\r\n" +
+	"\tfan_out_n\x18\v \x01(\bH\x01R\afanOutN\x88\x01\x01\x12.\n" +
+	"\x05rules\x18\f \x03(\v2\x18.switchyard.v1.RouteRuleR\x05rulesB\r\n" +
 	"\v_panic_modeB\f\n" +
 	"\n" +
-	"_fan_out_n\"\x8d\x01\n" +
+	"_fan_out_n\"\x88\x01\n" +
+	"\tRouteRule\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x121\n" +
+	"\x04when\x18\x02 \x01(\v2\x1d.switchyard.v1.RuleConditionsR\x04when\x124\n" +
+	"\atargets\x18\x03 \x03(\v2\x1a.switchyard.v1.RouteTargetR\atargets\"\x9a\x03\n" +
+	"\x0eRuleConditions\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\tR\x06region\x12H\n" +
+	"\tkey_label\x18\x02 \x03(\v2+.switchyard.v1.RuleConditions.KeyLabelEntryR\bkeyLabel\x12G\n" +
+	"\bmetadata\x18\x03 \x03(\v2+.switchyard.v1.RuleConditions.MetadataEntryR\bmetadata\x120\n" +
+	"\x14estimated_cost_above\x18\x04 \x01(\x01R\x12estimatedCostAbove\x121\n" +
+	"\x14consecutive_failures\x18\x05 \x01(\x05R\x13consecutiveFailures\x1a;\n" +
+	"\rKeyLabelEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x01\n" +
 	"\vRouteTarget\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x16\n" +
@@ -1524,65 +1700,74 @@ func file_switchyard_v1_routing_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_routing_proto_rawDescData
 }
 
-var file_switchyard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_switchyard_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_switchyard_v1_routing_proto_goTypes = []any{
 	(*RoutingConfig)(nil),                    // 0: switchyard.v1.RoutingConfig
 	(*ProviderWeight)(nil),                   // 1: switchyard.v1.ProviderWeight
 	(*Route)(nil),                            // 2: switchyard.v1.Route
-	(*RouteTarget)(nil),                      // 3: switchyard.v1.RouteTarget
-	(*RetryPolicy)(nil),                      // 4: switchyard.v1.RetryPolicy
-	(*HedgePolicy)(nil),                      // 5: switchyard.v1.HedgePolicy
-	(*CachePolicy)(nil),                      // 6: switchyard.v1.CachePolicy
-	(*SemanticCachePolicy)(nil),              // 7: switchyard.v1.SemanticCachePolicy
-	(*HybridWeights)(nil),                    // 8: switchyard.v1.HybridWeights
-	(*GetRoutingConfigRequest)(nil),          // 9: switchyard.v1.GetRoutingConfigRequest
-	(*GetRoutingConfigResponse)(nil),         // 10: switchyard.v1.GetRoutingConfigResponse
-	(*UpdateRoutingConfigRequest)(nil),       // 11: switchyard.v1.UpdateRoutingConfigRequest
-	(*UpdateRoutingConfigResponse)(nil),      // 12: switchyard.v1.UpdateRoutingConfigResponse
-	(*ValidateRoutingConfigRequest)(nil),     // 13: switchyard.v1.ValidateRoutingConfigRequest
-	(*FieldViolation)(nil),                   // 14: switchyard.v1.FieldViolation
-	(*ValidateRoutingConfigResponse)(nil),    // 15: switchyard.v1.ValidateRoutingConfigResponse
-	(*ListRoutingConfigHistoryRequest)(nil),  // 16: switchyard.v1.ListRoutingConfigHistoryRequest
-	(*RoutingConfigVersion)(nil),             // 17: switchyard.v1.RoutingConfigVersion
-	(*ListRoutingConfigHistoryResponse)(nil), // 18: switchyard.v1.ListRoutingConfigHistoryResponse
-	(*RollbackRoutingConfigRequest)(nil),     // 19: switchyard.v1.RollbackRoutingConfigRequest
-	(*RollbackRoutingConfigResponse)(nil),    // 20: switchyard.v1.RollbackRoutingConfigResponse
-	(*timestamppb.Timestamp)(nil),            // 21: google.protobuf.Timestamp
+	(*RouteRule)(nil),                        // 3: switchyard.v1.RouteRule
+	(*RuleConditions)(nil),                   // 4: switchyard.v1.RuleConditions
+	(*RouteTarget)(nil),                      // 5: switchyard.v1.RouteTarget
+	(*RetryPolicy)(nil),                      // 6: switchyard.v1.RetryPolicy
+	(*HedgePolicy)(nil),                      // 7: switchyard.v1.HedgePolicy
+	(*CachePolicy)(nil),                      // 8: switchyard.v1.CachePolicy
+	(*SemanticCachePolicy)(nil),              // 9: switchyard.v1.SemanticCachePolicy
+	(*HybridWeights)(nil),                    // 10: switchyard.v1.HybridWeights
+	(*GetRoutingConfigRequest)(nil),          // 11: switchyard.v1.GetRoutingConfigRequest
+	(*GetRoutingConfigResponse)(nil),         // 12: switchyard.v1.GetRoutingConfigResponse
+	(*UpdateRoutingConfigRequest)(nil),       // 13: switchyard.v1.UpdateRoutingConfigRequest
+	(*UpdateRoutingConfigResponse)(nil),      // 14: switchyard.v1.UpdateRoutingConfigResponse
+	(*ValidateRoutingConfigRequest)(nil),     // 15: switchyard.v1.ValidateRoutingConfigRequest
+	(*FieldViolation)(nil),                   // 16: switchyard.v1.FieldViolation
+	(*ValidateRoutingConfigResponse)(nil),    // 17: switchyard.v1.ValidateRoutingConfigResponse
+	(*ListRoutingConfigHistoryRequest)(nil),  // 18: switchyard.v1.ListRoutingConfigHistoryRequest
+	(*RoutingConfigVersion)(nil),             // 19: switchyard.v1.RoutingConfigVersion
+	(*ListRoutingConfigHistoryResponse)(nil), // 20: switchyard.v1.ListRoutingConfigHistoryResponse
+	(*RollbackRoutingConfigRequest)(nil),     // 21: switchyard.v1.RollbackRoutingConfigRequest
+	(*RollbackRoutingConfigResponse)(nil),    // 22: switchyard.v1.RollbackRoutingConfigResponse
+	nil,                                      // 23: switchyard.v1.RuleConditions.KeyLabelEntry
+	nil,                                      // 24: switchyard.v1.RuleConditions.MetadataEntry
+	(*timestamppb.Timestamp)(nil),            // 25: google.protobuf.Timestamp
 }
 var file_switchyard_v1_routing_proto_depIdxs = []int32{
 	1,  // 0: switchyard.v1.RoutingConfig.providers:type_name -> switchyard.v1.ProviderWeight
 	2,  // 1: switchyard.v1.RoutingConfig.routes:type_name -> switchyard.v1.Route
-	3,  // 2: switchyard.v1.Route.targets:type_name -> switchyard.v1.RouteTarget
-	4,  // 3: switchyard.v1.Route.retry:type_name -> switchyard.v1.RetryPolicy
-	5,  // 4: switchyard.v1.Route.hedge:type_name -> switchyard.v1.HedgePolicy
-	6,  // 5: switchyard.v1.Route.cache:type_name -> switchyard.v1.CachePolicy
-	8,  // 6: switchyard.v1.Route.hybrid:type_name -> switchyard.v1.HybridWeights
-	7,  // 7: switchyard.v1.CachePolicy.semantic:type_name -> switchyard.v1.SemanticCachePolicy
-	0,  // 8: switchyard.v1.GetRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	21, // 9: switchyard.v1.GetRoutingConfigResponse.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 10: switchyard.v1.UpdateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
-	0,  // 11: switchyard.v1.UpdateRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	0,  // 12: switchyard.v1.ValidateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
-	14, // 13: switchyard.v1.ValidateRoutingConfigResponse.violations:type_name -> switchyard.v1.FieldViolation
-	21, // 14: switchyard.v1.RoutingConfigVersion.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 15: switchyard.v1.RoutingConfigVersion.config:type_name -> switchyard.v1.RoutingConfig
-	17, // 16: switchyard.v1.ListRoutingConfigHistoryResponse.versions:type_name -> switchyard.v1.RoutingConfigVersion
-	0,  // 17: switchyard.v1.RollbackRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
-	9,  // 18: switchyard.v1.RoutingConfigService.GetRoutingConfig:input_type -> switchyard.v1.GetRoutingConfigRequest
-	11, // 19: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:input_type -> switchyard.v1.UpdateRoutingConfigRequest
-	13, // 20: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:input_type -> switchyard.v1.ValidateRoutingConfigRequest
-	16, // 21: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:input_type -> switchyard.v1.ListRoutingConfigHistoryRequest
-	19, // 22: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:input_type -> switchyard.v1.RollbackRoutingConfigRequest
-	10, // 23: switchyard.v1.RoutingConfigService.GetRoutingConfig:output_type -> switchyard.v1.GetRoutingConfigResponse
-	12, // 24: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:output_type -> switchyard.v1.UpdateRoutingConfigResponse
-	15, // 25: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:output_type -> switchyard.v1.ValidateRoutingConfigResponse
-	18, // 26: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:output_type -> switchyard.v1.ListRoutingConfigHistoryResponse
-	20, // 27: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:output_type -> switchyard.v1.RollbackRoutingConfigResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	5,  // 2: switchyard.v1.Route.targets:type_name -> switchyard.v1.RouteTarget
+	6,  // 3: switchyard.v1.Route.retry:type_name -> switchyard.v1.RetryPolicy
+	7,  // 4: switchyard.v1.Route.hedge:type_name -> switchyard.v1.HedgePolicy
+	8,  // 5: switchyard.v1.Route.cache:type_name -> switchyard.v1.CachePolicy
+	10, // 6: switchyard.v1.Route.hybrid:type_name -> switchyard.v1.HybridWeights
+	3,  // 7: switchyard.v1.Route.rules:type_name -> switchyard.v1.RouteRule
+	4,  // 8: switchyard.v1.RouteRule.when:type_name -> switchyard.v1.RuleConditions
+	5,  // 9: switchyard.v1.RouteRule.targets:type_name -> switchyard.v1.RouteTarget
+	23, // 10: switchyard.v1.RuleConditions.key_label:type_name -> switchyard.v1.RuleConditions.KeyLabelEntry
+	24, // 11: switchyard.v1.RuleConditions.metadata:type_name -> switchyard.v1.RuleConditions.MetadataEntry
+	9,  // 12: switchyard.v1.CachePolicy.semantic:type_name -> switchyard.v1.SemanticCachePolicy
+	0,  // 13: switchyard.v1.GetRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	25, // 14: switchyard.v1.GetRoutingConfigResponse.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 15: switchyard.v1.UpdateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
+	0,  // 16: switchyard.v1.UpdateRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	0,  // 17: switchyard.v1.ValidateRoutingConfigRequest.config:type_name -> switchyard.v1.RoutingConfig
+	16, // 18: switchyard.v1.ValidateRoutingConfigResponse.violations:type_name -> switchyard.v1.FieldViolation
+	25, // 19: switchyard.v1.RoutingConfigVersion.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 20: switchyard.v1.RoutingConfigVersion.config:type_name -> switchyard.v1.RoutingConfig
+	19, // 21: switchyard.v1.ListRoutingConfigHistoryResponse.versions:type_name -> switchyard.v1.RoutingConfigVersion
+	0,  // 22: switchyard.v1.RollbackRoutingConfigResponse.config:type_name -> switchyard.v1.RoutingConfig
+	11, // 23: switchyard.v1.RoutingConfigService.GetRoutingConfig:input_type -> switchyard.v1.GetRoutingConfigRequest
+	13, // 24: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:input_type -> switchyard.v1.UpdateRoutingConfigRequest
+	15, // 25: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:input_type -> switchyard.v1.ValidateRoutingConfigRequest
+	18, // 26: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:input_type -> switchyard.v1.ListRoutingConfigHistoryRequest
+	21, // 27: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:input_type -> switchyard.v1.RollbackRoutingConfigRequest
+	12, // 28: switchyard.v1.RoutingConfigService.GetRoutingConfig:output_type -> switchyard.v1.GetRoutingConfigResponse
+	14, // 29: switchyard.v1.RoutingConfigService.UpdateRoutingConfig:output_type -> switchyard.v1.UpdateRoutingConfigResponse
+	17, // 30: switchyard.v1.RoutingConfigService.ValidateRoutingConfig:output_type -> switchyard.v1.ValidateRoutingConfigResponse
+	20, // 31: switchyard.v1.RoutingConfigService.ListRoutingConfigHistory:output_type -> switchyard.v1.ListRoutingConfigHistoryResponse
+	22, // 32: switchyard.v1.RoutingConfigService.RollbackRoutingConfig:output_type -> switchyard.v1.RollbackRoutingConfigResponse
+	28, // [28:33] is the sub-list for method output_type
+	23, // [23:28] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_routing_proto_init() }
@@ -1597,7 +1782,7 @@ func file_switchyard_v1_routing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_routing_proto_rawDesc), len(file_switchyard_v1_routing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

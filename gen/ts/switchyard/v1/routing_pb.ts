@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/routing.proto.
  */
 export const file_switchyard_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2h5YXJkL3YxL3JvdXRpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEilAEKDVJvdXRpbmdDb25maWcSEAoIc3RyYXRlZ3kYASABKAkSGQoRZmFsbGJhY2tfc3RyYXRlZ3kYAiABKAkSMAoJcHJvdmlkZXJzGAMgAygLMh0uc3dpdGNoeWFyZC52MS5Qcm92aWRlcldlaWdodBIkCgZyb3V0ZXMYBCADKAsyFC5zd2l0Y2h5YXJkLnYxLlJvdXRlIkAKDlByb3ZpZGVyV2VpZ2h0EgwKBG5hbWUYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDgoGd2VpZ2h0GAMgASgFIoADCgVSb3V0ZRINCgVtb2RlbBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIZChFmYWxsYmFja19zdHJhdGVneRgDIAEoCRIrCgd0YXJnZXRzGAQgAygLMhouc3dpdGNoeWFyZC52MS5Sb3V0ZVRhcmdldBIRCglmYWxsYmFja3MYBSADKAkSKQoFcmV0cnkYBiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJldHJ5UG9saWN5EikKBWhlZGdlGAcgASgLMhouc3dpdGNoeWFyZC52MS5IZWRnZVBvbGljeRIpCgVjYWNoZRgIIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2FjaGVQb2xpY3kSLAoGaHlicmlkGAkgASgLMhwuc3dpdGNoeWFyZC52MS5IeWJyaWRXZWlnaHRzEhcKCnBhbmljX21vZGUYCiABKAhIAIgBARIWCglmYW5fb3V0X24YCyABKAhIAYgBAUINCgtfcGFuaWNfbW9kZUIMCgpfZmFuX291dF9uImEKC1JvdXRlVGFyZ2V0EhAKCHByb3ZpZGVyGAEgASgJEg0KBW1vZGVsGAIgASgJEg4KBndlaWdodBgDIAEoBRIQCghwcmlvcml0eRgEIAEoBRIPCgdxdWFsaXR5GAUgASgBIo8BCgtSZXRyeVBvbGljeRIUCgxtYXhfYXR0ZW1wdHMYASABKAUSGgoSaW5pdGlhbF9iYWNrb2ZmX21zGAIgASgFEhYKDm1heF9iYWNrb2ZmX21zGAMgASgFEhoKEnBlcl90cnlfdGltZW91dF9tcxgEIAEoBRIaChJvdmVyYWxsX3RpbWVvdXRfbXMYBSABKAUiMAoLSGVkZ2VQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBIQCghkZWxheV9tcxgCIAEoBSJmCgtDYWNoZVBvbGljeRIMCgRtb2RlGAEgASgJEhMKC3R0bF9zZWNvbmRzGAIgASgFEjQKCHNlbWFudGljGAMgASgLMiIuc3dpdGNoeWFyZC52MS5TZW1hbnRpY0NhY2hlUG9saWN5IqkBChNTZW1hbnRpY0NhY2hlUG9saWN5Eg8KB2VuYWJsZWQYASABKAgSDQoFbW9kZWwYAiABKAkSEgoKZGltZW5zaW9ucxgDIAEoBRIRCgl0aHJlc2hvbGQYBCABKAESEwoLdHRsX3NlY29uZHMYBSABKAUSDQoFc2NvcGUYBiABKAkSEwoLYWxsb3dfdG9vbHMYByABKAgSEgoKdGltZW91dF9tcxgIIAEoBSJhCg1IeWJyaWRXZWlnaHRzEgwKBGNvc3QYASABKAESDwoHbGF0ZW5jeRgCIAEoARIPCgdxdWFsaXR5GAMgASgBEhIKCmVycm9yX3JhdGUYBCABKAESDAoEbG9hZBgFIAEoASIZChdHZXRSb3V0aW5nQ29uZmlnUmVxdWVzdCKJAQoYR2V0Um91dGluZ0NvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIPCgd2ZXJzaW9uGAIgASgDEi4KCnVwZGF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIngKGlVwZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIWCg5hbGxvd191bnJvdXRlZBgCIAEoCBIUCgxjbGVhcl9yb3V0ZXMYAyABKAgiXAobVXBkYXRlUm91dGluZ0NvbmZpZ1Jlc3BvbnNlEiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZxIPCgd2ZXJzaW9uGAIgASgDIkwKHFZhbGlkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QSLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJImEKHVZhbGlkYXRlUm91dGluZ0NvbmZpZ1Jlc3BvbnNlEg0KBXZhbGlkGAEgASgIEjEKCnZpb2xhdGlvbnMYAiADKAsyHS5zd2l0Y2h5YXJkLnYxLkZpZWxkVmlvbGF0aW9uIjAKH0xpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeVJlcXVlc3QSDQoFbGltaXQYASABKAUirgEKFFJvdXRpbmdDb25maWdWZXJzaW9uEg8KB3ZlcnNpb24YASABKAMSLgoKdXBkYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgDIAEoCRIsCgZjb25maWcYBCABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSEwoLcm9sbGJhY2tfb2YYBSABKAMiWQogTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVzcG9uc2USNQoIdmVyc2lvbnMYASADKAsyIy5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWdWZXJzaW9uIkcKHFJvbGxiYWNrUm91dGluZ0NvbmZpZ1JlcXVlc3QSDwoHdmVyc2lvbhgBIAEoAxIWCg5hbGxvd191bnJvdXRlZBgCIAEoCCJeCh1Sb2xsYmFja1JvdXRpbmdDb25maWdSZXNwb25zZRIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSDwoHdmVyc2lvbhgCIAEoAzKLBgoUUm91dGluZ0NvbmZpZ1NlcnZpY2USfwoQR2V0Um91dGluZ0NvbmZpZxImLnN3aXRjaHlhcmQudjEuR2V0Um91dGluZ0NvbmZpZ1JlcXVlc3QaJy5zd2l0Y2h5YXJkLnYxLkdldFJvdXRpbmdDb25maWdSZXNwb25zZSIagtPkkwIUEhIvdjEvcm91dGluZy9jb25maWcSkAEKE1VwZGF0ZVJvdXRpbmdDb25maWcSKS5zd2l0Y2h5YXJkLnYxLlVwZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0Giouc3dpdGNoeWFyZC52MS5VcGRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2UiIoLT5JMCHDoGY29uZmlnIhIvdjEvcm91dGluZy9jb25maWcSnwEKFVZhbGlkYXRlUm91dGluZ0NvbmZpZxIrLnN3aXRjaHlhcmQudjEuVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBosLnN3aXRjaHlhcmQudjEuVmFsaWRhdGVSb3V0aW5nQ29uZmlnUmVzcG9uc2UiK4LT5JMCJToGY29uZmlnIhsvdjEvcm91dGluZy9jb25maWc6dmFsaWRhdGUSnwEKGExpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeRIuLnN3aXRjaHlhcmQudjEuTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVxdWVzdBovLnN3aXRjaHlhcmQudjEuTGlzdFJvdXRpbmdDb25maWdIaXN0b3J5UmVzcG9uc2UiIoLT5JMCHBIaL3YxL3JvdXRpbmcvY29uZmlnL2hpc3RvcnkSmgEKFVJvbGxiYWNrUm91dGluZ0NvbmZpZxIrLnN3aXRjaHlhcmQudjEuUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVxdWVzdBosLnN3aXRjaHlhcmQudjEuUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVzcG9uc2UiJoLT5JMCIDoBKiIbL3YxL3JvdXRpbmcvY29uZmlnL3JvbGxiYWNrQroBChFjb20uc3dpdGNoeWFyZC52MUIMUm91dGluZ1Byb3RvUAFaQmdpdGh1Yi5jb20vc3dpdGNoeWFyZC9zd2l0Y2h5YXJkL2dlbi9nby9zd2l0Y2h5YXJkL3YxO3N3aXRjaHlhcmR2MaICA1NYWKoCDVN3aXRjaHlhcmQuVjHKAg1Td2l0Y2h5YXJkXFYx4gIZU3dpdGNoeWFyZFxWMVxHUEJNZXRhZGF0YeoCDlN3aXRjaHlhcmQ6OlYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chtzd2l0Y2h5YXJkL3YxL3JvdXRpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEilAEKDVJvdXRpbmdDb25maWcSEAoIc3RyYXRlZ3kYASABKAkSGQoRZmFsbGJhY2tfc3RyYXRlZ3kYAiABKAkSMAoJcHJvdmlkZXJzGAMgAygLMh0uc3dpdGNoeWFyZC52MS5Qcm92aWRlcldlaWdodBIkCgZyb3V0ZXMYBCADKAsyFC5zd2l0Y2h5YXJkLnYxLlJvdXRlIkAKDlByb3ZpZGVyV2VpZ2h0EgwKBG5hbWUYASABKAkSEAoIcHJpb3JpdHkYAiABKAUSDgoGd2VpZ2h0GAMgASgFIqkDCgVSb3V0ZRINCgVtb2RlbBgBIAEoCRIQCghzdHJhdGVneRgCIAEoCRIZChFmYWxsYmFja19zdHJhdGVneRgDIAEoCRIrCgd0YXJnZXRzGAQgAygLMhouc3dpdGNoeWFyZC52MS5Sb3V0ZVRhcmdldBIRCglmYWxsYmFja3MYBSADKAkSKQoFcmV0cnkYBiABKAsyGi5zd2l0Y2h5YXJkLnYxLlJldHJ5UG9saWN5EikKBWhlZGdlGAcgASgLMhouc3dpdGNoeWFyZC52MS5IZWRnZVBvbGljeRIpCgVjYWNoZRgIIAEoCzIaLnN3aXRjaHlhcmQudjEuQ2FjaGVQb2xpY3kSLAoGaHlicmlkGAkgASgLMhwuc3dpdGNoeWFyZC52MS5IeWJyaWRXZWlnaHRzEhcKCnBhbmljX21vZGUYCiABKAhIAIgBARIWCglmYW5fb3V0X24YCyABKAhIAYgBARInCgVydWxlcxgMIAMoCzIYLnN3aXRjaHlhcmQudjEuUm91dGVSdWxlQg0KC19wYW5pY19tb2RlQgwKCl9mYW5fb3V0X24icwoJUm91dGVSdWxlEgwKBG5hbWUYASABKAkSKwoEd2hlbhgCIAEoCzIdLnN3aXRjaHlhcmQudjEuUnVsZUNvbmRpdGlvbnMSKwoHdGFyZ2V0cxgDIAMoCzIaLnN3aXRjaHlhcmQudjEuUm91dGVUYXJnZXQivQIKDlJ1bGVDb25kaXRpb25zEg4KBnJlZ2lvbhgBIAEoCRI+CglrZXlfbGFiZWwYAiADKAsyKy5zd2l0Y2h5YXJkLnYxLlJ1bGVDb25kaXRpb25zLktleUxhYmVsRW50cnkSPQoIbWV0YWRhdGEYAyADKAsyKy5zd2l0Y2h5YXJkLnYxLlJ1bGVDb25kaXRpb25zLk1ldGFkYXRhRW50cnkSHAoUZXN0aW1hdGVkX2Nvc3RfYWJvdmUYBCABKAESHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYBSABKAUaLwoNS2V5TGFiZWxFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJhCgtSb3V0ZVRhcmdldBIQCghwcm92aWRlchgBIAEoCRINCgVtb2RlbBgCIAEoCRIOCgZ3ZWlnaHQYAyABKAUSEAoIcHJpb3JpdHkYBCABKAUSDwoHcXVhbGl0eRgFIAEoASKPAQoLUmV0cnlQb2xpY3kSFAoMbWF4X2F0dGVtcHRzGAEgASgFEhoKEmluaXRpYWxfYmFja29mZl9tcxgCIAEoBRIWCg5tYXhfYmFja29mZl9tcxgDIAEoBRIaChJwZXJfdHJ5X3RpbWVvdXRfbXMYBCABKAUSGgoSb3ZlcmFsbF90aW1lb3V0X21zGAUgASgFIjAKC0hlZGdlUG9saWN5Eg8KB2VuYWJsZWQYASABKAgSEAoIZGVsYXlfbXMYAiABKAUiZgoLQ2FjaGVQb2xpY3kSDAoEbW9kZRgBIAEoCRITCgt0dGxfc2Vjb25kcxgCIAEoBRI0CghzZW1hbnRpYxgDIAEoCzIiLnN3aXRjaHlhcmQudjEuU2VtYW50aWNDYWNoZVBvbGljeSKpAQoTU2VtYW50aWNDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEg0KBW1vZGVsGAIgASgJEhIKCmRpbWVuc2lvbnMYAyABKAUSEQoJdGhyZXNob2xkGAQgASgBEhMKC3R0bF9zZWNvbmRzGAUgASgFEg0KBXNjb3BlGAYgASgJEhMKC2FsbG93X3Rvb2xzGAcgASgIEhIKCnRpbWVvdXRfbXMYCCABKAUiYQoNSHlicmlkV2VpZ2h0cxIMCgRjb3N0GAEgASgBEg8KB2xhdGVuY3kYAiABKAESDwoHcXVhbGl0eRgDIAEoARISCgplcnJvcl9yYXRlGAQgASgBEgwKBGxvYWQYBSABKAEiGQoXR2V0Um91dGluZ0NvbmZpZ1JlcXVlc3QiiQEKGEdldFJvdXRpbmdDb25maWdSZXNwb25zZRIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSDwoHdmVyc2lvbhgCIAEoAxIuCgp1cGRhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ4ChpVcGRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSFgoOYWxsb3dfdW5yb3V0ZWQYAiABKAgSFAoMY2xlYXJfcm91dGVzGAMgASgIIlwKG1VwZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZRIsCgZjb25maWcYASABKAsyHC5zd2l0Y2h5YXJkLnYxLlJvdXRpbmdDb25maWcSDwoHdmVyc2lvbhgCIAEoAyJMChxWYWxpZGF0ZVJvdXRpbmdDb25maWdSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIcLnN3aXRjaHlhcmQudjEuUm91dGluZ0NvbmZpZyI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSJhCh1WYWxpZGF0ZVJvdXRpbmdDb25maWdSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIxCgp2aW9sYXRpb25zGAIgAygLMh0uc3dpdGNoeWFyZC52MS5GaWVsZFZpb2xhdGlvbiIwCh9MaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnlSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIq4BChRSb3V0aW5nQ29uZmlnVmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgDEi4KCnVwZGF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnVwZGF0ZWRfYnkYAyABKAkSLAoGY29uZmlnGAQgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEhMKC3JvbGxiYWNrX29mGAUgASgDIlkKIExpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeVJlc3BvbnNlEjUKCHZlcnNpb25zGAEgAygLMiMuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnVmVyc2lvbiJHChxSb2xsYmFja1JvdXRpbmdDb25maWdSZXF1ZXN0Eg8KB3ZlcnNpb24YASABKAMSFgoOYWxsb3dfdW5yb3V0ZWQYAiABKAgiXgodUm9sbGJhY2tSb3V0aW5nQ29uZmlnUmVzcG9uc2USLAoGY29uZmlnGAEgASgLMhwuc3dpdGNoeWFyZC52MS5Sb3V0aW5nQ29uZmlnEg8KB3ZlcnNpb24YAiABKAMyiwYKFFJvdXRpbmdDb25maWdTZXJ2aWNlEn8KEEdldFJvdXRpbmdDb25maWcSJi5zd2l0Y2h5YXJkLnYxLkdldFJvdXRpbmdDb25maWdSZXF1ZXN0Gicuc3dpdGNoeWFyZC52MS5HZXRSb3V0aW5nQ29uZmlnUmVzcG9uc2UiGoLT5JMCFBISL3YxL3JvdXRpbmcvY29uZmlnEpABChNVcGRhdGVSb3V0aW5nQ29uZmlnEikuc3dpdGNoeWFyZC52MS5VcGRhdGVSb3V0aW5nQ29uZmlnUmVxdWVzdBoqLnN3aXRjaHlhcmQudjEuVXBkYXRlUm91dGluZ0NvbmZpZ1Jlc3BvbnNlIiKC0+STAhw6BmNvbmZpZyISL3YxL3JvdXRpbmcvY29uZmlnEp8BChVWYWxpZGF0ZVJvdXRpbmdDb25maWcSKy5zd2l0Y2h5YXJkLnYxLlZhbGlkYXRlUm91dGluZ0NvbmZpZ1JlcXVlc3QaLC5zd2l0Y2h5YXJkLnYxLlZhbGlkYXRlUm91dGluZ0NvbmZpZ1Jlc3BvbnNlIiuC0+STAiU6BmNvbmZpZyIbL3YxL3JvdXRpbmcvY29uZmlnOnZhbGlkYXRlEp8BChhMaXN0Um91dGluZ0NvbmZpZ0hpc3RvcnkSLi5zd2l0Y2h5YXJkLnYxLkxpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeVJlcXVlc3QaLy5zd2l0Y2h5YXJkLnYxLkxpc3RSb3V0aW5nQ29uZmlnSGlzdG9yeVJlc3BvbnNlIiKC0+STAhwSGi92MS9yb3V0aW5nL2NvbmZpZy9oaXN0b3J5EpoBChVSb2xsYmFja1JvdXRpbmdDb25maWcSKy5zd2l0Y2h5YXJkLnYxLlJvbGxiYWNrUm91dGluZ0NvbmZpZ1JlcXVlc3QaLC5zd2l0Y2h5YXJkLnYxLlJvbGxiYWNrUm91dGluZ0NvbmZpZ1Jlc3BvbnNlIiaC0+STAiA6ASoiGy92MS9yb3V0aW5nL2NvbmZpZy9yb2xsYmFja0K6AQoRY29tLnN3aXRjaHlhcmQudjFCDFJvdXRpbmdQcm90b1ABWkJnaXRodWIuY29tL3N3aXRjaHlhcmQvc3dpdGNoeWFyZC9nZW4vZ28vc3dpdGNoeWFyZC92MTtzd2l0Y2h5YXJkdjGiAgNTWFiqAg1Td2l0Y2h5YXJkLlYxygINU3dpdGNoeWFyZFxWMeICGVN3aXRjaHlhcmRcVjFcR1BCTWV0YWRhdGHqAg5Td2l0Y2h5YXJkOjpWMWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * RoutingConfig is the routing table. The top-level strategy, fallback
@@ -158,6 +158,15 @@ export type Route = Message<"switchyard.v1.Route"> & {
    * @generated from field: optional bool fan_out_n = 11;
    */
   fanOutN?: boolean | undefined;
+
+  /**
+   * Attribute rules, first match wins: a request that meets every
+   * condition of a rule is served by its targets first, then by the
+   * route's own targets and fallbacks.
+   *
+   * @generated from field: repeated switchyard.v1.RouteRule rules = 12;
+   */
+  rules: RouteRule[];
 };
 
 /**
@@ -166,6 +175,92 @@ export type Route = Message<"switchyard.v1.Route"> & {
  */
 export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
   messageDesc(file_switchyard_v1_routing, 2);
+
+/**
+ * RouteRule picks a route's targets from who is asking.
+ *
+ * @generated from message switchyard.v1.RouteRule
+ */
+export type RouteRule = Message<"switchyard.v1.RouteRule"> & {
+  /**
+   * Shown in X-Switchyard-Rule; empty names the rule by its place, rules[i].
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Conditions that must all hold; at least one is set.
+   *
+   * @generated from field: switchyard.v1.RuleConditions when = 2;
+   */
+  when?: RuleConditions | undefined;
+
+  /**
+   * Tried before the route's own targets.
+   *
+   * @generated from field: repeated switchyard.v1.RouteTarget targets = 3;
+   */
+  targets: RouteTarget[];
+};
+
+/**
+ * Describes the message switchyard.v1.RouteRule.
+ * Use `create(RouteRuleSchema)` to create a new message.
+ */
+export const RouteRuleSchema: GenMessage<RouteRule> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 3);
+
+/**
+ * RuleConditions are what a request must meet; unset ones are not checked.
+ *
+ * @generated from message switchyard.v1.RuleConditions
+ */
+export type RuleConditions = Message<"switchyard.v1.RuleConditions"> & {
+  /**
+   * The client's x-switchyard-region header, compared without regard to case.
+   *
+   * @generated from field: string region = 1;
+   */
+  region: string;
+
+  /**
+   * Labels the client key must carry, each with this value.
+   *
+   * @generated from field: map<string, string> key_label = 2;
+   */
+  keyLabel: { [key: string]: string };
+
+  /**
+   * Request metadata that must each have this value.
+   *
+   * @generated from field: map<string, string> metadata = 3;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Holds when the request's estimated cost (USD) at the route's first own
+   * target is above this; 0 is unchecked.
+   *
+   * @generated from field: double estimated_cost_above = 4;
+   */
+  estimatedCostAbove: number;
+
+  /**
+   * Holds when every own target of the route failed at least this many calls
+   * in a row, for 30 s after the latest failure; 0 is unchecked.
+   *
+   * @generated from field: int32 consecutive_failures = 5;
+   */
+  consecutiveFailures: number;
+};
+
+/**
+ * Describes the message switchyard.v1.RuleConditions.
+ * Use `create(RuleConditionsSchema)` to create a new message.
+ */
+export const RuleConditionsSchema: GenMessage<RuleConditions> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_routing, 4);
 
 /**
  * RouteTarget is one provider and upstream model a route may use.
@@ -208,7 +303,7 @@ export type RouteTarget = Message<"switchyard.v1.RouteTarget"> & {
  * Use `create(RouteTargetSchema)` to create a new message.
  */
 export const RouteTargetSchema: GenMessage<RouteTarget> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 3);
+  messageDesc(file_switchyard_v1_routing, 5);
 
 /**
  * RetryPolicy bounds retries (only before the first streamed byte).
@@ -247,7 +342,7 @@ export type RetryPolicy = Message<"switchyard.v1.RetryPolicy"> & {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 4);
+  messageDesc(file_switchyard_v1_routing, 6);
 
 /**
  * HedgePolicy sends a second request when the first is slow.
@@ -273,7 +368,7 @@ export type HedgePolicy = Message<"switchyard.v1.HedgePolicy"> & {
  * Use `create(HedgePolicySchema)` to create a new message.
  */
 export const HedgePolicySchema: GenMessage<HedgePolicy> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 5);
+  messageDesc(file_switchyard_v1_routing, 7);
 
 /**
  * CachePolicy sets which answers a route caches.
@@ -307,7 +402,7 @@ export type CachePolicy = Message<"switchyard.v1.CachePolicy"> & {
  * Use `create(CachePolicySchema)` to create a new message.
  */
 export const CachePolicySchema: GenMessage<CachePolicy> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 6);
+  messageDesc(file_switchyard_v1_routing, 8);
 
 /**
  * SemanticCachePolicy is a route's semantic cache.
@@ -374,7 +469,7 @@ export type SemanticCachePolicy = Message<"switchyard.v1.SemanticCachePolicy"> &
  * Use `create(SemanticCachePolicySchema)` to create a new message.
  */
 export const SemanticCachePolicySchema: GenMessage<SemanticCachePolicy> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 7);
+  messageDesc(file_switchyard_v1_routing, 9);
 
 /**
  * HybridWeights weigh the hybrid strategy's terms.
@@ -413,7 +508,7 @@ export type HybridWeights = Message<"switchyard.v1.HybridWeights"> & {
  * Use `create(HybridWeightsSchema)` to create a new message.
  */
 export const HybridWeightsSchema: GenMessage<HybridWeights> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 8);
+  messageDesc(file_switchyard_v1_routing, 10);
 
 /**
  * @generated from message switchyard.v1.GetRoutingConfigRequest
@@ -426,7 +521,7 @@ export type GetRoutingConfigRequest = Message<"switchyard.v1.GetRoutingConfigReq
  * Use `create(GetRoutingConfigRequestSchema)` to create a new message.
  */
 export const GetRoutingConfigRequestSchema: GenMessage<GetRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 9);
+  messageDesc(file_switchyard_v1_routing, 11);
 
 /**
  * @generated from message switchyard.v1.GetRoutingConfigResponse
@@ -455,7 +550,7 @@ export type GetRoutingConfigResponse = Message<"switchyard.v1.GetRoutingConfigRe
  * Use `create(GetRoutingConfigResponseSchema)` to create a new message.
  */
 export const GetRoutingConfigResponseSchema: GenMessage<GetRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 10);
+  messageDesc(file_switchyard_v1_routing, 12);
 
 /**
  * @generated from message switchyard.v1.UpdateRoutingConfigRequest
@@ -491,7 +586,7 @@ export type UpdateRoutingConfigRequest = Message<"switchyard.v1.UpdateRoutingCon
  * Use `create(UpdateRoutingConfigRequestSchema)` to create a new message.
  */
 export const UpdateRoutingConfigRequestSchema: GenMessage<UpdateRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 11);
+  messageDesc(file_switchyard_v1_routing, 13);
 
 /**
  * @generated from message switchyard.v1.UpdateRoutingConfigResponse
@@ -513,7 +608,7 @@ export type UpdateRoutingConfigResponse = Message<"switchyard.v1.UpdateRoutingCo
  * Use `create(UpdateRoutingConfigResponseSchema)` to create a new message.
  */
 export const UpdateRoutingConfigResponseSchema: GenMessage<UpdateRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 12);
+  messageDesc(file_switchyard_v1_routing, 14);
 
 /**
  * @generated from message switchyard.v1.ValidateRoutingConfigRequest
@@ -530,7 +625,7 @@ export type ValidateRoutingConfigRequest = Message<"switchyard.v1.ValidateRoutin
  * Use `create(ValidateRoutingConfigRequestSchema)` to create a new message.
  */
 export const ValidateRoutingConfigRequestSchema: GenMessage<ValidateRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 13);
+  messageDesc(file_switchyard_v1_routing, 15);
 
 /**
  * FieldViolation names one invalid field.
@@ -556,7 +651,7 @@ export type FieldViolation = Message<"switchyard.v1.FieldViolation"> & {
  * Use `create(FieldViolationSchema)` to create a new message.
  */
 export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 14);
+  messageDesc(file_switchyard_v1_routing, 16);
 
 /**
  * @generated from message switchyard.v1.ValidateRoutingConfigResponse
@@ -578,7 +673,7 @@ export type ValidateRoutingConfigResponse = Message<"switchyard.v1.ValidateRouti
  * Use `create(ValidateRoutingConfigResponseSchema)` to create a new message.
  */
 export const ValidateRoutingConfigResponseSchema: GenMessage<ValidateRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 15);
+  messageDesc(file_switchyard_v1_routing, 17);
 
 /**
  * @generated from message switchyard.v1.ListRoutingConfigHistoryRequest
@@ -597,7 +692,7 @@ export type ListRoutingConfigHistoryRequest = Message<"switchyard.v1.ListRouting
  * Use `create(ListRoutingConfigHistoryRequestSchema)` to create a new message.
  */
 export const ListRoutingConfigHistoryRequestSchema: GenMessage<ListRoutingConfigHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 16);
+  messageDesc(file_switchyard_v1_routing, 18);
 
 /**
  * RoutingConfigVersion is one saved version of the routing table.
@@ -641,7 +736,7 @@ export type RoutingConfigVersion = Message<"switchyard.v1.RoutingConfigVersion">
  * Use `create(RoutingConfigVersionSchema)` to create a new message.
  */
 export const RoutingConfigVersionSchema: GenMessage<RoutingConfigVersion> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 17);
+  messageDesc(file_switchyard_v1_routing, 19);
 
 /**
  * @generated from message switchyard.v1.ListRoutingConfigHistoryResponse
@@ -658,7 +753,7 @@ export type ListRoutingConfigHistoryResponse = Message<"switchyard.v1.ListRoutin
  * Use `create(ListRoutingConfigHistoryResponseSchema)` to create a new message.
  */
 export const ListRoutingConfigHistoryResponseSchema: GenMessage<ListRoutingConfigHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 18);
+  messageDesc(file_switchyard_v1_routing, 20);
 
 /**
  * @generated from message switchyard.v1.RollbackRoutingConfigRequest
@@ -684,7 +779,7 @@ export type RollbackRoutingConfigRequest = Message<"switchyard.v1.RollbackRoutin
  * Use `create(RollbackRoutingConfigRequestSchema)` to create a new message.
  */
 export const RollbackRoutingConfigRequestSchema: GenMessage<RollbackRoutingConfigRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 19);
+  messageDesc(file_switchyard_v1_routing, 21);
 
 /**
  * @generated from message switchyard.v1.RollbackRoutingConfigResponse
@@ -708,7 +803,7 @@ export type RollbackRoutingConfigResponse = Message<"switchyard.v1.RollbackRouti
  * Use `create(RollbackRoutingConfigResponseSchema)` to create a new message.
  */
 export const RollbackRoutingConfigResponseSchema: GenMessage<RollbackRoutingConfigResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_v1_routing, 20);
+  messageDesc(file_switchyard_v1_routing, 22);
 
 /**
  * RoutingConfigService reads and atomically replaces the routing table.

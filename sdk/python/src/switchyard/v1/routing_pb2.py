@@ -26,13 +26,17 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchyard/v1/routing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\rRoutingConfig\x12\x10\n\x08strategy\x18\x01 \x01(\t\x12\x19\n\x11\x66\x61llback_strategy\x18\x02 \x01(\t\x12\x30\n\tproviders\x18\x03 \x03(\x0b\x32\x1d.switchyard.v1.ProviderWeight\x12$\n\x06routes\x18\x04 \x03(\x0b\x32\x14.switchyard.v1.Route\"@\n\x0eProviderWeight\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x0e\n\x06weight\x18\x03 \x01(\x05\"\x80\x03\n\x05Route\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08strategy\x18\x02 \x01(\t\x12\x19\n\x11\x66\x61llback_strategy\x18\x03 \x01(\t\x12+\n\x07targets\x18\x04 \x03(\x0b\x32\x1a.switchyard.v1.RouteTarget\x12\x11\n\tfallbacks\x18\x05 \x03(\t\x12)\n\x05retry\x18\x06 \x01(\x0b\x32\x1a.switchyard.v1.RetryPolicy\x12)\n\x05hedge\x18\x07 \x01(\x0b\x32\x1a.switchyard.v1.HedgePolicy\x12)\n\x05\x63\x61\x63he\x18\x08 \x01(\x0b\x32\x1a.switchyard.v1.CachePolicy\x12,\n\x06hybrid\x18\t \x01(\x0b\x32\x1c.switchyard.v1.HybridWeights\x12\x17\n\npanic_mode\x18\n \x01(\x08H\x00\x88\x01\x01\x12\x16\n\tfan_out_n\x18\x0b \x01(\x08H\x01\x88\x01\x01\x42\r\n\x0b_panic_modeB\x0c\n\n_fan_out_n\"a\n\x0bRouteTarget\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0e\n\x06weight\x18\x03 \x01(\x05\x12\x10\n\x08priority\x18\x04 \x01(\x05\x12\x0f\n\x07quality\x18\x05 \x01(\x01\"\x8f\x01\n\x0bRetryPolicy\x12\x14\n\x0cmax_attempts\x18\x01 \x01(\x05\x12\x1a\n\x12initial_backoff_ms\x18\x02 \x01(\x05\x12\x16\n\x0emax_backoff_ms\x18\x03 \x01(\x05\x12\x1a\n\x12per_try_timeout_ms\x18\x04 \x01(\x05\x12\x1a\n\x12overall_timeout_ms\x18\x05 \x01(\x05\"0\n\x0bHedgePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x10\n\x08\x64\x65lay_ms\x18\x02 \x01(\x05\"f\n\x0b\x43\x61\x63hePolicy\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\x12\x34\n\x08semantic\x18\x03 \x01(\x0b\x32\".switchyard.v1.SemanticCachePolicy\"\xa9\x01\n\x13SemanticCachePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\ndimensions\x18\x03 \x01(\x05\x12\x11\n\tthreshold\x18\x04 \x01(\x01\x12\x13\n\x0bttl_seconds\x18\x05 \x01(\x05\x12\r\n\x05scope\x18\x06 \x01(\t\x12\x13\n\x0b\x61llow_tools\x18\x07 \x01(\x08\x12\x12\n\ntimeout_ms\x18\x08 \x01(\x05\"a\n\rHybridWeights\x12\x0c\n\x04\x63ost\x18\x01 \x01(\x01\x12\x0f\n\x07latency\x18\x02 \x01(\x01\x12\x0f\n\x07quality\x18\x03 \x01(\x01\x12\x12\n\nerror_rate\x18\x04 \x01(\x01\x12\x0c\n\x04load\x18\x05 \x01(\x01\"\x19\n\x17GetRoutingConfigRequest\"\x89\x01\n\x18GetRoutingConfigResponse\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12.\n\nupdated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x1aUpdateRoutingConfigRequest\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x16\n\x0e\x61llow_unrouted\x18\x02 \x01(\x08\x12\x14\n\x0c\x63lear_routes\x18\x03 \x01(\x08\"\\\n\x1bUpdateRoutingConfigResponse\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x0f\n\x07version\x18\x02 \x01(\x03\"L\n\x1cValidateRoutingConfigRequest\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"a\n\x1dValidateRoutingConfigResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x31\n\nviolations\x18\x02 \x03(\x0b\x32\x1d.switchyard.v1.FieldViolation\"0\n\x1fListRoutingConfigHistoryRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"\xae\x01\n\x14RoutingConfigVersion\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12.\n\nupdated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\x03 \x01(\t\x12,\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x13\n\x0brollback_of\x18\x05 \x01(\x03\"Y\n ListRoutingConfigHistoryResponse\x12\x35\n\x08versions\x18\x01 \x03(\x0b\x32#.switchyard.v1.RoutingConfigVersion\"G\n\x1cRollbackRoutingConfigRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x16\n\x0e\x61llow_unrouted\x18\x02 \x01(\x08\"^\n\x1dRollbackRoutingConfigResponse\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x0f\n\x07version\x18\x02 \x01(\x03\x32\x8b\x06\n\x14RoutingConfigService\x12\x7f\n\x10GetRoutingConfig\x12&.switchyard.v1.GetRoutingConfigRequest\x1a\'.switchyard.v1.GetRoutingConfigResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/routing/config\x12\x90\x01\n\x13UpdateRoutingConfig\x12).switchyard.v1.UpdateRoutingConfigRequest\x1a*.switchyard.v1.UpdateRoutingConfigResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x12/v1/routing/config:\x06\x63onfig\x12\x9f\x01\n\x15ValidateRoutingConfig\x12+.switchyard.v1.ValidateRoutingConfigRequest\x1a,.switchyard.v1.ValidateRoutingConfigResponse\"+\x82\xd3\xe4\x93\x02%\"\x1b/v1/routing/config:validate:\x06\x63onfig\x12\x9f\x01\n\x18ListRoutingConfigHistory\x12..switchyard.v1.ListRoutingConfigHistoryRequest\x1a/.switchyard.v1.ListRoutingConfigHistoryResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/routing/config/history\x12\x9a\x01\n\x15RollbackRoutingConfig\x12+.switchyard.v1.RollbackRoutingConfigRequest\x1a,.switchyard.v1.RollbackRoutingConfigResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/routing/config/rollback:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchyard/v1/routing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\rRoutingConfig\x12\x10\n\x08strategy\x18\x01 \x01(\t\x12\x19\n\x11\x66\x61llback_strategy\x18\x02 \x01(\t\x12\x30\n\tproviders\x18\x03 \x03(\x0b\x32\x1d.switchyard.v1.ProviderWeight\x12$\n\x06routes\x18\x04 \x03(\x0b\x32\x14.switchyard.v1.Route\"@\n\x0eProviderWeight\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x0e\n\x06weight\x18\x03 \x01(\x05\"\xa9\x03\n\x05Route\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08strategy\x18\x02 \x01(\t\x12\x19\n\x11\x66\x61llback_strategy\x18\x03 \x01(\t\x12+\n\x07targets\x18\x04 \x03(\x0b\x32\x1a.switchyard.v1.RouteTarget\x12\x11\n\tfallbacks\x18\x05 \x03(\t\x12)\n\x05retry\x18\x06 \x01(\x0b\x32\x1a.switchyard.v1.RetryPolicy\x12)\n\x05hedge\x18\x07 \x01(\x0b\x32\x1a.switchyard.v1.HedgePolicy\x12)\n\x05\x63\x61\x63he\x18\x08 \x01(\x0b\x32\x1a.switchyard.v1.CachePolicy\x12,\n\x06hybrid\x18\t \x01(\x0b\x32\x1c.switchyard.v1.HybridWeights\x12\x17\n\npanic_mode\x18\n \x01(\x08H\x00\x88\x01\x01\x12\x16\n\tfan_out_n\x18\x0b \x01(\x08H\x01\x88\x01\x01\x12\'\n\x05rules\x18\x0c \x03(\x0b\x32\x18.switchyard.v1.RouteRuleB\r\n\x0b_panic_modeB\x0c\n\n_fan_out_n\"s\n\tRouteRule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x04when\x18\x02 \x01(\x0b\x32\x1d.switchyard.v1.RuleConditions\x12+\n\x07targets\x18\x03 \x03(\x0b\x32\x1a.switchyard.v1.RouteTarget\"\xbd\x02\n\x0eRuleConditions\x12\x0e\n\x06region\x18\x01 \x01(\t\x12>\n\tkey_label\x18\x02 \x03(\x0b\x32+.switchyard.v1.RuleConditions.KeyLabelEntry\x12=\n\x08metadata\x18\x03 \x03(\x0b\x32+.switchyard.v1.RuleConditions.MetadataEntry\x12\x1c\n\x14\x65stimated_cost_above\x18\x04 \x01(\x01\x12\x1c\n\x14\x63onsecutive_failures\x18\x05 \x01(\x05\x1a/\n\rKeyLabelEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"a\n\x0bRouteTarget\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0e\n\x06weight\x18\x03 \x01(\x05\x12\x10\n\x08priority\x18\x04 \x01(\x05\x12\x0f\n\x07quality\x18\x05 \x01(\x01\"\x8f\x01\n\x0bRetryPolicy\x12\x14\n\x0cmax_attempts\x18\x01 \x01(\x05\x12\x1a\n\x12initial_backoff_ms\x18\x02 \x01(\x05\x12\x16\n\x0emax_backoff_ms\x18\x03 \x01(\x05\x12\x1a\n\x12per_try_timeout_ms\x18\x04 \x01(\x05\x12\x1a\n\x12overall_timeout_ms\x18\x05 \x01(\x05\"0\n\x0bHedgePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x10\n\x08\x64\x65lay_ms\x18\x02 \x01(\x05\"f\n\x0b\x43\x61\x63hePolicy\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\x05\x12\x34\n\x08semantic\x18\x03 \x01(\x0b\x32\".switchyard.v1.SemanticCachePolicy\"\xa9\x01\n\x13SemanticCachePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\ndimensions\x18\x03 \x01(\x05\x12\x11\n\tthreshold\x18\x04 \x01(\x01\x12\x13\n\x0bttl_seconds\x18\x05 \x01(\x05\x12\r\n\x05scope\x18\x06 \x01(\t\x12\x13\n\x0b\x61llow_tools\x18\x07 \x01(\x08\x12\x12\n\ntimeout_ms\x18\x08 \x01(\x05\"a\n\rHybridWeights\x12\x0c\n\x04\x63ost\x18\x01 \x01(\x01\x12\x0f\n\x07latency\x18\x02 \x01(\x01\x12\x0f\n\x07quality\x18\x03 \x01(\x01\x12\x12\n\nerror_rate\x18\x04 \x01(\x01\x12\x0c\n\x04load\x18\x05 \x01(\x01\"\x19\n\x17GetRoutingConfigRequest\"\x89\x01\n\x18GetRoutingConfigResponse\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12.\n\nupdated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"x\n\x1aUpdateRoutingConfigRequest\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x16\n\x0e\x61llow_unrouted\x18\x02 \x01(\x08\x12\x14\n\x0c\x63lear_routes\x18\x03 \x01(\x08\"\\\n\x1bUpdateRoutingConfigResponse\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x0f\n\x07version\x18\x02 \x01(\x03\"L\n\x1cValidateRoutingConfigRequest\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"a\n\x1dValidateRoutingConfigResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x31\n\nviolations\x18\x02 \x03(\x0b\x32\x1d.switchyard.v1.FieldViolation\"0\n\x1fListRoutingConfigHistoryRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"\xae\x01\n\x14RoutingConfigVersion\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12.\n\nupdated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\x03 \x01(\t\x12,\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x13\n\x0brollback_of\x18\x05 \x01(\x03\"Y\n ListRoutingConfigHistoryResponse\x12\x35\n\x08versions\x18\x01 \x03(\x0b\x32#.switchyard.v1.RoutingConfigVersion\"G\n\x1cRollbackRoutingConfigRequest\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x16\n\x0e\x61llow_unrouted\x18\x02 \x01(\x08\"^\n\x1dRollbackRoutingConfigResponse\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1c.switchyard.v1.RoutingConfig\x12\x0f\n\x07version\x18\x02 \x01(\x03\x32\x8b\x06\n\x14RoutingConfigService\x12\x7f\n\x10GetRoutingConfig\x12&.switchyard.v1.GetRoutingConfigRequest\x1a\'.switchyard.v1.GetRoutingConfigResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/routing/config\x12\x90\x01\n\x13UpdateRoutingConfig\x12).switchyard.v1.UpdateRoutingConfigRequest\x1a*.switchyard.v1.UpdateRoutingConfigResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x12/v1/routing/config:\x06\x63onfig\x12\x9f\x01\n\x15ValidateRoutingConfig\x12+.switchyard.v1.ValidateRoutingConfigRequest\x1a,.switchyard.v1.ValidateRoutingConfigResponse\"+\x82\xd3\xe4\x93\x02%\"\x1b/v1/routing/config:validate:\x06\x63onfig\x12\x9f\x01\n\x18ListRoutingConfigHistory\x12..switchyard.v1.ListRoutingConfigHistoryRequest\x1a/.switchyard.v1.ListRoutingConfigHistoryResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/routing/config/history\x12\x9a\x01\n\x15RollbackRoutingConfig\x12+.switchyard.v1.RollbackRoutingConfigRequest\x1a,.switchyard.v1.RollbackRoutingConfigResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/routing/config/rollback:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'switchyard.v1.routing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_RULECONDITIONS_KEYLABELENTRY']._loaded_options = None
+  _globals['_RULECONDITIONS_KEYLABELENTRY']._serialized_options = b'8\001'
+  _globals['_RULECONDITIONS_METADATAENTRY']._loaded_options = None
+  _globals['_RULECONDITIONS_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_ROUTINGCONFIGSERVICE'].methods_by_name['GetRoutingConfig']._loaded_options = None
   _globals['_ROUTINGCONFIGSERVICE'].methods_by_name['GetRoutingConfig']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/routing/config'
   _globals['_ROUTINGCONFIGSERVICE'].methods_by_name['UpdateRoutingConfig']._loaded_options = None
@@ -48,43 +52,51 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROVIDERWEIGHT']._serialized_start=260
   _globals['_PROVIDERWEIGHT']._serialized_end=324
   _globals['_ROUTE']._serialized_start=327
-  _globals['_ROUTE']._serialized_end=711
-  _globals['_ROUTETARGET']._serialized_start=713
-  _globals['_ROUTETARGET']._serialized_end=810
-  _globals['_RETRYPOLICY']._serialized_start=813
-  _globals['_RETRYPOLICY']._serialized_end=956
-  _globals['_HEDGEPOLICY']._serialized_start=958
-  _globals['_HEDGEPOLICY']._serialized_end=1006
-  _globals['_CACHEPOLICY']._serialized_start=1008
-  _globals['_CACHEPOLICY']._serialized_end=1110
-  _globals['_SEMANTICCACHEPOLICY']._serialized_start=1113
-  _globals['_SEMANTICCACHEPOLICY']._serialized_end=1282
-  _globals['_HYBRIDWEIGHTS']._serialized_start=1284
-  _globals['_HYBRIDWEIGHTS']._serialized_end=1381
-  _globals['_GETROUTINGCONFIGREQUEST']._serialized_start=1383
-  _globals['_GETROUTINGCONFIGREQUEST']._serialized_end=1408
-  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_start=1411
-  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_end=1548
-  _globals['_UPDATEROUTINGCONFIGREQUEST']._serialized_start=1550
-  _globals['_UPDATEROUTINGCONFIGREQUEST']._serialized_end=1670
-  _globals['_UPDATEROUTINGCONFIGRESPONSE']._serialized_start=1672
-  _globals['_UPDATEROUTINGCONFIGRESPONSE']._serialized_end=1764
-  _globals['_VALIDATEROUTINGCONFIGREQUEST']._serialized_start=1766
-  _globals['_VALIDATEROUTINGCONFIGREQUEST']._serialized_end=1842
-  _globals['_FIELDVIOLATION']._serialized_start=1844
-  _globals['_FIELDVIOLATION']._serialized_end=1896
-  _globals['_VALIDATEROUTINGCONFIGRESPONSE']._serialized_start=1898
-  _globals['_VALIDATEROUTINGCONFIGRESPONSE']._serialized_end=1995
-  _globals['_LISTROUTINGCONFIGHISTORYREQUEST']._serialized_start=1997
-  _globals['_LISTROUTINGCONFIGHISTORYREQUEST']._serialized_end=2045
-  _globals['_ROUTINGCONFIGVERSION']._serialized_start=2048
-  _globals['_ROUTINGCONFIGVERSION']._serialized_end=2222
-  _globals['_LISTROUTINGCONFIGHISTORYRESPONSE']._serialized_start=2224
-  _globals['_LISTROUTINGCONFIGHISTORYRESPONSE']._serialized_end=2313
-  _globals['_ROLLBACKROUTINGCONFIGREQUEST']._serialized_start=2315
-  _globals['_ROLLBACKROUTINGCONFIGREQUEST']._serialized_end=2386
-  _globals['_ROLLBACKROUTINGCONFIGRESPONSE']._serialized_start=2388
-  _globals['_ROLLBACKROUTINGCONFIGRESPONSE']._serialized_end=2482
-  _globals['_ROUTINGCONFIGSERVICE']._serialized_start=2485
-  _globals['_ROUTINGCONFIGSERVICE']._serialized_end=3264
+  _globals['_ROUTE']._serialized_end=752
+  _globals['_ROUTERULE']._serialized_start=754
+  _globals['_ROUTERULE']._serialized_end=869
+  _globals['_RULECONDITIONS']._serialized_start=872
+  _globals['_RULECONDITIONS']._serialized_end=1189
+  _globals['_RULECONDITIONS_KEYLABELENTRY']._serialized_start=1093
+  _globals['_RULECONDITIONS_KEYLABELENTRY']._serialized_end=1140
+  _globals['_RULECONDITIONS_METADATAENTRY']._serialized_start=1142
+  _globals['_RULECONDITIONS_METADATAENTRY']._serialized_end=1189
+  _globals['_ROUTETARGET']._serialized_start=1191
+  _globals['_ROUTETARGET']._serialized_end=1288
+  _globals['_RETRYPOLICY']._serialized_start=1291
+  _globals['_RETRYPOLICY']._serialized_end=1434
+  _globals['_HEDGEPOLICY']._serialized_start=1436
+  _globals['_HEDGEPOLICY']._serialized_end=1484
+  _globals['_CACHEPOLICY']._serialized_start=1486
+  _globals['_CACHEPOLICY']._serialized_end=1588
+  _globals['_SEMANTICCACHEPOLICY']._serialized_start=1591
+  _globals['_SEMANTICCACHEPOLICY']._serialized_end=1760
+  _globals['_HYBRIDWEIGHTS']._serialized_start=1762
+  _globals['_HYBRIDWEIGHTS']._serialized_end=1859
+  _globals['_GETROUTINGCONFIGREQUEST']._serialized_start=1861
+  _globals['_GETROUTINGCONFIGREQUEST']._serialized_end=1886
+  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_start=1889
+  _globals['_GETROUTINGCONFIGRESPONSE']._serialized_end=2026
+  _globals['_UPDATEROUTINGCONFIGREQUEST']._serialized_start=2028
+  _globals['_UPDATEROUTINGCONFIGREQUEST']._serialized_end=2148
+  _globals['_UPDATEROUTINGCONFIGRESPONSE']._serialized_start=2150
+  _globals['_UPDATEROUTINGCONFIGRESPONSE']._serialized_end=2242
+  _globals['_VALIDATEROUTINGCONFIGREQUEST']._serialized_start=2244
+  _globals['_VALIDATEROUTINGCONFIGREQUEST']._serialized_end=2320
+  _globals['_FIELDVIOLATION']._serialized_start=2322
+  _globals['_FIELDVIOLATION']._serialized_end=2374
+  _globals['_VALIDATEROUTINGCONFIGRESPONSE']._serialized_start=2376
+  _globals['_VALIDATEROUTINGCONFIGRESPONSE']._serialized_end=2473
+  _globals['_LISTROUTINGCONFIGHISTORYREQUEST']._serialized_start=2475
+  _globals['_LISTROUTINGCONFIGHISTORYREQUEST']._serialized_end=2523
+  _globals['_ROUTINGCONFIGVERSION']._serialized_start=2526
+  _globals['_ROUTINGCONFIGVERSION']._serialized_end=2700
+  _globals['_LISTROUTINGCONFIGHISTORYRESPONSE']._serialized_start=2702
+  _globals['_LISTROUTINGCONFIGHISTORYRESPONSE']._serialized_end=2791
+  _globals['_ROLLBACKROUTINGCONFIGREQUEST']._serialized_start=2793
+  _globals['_ROLLBACKROUTINGCONFIGREQUEST']._serialized_end=2864
+  _globals['_ROLLBACKROUTINGCONFIGRESPONSE']._serialized_start=2866
+  _globals['_ROLLBACKROUTINGCONFIGRESPONSE']._serialized_end=2960
+  _globals['_ROUTINGCONFIGSERVICE']._serialized_start=2963
+  _globals['_ROUTINGCONFIGSERVICE']._serialized_end=3742
 # @@protoc_insertion_point(module_scope)

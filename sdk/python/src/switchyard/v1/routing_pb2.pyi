@@ -33,7 +33,7 @@ class ProviderWeight(_message.Message):
     def __init__(self, name: _Optional[str] = ..., priority: _Optional[int] = ..., weight: _Optional[int] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("model", "strategy", "fallback_strategy", "targets", "fallbacks", "retry", "hedge", "cache", "hybrid", "panic_mode", "fan_out_n")
+    __slots__ = ("model", "strategy", "fallback_strategy", "targets", "fallbacks", "retry", "hedge", "cache", "hybrid", "panic_mode", "fan_out_n", "rules")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     FALLBACK_STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,7 @@ class Route(_message.Message):
     HYBRID_FIELD_NUMBER: _ClassVar[int]
     PANIC_MODE_FIELD_NUMBER: _ClassVar[int]
     FAN_OUT_N_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
     model: str
     strategy: str
     fallback_strategy: str
@@ -56,7 +57,46 @@ class Route(_message.Message):
     hybrid: HybridWeights
     panic_mode: bool
     fan_out_n: bool
-    def __init__(self, model: _Optional[str] = ..., strategy: _Optional[str] = ..., fallback_strategy: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[RouteTarget, _Mapping]]] = ..., fallbacks: _Optional[_Iterable[str]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., hedge: _Optional[_Union[HedgePolicy, _Mapping]] = ..., cache: _Optional[_Union[CachePolicy, _Mapping]] = ..., hybrid: _Optional[_Union[HybridWeights, _Mapping]] = ..., panic_mode: _Optional[bool] = ..., fan_out_n: _Optional[bool] = ...) -> None: ...
+    rules: _containers.RepeatedCompositeFieldContainer[RouteRule]
+    def __init__(self, model: _Optional[str] = ..., strategy: _Optional[str] = ..., fallback_strategy: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[RouteTarget, _Mapping]]] = ..., fallbacks: _Optional[_Iterable[str]] = ..., retry: _Optional[_Union[RetryPolicy, _Mapping]] = ..., hedge: _Optional[_Union[HedgePolicy, _Mapping]] = ..., cache: _Optional[_Union[CachePolicy, _Mapping]] = ..., hybrid: _Optional[_Union[HybridWeights, _Mapping]] = ..., panic_mode: _Optional[bool] = ..., fan_out_n: _Optional[bool] = ..., rules: _Optional[_Iterable[_Union[RouteRule, _Mapping]]] = ...) -> None: ...
+
+class RouteRule(_message.Message):
+    __slots__ = ("name", "when", "targets")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WHEN_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    when: RuleConditions
+    targets: _containers.RepeatedCompositeFieldContainer[RouteTarget]
+    def __init__(self, name: _Optional[str] = ..., when: _Optional[_Union[RuleConditions, _Mapping]] = ..., targets: _Optional[_Iterable[_Union[RouteTarget, _Mapping]]] = ...) -> None: ...
+
+class RuleConditions(_message.Message):
+    __slots__ = ("region", "key_label", "metadata", "estimated_cost_above", "consecutive_failures")
+    class KeyLabelEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    KEY_LABEL_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_COST_ABOVE_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    key_label: _containers.ScalarMap[str, str]
+    metadata: _containers.ScalarMap[str, str]
+    estimated_cost_above: float
+    consecutive_failures: int
+    def __init__(self, region: _Optional[str] = ..., key_label: _Optional[_Mapping[str, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., estimated_cost_above: _Optional[float] = ..., consecutive_failures: _Optional[int] = ...) -> None: ...
 
 class RouteTarget(_message.Message):
     __slots__ = ("provider", "model", "weight", "priority", "quality")
