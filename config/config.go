@@ -184,6 +184,9 @@ type Provider struct {
 	// Anthropic tunes how other dialects' fields reach an Anthropic
 	// upstream; only for type anthropic.
 	Anthropic *Anthropic `yaml:"anthropic"`
+	// Quota declares each key's subscription limits (quota.go); routing
+	// then keeps every key under them.
+	Quota *Quota `yaml:"quota"`
 }
 
 // Anthropic configures translation to the Messages API.

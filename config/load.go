@@ -305,6 +305,7 @@ func (c *Config) applyDefaults() {
 		if p.MaxIdleConnsPerHost == 0 {
 			p.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 		}
+		p.Quota.applyDefaults()
 		if p.Type == TypeAnthropic && p.APIVersion == "" {
 			p.APIVersion = DefaultAnthropicVersion
 		}

@@ -208,6 +208,7 @@ func (c *Config) validateProviders(k *checker) map[string]map[string]bool {
 		}
 		k.nonNegative(f+".timeout", p.Timeout)
 		p.validateAPI(k, f)
+		p.Quota.validate(k, f+".quota")
 		if p.MaxIdleConnsPerHost < 0 {
 			k.add(f+".max_idle_conns_per_host", "must not be negative")
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/engine/balancer"
 	"github.com/switchyard/switchyard/engine/breaker"
 	"github.com/switchyard/switchyard/engine/cache"
+	"github.com/switchyard/switchyard/engine/limits"
 	"github.com/switchyard/switchyard/engine/llm"
 )
 
@@ -65,6 +66,7 @@ type Router struct {
 	streams     *cache.StreamGroup
 
 	panics atomic.Uint64 // picks made in panic mode, for metrics
+	quota  quotaMeter
 }
 
 // ResponseCache stores whole answers (engine/cache.Tiered implements it).
@@ -97,6 +99,9 @@ func WithClock(now func() time.Time) Option { return func(r *Router) { r.now = n
 // WithBreaker sets the breaker configuration of every target.
 func WithBreaker(cfg breaker.Config) Option { return func(r *Router) { r.reg.cfg = cfg } }
 
+// WithQuotaMeter meters provider-key quotas with m instead of in process.
+func WithQuotaMeter(m QuotaMeter) Option { return func(r *Router) { r.SetQuotaMeter(m) } }
+
 // WithJitter injects the backoff jitter source (tests).
 func WithJitter(f func() float64) Option { return func(r *Router) { r.rnd = f } }
 
@@ -107,6 +112,9 @@ func New(spec Spec, opts ...Option) (*Router, error) {
 		o(r)
 	}
 	r.reg.now = r.now
+	if r.quota.m.Load() == nil {
+		r.SetQuotaMeter(limits.NewMemory(limits.WithClock(r.now)))
+	}
 	r.calls = cache.NewGroup[chatResult](0)
 	r.streams = cache.NewStreamGroup(0)
 	if err := r.Update(spec); err != nil {
@@ -322,50 +330,73 @@ func affinityKey(req *llm.ChatRequest) uint64 {
 // pick chooses the next target: the route's own group first, then each
 // fallback's. Targets already tried in this request, breaker-open and
 // cooling ones are excluded; the breaker reserves the call (probe slots).
+// Within a group, keys at their quota's headroom are passed over while
+// another key has room, and their reserve is drawn on only after (quota.go).
 // When every target is out, panic mode tries an open one anyway.
-func (r *Router) pick(a *attempt) (*Target, bool, error) {
+func (r *Router) pick(ctx context.Context, a *attempt) (*Target, bool, error) {
 	now := r.now()
 	a.breq.Now = now
-	up := false
+	up, quotaFull, quotaWait := false, false, time.Duration(0)
 	for gi, g := range a.rt.groups {
 		if gi > 0 && !a.rt.Failover {
 			break
 		}
-		excl := a.tried[gi]
+		avail := a.tried[gi]
 		for i, tg := range g.targets {
 			if tg.state.breaker.Available(now) {
 				up = true
 			} else {
-				excl = excl.With(i)
+				avail = avail.With(i)
 			}
 		}
 		p := a.rt.picker(gi, a.strategy)
-		for {
-			a.breq.Exclude = excl
-			idx, err := p.Pick(&a.breq)
-			if err != nil {
-				break
-			}
-			tg := g.targets[idx]
-			ok, probe := tg.state.breaker.Allow()
-			if !ok {
-				excl = excl.With(idx)
-				continue
-			}
-			a.tried[gi] = a.tried[gi].With(idx)
-			if a.info.Attempts == 0 {
-				if sc, ok := p.(balancer.Scorer); ok {
-					a.info.Scores = make(map[string]float64, len(g.targets))
-					sc.Scores(&a.breq, a.info.Scores)
+		for tier := tierMain; tier < tiers; tier++ {
+			excl, metered := avail, false
+			for {
+				a.breq.Exclude = excl
+				idx, err := p.Pick(&a.breq)
+				if err != nil {
+					break
 				}
+				tg := g.targets[idx]
+				if tg.quota.On() {
+					metered = true
+					if ok, wait := r.takeQuota(ctx, a, tg, tier); !ok {
+						excl = excl.With(idx)
+						quotaFull = true
+						if wait > 0 && (quotaWait == 0 || wait < quotaWait) {
+							quotaWait = wait
+						}
+						continue
+					}
+				}
+				ok, probe := tg.state.breaker.Allow()
+				if !ok {
+					excl = excl.With(idx)
+					continue
+				}
+				a.tried[gi] = a.tried[gi].With(idx)
+				if a.info.Attempts == 0 {
+					if sc, ok := p.(balancer.Scorer); ok {
+						a.info.Scores = make(map[string]float64, len(g.targets))
+						sc.Scores(&a.breq, a.info.Scores)
+					}
+				}
+				return tg, probe, nil
 			}
-			return tg, probe, nil
+			if !metered {
+				break // no key here declares a quota: no reserve to walk
+			}
 		}
 	}
 	if !up && a.rt.Panic {
 		if tg := r.panicPick(a, now); tg != nil {
 			return tg, false, nil
 		}
+	}
+	if quotaFull {
+		r.quota.refused.Add(1)
+		return nil, false, quotaRefusal(a, quotaWait)
 	}
 	return nil, false, llm.ErrNoHealthyTarget
 }
@@ -513,8 +544,17 @@ func withOverall(ctx context.Context, rt *Route) (context.Context, context.Cance
 func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx context.Context, tg *Target) (T, error), onPicked func(*Target)) (T, error) {
 	var zero T
 	for round := 0; a.info.Attempts < a.rt.Retry.MaxAttempts; {
-		tg, probe, err := r.pick(a)
+		tg, probe, err := r.pick(ctx, a)
 		if err != nil {
+			if isQuotaRefusal(err) {
+				// Waiting would not help within a request: the keys refill
+				// over seconds. The client gets the 429 (or the last real
+				// error) now.
+				if a.lastErr != nil {
+					return zero, a.lastErr
+				}
+				return zero, err
+			}
 			// Every usable target was tried or is unavailable: back off and
 			// go round again, or give up.
 			if round > a.rt.Retry.MaxAttempts || (a.lastErr != nil && !a.rt.Failover) {

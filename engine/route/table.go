@@ -63,6 +63,8 @@ type KeySpec struct {
 	Source   string // config | api
 	Weight   int
 	Provider Provider
+	// Quota is the key's subscription limits; the zero value declares none.
+	Quota Quota
 }
 
 // ProviderSpec describes one configured provider to the table.
@@ -182,6 +184,10 @@ type Target struct {
 	Price    Price
 	impl     Provider
 	state    *targetState
+	// quota is the key's (shared by every target of the key), metered
+	// under quotaKey, provider/key id.
+	quota    Quota
+	quotaKey string
 }
 
 // group is a set of targets picked among by one policy.
@@ -287,7 +293,8 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 				out = append(out, tg)
 				continue
 			}
-			tg := &Target{ID: id, Provider: p.Name, KeyID: k.ID, Model: model, Price: p.Prices[model], impl: k.Provider, state: reg.state(id)}
+			tg := &Target{ID: id, Provider: p.Name, KeyID: k.ID, Model: model, Price: p.Prices[model], impl: k.Provider, state: reg.state(id),
+				quota: k.Quota, quotaKey: p.Name + "/" + k.ID}
 			seenTarget[id] = tg
 			t.targets = append(t.targets, tg)
 			out = append(out, tg)

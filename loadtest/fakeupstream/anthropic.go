@@ -90,6 +90,9 @@ func (s *Server) anthropicAuth(w http.ResponseWriter, r *http.Request) bool {
 		s.writeError(w, fmtAnthropic, apiError{status: http.StatusUnauthorized, message: "invalid x-api-key"})
 		return false
 	}
+	if s.overQuota(w, fmtAnthropic, key) {
+		return false
+	}
 	if r.Header.Get("Anthropic-Version") == "" {
 		s.badRequest(w, fmtAnthropic, "", "anthropic-version: header is required")
 		return false

@@ -158,6 +158,9 @@ func (s *Server) geminiAuth(w http.ResponseWriter, r *http.Request) bool {
 			message: "API key not valid. Please pass a valid API key."})
 		return false
 	}
+	if s.overQuota(w, fmtGemini, key) {
+		return false
+	}
 	return true
 }
 

@@ -98,6 +98,9 @@ func (s *Server) openaiAuth(w http.ResponseWriter, r *http.Request) bool {
 			message: "Incorrect API key provided: " + mask(key) + "."})
 		return false
 	}
+	if s.overQuota(w, fmtOpenAI, key) {
+		return false
+	}
 	return true
 }
 

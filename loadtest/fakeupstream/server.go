@@ -62,6 +62,10 @@ type Options struct {
 	// Prices is the price feed GET /_control/prices serves at the start
 	// and after a reset, by feed model id ("openai/gpt-4o").
 	Prices map[string]FeedPrice
+	// KeyRPM limits keys to that many requests a minute (a bucket refilled
+	// continuously, on Now), answering 429 with Retry-After beyond it, as a
+	// provider enforces a subscription's rate limit.
+	KeyRPM map[string]int
 }
 
 // Server fakes the OpenAI, Anthropic and Gemini HTTP APIs. It is an
@@ -84,6 +88,7 @@ type Server struct {
 	bufs    sync.Pool      // *streamBuf
 	anCache anthropicCache // prompt prefixes seen with cache_control
 	prices  atomic.Pointer[map[string]FeedPrice]
+	quotas  *keyQuotas // nil without Options.KeyRPM
 }
 
 // New validates opts, fills in defaults and caps the knobs into range.
@@ -127,6 +132,7 @@ func New(opts Options) *Server {
 	k := s.base
 	s.knobs.Store(&k)
 	s.setPrices(opts.Prices)
+	s.quotas = newKeyQuotas(opts.KeyRPM)
 	s.bufs.New = func() any { return &streamBuf{} }
 	return s
 }
@@ -178,6 +184,7 @@ func (s *Server) Reset() {
 	k := s.base
 	s.knobs.Store(&k)
 	s.setPrices(s.opts.Prices)
+	s.quotas.reset()
 }
 
 // Close makes every handler that is waiting (latency, hang, token delays)

@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/engine/access"
 	"github.com/switchyard/switchyard/engine/cache"
 	"github.com/switchyard/switchyard/engine/cache/semantic"
+	"github.com/switchyard/switchyard/engine/limits"
 	"github.com/switchyard/switchyard/engine/llm"
 	"github.com/switchyard/switchyard/engine/route"
 	"github.com/switchyard/switchyard/server/keydir"
@@ -71,6 +72,7 @@ type Control struct {
 	version   int64                   // of the routing in force; the store's when there is one
 	updatedAt time.Time
 	now       func() time.Time // dates routing versions made at start and on SIGHUP, and feed fetches
+	quotaNow  func() time.Time // meters provider-key quotas
 
 	// The price feed (prices.go): the last good feed and when it was
 	// fetched, under mu; priceTick replaces the refresh ticker in tests.
@@ -93,13 +95,17 @@ type Option func(*Control)
 // pin it).
 func WithClock(now func() time.Time) Option { return func(c *Control) { c.now = now } }
 
+// WithQuotaClock injects the clock provider-key quotas refill on (tests
+// pin it to the fake upstream's, which enforces the same quotas).
+func WithQuotaClock(now func() time.Time) Option { return func(c *Control) { c.quotaNow = now } }
+
 // WithRegistry replaces the built-in provider types.
 func WithRegistry(r *Registry) Option { return func(c *Control) { c.registry = r } }
 
 // New builds the providers and router of cfg. path is the config file
 // Reload re-reads ("" for the embedded default); tracing may be nil.
 func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.Tracing, opts ...Option) (*Control, error) {
-	c := &Control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing, now: time.Now}
+	c := &Control{log: log, path: path, auth: middleware.NewAuth(cfg.Auth.APIKeys), apiKeys: map[string][]apiKey{}, tracing: tracing, now: time.Now, quotaNow: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
@@ -122,7 +128,8 @@ func New(log hclog.Logger, path string, cfg *config.Config, tracing *telemetry.T
 		c.Close()
 		return nil, err
 	}
-	c.router, err = route.New(buildSpec(cfg, providers), route.WithCache(rc, cfg.ResponseCache.Scope == "key"), route.WithSemanticCache(c.semantic))
+	c.router, err = route.New(buildSpec(cfg, providers), route.WithCache(rc, cfg.ResponseCache.Scope == "key"), route.WithSemanticCache(c.semantic),
+		route.WithQuotaMeter(limits.NewMemory(limits.WithClock(c.quotaNow))))
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -339,6 +346,10 @@ func buildProviders(reg *Registry, cfg *config.Config, extra map[string][]apiKey
 			prices[m] = routePrice(pr)
 		}
 		spec := route.ProviderSpec{Name: p.Name, Type: p.Type, Models: p.Models, Prices: prices}
+		var quota route.Quota
+		if q := p.Quota; q != nil {
+			quota = route.Quota{RPM: q.RPM, TPM: q.TPM, Headroom: q.Headroom}
+		}
 		var hc *http.Client
 		if a.Local {
 			// Without configured keys a local type is one keyless target;
@@ -349,7 +360,7 @@ func buildProviders(reg *Registry, cfg *config.Config, extra map[string][]apiKey
 				if err != nil {
 					return nil, nil, fmt.Errorf("provider %q: %w", p.Name, err)
 				}
-				spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: impl}}
+				spec.Keys = []route.KeySpec{{ID: "sim", Masked: "(none)", Source: "config", Weight: 1, Provider: impl, Quota: quota}}
 			}
 		} else {
 			hc = openai.NewHTTPClient(p.MaxIdleConnsPerHost, time.Duration(p.Timeout))
@@ -361,7 +372,7 @@ func buildProviders(reg *Registry, cfg *config.Config, extra map[string][]apiKey
 			if err != nil {
 				return fmt.Errorf("provider %q: %w", p.Name, err)
 			}
-			spec.Keys = append(spec.Keys, route.KeySpec{ID: id, Masked: config.MaskSecret(key), Label: label, Source: source, Weight: weight, Provider: impl})
+			spec.Keys = append(spec.Keys, route.KeySpec{ID: id, Masked: config.MaskSecret(key), Label: label, Source: source, Weight: weight, Provider: impl, Quota: quota})
 			return nil
 		}
 		for _, key := range p.APIKeys {

@@ -45,7 +45,17 @@ func (c *Control) OpenGate(ctx context.Context) error {
 			"period", b.Period.String(), "threshold", f, "spent_usd", spent.String())
 		c.budgetCrossed()
 	}
-	g, release, err := buildGate(ctx, c.log.Named("access"), c.Config(), c.router, c.store, onCross)
+	// Provider-key quotas move to the same Redis: a provider counts a key's
+	// use from every replica.
+	shareQuotas := func(rdb *redis.Client) error {
+		q, err := limits.NewRedis(rdb, limits.WithClock(c.quotaNow), limits.WithKeyPrefix("switchyard:pq:"))
+		if err != nil {
+			return err
+		}
+		c.router.SetQuotaMeter(q)
+		return nil
+	}
+	g, release, err := buildGate(ctx, c.log.Named("access"), c.Config(), c.router, c.store, onCross, shareQuotas)
 	if err != nil {
 		return err
 	}
@@ -58,7 +68,8 @@ func (c *Control) OpenGate(ctx context.Context) error {
 // instance), else in process with budgets seeded from the usage ledger so
 // a restart does not hand out a day's budget twice. onCross is called when
 // a key's spend first reaches 80% and 100% of its budget.
-func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est access.Estimator, st *store.Store, onCross budget.ThresholdFunc) (*access.Gate, func(), error) {
+func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est access.Estimator, st *store.Store, onCross budget.ThresholdFunc,
+	onRedis func(*redis.Client) error) (*access.Gate, func(), error) {
 	bopts := []budget.Option{budget.WithThresholds(onCross, 0.8, 1)}
 	var (
 		lim     limits.Limiter
@@ -74,6 +85,12 @@ func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est ac
 		if lim, bud, err = redisAllowances(ctx, rdb, bopts); err != nil {
 			release()
 			return nil, nil, fmt.Errorf("storage.redis_url %s: %w", config.RedactURL(u), err)
+		}
+		if onRedis != nil {
+			if err := onRedis(rdb); err != nil {
+				release()
+				return nil, nil, err
+			}
 		}
 		log.Info("rate limits and budgets shared through redis", "url", config.RedactURL(u))
 	} else {

@@ -72,6 +72,7 @@ type config struct {
 	runtime   bool
 	dropped   func() uint64
 	panics    func() uint64
+	quotas    func() (reserve, refused, errs uint64)
 	semantic  func() SemanticCounts
 }
 
@@ -93,6 +94,13 @@ func WithLedgerDropped(fn func() uint64) Option { return func(c *config) { c.dro
 // counter: targets tried although every target of their route was
 // breaker-open (route panic mode).
 func WithPanicPicks(fn func() uint64) Option { return func(c *config) { c.panics = fn } }
+
+// WithQuotaCounts exports fn, read on every scrape, as
+// provider_quota_total{outcome}: picks that drew on a key's reserve,
+// requests refused because every key was at its quota, and meter errors.
+func WithQuotaCounts(fn func() (reserve, refused, errs uint64)) Option {
+	return func(c *config) { c.quotas = fn }
+}
 
 // SemanticCounts are the semantic cache's counters (semantic.Stats).
 type SemanticCounts struct {
@@ -197,6 +205,19 @@ func New(opts ...Option) *Metrics {
 			Namespace: ns, Name: "panic_picks_total",
 			Help: "Targets tried in panic mode: every target of the route was breaker-open.",
 		}, func() float64 { return float64(fn()) }))
+	}
+	if c.quotas != nil {
+		fn := c.quotas
+		for i, outcome := range []string{"reserve", "refused", "meter_error"} {
+			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Namespace: ns, Name: "provider_quota_total", ConstLabels: prometheus.Labels{"outcome": outcome},
+				Help: "Quota-aware routing: picks that drew on a provider key's reserve, requests refused with every key at its quota, meter errors.",
+			}, func() float64 {
+				v := [3]uint64{}
+				v[0], v[1], v[2] = fn()
+				return float64(v[i])
+			}))
+		}
 	}
 	if c.semantic != nil {
 		fn := c.semantic

@@ -260,6 +260,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *control.Control) (*server.Server, error) {
 	router, ledger := ctl.Router(), ctl.Ledger()
 	mopts := []metrics.Option{metrics.WithRuntimeMetrics(), metrics.WithBreakerStates(ctl.BreakerStates), metrics.WithPanicPicks(router.PanicPicks),
+		metrics.WithQuotaCounts(func() (uint64, uint64, uint64) {
+			q := router.QuotaStats()
+			return q.ReservePicks, q.Refused, q.MeterErrors
+		}),
 		metrics.WithSemanticCache(ctl.SemanticCounts)}
 	if ledger != nil {
 		mopts = append(mopts, metrics.WithLedgerDropped(func() uint64 { return ledger.Stats().Dropped }))
