@@ -71,9 +71,20 @@ type Call struct {
 	// Dialect is the wire format the request came in: "grpc", "openai",
 	// "anthropic", … (recorded in the ledger).
 	Dialect string
+	// Region is the client's X-Switchyard-Region, for route rules.
+	Region string
 	// SetHeader, when set, receives the rate-limit state (x-ratelimit-*),
 	// denials included.
 	SetHeader func(name, value string)
+}
+
+// hint hands route rules who is asking: the client, its region and its
+// key's labels.
+func (c *Call) hint(h *llm.Hints) {
+	h.Client, h.Region = c.Client, c.Region
+	if c.Key != nil {
+		h.Labels = c.Key.Labels
+	}
 }
 
 // Record describes one finished request.
@@ -214,7 +225,7 @@ func (g *Gateway) logDecision(c Call, info route.Info, err error) {
 	if !g.log.IsDebug() {
 		return
 	}
-	g.log.Debug("routed", "request_id", c.RequestID, "dialect", c.Dialect, "route", info.Route, "strategy", info.Strategy,
+	g.log.Debug("routed", "request_id", c.RequestID, "dialect", c.Dialect, "route", info.Route, "rule", info.Rule, "strategy", info.Strategy,
 		"target", info.Target, "attempts", info.Attempts, "hedged", info.Hedged, "panic", info.Panic, "scores", info.Scores, "error", err)
 }
 
@@ -247,7 +258,7 @@ func StatusLabel(err error) string {
 
 // Chat serves a unary chat request.
 func (g *Gateway) Chat(ctx context.Context, c Call, req *llm.ChatRequest) (*llm.ChatResponse, route.Info, error) {
-	req.Hints.Client = c.Client
+	c.hint(&req.Hints)
 	return unary(ctx, g, c, req, false, func() (*llm.ChatResponse, llm.Usage, route.Info, error) {
 		resp, info, err := g.router.Chat(ctx, req)
 		if resp == nil {
@@ -311,7 +322,7 @@ func unary[T any](ctx context.Context, g *Gateway, c Call, probe *llm.ChatReques
 // so transports can still answer with a proper error status; after that
 // the Stream's Close settles and records the request.
 func (g *Gateway) ChatStream(ctx context.Context, c Call, req *llm.ChatRequest) (*Stream, error) {
-	req.Hints.Client = c.Client
+	c.hint(&req.Hints)
 	start := g.now()
 	ticket, err := g.admit(ctx, c, req)
 	if err != nil {

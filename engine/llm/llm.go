@@ -152,6 +152,10 @@ type Hints struct {
 	// Client identifies the calling client key (set by the transport after
 	// authentication), for per-key cache scopes.
 	Client string
+	// Region is what the client said it is in (X-Switchyard-Region) and
+	// Labels the labels of its key, set by the gateway for route rules.
+	Region string
+	Labels map[string]string
 }
 
 // CacheControl is a request's cache directive.

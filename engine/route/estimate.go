@@ -29,6 +29,11 @@ func (r *Router) Estimate(req *llm.ChatRequest) (access.Estimate, error) {
 			e.MaxCost = max(e.MaxCost, tg.Price.Cost(u))
 		}
 	}
+	for _, ru := range rt.rules { // whichever rule the request meets when routed
+		for _, tg := range ru.variant.groups[0].targets {
+			e.MaxCost = max(e.MaxCost, tg.Price.Cost(u))
+		}
+	}
 	return e, nil
 }
 

@@ -45,6 +45,9 @@ type Info struct {
 	Panic bool
 	// Semantic reports the semantic lookup, when one was made (semantic.go).
 	Semantic *SemanticInfo
+	// Rule names the route's attribute rule whose targets were tried first
+	// (rules.go); empty when none matched. Route stays the alias.
+	Rule string
 }
 
 // Router routes requests over the current Table. Tables are immutable and
@@ -269,7 +272,7 @@ func (r *Router) newAttempt(rt *Route, req *llm.ChatRequest, hints llm.Hints) (*
 			a.breq.Key = affinityKey(req)
 		}
 	}
-	a.info = Info{Route: rt.Name, Strategy: a.strategy, Cache: llm.CacheBypass}
+	a.info = Info{Route: rt.Name, Rule: rt.rule, Strategy: a.strategy, Cache: llm.CacheBypass}
 	return a, nil
 }
 
@@ -528,7 +531,7 @@ func (r *Router) resolve(req *llm.ChatRequest) (*attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.newAttempt(rt, req, req.Hints)
+	return r.newAttempt(rt.match(req, r.now), req, req.Hints)
 }
 
 func withOverall(ctx context.Context, rt *Route) (context.Context, context.CancelFunc) {
@@ -583,6 +586,7 @@ func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx contex
 		out, err := call(ctx, tg)
 		o, ra, retry := classify(ctx, err)
 		tg.state.breaker.Record(probe, o, ra)
+		tg.state.streak.record(o, r.now)
 		if err == nil {
 			return out, nil
 		}
@@ -1055,6 +1059,7 @@ func (s *Stream) end(err error) {
 	// that breaks later is a failure of its own.
 	if o == breaker.Failure {
 		s.tg.state.breaker.Record(false, o, 0)
+		s.tg.state.streak.record(o, s.r.now)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 type targetState struct {
 	stats   balancer.Stats
 	breaker *breaker.Breaker
+	streak  streak // calls failed in a row, for rules (rules.go)
 }
 
 // registry holds per-target and per-route state across table rebuilds. It

@@ -134,6 +134,8 @@ type RouteSpec struct {
 	// FanOutN serves n > 1 on targets without it by n upstream calls,
 	// merged and each billed (fanout.go).
 	FanOutN bool
+	// Rules pick targets from request attributes, first match wins (rules.go).
+	Rules []RuleSpec
 }
 
 // Spec is everything a Table is built from.
@@ -225,6 +227,10 @@ type Route struct {
 	// weights is scored by each route its own way.
 	hybrid     []balancer.Picker
 	hybridSpec HybridSpec
+	// rules are tried in order, each with its variant of the route; a
+	// variant names its rule in rule (rules.go).
+	rules []*rule
+	rule  string
 }
 
 // picker is the policy the route uses for strategy over groups[gi].
@@ -253,6 +259,7 @@ type Table struct {
 	models    []ModelInfo
 	providers []ProviderSpec
 	targets   []*Target // every target, for status
+	variants  []*Route  // routes as their rules serve them (rules.go)
 }
 
 // unknownStrategy is the error for a strategy name balancer.Strategies
@@ -413,6 +420,9 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			}
 		}
 	}
+	if err := buildRules(t, spec.Routes, byName, func(ts []TargetSpec) (*group, error) { return newGroup(ts, keyWeights) }); err != nil {
+		return nil, err
+	}
 	if err := buildPickers(t); err != nil {
 		return nil, err
 	}
@@ -435,7 +445,7 @@ func buildPickers(t *Table) error {
 		h HybridSpec
 	}
 	hybrids := map[hybridKey]balancer.Picker{}
-	for _, r := range t.routes {
+	for r := range t.allRoutes() {
 		if !balancer.KnownStrategy(r.Strategy) {
 			return fmt.Errorf("route: %s: %s", r.Name, unknownStrategy(r.Strategy))
 		}

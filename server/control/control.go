@@ -314,6 +314,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 		}
 		rs.NoPanic = off(r.PanicMode)
 		rs.FanOutN = r.FanOutN != nil && *r.FanOutN
+		rs.Rules = ruleSpecs(r.Rules)
 		for _, t := range r.Targets {
 			rs.Targets = append(rs.Targets, route.TargetSpec{Provider: t.Provider, Model: t.Model, Weight: t.Weight, Priority: t.Priority, Quality: t.Quality})
 		}

@@ -106,10 +106,13 @@ func Guard(auth Authorizer, writeErr func(http.ResponseWriter, error), next http
 }
 
 // CallOf is the lifecycle Call of r in dialect: its request id, client key
-// and policy, and the response headers the rate-limit state goes to.
+// and policy, the region the client names for route rules
+// (X-Switchyard-Region), and the response headers the rate-limit state
+// goes to.
 func CallOf(w http.ResponseWriter, r *http.Request, dialect string) gateway.Call {
 	ctx := r.Context()
-	c := gateway.Call{RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx), Key: access.FromContext(ctx), Dialect: dialect}
+	c := gateway.Call{RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx), Key: access.FromContext(ctx), Dialect: dialect,
+		Region: r.Header.Get(RegionHeader)}
 	if c.Key != nil {
 		c.SetHeader = w.Header().Set
 	}
@@ -125,12 +128,18 @@ func DrainCause(ctx context.Context, err error) error {
 	return err
 }
 
-// RoutingHeaders tells the client who answered and whether the cache did
-// (X-Switchyard-Provider, X-Switchyard-Cache), as the OpenAI facade does,
-// whatever the dialect.
+// RegionHeader names the client's region for route rules.
+const RegionHeader = "X-Switchyard-Region"
+
+// RoutingHeaders tells the client who answered, by which route rule, and
+// whether the cache did (X-Switchyard-Provider, X-Switchyard-Rule,
+// X-Switchyard-Cache), as the OpenAI facade does, whatever the dialect.
 func RoutingHeaders(h http.Header, info route.Info) {
 	if info.Provider != "" {
 		h.Set("X-Switchyard-Provider", info.Provider)
+	}
+	if info.Rule != "" {
+		h.Set("X-Switchyard-Rule", info.Rule)
 	}
 	if c := info.Cache.String(); c != "" {
 		h.Set("X-Switchyard-Cache", c)

@@ -71,8 +71,12 @@ func callOf(ctx context.Context) gateway.Call {
 	if d == "" {
 		d = DialectGRPC
 	}
-	return gateway.Call{RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx), Key: access.FromContext(ctx),
+	c := gateway.Call{RequestID: middleware.RequestID(ctx), Client: middleware.Client(ctx), Key: access.FromContext(ctx),
 		Dialect: d, SetHeader: headerSetter(ctx)}
+	if ci, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		c.Region = ci.RequestHeader().Get("x-switchyard-region") // gRPC metadata and Connect headers alike
+	}
+	return c
 }
 
 // CreateChatCompletion serves a unary chat request.

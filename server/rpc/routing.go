@@ -331,6 +331,7 @@ func routingToProto(r config.Routing, routes []config.Route) *pb.RoutingConfig {
 			Hybrid:    &pb.HybridWeights{Cost: rt.Hybrid.Cost, Latency: rt.Hybrid.Latency, Quality: rt.Hybrid.Quality, ErrorRate: rt.Hybrid.ErrorRate, Load: rt.Hybrid.Load},
 			PanicMode: rt.PanicMode,
 			FanOutN:   rt.FanOutN,
+			Rules:     rulesToProto(rt.Rules),
 		}
 		for _, t := range rt.Targets {
 			pr.Targets = append(pr.Targets, &pb.RouteTarget{Provider: t.Provider, Model: t.Model, Weight: int32(t.Weight), Priority: int32(t.Priority), Quality: t.Quality})
@@ -362,6 +363,7 @@ func routingFromProto(in *pb.RoutingConfig) (config.Routing, []config.Route) {
 				Semantic: semanticFromProto(pr.GetCache().GetSemantic())},
 			PanicMode: pr.PanicMode,
 			FanOutN:   pr.FanOutN,
+			Rules:     rulesFromProto(pr.GetRules()),
 			Hybrid: config.Hybrid{Cost: pr.GetHybrid().GetCost(), Latency: pr.GetHybrid().GetLatency(), Quality: pr.GetHybrid().GetQuality(),
 				ErrorRate: pr.GetHybrid().GetErrorRate(), Load: pr.GetHybrid().GetLoad()},
 		}

@@ -152,6 +152,9 @@ func setRoutingHeaders(h http.Header, info *route.Info) {
 	if info.Provider != "" {
 		h["X-Switchyard-Provider"] = []string{info.Provider}
 	}
+	if info.Rule != "" {
+		h["X-Switchyard-Rule"] = []string{info.Rule}
+	}
 	if v := cacheHeader(info.Cache); v != nil {
 		h["X-Switchyard-Cache"] = v
 	}
