@@ -425,13 +425,15 @@ func BenchmarkEvaluate100Alerts(b *testing.B) {
 	for i := range 100 {
 		key := fmt.Sprintf("k%d", i%10)
 		a := store.Alert{ID: fmt.Sprintf("a%03d", i), KeyID: key, Enabled: true}
-		switch i % 3 {
+		switch i % 4 {
 		case 0:
 			a.Type, a.Threshold, a.Config = TypeBudget, 1e6, map[string]any{ConfigPeriod: []string{"day", "month"}[i%2]}
 		case 1:
 			a.Type, a.Threshold, a.Window = TypeErrorRate, 0.5, 5*time.Minute
-		default:
+		case 2:
 			a.Type, a.Threshold, a.Window = TypeP95Latency, 5000, 10*time.Minute
+		default:
+			a.Type, a.Threshold, a.Window, a.Config = TypeProviderShare, 1, 5*time.Minute, map[string]any{ConfigMeasure: MeasureCost}
 		}
 		mustCreate(b, s, a)
 	}
