@@ -29,8 +29,8 @@ type When struct {
 	Region string `yaml:"region"`
 	// KeyLabel lists labels the client key must carry, each with this value.
 	KeyLabel map[string]string `yaml:"key_label"`
-	// Metadata lists request metadata (OpenAI metadata, Anthropic
-	// metadata, …) that must each have this value.
+	// Metadata lists request metadata (Chat Completions, Responses and
+	// gRPC metadata) that must each have this value.
 	Metadata map[string]string `yaml:"metadata"`
 	// EstimatedCostAbove holds when the request's estimated cost on the
 	// route's first own target is above this many USD (0 = not checked).
