@@ -63,8 +63,12 @@ type Summary struct {
 	SavingPct float64 `json:"saving_pct"`
 	// Served counts answers per provider; Upstream the requests that
 	// reached each provider's fake (answered or not, probes included).
-	Served   map[string]int    `json:"served"`
-	Upstream map[string]uint64 `json:"upstream,omitempty"`
+	Served map[string]int `json:"served"`
+	// ProbeCalls counts the gateway's own probes per provider; their cost
+	// (ProbeCostUSD) is in CostUSD.
+	ProbeCalls   map[string]int    `json:"probe_calls,omitempty"`
+	ProbeCostUSD float64           `json:"probe_cost_usd,omitempty"`
+	Upstream     map[string]uint64 `json:"upstream,omitempty"`
 	// HourlyCost and HourlyP95ms are per simulated hour; HourlyServed the
 	// answers per provider per hour.
 	HourlyCost   [24]float64          `json:"hourly_cost"`
@@ -131,6 +135,32 @@ func failureKey(r Result) string {
 		return "HTTP " + strconv.Itoa(r.Status) + ": " + msg
 	}
 	return msg
+}
+
+// ProbePrompt is the gateway's probe prompt (its default);
+// ProbePromptTokens and ProbeOutputTokens are what the fake bills for it:
+// one word in, one token out (the probe asks for max_tokens 1).
+const (
+	ProbePrompt       = "ping"
+	ProbePromptTokens = 1
+	ProbeOutputTokens = 1
+)
+
+// BillProbes adds the probes, each at the true price in force when it
+// reached the provider (start is when the day began), to s: real
+// providers bill a probe like any call.
+func BillProbes(sc *Scenario, s *Summary, calls []ProbeCall, start time.Time, c Clock) {
+	if s.ProbeCalls == nil {
+		s.ProbeCalls = map[string]int{}
+	}
+	for _, pc := range calls {
+		at := c.Sim(pc.Time.Sub(start))
+		cost := sc.PriceAt(pc.Provider, at).Cost(ProbePromptTokens, ProbeOutputTokens)
+		s.ProbeCalls[pc.Provider]++
+		s.ProbeCostUSD += cost
+		s.CostUSD += cost
+		s.HourlyCost[min(int(at/time.Hour), 23)] += cost
+	}
 }
 
 // Savings fills each summary's SavingPct against the one named baseline.

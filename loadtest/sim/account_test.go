@@ -137,3 +137,28 @@ func TestSavingsAndJudge(t *testing.T) {
 		})
 	}
 }
+
+func TestBillProbesAtTheTruePriceWhenEachReachedTheProvider(t *testing.T) {
+	sc := Default()
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) // any instant: only the offsets matter
+	c := Clock{DayLength: 24 * time.Second}              // one simulated hour per second
+	s := Summary{CostUSD: 1}
+	BillProbes(&sc, &s, []ProbeCall{
+		{Provider: "gemini", Time: start.Add(9 * time.Second)},  // 09:00, before the cut
+		{Provider: "gemini", Time: start.Add(11 * time.Second)}, // 11:00, after it
+		{Provider: "openai", Time: start.Add(11 * time.Second)},
+	}, start, c)
+	before, after, openai := (0.30+2.50)/1e6, (0.15+0.60)/1e6, (2.50+10)/1e6
+	if !near(s.ProbeCostUSD, before+after+openai) || !near(s.CostUSD, 1+before+after+openai) {
+		t.Errorf("probe cost %v, total %v", s.ProbeCostUSD, s.CostUSD)
+	}
+	if !near(s.HourlyCost[9], before) || !near(s.HourlyCost[11], after+openai) {
+		t.Errorf("hourly %v", s.HourlyCost)
+	}
+	if s.ProbeCalls["gemini"] != 2 || s.ProbeCalls["openai"] != 1 {
+		t.Errorf("calls %v", s.ProbeCalls)
+	}
+}

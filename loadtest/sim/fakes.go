@@ -35,7 +35,9 @@ func StartFakes(sc *Scenario) (*Fakes, error) {
 		client:  &http.Client{Timeout: 5 * time.Second},
 	}
 	for _, p := range sc.Providers {
-		s := fakeupstream.New(fakeupstream.Options{Knobs: knobs(State{Latency: p.Latency}), RecordLimit: -1, Models: []string{p.Model}})
+		// Records keep the head of each body only: enough to tell the
+		// gateway's probes from the load.
+		s := fakeupstream.New(fakeupstream.Options{Knobs: knobs(State{Latency: p.Latency}), MaxRecordBody: 512, Models: []string{p.Model}})
 		url, err := f.serve(s)
 		if err != nil {
 			f.Close()
@@ -145,6 +147,28 @@ func (f *Fakes) Upstream() map[string]uint64 {
 			n += c
 		}
 		out[name] = n
+	}
+	return out
+}
+
+// ProbeCall is one request the gateway made on its own to a provider.
+type ProbeCall struct {
+	Provider string
+	Time     time.Time
+}
+
+// ProbeCalls are the recorded requests whose body carries prompt as a
+// JSON string (the gateway's probe prompt, "ping" by default), which no
+// request of the load contains.
+func (f *Fakes) ProbeCalls(prompt string) []ProbeCall {
+	needle, _ := json.Marshal(prompt)
+	var out []ProbeCall
+	for name, s := range f.servers {
+		for _, r := range s.Records() {
+			if bytes.Contains([]byte(r.Body), needle) {
+				out = append(out, ProbeCall{Provider: name, Time: r.Time})
+			}
+		}
 	}
 	return out
 }

@@ -53,10 +53,16 @@ func Policies() []Policy {
 		{Name: "cost_static", Title: "cost_priority, static prices", Strategy: "cost_priority", Targets: []string{"openai", "anthropic", "gemini", "deepseek"},
 			Note: "cheapest by the built-in price table; no feed"},
 		{Name: "hybrid_live", Title: "hybrid, live prices", Strategy: "hybrid", Targets: []string{"openai", "anthropic", "gemini", "deepseek"}, LiveFeed: true,
-			Hybrid: &Hybrid{Cost: 0.5, Latency: 0.4, ErrorRate: 0.1},
-			Note:   "cost and latency weighed about equally; a little error-rate weight so a flaky target loses before its breaker opens; quality 0 (the fake answers are all alike)"},
+			Hybrid: &Hybrid{Cost: 0.5, Latency: 0.4, ErrorRate: 0.1}, Probe: DefaultProbe,
+			Note: "cost and latency weighed about equally; a little error-rate weight so a flaky target loses before its breaker opens; quality 0 (the fake answers are all alike)"},
 	}
 }
+
+// DefaultProbe probes an idle target every real second (20 simulated
+// minutes, the shortest interval the gateway takes), gives up after 3 s,
+// and calls slow a probe over 1 s to first token or 3 s in all: above the
+// slow provider's normal 0.7 s, below Gemini's 2.4 s in its spike.
+const DefaultProbe = "{enabled: true, interval: 1s, timeout: 3s, ttft: 1s, total: 3s}"
 
 // Endpoints are where the gateway finds the fakes.
 type Endpoints struct {

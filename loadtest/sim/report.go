@@ -129,6 +129,21 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString("\n")
 	for _, s := range r.Summaries {
+		if len(s.ProbeCalls) == 0 {
+			continue
+		}
+		n := 0
+		var per []string
+		for _, name := range names {
+			if c := s.ProbeCalls[name]; c > 0 {
+				n += c
+				per = append(per, fmt.Sprintf("%s %d", name, c))
+			}
+		}
+		fmt.Fprintf(&b, "Probes of `%s`: %d calls (%s), %.6f USD at the true prices (%d token in, %d out each), included in its cost.\n\n",
+			s.Policy, n, strings.Join(per, ", "), s.ProbeCostUSD, ProbePromptTokens, ProbeOutputTokens)
+	}
+	for _, s := range r.Summaries {
 		if len(s.Failures) == 0 {
 			continue
 		}

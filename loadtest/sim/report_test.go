@@ -33,6 +33,9 @@ func fixedReport(t *testing.T) *Report {
 			s.HourlyP95ms[h] = 1000 + float64(100*i+10*h)
 		}
 		s.GatewayCostUSD = s.CostUSD * 1.5
+		if i == 3 {
+			s.ProbeCalls, s.ProbeCostUSD = map[string]int{"openai": 5, "deepseek": 3}, 0.0001
+		}
 		if i == 2 {
 			s.Failures = map[string]int{"HTTP 503: no healthy `target`": 2}
 		}
@@ -72,6 +75,7 @@ func TestMarkdownReportFromFixedFigures(t *testing.T) {
 		"10:00 Gemini price cut",
 		"`{enabled: true, interval: 2s}`",
 		"2 × `HTTP 503: no healthy 'target'`",
+		"Probes of `hybrid_live`: 8 calls (openai 5, deepseek 3), 0.000100 USD",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

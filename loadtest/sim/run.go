@@ -73,6 +73,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: %w", p.Name, err)
 		}
+		if p.Probe != "" && len(s.ProbeCalls) == 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: the gateway took the probe config, but no probe reached a provider during the day", p.Name))
+		}
 		rep.Summaries = append(rep.Summaries, s)
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -131,7 +134,7 @@ func runPolicy(ctx context.Context, o Options, sc *Scenario, p Policy, sched []A
 			startPrices = gatewayPrices(ctx, cl)
 		}
 	}
-	results, err := day(ctx, o, sc, p, sched, fakes, cl)
+	results, start, err := day(ctx, o, sc, p, sched, fakes, cl)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -140,6 +143,9 @@ func runPolicy(ctx context.Context, o Options, sc *Scenario, p Policy, sched []A
 	}
 	s := Summarize(sc, p, results)
 	s.Upstream = fakes.Upstream()
+	if p.Probe != "" {
+		BillProbes(sc, &s, fakes.ProbeCalls(ProbePrompt), start, Clock{DayLength: o.DayLength})
+	}
 	s.Prices = startPrices
 	return s, nil
 }
@@ -147,7 +153,7 @@ func runPolicy(ctx context.Context, o Options, sc *Scenario, p Policy, sched []A
 // day plays the schedule and the script against one gateway: each arrival
 // is sent at its moment whatever the others are doing (an open loop, as
 // real users are), and each event is applied at its moment.
-func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival, fakes *Fakes, cl *Client) ([]Result, error) {
+func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival, fakes *Fakes, cl *Client) ([]Result, time.Time, error) {
 	clock := Clock{DayLength: o.DayLength}
 	results := make([]Result, len(sched))
 	start := o.Now()
@@ -231,14 +237,14 @@ func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival
 	close(stop)
 	progress(false)
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, start, err
 	}
 	select {
 	case err := <-errc:
-		return nil, err
+		return nil, start, err
 	default:
 	}
-	return results, nil
+	return results, start, nil
 }
 
 func allFromFeed(m map[string]PriceSeen) bool {
