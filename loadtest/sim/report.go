@@ -198,7 +198,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
-	b.WriteString("\n![cumulative true cost per policy over the simulated day](simulate.svg)\n")
+	b.WriteString("\n![true cost per simulated hour and hourly p95 per policy](simulate.svg)\n")
 	return b.String()
 }
 

@@ -133,3 +133,18 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestLogAxisSpansWholeDecadesAndFloorsZeros(t *testing.T) {
+	a := logAxis([][]float64{{0, 0.003, 0.04}, {0.2}})
+	if len(a.ticks) != 4 || !near(a.ticks[0], 0.001) || !near(a.ticks[3], 1) {
+		t.Fatalf("ticks %v, want 0.001 0.01 0.1 1", a.ticks)
+	}
+	for _, tc := range []struct{ v, frac float64 }{{0, 0}, {0.001, 0}, {0.01, 1.0 / 3}, {1, 1}} {
+		if got := a.frac(tc.v); !near(got, tc.frac) {
+			t.Errorf("frac(%v) = %v, want %v", tc.v, got, tc.frac)
+		}
+	}
+	if got := a.label(0.001); got != "0.001" {
+		t.Errorf("label %q", got)
+	}
+}

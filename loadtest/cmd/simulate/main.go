@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -32,8 +33,20 @@ func run(args []string) error {
 	out := fs.String("out", "loadtest/results", "directory for simulate.md, simulate.json and simulate.svg")
 	limit := fs.Duration("timeout", 15*time.Minute, "stop the whole run after this long")
 	only := fs.String("policies", "", "comma-separated policy names to run (default all)")
+	render := fs.String("render", "", "rewrite the report from this simulate.json instead of running")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			return err
+		}
+		var rep sim.Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return fmt.Errorf("%s: %w", *render, err)
+		}
+		return sim.Write(&rep, *out, os.Stdout)
 	}
 	policies, err := pick(sim.Policies(), *only)
 	if err != nil {
