@@ -284,6 +284,9 @@ type Route struct {
 	// it they refuse n > 1. A routing-API update that leaves it unset keeps
 	// the running value.
 	FanOutN *bool `yaml:"fan_out_n"`
+	// Probe measures idle targets with a tiny synthetic prompt (probe.go);
+	// off unless enabled.
+	Probe *Probe `yaml:"probe"`
 	// Rules pick targets from request attributes, first match wins (rules.go).
 	Rules []Rule `yaml:"rules"`
 }

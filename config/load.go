@@ -354,6 +354,7 @@ func applyRoutingDefaults(r *Routing, routes []Route) {
 			rt.Cache.Mode = CacheDeterministic
 		}
 		semanticDefaults(&rt.Cache.Semantic)
+		rt.Probe.applyDefaults()
 		h := &rt.Hybrid
 		if h.Cost == 0 && h.Latency == 0 && h.Quality == 0 && h.ErrorRate == 0 && h.Load == 0 {
 			*h = Hybrid{Cost: 0.4, Latency: 0.3, Quality: 0.3}

@@ -28,6 +28,10 @@ func (c *Config) WithRouting(r Routing, routes []Route) (*Config, error) {
 			if n.Routes[i].FanOutN == nil && old.Model == n.Routes[i].Model {
 				n.Routes[i].FanOutN = clonePtr(old.FanOutN)
 			}
+			// The routing API does not carry probes: they stay as the file set them.
+			if n.Routes[i].Probe == nil && old.Model == n.Routes[i].Model {
+				n.Routes[i].Probe = clonePtr(old.Probe)
+			}
 		}
 	}
 	applyRoutingDefaults(&n.Routing, n.Routes)
@@ -142,6 +146,7 @@ func cloneRoutes(routes []Route) []Route {
 		out[i].Fallbacks = slices.Clone(out[i].Fallbacks)
 		out[i].PanicMode = clonePtr(out[i].PanicMode)
 		out[i].FanOutN = clonePtr(out[i].FanOutN)
+		out[i].Probe = clonePtr(out[i].Probe)
 		out[i].Rules = cloneRules(out[i].Rules)
 	}
 	return out

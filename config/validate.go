@@ -466,6 +466,7 @@ func validateRoutePolicies(k *checker, f string, rt Route) {
 	k.oneOf(f+".cache.mode", rt.Cache.Mode, CacheModes())
 	k.nonNegative(f+".cache.ttl", rt.Cache.TTL)
 	validateSemantic(k, f+".cache", rt.Cache)
+	rt.Probe.validate(k, f+".probe")
 	h := rt.Hybrid
 	for _, w := range []struct {
 		name string

@@ -672,6 +672,7 @@ func (r *Router) chatRouted(ctx context.Context, a *attempt, req *llm.ChatReques
 		}
 		defer tcancel()
 		start := r.now()
+		tg.state.used.Store(start.UnixNano())
 		tg.state.stats.Begin()
 		resp, err := impl.Chat(tctx, &up)
 		lat := r.now().Sub(start)
@@ -895,6 +896,7 @@ func (r *Router) streamRouted(ctx context.Context, a *attempt, req *llm.ChatRequ
 			timer = time.AfterFunc(a.rt.Retry.PerTryTimeout, func() { scancel() })
 		}
 		start := r.now()
+		tg.state.used.Store(start.UnixNano())
 		tg.state.stats.Begin()
 		fail := func(err error) (*Stream, error) {
 			if timer != nil && !timer.Stop() && ctx.Err() == nil {

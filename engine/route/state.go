@@ -17,6 +17,10 @@ type targetState struct {
 	stats   balancer.Stats
 	breaker *breaker.Breaker
 	streak  streak // calls failed in a row, for rules (rules.go)
+	// used is when the last call (real or probe) started, unix ns; probing
+	// is set while a probe runs (probe.go).
+	used    atomic.Int64
+	probing atomic.Bool
 }
 
 // registry holds per-target and per-route state across table rebuilds. It

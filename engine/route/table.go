@@ -134,6 +134,8 @@ type RouteSpec struct {
 	// FanOutN serves n > 1 on targets without it by n upstream calls,
 	// merged and each billed (fanout.go).
 	FanOutN bool
+	// Probe measures the route's idle targets (probe.go); zero is off.
+	Probe ProbeSpec
 	// Rules pick targets from request attributes, first match wins (rules.go).
 	Rules []RuleSpec
 }
@@ -216,6 +218,8 @@ type Route struct {
 	Panic bool
 	// FanOutN: see RouteSpec.
 	FanOutN bool
+	// Probe: see RouteSpec.
+	Probe ProbeSpec
 	// sig names the route's target set for cache keys: a change of targets
 	// or upstream models is a change of answer.
 	sig string
@@ -372,7 +376,7 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 			return nil, fmt.Errorf("route: alias %q defined twice", rs.Model)
 		}
 		r := &Route{Name: rs.Model, Strategy: rs.Strategy, Failover: rs.FallbackStrategy != "none", Alias: true, Panic: !rs.NoPanic,
-			hybridSpec: rs.Hybrid, Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model), FanOutN: rs.FanOutN}
+			hybridSpec: rs.Hybrid, Retry: rs.Retry.withDefaults(spec.DefaultRetry), Hedge: rs.Hedge, Cache: rs.Cache, lat: reg.latency(rs.Model), FanOutN: rs.FanOutN, Probe: rs.Probe}
 		if r.Cache.Mode == "" {
 			r.Cache.Mode = spec.DefaultCache.Mode
 		}

@@ -81,6 +81,10 @@ type Control struct {
 	priceTick  <-chan time.Time
 	feedClient *http.Client
 	stopFeed   func()
+	// stopProbes ends the probe loop (probe.go); probeTick replaces its
+	// timer in tests.
+	stopProbes func()
+	probeTick  <-chan time.Time
 }
 
 type apiKey struct {
@@ -175,6 +179,9 @@ func (c *Control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
 func (c *Control) Close() {
 	if c.stopFeed != nil {
 		c.stopFeed()
+	}
+	if c.stopProbes != nil {
+		c.stopProbes()
 	}
 	if c.closeGate != nil {
 		c.closeGate()
@@ -315,6 +322,7 @@ func buildSpec(cfg *config.Config, providers []route.ProviderSpec) route.Spec {
 		rs.NoPanic = off(r.PanicMode)
 		rs.FanOutN = r.FanOutN != nil && *r.FanOutN
 		rs.Rules = ruleSpecs(r.Rules)
+		rs.Probe = probeSpec(r.Probe)
 		for _, t := range r.Targets {
 			rs.Targets = append(rs.Targets, route.TargetSpec{Provider: t.Provider, Model: t.Model, Weight: t.Weight, Priority: t.Priority, Quality: t.Quality})
 		}

@@ -730,14 +730,14 @@ func TestPrometheusMetricsCountRequests(t *testing.T) {
 
 // startGatewayWithStore is startGateway plus the SQLite store and usage
 // ledger, wired as main wires them.
-func startGatewayWithStore(t *testing.T, yaml string) *gateway {
+func startGatewayWithStore(t *testing.T, yaml string, opts ...control.Option) *gateway {
 	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := hclog.NewNullLogger()
-	ctl, err := control.New(log, "", cfg, nil)
+	ctl, err := control.New(log, "", cfg, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

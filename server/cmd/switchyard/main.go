@@ -172,6 +172,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("restoring state from storage: %w", err)
 	}
 	ctl.StartPriceFeed()
+	ctl.StartProbes()
 	// Alerts: evaluated on a timer and at once when a budget crosses a
 	// threshold; delivered as webhooks off the evaluation loop. The
 	// evaluator stops before the notifier, so queued deliveries get their
