@@ -69,6 +69,8 @@ type Summary struct {
 	ProbeCalls   map[string]int    `json:"probe_calls,omitempty"`
 	ProbeCostUSD float64           `json:"probe_cost_usd,omitempty"`
 	Upstream     map[string]uint64 `json:"upstream,omitempty"`
+	// ProviderP95ms is the p95 of each provider's unary answers.
+	ProviderP95ms map[string]float64 `json:"provider_p95_ms,omitempty"`
 	// HourlyCost and HourlyP95ms are per simulated hour; HourlyServed the
 	// answers per provider per hour.
 	HourlyCost   [24]float64          `json:"hourly_cost"`
@@ -97,6 +99,7 @@ func Summarize(sc *Scenario, p Policy, results []Result) Summary {
 	}
 	var unary, ttft []time.Duration
 	hourly := make([][]time.Duration, 24)
+	byProvider := map[string][]time.Duration{}
 	for _, r := range results {
 		h := min(int(r.Sim/time.Hour), 23)
 		s.HourlyCost[h] += r.Cost
@@ -114,6 +117,7 @@ func Summarize(sc *Scenario, p Policy, results []Result) Summary {
 		}
 		unary = append(unary, r.Latency)
 		hourly[h] = append(hourly[h], r.Latency)
+		byProvider[r.Provider] = append(byProvider[r.Provider], r.Latency)
 	}
 	if s.Requests > 0 {
 		s.SuccessPct = 100 * float64(s.OK) / float64(s.Requests)
@@ -122,6 +126,10 @@ func Summarize(sc *Scenario, p Policy, results []Result) Summary {
 	s.StreamTTFTP95ms = ms(Percentile(ttft, 95))
 	for h := range hourly {
 		s.HourlyP95ms[h] = ms(Percentile(hourly[h], 95))
+	}
+	s.ProviderP95ms = map[string]float64{}
+	for name, ds := range byProvider {
+		s.ProviderP95ms[name] = ms(Percentile(ds, 95))
 	}
 	return s
 }

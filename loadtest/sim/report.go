@@ -115,7 +115,7 @@ func (r *Report) Markdown() string {
 	for _, p := range sc.Providers {
 		names = append(names, p.Name)
 	}
-	b.WriteString("## Who answered\n\nAnswers per provider (requests that reached its fake, failed ones and any probes included, in brackets).\n\n| policy |")
+	b.WriteString("## Who answered\n\nAnswers per provider (requests that reached its fake, failed ones and any probes included, in brackets; then the p95 of that provider's unary answers).\n\n| policy |")
 	for _, n := range names {
 		fmt.Fprintf(&b, " %s |", n)
 	}
@@ -123,7 +123,11 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Summaries {
 		fmt.Fprintf(&b, "| `%s` |", s.Policy)
 		for _, n := range names {
-			fmt.Fprintf(&b, " %d (%d) |", s.Served[n], s.Upstream[n])
+			if p95, ok := s.ProviderP95ms[n]; ok {
+				fmt.Fprintf(&b, " %d (%d), %.0f ms |", s.Served[n], s.Upstream[n], p95)
+			} else {
+				fmt.Fprintf(&b, " %d (%d) |", s.Served[n], s.Upstream[n])
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -159,6 +163,7 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n\n")
 	}
 
+	r.hourly(&b)
 	b.WriteString("## Scenario\n\n| provider | wire format (type) | model | price in / out, USD per 1M tokens at 00:00 | time to first token | per token | note |\n|---|---|---|---|---:|---:|---|\n")
 	for _, p := range sc.Providers {
 		fmt.Fprintf(&b, "| %s | %s | %s | %.2f / %.2f | %v | %v | %s |\n", p.Name, p.Type, p.Model, p.Price.Input, p.Price.Output,
@@ -200,6 +205,39 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString("\n![true cost per simulated hour and hourly p95 per policy](simulate.svg)\n")
 	return b.String()
+}
+
+// hourly writes, per simulated hour and policy, who answered most, the
+// p95 of unary answers and the true cost: where each policy's latency and
+// spend went.
+func (r *Report) hourly(b *strings.Builder) {
+	b.WriteString("## Hour by hour\n\nPer simulated hour: the providers that answered (answers), p95 of unary answers, true cost.\n\n| hour |")
+	for _, s := range r.Summaries {
+		fmt.Fprintf(b, " `%s` |", s.Policy)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(r.Summaries)) + "\n")
+	for h := range 24 {
+		fmt.Fprintf(b, "| %02d:00 |", h)
+		for _, s := range r.Summaries {
+			var who []string
+			if h < len(s.HourlyServed) {
+				names := make([]string, 0, len(s.HourlyServed[h]))
+				for n := range s.HourlyServed[h] {
+					names = append(names, n)
+				}
+				sort.Slice(names, func(i, j int) bool {
+					a, c := s.HourlyServed[h][names[i]], s.HourlyServed[h][names[j]]
+					return a > c || a == c && names[i] < names[j]
+				})
+				for _, n := range names {
+					who = append(who, fmt.Sprintf("%s %d", n, s.HourlyServed[h][n]))
+				}
+			}
+			fmt.Fprintf(b, " %s; %.0f ms; %.4f |", strings.Join(who, ", "), s.HourlyP95ms[h], s.HourlyCost[h])
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 }
 
 func firstRequests(r *Report) int {

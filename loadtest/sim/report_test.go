@@ -25,12 +25,14 @@ func fixedReport(t *testing.T) *Report {
 	r.Notes = []string{"a note"}
 	for i, p := range r.Policies {
 		s := Summary{Policy: p.Name, Title: p.Title, Requests: 1000, OK: 1000 - i, P50ms: 500 + 10*float64(i), P95ms: 2000 + 100*float64(i),
-			StreamTTFTP95ms: 400, Served: map[string]int{p.Targets[0]: 1000 - i}, Upstream: map[string]uint64{p.Targets[0]: uint64(1000 + i)}}
+			StreamTTFTP95ms: 400, Served: map[string]int{p.Targets[0]: 1000 - i}, Upstream: map[string]uint64{p.Targets[0]: uint64(1000 + i)},
+			ProviderP95ms: map[string]float64{p.Targets[0]: 2000 + 100*float64(i)}, HourlyServed: make([]map[string]int, 24)}
 		s.SuccessPct = float64(s.OK) / 10
 		for h := range 24 {
 			s.HourlyCost[h] = float64(4-i) * 0.01 * (1 + float64(h%5))
 			s.CostUSD += s.HourlyCost[h]
 			s.HourlyP95ms[h] = 1000 + float64(100*i+10*h)
+			s.HourlyServed[h] = map[string]int{p.Targets[0]: 40 - i, p.Targets[len(p.Targets)-1]: h % 3}
 		}
 		s.GatewayCostUSD = s.CostUSD * 1.5
 		if i == 3 {
@@ -75,6 +77,7 @@ func TestMarkdownReportFromFixedFigures(t *testing.T) {
 		"10:00 Gemini price cut",
 		"`{enabled: true, interval: 2s}`",
 		"2 × `HTTP 503: no healthy 'target'`",
+		"| 04:00 | openai 1; 1040 ms; 0.2000 | gemini 39, deepseek 1; 1140 ms; 0.1500 |", // most answers first
 		"Probes of `hybrid_live`: 8 calls (openai 5, deepseek 3), 0.000100 USD",
 	} {
 		if !strings.Contains(md, want) {

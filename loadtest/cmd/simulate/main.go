@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ func run(args []string) error {
 	out := fs.String("out", "loadtest/results", "directory for simulate.md, simulate.json and simulate.svg")
 	limit := fs.Duration("timeout", 15*time.Minute, "stop the whole run after this long")
 	only := fs.String("policies", "", "comma-separated policy names to run (default all)")
+	weights := fs.String("hybrid", "", "override hybrid_live's weights: cost=0.5,latency=0.4,quality=0,error_rate=0.1,load=0")
 	render := fs.String("render", "", "rewrite the report from this simulate.json instead of running")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -51,6 +53,11 @@ func run(args []string) error {
 	policies, err := pick(sim.Policies(), *only)
 	if err != nil {
 		return err
+	}
+	if *weights != "" {
+		if err := setWeights(policies, *weights); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -83,6 +90,37 @@ func pick(all []sim.Policy, only string) ([]sim.Policy, error) {
 		}
 	}
 	return out, nil
+}
+
+func setWeights(ps []sim.Policy, spec string) error {
+	h := sim.Hybrid{}
+	for _, kv := range strings.Split(spec, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return fmt.Errorf("--hybrid: %q is not name=number", kv)
+		}
+		switch k {
+		case "cost":
+			h.Cost = f
+		case "latency":
+			h.Latency = f
+		case "quality":
+			h.Quality = f
+		case "error_rate":
+			h.ErrorRate = f
+		case "load":
+			h.Load = f
+		default:
+			return fmt.Errorf("--hybrid: unknown weight %q", k)
+		}
+	}
+	for i := range ps {
+		if ps[i].Hybrid != nil {
+			ps[i].Hybrid = &h
+		}
+	}
+	return nil
 }
 
 func envOr(k, def string) string {
