@@ -22,6 +22,8 @@ func TestProviderTraffic_CountsOnlyUpstreamCalls(t *testing.T) {
 		// Refused by admission, and failed before routing: no provider.
 		{TS: t0, KeyID: "a", Status: "rate_limited", CostNanos: 7},
 		{TS: t0, KeyID: "a", Status: "no_route"},
+		// The gateway's own probe of an idle target.
+		{TS: t0, KeyID: "system:probe", Dialect: "probe", Provider: "gemini", CostNanos: 3},
 		// Key "b", and an old row outside the window.
 		{TS: t0.Add(time.Second), KeyID: "b", Provider: "gemini", CostNanos: 50},
 		{TS: t0.Add(-time.Hour), KeyID: "a", Provider: "gemini", CostNanos: 9999},
