@@ -163,3 +163,60 @@ func TestRegionRuleSendsAsiaToGeminiAndTheRestToOpenAI(t *testing.T) {
 		}
 	})
 }
+
+func TestRoutingAPISetsAndShowsRules(t *testing.T) {
+	fs := fakeupstream.New(fakeupstream.Options{Knobs: fakeupstream.Knobs{Tokens: 4}})
+	up := httptest.NewServer(fs)
+	t.Cleanup(func() { fs.Close(); up.Close() })
+	g := startGateway(t, rulesConfig(up.URL))
+
+	// The API's body replaces the routes: the asia rule gives way to one
+	// for eu (JSON as the REST facade takes it).
+	body := `{"routes":[{"model":"smart","strategy":"priority","targets":[{"provider":"openai","model":"gpt-4o"}],
+		"rules":[{"name":"eu","when":{"region":"eu"},"targets":[{"provider":"gemini","model":"gemini-2.0-flash"}]}]}]}`
+	if resp := post(t, g.base+"/v1/routing/config", body); resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("update: %d %s", resp.StatusCode, b)
+	}
+	resp := getPrices(t, g.base+"/v1/routing/config") // a plain GET, closed at the end
+	var got struct {
+		Config struct {
+			Routes []struct {
+				Model string `json:"model"`
+				Rules []struct {
+					Name string `json:"name"`
+					When struct {
+						Region string `json:"region"`
+					} `json:"when"`
+				} `json:"rules"`
+			} `json:"routes"`
+		} `json:"config"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if rs := got.Config.Routes; len(rs) != 1 || len(rs[0].Rules) != 1 || rs[0].Rules[0].Name != "eu" || rs[0].Rules[0].When.Region != "eu" {
+		t.Fatalf("GET shows %+v", got.Config.Routes)
+	}
+	for region, want := range map[string]string{"eu": "gemini", "asia": "openai"} {
+		req, _ := http.NewRequest(http.MethodPost, g.base+"/v1/chat/completions", strings.NewReader(`{"model":"smart","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Switchyard-Region", region)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if p := resp.Header.Get("X-Switchyard-Provider"); resp.StatusCode != 200 || p != want {
+			t.Fatalf("region %s after the update: %d from %q, want %q", region, resp.StatusCode, p, want)
+		}
+	}
+
+	bad := `{"routes":[{"model":"smart","targets":[{"provider":"openai","model":"gpt-4o"}],"rules":[{"when":{},"targets":[{"provider":"gemini","model":"gemini-2.0-flash"}]}]}]}`
+	resp = post(t, g.base+"/v1/routing/config", bad)
+	var e openAIError
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode != 400 || !strings.Contains(e.Error.Message, "routes[0].rules[0].when") {
+		t.Fatalf("empty when: %d %q", resp.StatusCode, e.Error.Message)
+	}
+}
