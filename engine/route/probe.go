@@ -176,5 +176,8 @@ func (r *Router) Probe(ctx context.Context, j ProbeJob) ProbeResult {
 		o = breaker.Rejected
 	}
 	tg.state.breaker.Record(false, o, 0)
+	// A probe that answers is the early sign a degraded target is back
+	// (rules' consecutive_failures); one that fails extends the streak.
+	tg.state.streak.record(o, r.now)
 	return res
 }
