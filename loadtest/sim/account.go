@@ -145,25 +145,17 @@ func failureKey(r Result) string {
 	return msg
 }
 
-// ProbePrompt is the gateway's probe prompt (its default);
-// ProbePromptTokens and ProbeOutputTokens are what the fake bills for it:
-// one word in, one token out (the probe asks for max_tokens 1).
-const (
-	ProbePrompt       = "ping"
-	ProbePromptTokens = 1
-	ProbeOutputTokens = 1
-)
-
 // BillProbes adds the probes, each at the true price in force when it
 // reached the provider (start is when the day began), to s: real
 // providers bill a probe like any call.
-func BillProbes(sc *Scenario, s *Summary, calls []ProbeCall, start time.Time, c Clock) {
+func BillProbes(sc *Scenario, s *Summary, p *Probe, calls []ProbeCall, start time.Time, c Clock) {
+	in, out := p.Usage()
 	if s.ProbeCalls == nil {
 		s.ProbeCalls = map[string]int{}
 	}
 	for _, pc := range calls {
 		at := c.Sim(pc.Time.Sub(start))
-		cost := sc.PriceAt(pc.Provider, at).Cost(ProbePromptTokens, ProbeOutputTokens)
+		cost := sc.PriceAt(pc.Provider, at).Cost(in, out)
 		s.ProbeCalls[pc.Provider]++
 		s.ProbeCostUSD += cost
 		s.CostUSD += cost

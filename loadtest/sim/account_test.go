@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -146,7 +147,7 @@ func TestBillProbesAtTheTruePriceWhenEachReachedTheProvider(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) // any instant: only the offsets matter
 	c := Clock{DayLength: 24 * time.Second}              // one simulated hour per second
 	s := Summary{CostUSD: 1}
-	BillProbes(&sc, &s, []ProbeCall{
+	BillProbes(&sc, &s, DefaultProbe(), []ProbeCall{
 		{Provider: "gemini", Time: start.Add(9 * time.Second)},  // 09:00, before the cut
 		{Provider: "gemini", Time: start.Add(11 * time.Second)}, // 11:00, after it
 		{Provider: "openai", Time: start.Add(11 * time.Second)},
@@ -160,5 +161,30 @@ func TestBillProbesAtTheTruePriceWhenEachReachedTheProvider(t *testing.T) {
 	}
 	if s.ProbeCalls["gemini"] != 2 || s.ProbeCalls["openai"] != 1 {
 		t.Errorf("calls %v", s.ProbeCalls)
+	}
+}
+
+func TestProbeShapesPromptUsageAndYAML(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		p           Probe
+		prompt      string
+		in, out     int
+		yamlContain string
+	}{
+		{"the gateway's default probe", Probe{Interval: time.Second}, "ping", 1, 1, `prompt: "ping", max_tokens: 1}`},
+		{"shaped like the traffic", Probe{Interval: time.Second, AnswerTokens: 40}, "[[fake:tokens=40]] ping", 2, 40, `prompt: "[[fake:tokens=40]] ping", max_tokens: 40}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.Prompt(); got != tc.prompt {
+				t.Errorf("prompt %q, want %q", got, tc.prompt)
+			}
+			if in, out := tc.p.Usage(); in != tc.in || out != tc.out {
+				t.Errorf("usage %d/%d, want %d/%d", in, out, tc.in, tc.out)
+			}
+			if y := tc.p.YAML(); !strings.HasPrefix(y, "{enabled: true, interval: 1s, ") || !strings.HasSuffix(y, tc.yamlContain) {
+				t.Errorf("yaml %s", y)
+			}
+		})
 	}
 }

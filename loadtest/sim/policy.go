@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Hybrid is the hybrid strategy's term weights (routes[].hybrid).
@@ -27,9 +28,9 @@ type Policy struct {
 	// without it the gateway prices from the built-in table.
 	LiveFeed bool    `json:"live_feed"`
 	Hybrid   *Hybrid `json:"hybrid,omitempty"`
-	// Probe is the route's probe block (YAML flow mapping, without the
-	// key), set when the gateway supports probes.
-	Probe string `json:"probe,omitempty"`
+	// Probe is the route's probe block; nil for none (and dropped when
+	// the gateway does not take one).
+	Probe *Probe `json:"probe,omitempty"`
 	Note  string `json:"note,omitempty"`
 }
 
@@ -53,16 +54,48 @@ func Policies() []Policy {
 		{Name: "cost_static", Title: "cost_priority, static prices", Strategy: "cost_priority", Targets: []string{"openai", "anthropic", "gemini", "deepseek"},
 			Note: "cheapest by the built-in price table; no feed"},
 		{Name: "hybrid_live", Title: "hybrid, live prices", Strategy: "hybrid", Targets: []string{"openai", "anthropic", "gemini", "deepseek"}, LiveFeed: true,
-			Hybrid: &Hybrid{Cost: 0.5, Latency: 0.4, ErrorRate: 0.1}, Probe: DefaultProbe,
+			Hybrid: &Hybrid{Cost: 0.5, Latency: 0.4, ErrorRate: 0.1}, Probe: DefaultProbe(),
 			Note: "cost and latency weighed about equally; a little error-rate weight so a flaky target loses before its breaker opens; quality 0 (the fake answers are all alike)"},
 	}
+}
+
+// Probe is a route's probe block (routes[].probe).
+type Probe struct {
+	Interval, Timeout, TTFT, Total time.Duration
+	// AnswerTokens, when > 0, shapes the probe like the traffic: its
+	// prompt makes the fake answer that many tokens (as a real operator
+	// would pick a prompt with a typical answer) and max_tokens allows
+	// them. 0 is the gateway's default probe: "ping", max_tokens 1.
+	AnswerTokens int
+}
+
+// Prompt is the probe's prompt.
+func (p *Probe) Prompt() string {
+	if p.AnswerTokens > 0 {
+		return fmt.Sprintf("[[fake:tokens=%d]] ping", p.AnswerTokens)
+	}
+	return "ping"
+}
+
+// Usage is what the fake bills a probe: the prompt's words in, the
+// answer's tokens out.
+func (p *Probe) Usage() (prompt, output int) {
+	return len(strings.Fields(p.Prompt())), max(p.AnswerTokens, 1)
+}
+
+// YAML is the block as a flow mapping.
+func (p *Probe) YAML() string {
+	return fmt.Sprintf("{enabled: true, interval: %v, timeout: %v, ttft: %v, total: %v, prompt: %q, max_tokens: %d}",
+		p.Interval, p.Timeout, p.TTFT, p.Total, p.Prompt(), max(p.AnswerTokens, 1))
 }
 
 // DefaultProbe probes an idle target every real second (20 simulated
 // minutes, the shortest interval the gateway takes), gives up after 3 s,
 // and calls slow a probe over 1 s to first token or 3 s in all: above the
 // slow provider's normal 0.7 s, below Gemini's 2.4 s in its spike.
-const DefaultProbe = "{enabled: true, interval: 1s, timeout: 3s, ttft: 1s, total: 3s}"
+func DefaultProbe() *Probe {
+	return &Probe{Interval: time.Second, Timeout: 3 * time.Second, TTFT: time.Second, Total: 3 * time.Second}
+}
 
 // Endpoints are where the gateway finds the fakes.
 type Endpoints struct {
@@ -108,8 +141,8 @@ func GatewayConfig(sc *Scenario, p Policy, ep Endpoints, listen, dataDir string)
 	if h := p.Hybrid; h != nil {
 		fmt.Fprintf(&b, "    hybrid: {cost: %g, latency: %g, quality: %g, error_rate: %g, load: %g}\n", h.Cost, h.Latency, h.Quality, h.ErrorRate, h.Load)
 	}
-	if p.Probe != "" {
-		fmt.Fprintf(&b, "    probe: %s\n", p.Probe)
+	if p.Probe != nil {
+		fmt.Fprintf(&b, "    probe: %s\n", p.Probe.YAML())
 	}
 	b.WriteString("    targets:\n")
 	for i, name := range p.Targets {

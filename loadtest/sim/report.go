@@ -144,8 +144,8 @@ func (r *Report) Markdown() string {
 				per = append(per, fmt.Sprintf("%s %d", name, c))
 			}
 		}
-		fmt.Fprintf(&b, "Probes of `%s`: %d calls (%s), %.6f USD at the true prices (%d token in, %d out each), included in its cost.\n\n",
-			s.Policy, n, strings.Join(per, ", "), s.ProbeCostUSD, ProbePromptTokens, ProbeOutputTokens)
+		fmt.Fprintf(&b, "Probes of `%s`: %d calls (%s), %.6f USD at the true prices, included in its cost.\n\n",
+			s.Policy, n, strings.Join(per, ", "), s.ProbeCostUSD)
 	}
 	for _, s := range r.Summaries {
 		if len(s.Failures) == 0 {
@@ -192,8 +192,8 @@ func (r *Report) Markdown() string {
 			w = fmt.Sprintf("cost %g, latency %g, quality %g, error_rate %g, load %g", h.Cost, h.Latency, h.Quality, h.ErrorRate, h.Load)
 		}
 		probe := "—"
-		if p.Probe != "" {
-			probe = "`" + p.Probe + "`"
+		if p.Probe != nil {
+			probe = "`" + p.Probe.YAML() + "`"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", p.Name, p.Strategy, strings.Join(p.Targets, ", "), prices, w, probe, p.Note)
 	}

@@ -21,7 +21,7 @@ func fixedReport(t *testing.T) *Report {
 		t.Fatal(err)
 	}
 	r := &Report{Scenario: sc, DayLength: 72 * time.Second, Baseline: "single", Candidate: "hybrid_live", Retry: Retry, Policies: Policies()}
-	r.Policies[3].Probe = "{enabled: true, interval: 2s}"
+	r.Policies[3].Probe = &Probe{Interval: 2 * time.Second, Timeout: time.Second, TTFT: time.Second, Total: time.Second, AnswerTokens: 40}
 	r.Notes = []string{"a note"}
 	for i, p := range r.Policies {
 		s := Summary{Policy: p.Name, Title: p.Title, Requests: 1000, OK: 1000 - i, P50ms: 500 + 10*float64(i), P95ms: 2000 + 100*float64(i),
@@ -75,7 +75,7 @@ func TestMarkdownReportFromFixedFigures(t *testing.T) {
 		"saving vs single provider",
 		"**not met**", // hybrid answered 99.7%, under 99.9%
 		"10:00 Gemini price cut",
-		"`{enabled: true, interval: 2s}`",
+		"`{enabled: true, interval: 2s, timeout: 1s, ttft: 1s, total: 1s, prompt: \"[[fake:tokens=40]] ping\", max_tokens: 40}`",
 		"2 × `HTTP 503: no healthy 'target'`",
 		"| 04:00 | openai 1; 1040 ms; 0.2000 | gemini 39, deepseek 1; 1140 ms; 0.1500 |", // most answers first
 		"Probes of `hybrid_live`: 8 calls (openai 5, deepseek 3), 0.000100 USD",

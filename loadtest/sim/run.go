@@ -62,10 +62,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer fakes.Close()
 	rep := &Report{Scenario: sc, DayLength: o.DayLength, Baseline: o.Baseline, Candidate: o.Candidate, Retry: Retry}
 	for _, p := range o.Policies {
-		if p.Probe != "" {
+		if p.Probe != nil {
 			if err := probeSupported(ctx, o, &sc, p, fakes.Endpoints()); err != nil {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: this gateway does not take routes[].probe (%v), so the policy ran without probes", p.Name, firstLine(err.Error())))
-				p.Probe = ""
+				p.Probe = nil
 			}
 		}
 		rep.Policies = append(rep.Policies, p)
@@ -73,7 +73,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: %w", p.Name, err)
 		}
-		if p.Probe != "" && len(s.ProbeCalls) == 0 {
+		if p.Probe != nil && len(s.ProbeCalls) == 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: the gateway took the probe config, but no probe reached a provider during the day", p.Name))
 		}
 		rep.Summaries = append(rep.Summaries, s)
@@ -143,8 +143,8 @@ func runPolicy(ctx context.Context, o Options, sc *Scenario, p Policy, sched []A
 	}
 	s := Summarize(sc, p, results)
 	s.Upstream = fakes.Upstream()
-	if p.Probe != "" {
-		BillProbes(sc, &s, fakes.ProbeCalls(ProbePrompt), start, Clock{DayLength: o.DayLength})
+	if p.Probe != nil {
+		BillProbes(sc, &s, p.Probe, fakes.ProbeCalls(p.Probe.Prompt()), start, Clock{DayLength: o.DayLength})
 	}
 	s.Prices = startPrices
 	return s, nil

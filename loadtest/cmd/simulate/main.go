@@ -35,6 +35,7 @@ func run(args []string) error {
 	limit := fs.Duration("timeout", 15*time.Minute, "stop the whole run after this long")
 	only := fs.String("policies", "", "comma-separated policy names to run (default all)")
 	weights := fs.String("hybrid", "", "override hybrid_live's weights: cost=0.5,latency=0.4,quality=0,error_rate=0.1,load=0")
+	probeTokens := fs.Int("probe-tokens", -1, "override the answer tokens of hybrid_live's probe (0: the gateway's default ping)")
 	render := fs.String("render", "", "rewrite the report from this simulate.json instead of running")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,6 +58,13 @@ func run(args []string) error {
 	if *weights != "" {
 		if err := setWeights(policies, *weights); err != nil {
 			return err
+		}
+	}
+	if *probeTokens >= 0 {
+		for i := range policies {
+			if pr := policies[i].Probe; pr != nil {
+				pr.AnswerTokens = *probeTokens
+			}
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
