@@ -67,9 +67,11 @@ type Pricing struct {
 type Storage struct {
 	DataDir     string `yaml:"data_dir"`     // default "data" (relative to the working directory)
 	PostgresURL string `yaml:"postgres_url"` // literal or ${ENV}
-	// RedisURL (redis://host:port/db or host:port) moves the per-key rate
-	// limit buckets and budget counters into Redis, shared by every
-	// instance; without it they live in process.
+	// RedisURL moves the per-key rate limit buckets, budget counters and
+	// provider-key quotas into Redis, shared by every instance; without it
+	// they live in process. One node (host:port, redis[s]://host:port/db),
+	// Sentinel (redis+sentinel://s1:p,s2:p/master) or Cluster
+	// (redis+cluster://n1:p,n2:p); see internal/redisurl.
 	RedisURL string `yaml:"redis_url"`
 	// ResponsesRetention is how long stored Responses API responses (for
 	// previous_response_id and GET /v1/responses/{id}) are kept; default
@@ -81,8 +83,8 @@ type Storage struct {
 // Redis (L2). Identical in-flight requests are coalesced whenever a request
 // is cacheable.
 type ResponseCache struct {
-	// RedisURL (redis://host:port/db or host:port) shares cached answers
-	// between gateway instances. A Redis outage degrades to L1 with a warning.
+	// RedisURL shares cached answers between gateway instances; it takes
+	// the forms storage.redis_url does (one node, Sentinel, Cluster). A Redis outage degrades to L1 with a warning.
 	RedisURL string `yaml:"redis_url"`
 	// MaxEntries and MaxBytes bound L1 (defaults 10000 and 64 MiB).
 	MaxEntries int   `yaml:"max_entries"`

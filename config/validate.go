@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/redisurl"
 )
 
 // FieldError is one problem, at a field path such as "providers[1].type".
@@ -487,18 +489,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// redisURL checks a Redis address: redis://host:port[/db] or host:port.
+// redisURL checks a Redis address: one node, a Sentinel master or a
+// Cluster, in the forms internal/redisurl reads (its errors never repeat
+// the URL, which may hold a password).
 func (k *checker) redisURL(field, u string) {
 	if u == "" {
 		return
 	}
 	if unset := unsetVars(u); len(unset) > 0 {
 		k.add(field, "environment variable %s is not set", unset[0])
-	} else if pu, err := url.Parse(u); strings.Contains(u, "://") && (err != nil || (pu.Scheme != "redis" && pu.Scheme != "rediss") || pu.Host == "") {
-		k.add(field, "want redis://host:port[/db] or host:port, got %q", u)
-	} else if !strings.Contains(u, "://") {
-		if _, _, err := net.SplitHostPort(u); err != nil {
-			k.add(field, "want redis://host:port[/db] or host:port, got %q", u)
-		}
+	} else if _, _, err := redisurl.Parse(u); err != nil {
+		k.add(field, "%v (want %s)", err, redisurl.Forms)
 	}
 }

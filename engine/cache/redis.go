@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/switchyard/switchyard/internal/redisurl"
 )
 
 // Redis defaults and caps.
@@ -22,7 +24,7 @@ const (
 // TTL. Every call is bounded by a short timeout and never retried, so an
 // outage costs a request at most one timeout (and Tiered then skips Redis).
 type Redis struct {
-	c       *redis.Client
+	c       redis.UniversalClient
 	prefix  string
 	timeout time.Duration
 }
@@ -46,8 +48,9 @@ func WithRedisTimeout(d time.Duration) RedisOption { return func(c *redisConfig)
 // 10 per CPU).
 func WithRedisPoolSize(n int) RedisOption { return func(c *redisConfig) { c.pool = n } }
 
-// NewRedis connects lazily to addr: "host:port" or a redis:// or rediss://
-// URL (password, db and TLS from the URL). It does not dial; use Ping to
+// NewRedis connects lazily to addr: one node, a Sentinel master or a
+// Cluster, in any form internal/redisurl reads (host:port, redis://,
+// rediss://, redis+sentinel://, redis+cluster://). It does not dial; use Ping to
 // check the server at start.
 func NewRedis(addr string, opts ...RedisOption) (*Redis, error) {
 	cfg := redisConfig{prefix: DefaultRedisPrefix, timeout: DefaultRedisTimeout}
@@ -58,31 +61,27 @@ func NewRedis(addr string, opts ...RedisOption) (*Redis, error) {
 		cfg.timeout = DefaultRedisTimeout
 	}
 	cfg.timeout = min(cfg.timeout, maxRedisTimeout)
-	var o *redis.Options
-	switch {
-	case addr == "":
+	if strings.TrimSpace(addr) == "" {
 		return nil, errors.New("cache: redis address is empty")
-	case strings.Contains(addr, "://"):
-		var err error
-		if o, err = redis.ParseURL(addr); err != nil {
-			return nil, fmt.Errorf("cache: redis address: %w", err)
+	}
+	c, _, err := redisurl.New(addr, func(o *redis.UniversalOptions) {
+		o.DialTimeout = cfg.timeout
+		o.ReadTimeout = cfg.timeout
+		o.WriteTimeout = cfg.timeout
+		o.PoolTimeout = cfg.timeout
+		o.ContextTimeoutEnabled = true
+		o.MaxRetries = -1 // a retry would double the worst case; Tiered retries later
+		o.DialerRetries = 1
+		o.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		if cfg.pool > 0 {
+			o.PoolSize = cfg.pool
 		}
-	default:
-		o = &redis.Options{Addr: addr}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: redis address: %w", err)
 	}
-	o.DialTimeout = cfg.timeout
-	o.ReadTimeout = cfg.timeout
-	o.WriteTimeout = cfg.timeout
-	o.PoolTimeout = cfg.timeout
-	o.ContextTimeoutEnabled = true
-	o.MaxRetries = -1 // a retry would double the worst case; Tiered retries later
-	o.DialerRetries = 1
-	o.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
-	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	if cfg.pool > 0 {
-		o.PoolSize = cfg.pool
-	}
-	return &Redis{c: redis.NewClient(o), prefix: cfg.prefix, timeout: cfg.timeout}, nil
+	return &Redis{c: c, prefix: cfg.prefix, timeout: cfg.timeout}, nil
 }
 
 func (r *Redis) key(k Key) string { return r.prefix + k.String() }
