@@ -7,6 +7,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"connectrpc.com/connect"
@@ -69,6 +70,9 @@ type Server struct {
 	// cutoff cancels every request's context with
 	// middleware.ErrShuttingDown when the drain deadline passes.
 	cutoff context.CancelCauseFunc
+	// draining turns /healthz to 503 once Shutdown starts: a probe on a
+	// connection that outlives the listener must not read "ok".
+	draining *atomic.Bool
 }
 
 // lastWordGrace is how long requests cut by the drain deadline get to write
@@ -112,8 +116,14 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", middleware.MetricsGate(opts.Auth, opts.MetricsToken, middleware.ListensBeyondLoopback(opts.Listen), opts.Metrics))
 	}
+	draining := new(atomic.Bool)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		if draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("draining\n"))
+			return
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 
@@ -136,7 +146,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	return &Server{log: log, http: hs, health: health, names: names, cutoff: cutoff}, nil
+	return &Server{log: log, http: hs, health: health, names: names, cutoff: cutoff, draining: draining}, nil
 }
 
 // Handler exposes the handler tree (in-process tests).
@@ -151,11 +161,13 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Shutdown marks the health checks NOT_SERVING, stops accepting, and waits
+// Shutdown marks the health checks NOT_SERVING (gRPC health and /healthz),
+// stops accepting, and waits
 // for in-flight requests and streams until ctx ends. Requests still running
 // then are cancelled with middleware.ErrShuttingDown, get lastWordGrace to
 // tell their clients, and whatever is left is closed.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	for _, n := range append([]string{""}, s.names...) {
 		s.health.SetStatus(n, grpchealth.StatusNotServing)
 	}

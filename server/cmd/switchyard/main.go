@@ -68,6 +68,7 @@ func main() {
 type gatewayOpts struct {
 	configPath, listen    string
 	check, connect, showV bool
+	watch                 time.Duration
 }
 
 // gatewayFlags declares the gateway's flags; run parses them and the help
@@ -80,6 +81,7 @@ func gatewayFlags(getenv func(string) string) (*flag.FlagSet, *gatewayOpts) {
 	fs.BoolVar(&o.check, "check", false, "validate the config offline (no network, no writes), print a summary and exit")
 	fs.BoolVar(&o.connect, "connect", false, "with --check, also dial the configured Redis and Postgres and report each")
 	fs.BoolVar(&o.showV, "version", false, "print the version and exit")
+	fs.DurationVar(&o.watch, "watch-config", 0, "reload the --config file when its content changes, polled every `INTERVAL` (e.g. 5s; for mounted ConfigMaps); 0 watches nothing, SIGHUP still reloads")
 	return fs, o
 }
 
@@ -96,6 +98,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if opts.connect && !opts.check {
 		fmt.Fprintln(stderr, "switchyard: --connect goes with --check")
+		return cli.ErrUsage
+	}
+	if opts.watch < 0 || (opts.watch > 0 && opts.configPath == "") {
+		fmt.Fprintln(stderr, "switchyard: --watch-config takes a positive interval and needs --config")
 		return cli.ErrUsage
 	}
 	if opts.showV {
@@ -227,6 +233,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	var changed <-chan struct{} // nil, never ready, without --watch-config
+	if opts.watch > 0 {
+		if changed, err = startConfigWatch(ctx, opts.configPath, opts.watch, log.Named("config")); err != nil {
+			return fmt.Errorf("--watch-config: %w", err)
+		}
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(l) }()
 
@@ -234,6 +246,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		select {
 		case err := <-serveErr:
 			return err
+		case <-changed:
+			if err := ctl.Reload(ctx); err != nil {
+				log.Error("config file changed but the reload was refused; the previous config keeps serving", "path", opts.configPath, "error", err)
+			} else {
+				log.Info("config file changed: reloaded", "path", opts.configPath)
+			}
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
 				if err := ctl.Reload(ctx); err != nil {
