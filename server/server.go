@@ -55,6 +55,12 @@ type Options struct {
 	MetricsToken string
 	// Tracing makes a server span per request (OTLP); nil traces nothing.
 	Tracing *telemetry.Tracing
+	// Console serves the operator console under /console/; nil leaves it out.
+	Console http.Handler
+	// OnShutdown runs when Shutdown starts, before the drain: long-lived
+	// feeds (the console's live requests) end here rather than hold the
+	// drain until its deadline.
+	OnShutdown []func()
 	// Ingresses are the client dialects beyond OpenAI Chat Completions and
 	// the RPC protocols (Anthropic Messages, OpenAI Responses, Gemini): each
 	// mounts its own routes.
@@ -73,6 +79,8 @@ type Server struct {
 	// draining turns /healthz to 503 once Shutdown starts: a probe on a
 	// connection that outlives the listener must not read "ok".
 	draining *atomic.Bool
+	// onShutdown are Options.OnShutdown.
+	onShutdown []func()
 }
 
 // lastWordGrace is how long requests cut by the drain deadline get to write
@@ -117,6 +125,10 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		mux.Handle("GET /metrics", middleware.MetricsGate(opts.Auth, opts.MetricsToken, middleware.ListensBeyondLoopback(opts.Listen), opts.Metrics))
 	}
 	draining := new(atomic.Bool)
+	if opts.Console != nil {
+		mux.Handle("GET /console/", opts.Console)
+		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		if draining.Load() {
@@ -146,7 +158,7 @@ func New(ctx context.Context, log hclog.Logger, svc rpc.Services, opts Options) 
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	return &Server{log: log, http: hs, health: health, names: names, cutoff: cutoff, draining: draining}, nil
+	return &Server{log: log, http: hs, health: health, names: names, cutoff: cutoff, draining: draining, onShutdown: opts.OnShutdown}, nil
 }
 
 // Handler exposes the handler tree (in-process tests).
@@ -167,6 +179,9 @@ func (s *Server) Serve(l net.Listener) error {
 // then are cancelled with middleware.ErrShuttingDown, get lastWordGrace to
 // tell their clients, and whatever is left is closed.
 func (s *Server) Shutdown(ctx context.Context) error {
+	for _, f := range s.onShutdown {
+		f()
+	}
 	s.draining.Store(true)
 	for _, n := range append([]string{""}, s.names...) {
 		s.health.SetStatus(n, grpchealth.StatusNotServing)

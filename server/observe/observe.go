@@ -16,10 +16,23 @@ import (
 type Observer struct {
 	m      *metrics.Metrics
 	ledger *store.Ledger // nil without storage (tests)
+	tail   *Tail         // nil: no live view
 }
 
+// ObserverOption configures an Observer.
+type ObserverOption func(*Observer)
+
+// WithTail also publishes every finished request to t (the console's live view).
+func WithTail(t *Tail) ObserverOption { return func(o *Observer) { o.tail = t } }
+
 // New returns the observer; ledger may be nil.
-func New(m *metrics.Metrics, ledger *store.Ledger) *Observer { return &Observer{m: m, ledger: ledger} }
+func New(m *metrics.Metrics, ledger *store.Ledger, opts ...ObserverOption) *Observer {
+	o := &Observer{m: m, ledger: ledger}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
 
 var _ gateway.Observer = (*Observer)(nil)
 
@@ -40,6 +53,9 @@ func (o *Observer) Observe(ctx context.Context, r gateway.Record) {
 		Latency: r.Latency, TTFT: r.TTFT, PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens,
 		CachedTokens: r.Usage.CachedTokens, ReasoningTokens: r.Usage.ReasoningTokens, CostUSD: r.Cost.Dollars(),
 	})
+	if o.tail != nil {
+		o.tail.Publish(r)
+	}
 	if o.ledger == nil {
 		return
 	}

@@ -34,7 +34,7 @@ func Register(mux *http.ServeMux, s Services, opts ...connect.HandlerOption) []s
 		connect.WithCodec(strictJSONCodec{"json"}), connect.WithCodec(strictJSONCodec{"json; charset=utf-8"}),
 	})...))
 	mount(switchyardv1connect.NewProviderServiceHandler(s.Providers, opts...))
-	mount(switchyardv1connect.NewUsageServiceHandler(s.Usage, opts...))
+	mount(switchyardv1connect.NewUsageServiceHandler(connectUsage{s.Usage}, opts...))
 	mount(switchyardv1connect.NewKeyServiceHandler(s.Keys, opts...))
 	mount(switchyardv1connect.NewBillingServiceHandler(s.Billing, opts...))
 	return []string{

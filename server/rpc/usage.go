@@ -19,12 +19,19 @@ type UsageQuerier interface {
 // Usage implements UsageService over the ledger.
 type Usage struct {
 	pb.UnimplementedUsageServiceServer
-	q   UsageQuerier
-	now func() time.Time
+	q    UsageQuerier
+	tail Tailer // nil: TailRequests answers Unimplemented
+	now  func() time.Time
 }
 
 // NewUsage returns the usage service; q nil answers Unimplemented.
-func NewUsage(q UsageQuerier) *Usage { return &Usage{q: q, now: time.Now} }
+func NewUsage(q UsageQuerier, opts ...UsageOption) *Usage {
+	u := &Usage{q: q, now: time.Now}
+	for _, o := range opts {
+		o(u)
+	}
+	return u
+}
 
 var groupNames = map[string]string{
 	"key": store.GroupKey, "provider": store.GroupProvider, "model": store.GroupModel,

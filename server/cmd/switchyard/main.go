@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/server"
 	"github.com/switchyard/switchyard/server/alerts"
 	"github.com/switchyard/switchyard/server/cli"
+	"github.com/switchyard/switchyard/server/console"
 	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/server/ingress"
 	"github.com/switchyard/switchyard/server/ingress/anthropic"
@@ -292,7 +293,9 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 	if st := ctl.Store(); st != nil {
 		usage = st
 	}
-	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observe.New(m, ledger))}
+	// The console's live view: the last requests in memory, never their content.
+	tail := observe.NewTail(1000)
+	gwOpts := []lifecycle.Option{lifecycle.WithObserver(observe.New(m, ledger, observe.WithTail(tail)))}
 	if g := ctl.Gate(); g != nil {
 		gwOpts = append(gwOpts, lifecycle.WithAdmission(g))
 	}
@@ -303,7 +306,7 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Embeddings: rpc.NewEmbeddings(gw),
 		Routing:    ctl.RoutingService(),
 		Providers:  ctl.ProvidersService(),
-		Usage:      rpc.NewUsage(usage),
+		Usage:      rpc.NewUsage(usage, rpc.WithTail(tail)),
 		Keys:       ctl.KeysService(),
 		Billing:    ctl.BillingService(),
 	}
@@ -322,6 +325,8 @@ func newServer(ctx context.Context, log hclog.Logger, cfg *config.Config, ctl *c
 		Listen:            cfg.Listen,
 		MetricsToken:      cfg.Server.MetricsToken,
 		Tracing:           ctl.Tracing(),
+		Console:           console.Handler(),
+		OnShutdown:        []func(){tail.Close},
 		Ingresses: []ingress.Dialect{
 			anthropic.New(gw, ctl.Auth(), log.Named("anthropic"), anthropic.WithModels(func() anthropic.Models { return router.Table() })),
 			gemini.New(gw, ctl.Auth(), func() gemini.Models { return router.Table() }, log.Named("gemini")),

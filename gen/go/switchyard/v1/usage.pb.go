@@ -533,6 +533,616 @@ func (x *GetMetricsResponse) GetPeriod() string {
 	return ""
 }
 
+type GetUsageSeriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// [start_time, end_time); default the hour before now.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Bucket width in seconds; default a sixtieth of the range, at least 1.
+	// At most 2000 buckets.
+	StepSeconds int64 `protobuf:"varint,3,opt,name=step_seconds,json=stepSeconds,proto3" json:"step_seconds,omitempty"`
+	// One of: key | provider | model | route | dialect, or empty for one series.
+	GroupBy string `protobuf:"bytes,4,opt,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
+	// Only this client key (admins may ask for any; a client key sees its own).
+	KeyId         string `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageSeriesRequest) Reset() {
+	*x = GetUsageSeriesRequest{}
+	mi := &file_switchyard_v1_usage_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageSeriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageSeriesRequest) ProtoMessage() {}
+
+func (x *GetUsageSeriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_usage_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageSeriesRequest.ProtoReflect.Descriptor instead.
+func (*GetUsageSeriesRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_usage_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetUsageSeriesRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetUsageSeriesRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *GetUsageSeriesRequest) GetStepSeconds() int64 {
+	if x != nil {
+		return x.StepSeconds
+	}
+	return 0
+}
+
+func (x *GetUsageSeriesRequest) GetGroupBy() string {
+	if x != nil {
+		return x.GroupBy
+	}
+	return ""
+}
+
+func (x *GetUsageSeriesRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// UsageBucket is one step of one series. Buckets with no requests are left out.
+type UsageBucket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket's start.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// The group's value (key id, provider, …) when grouped.
+	Group    string `protobuf:"bytes,2,opt,name=group,proto3" json:"group,omitempty"`
+	Requests int64  `protobuf:"varint,3,opt,name=requests,proto3" json:"requests,omitempty"`
+	Errors   int64  `protobuf:"varint,4,opt,name=errors,proto3" json:"errors,omitempty"`
+	// Nearest-rank percentiles of the bucket's latencies.
+	P50LatencyMs float64 `protobuf:"fixed64,5,opt,name=p50_latency_ms,json=p50LatencyMs,proto3" json:"p50_latency_ms,omitempty"`
+	P95LatencyMs float64 `protobuf:"fixed64,6,opt,name=p95_latency_ms,json=p95LatencyMs,proto3" json:"p95_latency_ms,omitempty"`
+	CostUsd      float64 `protobuf:"fixed64,7,opt,name=cost_usd,json=costUsd,proto3" json:"cost_usd,omitempty"`
+	// The exact cost as decimal USD with nine fractional digits.
+	Cost             string `protobuf:"bytes,8,opt,name=cost,proto3" json:"cost,omitempty"`
+	CacheHits        int64  `protobuf:"varint,9,opt,name=cache_hits,json=cacheHits,proto3" json:"cache_hits,omitempty"`
+	PromptTokens     int64  `protobuf:"varint,10,opt,name=prompt_tokens,json=promptTokens,proto3" json:"prompt_tokens,omitempty"`
+	CompletionTokens int64  `protobuf:"varint,11,opt,name=completion_tokens,json=completionTokens,proto3" json:"completion_tokens,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *UsageBucket) Reset() {
+	*x = UsageBucket{}
+	mi := &file_switchyard_v1_usage_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageBucket) ProtoMessage() {}
+
+func (x *UsageBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_usage_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageBucket.ProtoReflect.Descriptor instead.
+func (*UsageBucket) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_usage_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UsageBucket) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *UsageBucket) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *UsageBucket) GetRequests() int64 {
+	if x != nil {
+		return x.Requests
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetErrors() int64 {
+	if x != nil {
+		return x.Errors
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetP50LatencyMs() float64 {
+	if x != nil {
+		return x.P50LatencyMs
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetP95LatencyMs() float64 {
+	if x != nil {
+		return x.P95LatencyMs
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetCostUsd() float64 {
+	if x != nil {
+		return x.CostUsd
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetCost() string {
+	if x != nil {
+		return x.Cost
+	}
+	return ""
+}
+
+func (x *UsageBucket) GetCacheHits() int64 {
+	if x != nil {
+		return x.CacheHits
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetPromptTokens() int64 {
+	if x != nil {
+		return x.PromptTokens
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetCompletionTokens() int64 {
+	if x != nil {
+		return x.CompletionTokens
+	}
+	return 0
+}
+
+type GetUsageSeriesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Buckets       []*UsageBucket         `protobuf:"bytes,1,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	StepSeconds   int64                  `protobuf:"varint,2,opt,name=step_seconds,json=stepSeconds,proto3" json:"step_seconds,omitempty"`
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageSeriesResponse) Reset() {
+	*x = GetUsageSeriesResponse{}
+	mi := &file_switchyard_v1_usage_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageSeriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageSeriesResponse) ProtoMessage() {}
+
+func (x *GetUsageSeriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_usage_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageSeriesResponse.ProtoReflect.Descriptor instead.
+func (*GetUsageSeriesResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_usage_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetUsageSeriesResponse) GetBuckets() []*UsageBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+func (x *GetUsageSeriesResponse) GetStepSeconds() int64 {
+	if x != nil {
+		return x.StepSeconds
+	}
+	return 0
+}
+
+func (x *GetUsageSeriesResponse) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetUsageSeriesResponse) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+type TailRequestsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Recent requests to send first, from the in-memory ring (default 50, at most 500).
+	Backlog int32 `protobuf:"varint,1,opt,name=backlog,proto3" json:"backlog,omitempty"`
+	// Filters; empty matches any.
+	Route    string `protobuf:"bytes,2,opt,name=route,proto3" json:"route,omitempty"`
+	Provider string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	KeyId    string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// "ok" for successes only, "error" for failures only.
+	Status        string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	Dialect       string `protobuf:"bytes,6,opt,name=dialect,proto3" json:"dialect,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TailRequestsRequest) Reset() {
+	*x = TailRequestsRequest{}
+	mi := &file_switchyard_v1_usage_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TailRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TailRequestsRequest) ProtoMessage() {}
+
+func (x *TailRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_usage_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TailRequestsRequest.ProtoReflect.Descriptor instead.
+func (*TailRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_usage_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TailRequestsRequest) GetBacklog() int32 {
+	if x != nil {
+		return x.Backlog
+	}
+	return 0
+}
+
+func (x *TailRequestsRequest) GetRoute() string {
+	if x != nil {
+		return x.Route
+	}
+	return ""
+}
+
+func (x *TailRequestsRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *TailRequestsRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *TailRequestsRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *TailRequestsRequest) GetDialect() string {
+	if x != nil {
+		return x.Dialect
+	}
+	return ""
+}
+
+// RequestEvent is one finished request: what it cost and how it went, never
+// its content.
+type RequestEvent struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Time      *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	RequestId string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	KeyId     string                 `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	Dialect   string                 `protobuf:"bytes,4,opt,name=dialect,proto3" json:"dialect,omitempty"`
+	Route     string                 `protobuf:"bytes,5,opt,name=route,proto3" json:"route,omitempty"`
+	Provider  string                 `protobuf:"bytes,6,opt,name=provider,proto3" json:"provider,omitempty"`
+	Model     string                 `protobuf:"bytes,7,opt,name=model,proto3" json:"model,omitempty"`
+	Target    string                 `protobuf:"bytes,8,opt,name=target,proto3" json:"target,omitempty"`
+	Attempts  int32                  `protobuf:"varint,9,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// hit | semantic_hit | miss | coalesced | bypass | "".
+	Cache            string  `protobuf:"bytes,10,opt,name=cache,proto3" json:"cache,omitempty"`
+	PromptTokens     int64   `protobuf:"varint,11,opt,name=prompt_tokens,json=promptTokens,proto3" json:"prompt_tokens,omitempty"`
+	CompletionTokens int64   `protobuf:"varint,12,opt,name=completion_tokens,json=completionTokens,proto3" json:"completion_tokens,omitempty"`
+	CostUsd          float64 `protobuf:"fixed64,13,opt,name=cost_usd,json=costUsd,proto3" json:"cost_usd,omitempty"`
+	Cost             string  `protobuf:"bytes,14,opt,name=cost,proto3" json:"cost,omitempty"`
+	LatencyMs        float64 `protobuf:"fixed64,15,opt,name=latency_ms,json=latencyMs,proto3" json:"latency_ms,omitempty"`
+	TtftMs           float64 `protobuf:"fixed64,16,opt,name=ttft_ms,json=ttftMs,proto3" json:"ttft_ms,omitempty"`
+	// ok, or the error kind.
+	Status        string `protobuf:"bytes,17,opt,name=status,proto3" json:"status,omitempty"`
+	Stream        bool   `protobuf:"varint,18,opt,name=stream,proto3" json:"stream,omitempty"`
+	Estimated     bool   `protobuf:"varint,19,opt,name=estimated,proto3" json:"estimated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestEvent) Reset() {
+	*x = RequestEvent{}
+	mi := &file_switchyard_v1_usage_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestEvent) ProtoMessage() {}
+
+func (x *RequestEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_usage_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestEvent.ProtoReflect.Descriptor instead.
+func (*RequestEvent) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_usage_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RequestEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *RequestEvent) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetDialect() string {
+	if x != nil {
+		return x.Dialect
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetRoute() string {
+	if x != nil {
+		return x.Route
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetCache() string {
+	if x != nil {
+		return x.Cache
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetPromptTokens() int64 {
+	if x != nil {
+		return x.PromptTokens
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetCompletionTokens() int64 {
+	if x != nil {
+		return x.CompletionTokens
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetCostUsd() float64 {
+	if x != nil {
+		return x.CostUsd
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetCost() string {
+	if x != nil {
+		return x.Cost
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetLatencyMs() float64 {
+	if x != nil {
+		return x.LatencyMs
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetTtftMs() float64 {
+	if x != nil {
+		return x.TtftMs
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetStream() bool {
+	if x != nil {
+		return x.Stream
+	}
+	return false
+}
+
+func (x *RequestEvent) GetEstimated() bool {
+	if x != nil {
+		return x.Estimated
+	}
+	return false
+}
+
+type TailRequestsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Event *RequestEvent          `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Events this stream lost since the previous one because it read too slowly.
+	Dropped       int64 `protobuf:"varint,2,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TailRequestsResponse) Reset() {
+	*x = TailRequestsResponse{}
+	mi := &file_switchyard_v1_usage_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TailRequestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TailRequestsResponse) ProtoMessage() {}
+
+func (x *TailRequestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_usage_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TailRequestsResponse.ProtoReflect.Descriptor instead.
+func (*TailRequestsResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_usage_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TailRequestsResponse) GetEvent() *RequestEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *TailRequestsResponse) GetDropped() int64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
 var File_switchyard_v1_usage_proto protoreflect.FileDescriptor
 
 const file_switchyard_v1_usage_proto_rawDesc = "" +
@@ -582,11 +1192,74 @@ const file_switchyard_v1_usage_proto_rawDesc = "" +
 	"\x04cost\x18\x14 \x01(\tR\x04cost\"^\n" +
 	"\x12GetMetricsResponse\x120\n" +
 	"\ametrics\x18\x01 \x01(\v2\x16.switchyard.v1.MetricsR\ametrics\x12\x16\n" +
-	"\x06period\x18\x02 \x01(\tR\x06period2\xe1\x01\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\"\xde\x01\n" +
+	"\x15GetUsageSeriesRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12!\n" +
+	"\fstep_seconds\x18\x03 \x01(\x03R\vstepSeconds\x12\x19\n" +
+	"\bgroup_by\x18\x04 \x01(\tR\agroupBy\x12\x15\n" +
+	"\x06key_id\x18\x05 \x01(\tR\x05keyId\"\xfe\x02\n" +
+	"\vUsageBucket\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12\x14\n" +
+	"\x05group\x18\x02 \x01(\tR\x05group\x12\x1a\n" +
+	"\brequests\x18\x03 \x01(\x03R\brequests\x12\x16\n" +
+	"\x06errors\x18\x04 \x01(\x03R\x06errors\x12$\n" +
+	"\x0ep50_latency_ms\x18\x05 \x01(\x01R\fp50LatencyMs\x12$\n" +
+	"\x0ep95_latency_ms\x18\x06 \x01(\x01R\fp95LatencyMs\x12\x19\n" +
+	"\bcost_usd\x18\a \x01(\x01R\acostUsd\x12\x12\n" +
+	"\x04cost\x18\b \x01(\tR\x04cost\x12\x1d\n" +
+	"\n" +
+	"cache_hits\x18\t \x01(\x03R\tcacheHits\x12#\n" +
+	"\rprompt_tokens\x18\n" +
+	" \x01(\x03R\fpromptTokens\x12+\n" +
+	"\x11completion_tokens\x18\v \x01(\x03R\x10completionTokens\"\xe3\x01\n" +
+	"\x16GetUsageSeriesResponse\x124\n" +
+	"\abuckets\x18\x01 \x03(\v2\x1a.switchyard.v1.UsageBucketR\abuckets\x12!\n" +
+	"\fstep_seconds\x18\x02 \x01(\x03R\vstepSeconds\x129\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xaa\x01\n" +
+	"\x13TailRequestsRequest\x12\x18\n" +
+	"\abacklog\x18\x01 \x01(\x05R\abacklog\x12\x14\n" +
+	"\x05route\x18\x02 \x01(\tR\x05route\x12\x1a\n" +
+	"\bprovider\x18\x03 \x01(\tR\bprovider\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12\x18\n" +
+	"\adialect\x18\x06 \x01(\tR\adialect\"\xa7\x04\n" +
+	"\fRequestEvent\x12.\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x18\n" +
+	"\adialect\x18\x04 \x01(\tR\adialect\x12\x14\n" +
+	"\x05route\x18\x05 \x01(\tR\x05route\x12\x1a\n" +
+	"\bprovider\x18\x06 \x01(\tR\bprovider\x12\x14\n" +
+	"\x05model\x18\a \x01(\tR\x05model\x12\x16\n" +
+	"\x06target\x18\b \x01(\tR\x06target\x12\x1a\n" +
+	"\battempts\x18\t \x01(\x05R\battempts\x12\x14\n" +
+	"\x05cache\x18\n" +
+	" \x01(\tR\x05cache\x12#\n" +
+	"\rprompt_tokens\x18\v \x01(\x03R\fpromptTokens\x12+\n" +
+	"\x11completion_tokens\x18\f \x01(\x03R\x10completionTokens\x12\x19\n" +
+	"\bcost_usd\x18\r \x01(\x01R\acostUsd\x12\x12\n" +
+	"\x04cost\x18\x0e \x01(\tR\x04cost\x12\x1d\n" +
+	"\n" +
+	"latency_ms\x18\x0f \x01(\x01R\tlatencyMs\x12\x17\n" +
+	"\attft_ms\x18\x10 \x01(\x01R\x06ttftMs\x12\x16\n" +
+	"\x06status\x18\x11 \x01(\tR\x06status\x12\x16\n" +
+	"\x06stream\x18\x12 \x01(\bR\x06stream\x12\x1c\n" +
+	"\testimated\x18\x13 \x01(\bR\testimated\"c\n" +
+	"\x14TailRequestsResponse\x121\n" +
+	"\x05event\x18\x01 \x01(\v2\x1b.switchyard.v1.RequestEventR\x05event\x12\x18\n" +
+	"\adropped\x18\x02 \x01(\x03R\adropped2\xb5\x03\n" +
 	"\fUsageService\x12^\n" +
 	"\bGetUsage\x12\x1e.switchyard.v1.GetUsageRequest\x1a\x1f.switchyard.v1.GetUsageResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/usage\x12q\n" +
 	"\n" +
-	"GetMetrics\x12 .switchyard.v1.GetMetricsRequest\x1a!.switchyard.v1.GetMetricsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/monitoring/metricsB\xb8\x01\n" +
+	"GetMetrics\x12 .switchyard.v1.GetMetricsRequest\x1a!.switchyard.v1.GetMetricsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/monitoring/metrics\x12w\n" +
+	"\x0eGetUsageSeries\x12$.switchyard.v1.GetUsageSeriesRequest\x1a%.switchyard.v1.GetUsageSeriesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/usage/series\x12Y\n" +
+	"\fTailRequests\x12\".switchyard.v1.TailRequestsRequest\x1a#.switchyard.v1.TailRequestsResponse0\x01B\xb8\x01\n" +
 	"\x11com.switchyard.v1B\n" +
 	"UsageProtoP\x01ZBgithub.com/switchyard/switchyard/gen/go/switchyard/v1;switchyardv1\xa2\x02\x03SXX\xaa\x02\rSwitchyard.V1\xca\x02\rSwitchyard\\V1\xe2\x02\x19Switchyard\\V1\\GPBMetadata\xea\x02\x0eSwitchyard::V1b\x06proto3"
 
@@ -602,31 +1275,49 @@ func file_switchyard_v1_usage_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_usage_proto_rawDescData
 }
 
-var file_switchyard_v1_usage_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_switchyard_v1_usage_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_switchyard_v1_usage_proto_goTypes = []any{
-	(*GetUsageRequest)(nil),       // 0: switchyard.v1.GetUsageRequest
-	(*UsageRow)(nil),              // 1: switchyard.v1.UsageRow
-	(*GetUsageResponse)(nil),      // 2: switchyard.v1.GetUsageResponse
-	(*GetMetricsRequest)(nil),     // 3: switchyard.v1.GetMetricsRequest
-	(*Metrics)(nil),               // 4: switchyard.v1.Metrics
-	(*GetMetricsResponse)(nil),    // 5: switchyard.v1.GetMetricsResponse
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*GetUsageRequest)(nil),        // 0: switchyard.v1.GetUsageRequest
+	(*UsageRow)(nil),               // 1: switchyard.v1.UsageRow
+	(*GetUsageResponse)(nil),       // 2: switchyard.v1.GetUsageResponse
+	(*GetMetricsRequest)(nil),      // 3: switchyard.v1.GetMetricsRequest
+	(*Metrics)(nil),                // 4: switchyard.v1.Metrics
+	(*GetMetricsResponse)(nil),     // 5: switchyard.v1.GetMetricsResponse
+	(*GetUsageSeriesRequest)(nil),  // 6: switchyard.v1.GetUsageSeriesRequest
+	(*UsageBucket)(nil),            // 7: switchyard.v1.UsageBucket
+	(*GetUsageSeriesResponse)(nil), // 8: switchyard.v1.GetUsageSeriesResponse
+	(*TailRequestsRequest)(nil),    // 9: switchyard.v1.TailRequestsRequest
+	(*RequestEvent)(nil),           // 10: switchyard.v1.RequestEvent
+	(*TailRequestsResponse)(nil),   // 11: switchyard.v1.TailRequestsResponse
+	(*timestamppb.Timestamp)(nil),  // 12: google.protobuf.Timestamp
 }
 var file_switchyard_v1_usage_proto_depIdxs = []int32{
-	6, // 0: switchyard.v1.GetUsageRequest.start_time:type_name -> google.protobuf.Timestamp
-	6, // 1: switchyard.v1.GetUsageRequest.end_time:type_name -> google.protobuf.Timestamp
-	1, // 2: switchyard.v1.GetUsageResponse.rows:type_name -> switchyard.v1.UsageRow
-	1, // 3: switchyard.v1.GetUsageResponse.total:type_name -> switchyard.v1.UsageRow
-	4, // 4: switchyard.v1.GetMetricsResponse.metrics:type_name -> switchyard.v1.Metrics
-	0, // 5: switchyard.v1.UsageService.GetUsage:input_type -> switchyard.v1.GetUsageRequest
-	3, // 6: switchyard.v1.UsageService.GetMetrics:input_type -> switchyard.v1.GetMetricsRequest
-	2, // 7: switchyard.v1.UsageService.GetUsage:output_type -> switchyard.v1.GetUsageResponse
-	5, // 8: switchyard.v1.UsageService.GetMetrics:output_type -> switchyard.v1.GetMetricsResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	12, // 0: switchyard.v1.GetUsageRequest.start_time:type_name -> google.protobuf.Timestamp
+	12, // 1: switchyard.v1.GetUsageRequest.end_time:type_name -> google.protobuf.Timestamp
+	1,  // 2: switchyard.v1.GetUsageResponse.rows:type_name -> switchyard.v1.UsageRow
+	1,  // 3: switchyard.v1.GetUsageResponse.total:type_name -> switchyard.v1.UsageRow
+	4,  // 4: switchyard.v1.GetMetricsResponse.metrics:type_name -> switchyard.v1.Metrics
+	12, // 5: switchyard.v1.GetUsageSeriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	12, // 6: switchyard.v1.GetUsageSeriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	12, // 7: switchyard.v1.UsageBucket.start_time:type_name -> google.protobuf.Timestamp
+	7,  // 8: switchyard.v1.GetUsageSeriesResponse.buckets:type_name -> switchyard.v1.UsageBucket
+	12, // 9: switchyard.v1.GetUsageSeriesResponse.start_time:type_name -> google.protobuf.Timestamp
+	12, // 10: switchyard.v1.GetUsageSeriesResponse.end_time:type_name -> google.protobuf.Timestamp
+	12, // 11: switchyard.v1.RequestEvent.time:type_name -> google.protobuf.Timestamp
+	10, // 12: switchyard.v1.TailRequestsResponse.event:type_name -> switchyard.v1.RequestEvent
+	0,  // 13: switchyard.v1.UsageService.GetUsage:input_type -> switchyard.v1.GetUsageRequest
+	3,  // 14: switchyard.v1.UsageService.GetMetrics:input_type -> switchyard.v1.GetMetricsRequest
+	6,  // 15: switchyard.v1.UsageService.GetUsageSeries:input_type -> switchyard.v1.GetUsageSeriesRequest
+	9,  // 16: switchyard.v1.UsageService.TailRequests:input_type -> switchyard.v1.TailRequestsRequest
+	2,  // 17: switchyard.v1.UsageService.GetUsage:output_type -> switchyard.v1.GetUsageResponse
+	5,  // 18: switchyard.v1.UsageService.GetMetrics:output_type -> switchyard.v1.GetMetricsResponse
+	8,  // 19: switchyard.v1.UsageService.GetUsageSeries:output_type -> switchyard.v1.GetUsageSeriesResponse
+	11, // 20: switchyard.v1.UsageService.TailRequests:output_type -> switchyard.v1.TailRequestsResponse
+	17, // [17:21] is the sub-list for method output_type
+	13, // [13:17] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_usage_proto_init() }
@@ -640,7 +1331,7 @@ func file_switchyard_v1_usage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_usage_proto_rawDesc), len(file_switchyard_v1_usage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,8 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	UsageService_GetUsage_FullMethodName   = "/switchyard.v1.UsageService/GetUsage"
-	UsageService_GetMetrics_FullMethodName = "/switchyard.v1.UsageService/GetMetrics"
+	UsageService_GetUsage_FullMethodName       = "/switchyard.v1.UsageService/GetUsage"
+	UsageService_GetMetrics_FullMethodName     = "/switchyard.v1.UsageService/GetMetrics"
+	UsageService_GetUsageSeries_FullMethodName = "/switchyard.v1.UsageService/GetUsageSeries"
+	UsageService_TailRequests_FullMethodName   = "/switchyard.v1.UsageService/TailRequests"
 )
 
 // UsageServiceClient is the client API for UsageService service.
@@ -31,6 +33,15 @@ const (
 type UsageServiceClient interface {
 	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error)
 	GetMetrics(ctx context.Context, in *GetMetricsRequest, opts ...grpc.CallOption) (*GetMetricsResponse, error)
+	// GetUsageSeries buckets the ledger into fixed time steps (optionally split
+	// by one dimension) for charts: requests, errors, latency percentiles,
+	// cost, cache hits per bucket.
+	GetUsageSeries(ctx context.Context, in *GetUsageSeriesRequest, opts ...grpc.CallOption) (*GetUsageSeriesResponse, error)
+	// TailRequests streams every request as it finishes (the recent ones
+	// first), without prompt or answer content. A reader too slow to keep up
+	// loses events (counted in TailRequestsResponse.dropped) rather than slowing
+	// requests. Admin only.
+	TailRequests(ctx context.Context, in *TailRequestsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailRequestsResponse], error)
 }
 
 type usageServiceClient struct {
@@ -61,6 +72,35 @@ func (c *usageServiceClient) GetMetrics(ctx context.Context, in *GetMetricsReque
 	return out, nil
 }
 
+func (c *usageServiceClient) GetUsageSeries(ctx context.Context, in *GetUsageSeriesRequest, opts ...grpc.CallOption) (*GetUsageSeriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUsageSeriesResponse)
+	err := c.cc.Invoke(ctx, UsageService_GetUsageSeries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *usageServiceClient) TailRequests(ctx context.Context, in *TailRequestsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TailRequestsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &UsageService_ServiceDesc.Streams[0], UsageService_TailRequests_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[TailRequestsRequest, TailRequestsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UsageService_TailRequestsClient = grpc.ServerStreamingClient[TailRequestsResponse]
+
 // UsageServiceServer is the server API for UsageService service.
 // All implementations must embed UnimplementedUsageServiceServer
 // for forward compatibility.
@@ -69,6 +109,15 @@ func (c *usageServiceClient) GetMetrics(ctx context.Context, in *GetMetricsReque
 type UsageServiceServer interface {
 	GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error)
 	GetMetrics(context.Context, *GetMetricsRequest) (*GetMetricsResponse, error)
+	// GetUsageSeries buckets the ledger into fixed time steps (optionally split
+	// by one dimension) for charts: requests, errors, latency percentiles,
+	// cost, cache hits per bucket.
+	GetUsageSeries(context.Context, *GetUsageSeriesRequest) (*GetUsageSeriesResponse, error)
+	// TailRequests streams every request as it finishes (the recent ones
+	// first), without prompt or answer content. A reader too slow to keep up
+	// loses events (counted in TailRequestsResponse.dropped) rather than slowing
+	// requests. Admin only.
+	TailRequests(*TailRequestsRequest, grpc.ServerStreamingServer[TailRequestsResponse]) error
 	mustEmbedUnimplementedUsageServiceServer()
 }
 
@@ -84,6 +133,12 @@ func (UnimplementedUsageServiceServer) GetUsage(context.Context, *GetUsageReques
 }
 func (UnimplementedUsageServiceServer) GetMetrics(context.Context, *GetMetricsRequest) (*GetMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMetrics not implemented")
+}
+func (UnimplementedUsageServiceServer) GetUsageSeries(context.Context, *GetUsageSeriesRequest) (*GetUsageSeriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsageSeries not implemented")
+}
+func (UnimplementedUsageServiceServer) TailRequests(*TailRequestsRequest, grpc.ServerStreamingServer[TailRequestsResponse]) error {
+	return status.Error(codes.Unimplemented, "method TailRequests not implemented")
 }
 func (UnimplementedUsageServiceServer) mustEmbedUnimplementedUsageServiceServer() {}
 func (UnimplementedUsageServiceServer) testEmbeddedByValue()                      {}
@@ -142,6 +197,35 @@ func _UsageService_GetMetrics_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UsageService_GetUsageSeries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageSeriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UsageServiceServer).GetUsageSeries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UsageService_GetUsageSeries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UsageServiceServer).GetUsageSeries(ctx, req.(*GetUsageSeriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UsageService_TailRequests_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(TailRequestsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(UsageServiceServer).TailRequests(m, &grpc.GenericServerStream[TailRequestsRequest, TailRequestsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UsageService_TailRequestsServer = grpc.ServerStreamingServer[TailRequestsResponse]
+
 // UsageService_ServiceDesc is the grpc.ServiceDesc for UsageService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -157,7 +241,17 @@ var UsageService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "GetMetrics",
 			Handler:    _UsageService_GetMetrics_Handler,
 		},
+		{
+			MethodName: "GetUsageSeries",
+			Handler:    _UsageService_GetUsageSeries_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "TailRequests",
+			Handler:       _UsageService_TailRequests_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "switchyard/v1/usage.proto",
 }

@@ -103,3 +103,121 @@ class GetMetricsResponse(_message.Message):
     metrics: Metrics
     period: str
     def __init__(self, metrics: _Optional[_Union[Metrics, _Mapping]] = ..., period: _Optional[str] = ...) -> None: ...
+
+class GetUsageSeriesRequest(_message.Message):
+    __slots__ = ("start_time", "end_time", "step_seconds", "group_by", "key_id")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    STEP_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    step_seconds: int
+    group_by: str
+    key_id: str
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., step_seconds: _Optional[int] = ..., group_by: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class UsageBucket(_message.Message):
+    __slots__ = ("start_time", "group", "requests", "errors", "p50_latency_ms", "p95_latency_ms", "cost_usd", "cost", "cache_hits", "prompt_tokens", "completion_tokens")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    P50_LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    P95_LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    CACHE_HITS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    group: str
+    requests: int
+    errors: int
+    p50_latency_ms: float
+    p95_latency_ms: float
+    cost_usd: float
+    cost: str
+    cache_hits: int
+    prompt_tokens: int
+    completion_tokens: int
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., group: _Optional[str] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., p50_latency_ms: _Optional[float] = ..., p95_latency_ms: _Optional[float] = ..., cost_usd: _Optional[float] = ..., cost: _Optional[str] = ..., cache_hits: _Optional[int] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ...) -> None: ...
+
+class GetUsageSeriesResponse(_message.Message):
+    __slots__ = ("buckets", "step_seconds", "start_time", "end_time")
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    STEP_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    buckets: _containers.RepeatedCompositeFieldContainer[UsageBucket]
+    step_seconds: int
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, buckets: _Optional[_Iterable[_Union[UsageBucket, _Mapping]]] = ..., step_seconds: _Optional[int] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TailRequestsRequest(_message.Message):
+    __slots__ = ("backlog", "route", "provider", "key_id", "status", "dialect")
+    BACKLOG_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
+    backlog: int
+    route: str
+    provider: str
+    key_id: str
+    status: str
+    dialect: str
+    def __init__(self, backlog: _Optional[int] = ..., route: _Optional[str] = ..., provider: _Optional[str] = ..., key_id: _Optional[str] = ..., status: _Optional[str] = ..., dialect: _Optional[str] = ...) -> None: ...
+
+class RequestEvent(_message.Message):
+    __slots__ = ("time", "request_id", "key_id", "dialect", "route", "provider", "model", "target", "attempts", "cache", "prompt_tokens", "completion_tokens", "cost_usd", "cost", "latency_ms", "ttft_ms", "status", "stream", "estimated")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COST_USD_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    request_id: str
+    key_id: str
+    dialect: str
+    route: str
+    provider: str
+    model: str
+    target: str
+    attempts: int
+    cache: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    cost: str
+    latency_ms: float
+    ttft_ms: float
+    status: str
+    stream: bool
+    estimated: bool
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., key_id: _Optional[str] = ..., dialect: _Optional[str] = ..., route: _Optional[str] = ..., provider: _Optional[str] = ..., model: _Optional[str] = ..., target: _Optional[str] = ..., attempts: _Optional[int] = ..., cache: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., cost: _Optional[str] = ..., latency_ms: _Optional[float] = ..., ttft_ms: _Optional[float] = ..., status: _Optional[str] = ..., stream: _Optional[bool] = ..., estimated: _Optional[bool] = ...) -> None: ...
+
+class TailRequestsResponse(_message.Message):
+    __slots__ = ("event", "dropped")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
+    event: RequestEvent
+    dropped: int
+    def __init__(self, event: _Optional[_Union[RequestEvent, _Mapping]] = ..., dropped: _Optional[int] = ...) -> None: ...

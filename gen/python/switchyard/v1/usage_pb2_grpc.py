@@ -45,6 +45,16 @@ class UsageServiceStub:
                 request_serializer=switchyard_dot_v1_dot_usage__pb2.GetMetricsRequest.SerializeToString,
                 response_deserializer=switchyard_dot_v1_dot_usage__pb2.GetMetricsResponse.FromString,
                 _registered_method=True)
+        self.GetUsageSeries = channel.unary_unary(
+                '/switchyard.v1.UsageService/GetUsageSeries',
+                request_serializer=switchyard_dot_v1_dot_usage__pb2.GetUsageSeriesRequest.SerializeToString,
+                response_deserializer=switchyard_dot_v1_dot_usage__pb2.GetUsageSeriesResponse.FromString,
+                _registered_method=True)
+        self.TailRequests = channel.unary_stream(
+                '/switchyard.v1.UsageService/TailRequests',
+                request_serializer=switchyard_dot_v1_dot_usage__pb2.TailRequestsRequest.SerializeToString,
+                response_deserializer=switchyard_dot_v1_dot_usage__pb2.TailRequestsResponse.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -63,6 +73,25 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsageSeries(self, request, context):
+        """GetUsageSeries buckets the ledger into fixed time steps (optionally split
+        by one dimension) for charts: requests, errors, latency percentiles,
+        cost, cache hits per bucket.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TailRequests(self, request, context):
+        """TailRequests streams every request as it finishes (the recent ones
+        first), without prompt or answer content. A reader too slow to keep up
+        loses events (counted in TailRequestsResponse.dropped) rather than slowing
+        requests. Admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +104,16 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.GetMetrics,
                     request_deserializer=switchyard_dot_v1_dot_usage__pb2.GetMetricsRequest.FromString,
                     response_serializer=switchyard_dot_v1_dot_usage__pb2.GetMetricsResponse.SerializeToString,
+            ),
+            'GetUsageSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsageSeries,
+                    request_deserializer=switchyard_dot_v1_dot_usage__pb2.GetUsageSeriesRequest.FromString,
+                    response_serializer=switchyard_dot_v1_dot_usage__pb2.GetUsageSeriesResponse.SerializeToString,
+            ),
+            'TailRequests': grpc.unary_stream_rpc_method_handler(
+                    servicer.TailRequests,
+                    request_deserializer=switchyard_dot_v1_dot_usage__pb2.TailRequestsRequest.FromString,
+                    response_serializer=switchyard_dot_v1_dot_usage__pb2.TailRequestsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +171,60 @@ class UsageService:
             '/switchyard.v1.UsageService/GetMetrics',
             switchyard_dot_v1_dot_usage__pb2.GetMetricsRequest.SerializeToString,
             switchyard_dot_v1_dot_usage__pb2.GetMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsageSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.v1.UsageService/GetUsageSeries',
+            switchyard_dot_v1_dot_usage__pb2.GetUsageSeriesRequest.SerializeToString,
+            switchyard_dot_v1_dot_usage__pb2.GetUsageSeriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TailRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/switchyard.v1.UsageService/TailRequests',
+            switchyard_dot_v1_dot_usage__pb2.TailRequestsRequest.SerializeToString,
+            switchyard_dot_v1_dot_usage__pb2.TailRequestsResponse.FromString,
             options,
             channel_credentials,
             insecure,

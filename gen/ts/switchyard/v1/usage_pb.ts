@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/usage.proto.
  */
 export const file_switchyard_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2h5YXJkL3YxL3VzYWdlLnByb3RvEg1zd2l0Y2h5YXJkLnYxIpEBCg9HZXRVc2FnZVJlcXVlc3QSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGdyb3VwX2J5GAMgAygJEg4KBmtleV9pZBgEIAEoCSLHAgoIVXNhZ2VSb3cSDgoGa2V5X2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg0KBW1vZGVsGAMgASgJEgsKA2RheRgEIAEoCRIQCghyZXF1ZXN0cxgFIAEoAxIOCgZlcnJvcnMYBiABKAMSFQoNcHJvbXB0X3Rva2VucxgHIAEoAxIZChFjb21wbGV0aW9uX3Rva2VucxgIIAEoAxIVCg1jYWNoZWRfdG9rZW5zGAkgASgDEhgKEHJlYXNvbmluZ190b2tlbnMYCiABKAMSEAoIY29zdF91c2QYCyABKAESEgoKY2FjaGVfaGl0cxgMIAEoAxINCgVyb3V0ZRgNIAEoCRIRCgljb2FsZXNjZWQYDiABKAMSDwoHZGlhbGVjdBgPIAEoCRIMCgRjb3N0GBQgASgJEhEKCWVzdGltYXRlZBgVIAEoAyJhChBHZXRVc2FnZVJlc3BvbnNlEiUKBHJvd3MYASADKAsyFy5zd2l0Y2h5YXJkLnYxLlVzYWdlUm93EiYKBXRvdGFsGAIgASgLMhcuc3dpdGNoeWFyZC52MS5Vc2FnZVJvdyIjChFHZXRNZXRyaWNzUmVxdWVzdBIOCgZwZXJpb2QYASABKAkiyAEKB01ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAMSFAoMc3VjY2Vzc19yYXRlGAIgASgBEhYKDmF2Z19sYXRlbmN5X21zGAMgASgBEhYKDnA5NV9sYXRlbmN5X21zGAQgASgBEhIKCmVycm9yX3JhdGUYBSABKAESEwoLYXZnX3R0ZnRfbXMYBiABKAESEAoIY29zdF91c2QYByABKAESFgoOY2FjaGVfaGl0X3JhdGUYCCABKAESDAoEY29zdBgUIAEoCSJNChJHZXRNZXRyaWNzUmVzcG9uc2USJwoHbWV0cmljcxgBIAEoCzIWLnN3aXRjaHlhcmQudjEuTWV0cmljcxIOCgZwZXJpb2QYAiABKAky4QEKDFVzYWdlU2VydmljZRJeCghHZXRVc2FnZRIeLnN3aXRjaHlhcmQudjEuR2V0VXNhZ2VSZXF1ZXN0Gh8uc3dpdGNoeWFyZC52MS5HZXRVc2FnZVJlc3BvbnNlIhGC0+STAgsSCS92MS91c2FnZRJxCgpHZXRNZXRyaWNzEiAuc3dpdGNoeWFyZC52MS5HZXRNZXRyaWNzUmVxdWVzdBohLnN3aXRjaHlhcmQudjEuR2V0TWV0cmljc1Jlc3BvbnNlIh6C0+STAhgSFi92MS9tb25pdG9yaW5nL21ldHJpY3NCuAEKEWNvbS5zd2l0Y2h5YXJkLnYxQgpVc2FnZVByb3RvUAFaQmdpdGh1Yi5jb20vc3dpdGNoeWFyZC9zd2l0Y2h5YXJkL2dlbi9nby9zd2l0Y2h5YXJkL3YxO3N3aXRjaHlhcmR2MaICA1NYWKoCDVN3aXRjaHlhcmQuVjHKAg1Td2l0Y2h5YXJkXFYx4gIZU3dpdGNoeWFyZFxWMVxHUEJNZXRhZGF0YeoCDlN3aXRjaHlhcmQ6OlYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chlzd2l0Y2h5YXJkL3YxL3VzYWdlLnByb3RvEg1zd2l0Y2h5YXJkLnYxIpEBCg9HZXRVc2FnZVJlcXVlc3QSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGdyb3VwX2J5GAMgAygJEg4KBmtleV9pZBgEIAEoCSLHAgoIVXNhZ2VSb3cSDgoGa2V5X2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg0KBW1vZGVsGAMgASgJEgsKA2RheRgEIAEoCRIQCghyZXF1ZXN0cxgFIAEoAxIOCgZlcnJvcnMYBiABKAMSFQoNcHJvbXB0X3Rva2VucxgHIAEoAxIZChFjb21wbGV0aW9uX3Rva2VucxgIIAEoAxIVCg1jYWNoZWRfdG9rZW5zGAkgASgDEhgKEHJlYXNvbmluZ190b2tlbnMYCiABKAMSEAoIY29zdF91c2QYCyABKAESEgoKY2FjaGVfaGl0cxgMIAEoAxINCgVyb3V0ZRgNIAEoCRIRCgljb2FsZXNjZWQYDiABKAMSDwoHZGlhbGVjdBgPIAEoCRIMCgRjb3N0GBQgASgJEhEKCWVzdGltYXRlZBgVIAEoAyJhChBHZXRVc2FnZVJlc3BvbnNlEiUKBHJvd3MYASADKAsyFy5zd2l0Y2h5YXJkLnYxLlVzYWdlUm93EiYKBXRvdGFsGAIgASgLMhcuc3dpdGNoeWFyZC52MS5Vc2FnZVJvdyIjChFHZXRNZXRyaWNzUmVxdWVzdBIOCgZwZXJpb2QYASABKAkiyAEKB01ldHJpY3MSFgoOcmVxdWVzdHNfdG90YWwYASABKAMSFAoMc3VjY2Vzc19yYXRlGAIgASgBEhYKDmF2Z19sYXRlbmN5X21zGAMgASgBEhYKDnA5NV9sYXRlbmN5X21zGAQgASgBEhIKCmVycm9yX3JhdGUYBSABKAESEwoLYXZnX3R0ZnRfbXMYBiABKAESEAoIY29zdF91c2QYByABKAESFgoOY2FjaGVfaGl0X3JhdGUYCCABKAESDAoEY29zdBgUIAEoCSJNChJHZXRNZXRyaWNzUmVzcG9uc2USJwoHbWV0cmljcxgBIAEoCzIWLnN3aXRjaHlhcmQudjEuTWV0cmljcxIOCgZwZXJpb2QYAiABKAkirQEKFUdldFVzYWdlU2VyaWVzUmVxdWVzdBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMc3RlcF9zZWNvbmRzGAMgASgDEhAKCGdyb3VwX2J5GAQgASgJEg4KBmtleV9pZBgFIAEoCSKEAgoLVXNhZ2VCdWNrZXQSLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZ3JvdXAYAiABKAkSEAoIcmVxdWVzdHMYAyABKAMSDgoGZXJyb3JzGAQgASgDEhYKDnA1MF9sYXRlbmN5X21zGAUgASgBEhYKDnA5NV9sYXRlbmN5X21zGAYgASgBEhAKCGNvc3RfdXNkGAcgASgBEgwKBGNvc3QYCCABKAkSEgoKY2FjaGVfaGl0cxgJIAEoAxIVCg1wcm9tcHRfdG9rZW5zGAogASgDEhkKEWNvbXBsZXRpb25fdG9rZW5zGAsgASgDIrkBChZHZXRVc2FnZVNlcmllc1Jlc3BvbnNlEisKB2J1Y2tldHMYASADKAsyGi5zd2l0Y2h5YXJkLnYxLlVzYWdlQnVja2V0EhQKDHN0ZXBfc2Vjb25kcxgCIAEoAxIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAieAoTVGFpbFJlcXVlc3RzUmVxdWVzdBIPCgdiYWNrbG9nGAEgASgFEg0KBXJvdXRlGAIgASgJEhAKCHByb3ZpZGVyGAMgASgJEg4KBmtleV9pZBgEIAEoCRIOCgZzdGF0dXMYBSABKAkSDwoHZGlhbGVjdBgGIAEoCSL4AgoMUmVxdWVzdEV2ZW50EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYAiABKAkSDgoGa2V5X2lkGAMgASgJEg8KB2RpYWxlY3QYBCABKAkSDQoFcm91dGUYBSABKAkSEAoIcHJvdmlkZXIYBiABKAkSDQoFbW9kZWwYByABKAkSDgoGdGFyZ2V0GAggASgJEhAKCGF0dGVtcHRzGAkgASgFEg0KBWNhY2hlGAogASgJEhUKDXByb21wdF90b2tlbnMYCyABKAMSGQoRY29tcGxldGlvbl90b2tlbnMYDCABKAMSEAoIY29zdF91c2QYDSABKAESDAoEY29zdBgOIAEoCRISCgpsYXRlbmN5X21zGA8gASgBEg8KB3R0ZnRfbXMYECABKAESDgoGc3RhdHVzGBEgASgJEg4KBnN0cmVhbRgSIAEoCBIRCgllc3RpbWF0ZWQYEyABKAgiUwoUVGFpbFJlcXVlc3RzUmVzcG9uc2USKgoFZXZlbnQYASABKAsyGy5zd2l0Y2h5YXJkLnYxLlJlcXVlc3RFdmVudBIPCgdkcm9wcGVkGAIgASgDMrUDCgxVc2FnZVNlcnZpY2USXgoIR2V0VXNhZ2USHi5zd2l0Y2h5YXJkLnYxLkdldFVzYWdlUmVxdWVzdBofLnN3aXRjaHlhcmQudjEuR2V0VXNhZ2VSZXNwb25zZSIRgtPkkwILEgkvdjEvdXNhZ2UScQoKR2V0TWV0cmljcxIgLnN3aXRjaHlhcmQudjEuR2V0TWV0cmljc1JlcXVlc3QaIS5zd2l0Y2h5YXJkLnYxLkdldE1ldHJpY3NSZXNwb25zZSIegtPkkwIYEhYvdjEvbW9uaXRvcmluZy9tZXRyaWNzEncKDkdldFVzYWdlU2VyaWVzEiQuc3dpdGNoeWFyZC52MS5HZXRVc2FnZVNlcmllc1JlcXVlc3QaJS5zd2l0Y2h5YXJkLnYxLkdldFVzYWdlU2VyaWVzUmVzcG9uc2UiGILT5JMCEhIQL3YxL3VzYWdlL3NlcmllcxJZCgxUYWlsUmVxdWVzdHMSIi5zd2l0Y2h5YXJkLnYxLlRhaWxSZXF1ZXN0c1JlcXVlc3QaIy5zd2l0Y2h5YXJkLnYxLlRhaWxSZXF1ZXN0c1Jlc3BvbnNlMAFCuAEKEWNvbS5zd2l0Y2h5YXJkLnYxQgpVc2FnZVByb3RvUAFaQmdpdGh1Yi5jb20vc3dpdGNoeWFyZC9zd2l0Y2h5YXJkL2dlbi9nby9zd2l0Y2h5YXJkL3YxO3N3aXRjaHlhcmR2MaICA1NYWKoCDVN3aXRjaHlhcmQuVjHKAg1Td2l0Y2h5YXJkXFYx4gIZU3dpdGNoeWFyZFxWMVxHUEJNZXRhZGF0YeoCDlN3aXRjaHlhcmQ6OlYxYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message switchyard.v1.GetUsageRequest
@@ -289,6 +289,347 @@ export const GetMetricsResponseSchema: GenMessage<GetMetricsResponse> = /*@__PUR
   messageDesc(file_switchyard_v1_usage, 5);
 
 /**
+ * @generated from message switchyard.v1.GetUsageSeriesRequest
+ */
+export type GetUsageSeriesRequest = Message<"switchyard.v1.GetUsageSeriesRequest"> & {
+  /**
+   * [start_time, end_time); default the hour before now.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Bucket width in seconds; default a sixtieth of the range, at least 1.
+   * At most 2000 buckets.
+   *
+   * @generated from field: int64 step_seconds = 3;
+   */
+  stepSeconds: bigint;
+
+  /**
+   * One of: key | provider | model | route | dialect, or empty for one series.
+   *
+   * @generated from field: string group_by = 4;
+   */
+  groupBy: string;
+
+  /**
+   * Only this client key (admins may ask for any; a client key sees its own).
+   *
+   * @generated from field: string key_id = 5;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message switchyard.v1.GetUsageSeriesRequest.
+ * Use `create(GetUsageSeriesRequestSchema)` to create a new message.
+ */
+export const GetUsageSeriesRequestSchema: GenMessage<GetUsageSeriesRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_usage, 6);
+
+/**
+ * UsageBucket is one step of one series. Buckets with no requests are left out.
+ *
+ * @generated from message switchyard.v1.UsageBucket
+ */
+export type UsageBucket = Message<"switchyard.v1.UsageBucket"> & {
+  /**
+   * The bucket's start.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * The group's value (key id, provider, …) when grouped.
+   *
+   * @generated from field: string group = 2;
+   */
+  group: string;
+
+  /**
+   * @generated from field: int64 requests = 3;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: int64 errors = 4;
+   */
+  errors: bigint;
+
+  /**
+   * Nearest-rank percentiles of the bucket's latencies.
+   *
+   * @generated from field: double p50_latency_ms = 5;
+   */
+  p50LatencyMs: number;
+
+  /**
+   * @generated from field: double p95_latency_ms = 6;
+   */
+  p95LatencyMs: number;
+
+  /**
+   * @generated from field: double cost_usd = 7;
+   */
+  costUsd: number;
+
+  /**
+   * The exact cost as decimal USD with nine fractional digits.
+   *
+   * @generated from field: string cost = 8;
+   */
+  cost: string;
+
+  /**
+   * @generated from field: int64 cache_hits = 9;
+   */
+  cacheHits: bigint;
+
+  /**
+   * @generated from field: int64 prompt_tokens = 10;
+   */
+  promptTokens: bigint;
+
+  /**
+   * @generated from field: int64 completion_tokens = 11;
+   */
+  completionTokens: bigint;
+};
+
+/**
+ * Describes the message switchyard.v1.UsageBucket.
+ * Use `create(UsageBucketSchema)` to create a new message.
+ */
+export const UsageBucketSchema: GenMessage<UsageBucket> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_usage, 7);
+
+/**
+ * @generated from message switchyard.v1.GetUsageSeriesResponse
+ */
+export type GetUsageSeriesResponse = Message<"switchyard.v1.GetUsageSeriesResponse"> & {
+  /**
+   * @generated from field: repeated switchyard.v1.UsageBucket buckets = 1;
+   */
+  buckets: UsageBucket[];
+
+  /**
+   * @generated from field: int64 step_seconds = 2;
+   */
+  stepSeconds: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 3;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 4;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message switchyard.v1.GetUsageSeriesResponse.
+ * Use `create(GetUsageSeriesResponseSchema)` to create a new message.
+ */
+export const GetUsageSeriesResponseSchema: GenMessage<GetUsageSeriesResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_usage, 8);
+
+/**
+ * @generated from message switchyard.v1.TailRequestsRequest
+ */
+export type TailRequestsRequest = Message<"switchyard.v1.TailRequestsRequest"> & {
+  /**
+   * Recent requests to send first, from the in-memory ring (default 50, at most 500).
+   *
+   * @generated from field: int32 backlog = 1;
+   */
+  backlog: number;
+
+  /**
+   * Filters; empty matches any.
+   *
+   * @generated from field: string route = 2;
+   */
+  route: string;
+
+  /**
+   * @generated from field: string provider = 3;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string key_id = 4;
+   */
+  keyId: string;
+
+  /**
+   * "ok" for successes only, "error" for failures only.
+   *
+   * @generated from field: string status = 5;
+   */
+  status: string;
+
+  /**
+   * @generated from field: string dialect = 6;
+   */
+  dialect: string;
+};
+
+/**
+ * Describes the message switchyard.v1.TailRequestsRequest.
+ * Use `create(TailRequestsRequestSchema)` to create a new message.
+ */
+export const TailRequestsRequestSchema: GenMessage<TailRequestsRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_usage, 9);
+
+/**
+ * RequestEvent is one finished request: what it cost and how it went, never
+ * its content.
+ *
+ * @generated from message switchyard.v1.RequestEvent
+ */
+export type RequestEvent = Message<"switchyard.v1.RequestEvent"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string dialect = 4;
+   */
+  dialect: string;
+
+  /**
+   * @generated from field: string route = 5;
+   */
+  route: string;
+
+  /**
+   * @generated from field: string provider = 6;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string model = 7;
+   */
+  model: string;
+
+  /**
+   * @generated from field: string target = 8;
+   */
+  target: string;
+
+  /**
+   * @generated from field: int32 attempts = 9;
+   */
+  attempts: number;
+
+  /**
+   * hit | semantic_hit | miss | coalesced | bypass | "".
+   *
+   * @generated from field: string cache = 10;
+   */
+  cache: string;
+
+  /**
+   * @generated from field: int64 prompt_tokens = 11;
+   */
+  promptTokens: bigint;
+
+  /**
+   * @generated from field: int64 completion_tokens = 12;
+   */
+  completionTokens: bigint;
+
+  /**
+   * @generated from field: double cost_usd = 13;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: string cost = 14;
+   */
+  cost: string;
+
+  /**
+   * @generated from field: double latency_ms = 15;
+   */
+  latencyMs: number;
+
+  /**
+   * @generated from field: double ttft_ms = 16;
+   */
+  ttftMs: number;
+
+  /**
+   * ok, or the error kind.
+   *
+   * @generated from field: string status = 17;
+   */
+  status: string;
+
+  /**
+   * @generated from field: bool stream = 18;
+   */
+  stream: boolean;
+
+  /**
+   * @generated from field: bool estimated = 19;
+   */
+  estimated: boolean;
+};
+
+/**
+ * Describes the message switchyard.v1.RequestEvent.
+ * Use `create(RequestEventSchema)` to create a new message.
+ */
+export const RequestEventSchema: GenMessage<RequestEvent> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_usage, 10);
+
+/**
+ * @generated from message switchyard.v1.TailRequestsResponse
+ */
+export type TailRequestsResponse = Message<"switchyard.v1.TailRequestsResponse"> & {
+  /**
+   * @generated from field: switchyard.v1.RequestEvent event = 1;
+   */
+  event?: RequestEvent | undefined;
+
+  /**
+   * Events this stream lost since the previous one because it read too slowly.
+   *
+   * @generated from field: int64 dropped = 2;
+   */
+  dropped: bigint;
+};
+
+/**
+ * Describes the message switchyard.v1.TailRequestsResponse.
+ * Use `create(TailRequestsResponseSchema)` to create a new message.
+ */
+export const TailRequestsResponseSchema: GenMessage<TailRequestsResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_usage, 11);
+
+/**
  * UsageService reports what was spent and how the gateway performs.
  *
  * @generated from service switchyard.v1.UsageService
@@ -309,6 +650,31 @@ export const UsageService: GenService<{
     methodKind: "unary";
     input: typeof GetMetricsRequestSchema;
     output: typeof GetMetricsResponseSchema;
+  },
+  /**
+   * GetUsageSeries buckets the ledger into fixed time steps (optionally split
+   * by one dimension) for charts: requests, errors, latency percentiles,
+   * cost, cache hits per bucket.
+   *
+   * @generated from rpc switchyard.v1.UsageService.GetUsageSeries
+   */
+  getUsageSeries: {
+    methodKind: "unary";
+    input: typeof GetUsageSeriesRequestSchema;
+    output: typeof GetUsageSeriesResponseSchema;
+  },
+  /**
+   * TailRequests streams every request as it finishes (the recent ones
+   * first), without prompt or answer content. A reader too slow to keep up
+   * loses events (counted in TailRequestsResponse.dropped) rather than slowing
+   * requests. Admin only.
+   *
+   * @generated from rpc switchyard.v1.UsageService.TailRequests
+   */
+  tailRequests: {
+    methodKind: "server_streaming";
+    input: typeof TailRequestsRequestSchema;
+    output: typeof TailRequestsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchyard_v1_usage, 0);

@@ -37,12 +37,27 @@ const (
 	UsageServiceGetUsageProcedure = "/switchyard.v1.UsageService/GetUsage"
 	// UsageServiceGetMetricsProcedure is the fully-qualified name of the UsageService's GetMetrics RPC.
 	UsageServiceGetMetricsProcedure = "/switchyard.v1.UsageService/GetMetrics"
+	// UsageServiceGetUsageSeriesProcedure is the fully-qualified name of the UsageService's
+	// GetUsageSeries RPC.
+	UsageServiceGetUsageSeriesProcedure = "/switchyard.v1.UsageService/GetUsageSeries"
+	// UsageServiceTailRequestsProcedure is the fully-qualified name of the UsageService's TailRequests
+	// RPC.
+	UsageServiceTailRequestsProcedure = "/switchyard.v1.UsageService/TailRequests"
 )
 
 // UsageServiceClient is a client for the switchyard.v1.UsageService service.
 type UsageServiceClient interface {
 	GetUsage(context.Context, *v1.GetUsageRequest) (*v1.GetUsageResponse, error)
 	GetMetrics(context.Context, *v1.GetMetricsRequest) (*v1.GetMetricsResponse, error)
+	// GetUsageSeries buckets the ledger into fixed time steps (optionally split
+	// by one dimension) for charts: requests, errors, latency percentiles,
+	// cost, cache hits per bucket.
+	GetUsageSeries(context.Context, *v1.GetUsageSeriesRequest) (*v1.GetUsageSeriesResponse, error)
+	// TailRequests streams every request as it finishes (the recent ones
+	// first), without prompt or answer content. A reader too slow to keep up
+	// loses events (counted in TailRequestsResponse.dropped) rather than slowing
+	// requests. Admin only.
+	TailRequests(context.Context, *v1.TailRequestsRequest) (*connect.ServerStreamForClient[v1.TailRequestsResponse], error)
 }
 
 // NewUsageServiceClient constructs a client for the switchyard.v1.UsageService service. By default,
@@ -68,13 +83,27 @@ func NewUsageServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(usageServiceMethods.ByName("GetMetrics")),
 			connect.WithClientOptions(opts...),
 		),
+		getUsageSeries: connect.NewClient[v1.GetUsageSeriesRequest, v1.GetUsageSeriesResponse](
+			httpClient,
+			baseURL+UsageServiceGetUsageSeriesProcedure,
+			connect.WithSchema(usageServiceMethods.ByName("GetUsageSeries")),
+			connect.WithClientOptions(opts...),
+		),
+		tailRequests: connect.NewClient[v1.TailRequestsRequest, v1.TailRequestsResponse](
+			httpClient,
+			baseURL+UsageServiceTailRequestsProcedure,
+			connect.WithSchema(usageServiceMethods.ByName("TailRequests")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // usageServiceClient implements UsageServiceClient.
 type usageServiceClient struct {
-	getUsage   *connect.Client[v1.GetUsageRequest, v1.GetUsageResponse]
-	getMetrics *connect.Client[v1.GetMetricsRequest, v1.GetMetricsResponse]
+	getUsage       *connect.Client[v1.GetUsageRequest, v1.GetUsageResponse]
+	getMetrics     *connect.Client[v1.GetMetricsRequest, v1.GetMetricsResponse]
+	getUsageSeries *connect.Client[v1.GetUsageSeriesRequest, v1.GetUsageSeriesResponse]
+	tailRequests   *connect.Client[v1.TailRequestsRequest, v1.TailRequestsResponse]
 }
 
 // GetUsage calls switchyard.v1.UsageService.GetUsage.
@@ -95,10 +124,33 @@ func (c *usageServiceClient) GetMetrics(ctx context.Context, req *v1.GetMetricsR
 	return nil, err
 }
 
+// GetUsageSeries calls switchyard.v1.UsageService.GetUsageSeries.
+func (c *usageServiceClient) GetUsageSeries(ctx context.Context, req *v1.GetUsageSeriesRequest) (*v1.GetUsageSeriesResponse, error) {
+	response, err := c.getUsageSeries.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// TailRequests calls switchyard.v1.UsageService.TailRequests.
+func (c *usageServiceClient) TailRequests(ctx context.Context, req *v1.TailRequestsRequest) (*connect.ServerStreamForClient[v1.TailRequestsResponse], error) {
+	return c.tailRequests.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // UsageServiceHandler is an implementation of the switchyard.v1.UsageService service.
 type UsageServiceHandler interface {
 	GetUsage(context.Context, *v1.GetUsageRequest) (*v1.GetUsageResponse, error)
 	GetMetrics(context.Context, *v1.GetMetricsRequest) (*v1.GetMetricsResponse, error)
+	// GetUsageSeries buckets the ledger into fixed time steps (optionally split
+	// by one dimension) for charts: requests, errors, latency percentiles,
+	// cost, cache hits per bucket.
+	GetUsageSeries(context.Context, *v1.GetUsageSeriesRequest) (*v1.GetUsageSeriesResponse, error)
+	// TailRequests streams every request as it finishes (the recent ones
+	// first), without prompt or answer content. A reader too slow to keep up
+	// loses events (counted in TailRequestsResponse.dropped) rather than slowing
+	// requests. Admin only.
+	TailRequests(context.Context, *v1.TailRequestsRequest, *connect.ServerStream[v1.TailRequestsResponse]) error
 }
 
 // NewUsageServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -120,12 +172,28 @@ func NewUsageServiceHandler(svc UsageServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(usageServiceMethods.ByName("GetMetrics")),
 		connect.WithHandlerOptions(opts...),
 	)
+	usageServiceGetUsageSeriesHandler := connect.NewUnaryHandlerSimple(
+		UsageServiceGetUsageSeriesProcedure,
+		svc.GetUsageSeries,
+		connect.WithSchema(usageServiceMethods.ByName("GetUsageSeries")),
+		connect.WithHandlerOptions(opts...),
+	)
+	usageServiceTailRequestsHandler := connect.NewServerStreamHandlerSimple(
+		UsageServiceTailRequestsProcedure,
+		svc.TailRequests,
+		connect.WithSchema(usageServiceMethods.ByName("TailRequests")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchyard.v1.UsageService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case UsageServiceGetUsageProcedure:
 			usageServiceGetUsageHandler.ServeHTTP(w, r)
 		case UsageServiceGetMetricsProcedure:
 			usageServiceGetMetricsHandler.ServeHTTP(w, r)
+		case UsageServiceGetUsageSeriesProcedure:
+			usageServiceGetUsageSeriesHandler.ServeHTTP(w, r)
+		case UsageServiceTailRequestsProcedure:
+			usageServiceTailRequestsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -141,4 +209,12 @@ func (UnimplementedUsageServiceHandler) GetUsage(context.Context, *v1.GetUsageRe
 
 func (UnimplementedUsageServiceHandler) GetMetrics(context.Context, *v1.GetMetricsRequest) (*v1.GetMetricsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.UsageService.GetMetrics is not implemented"))
+}
+
+func (UnimplementedUsageServiceHandler) GetUsageSeries(context.Context, *v1.GetUsageSeriesRequest) (*v1.GetUsageSeriesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.UsageService.GetUsageSeries is not implemented"))
+}
+
+func (UnimplementedUsageServiceHandler) TailRequests(context.Context, *v1.TailRequestsRequest, *connect.ServerStream[v1.TailRequestsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.UsageService.TailRequests is not implemented"))
 }
