@@ -147,7 +147,7 @@ func TestBillProbesAtTheTruePriceWhenEachReachedTheProvider(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) // any instant: only the offsets matter
 	c := Clock{DayLength: 24 * time.Second}              // one simulated hour per second
 	s := Summary{CostUSD: 1}
-	BillProbes(&sc, &s, DefaultProbe(), []ProbeCall{
+	BillProbes(&sc, &s, &Probe{Interval: time.Second}, []ProbeCall{ // the 1-token ping
 		{Provider: "gemini", Time: start.Add(9 * time.Second)},  // 09:00, before the cut
 		{Provider: "gemini", Time: start.Add(11 * time.Second)}, // 11:00, after it
 		{Provider: "openai", Time: start.Add(11 * time.Second)},

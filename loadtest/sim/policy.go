@@ -89,12 +89,23 @@ func (p *Probe) YAML() string {
 		p.Interval, p.Timeout, p.TTFT, p.Total, p.Prompt(), max(p.AnswerTokens, 1))
 }
 
-// DefaultProbe probes an idle target every real second (20 simulated
-// minutes, the shortest interval the gateway takes), gives up after 3 s,
-// and calls slow a probe over 1 s to first token or 3 s in all: above the
-// slow provider's normal 0.7 s, below Gemini's 2.4 s in its spike.
+// DefaultProbe is the hybrid policy's probe, as an operator with a ~3 s
+// latency objective for long answers would set it:
+//   - every real second (20 simulated minutes; the gateway's minimum) for
+//     a target without real traffic;
+//   - shaped like the long requests (a 200-token answer), because the
+//     hybrid latency is peak-sensitive: a busy target is judged by its
+//     slowest answers, so an idle one must be measured on an answer of
+//     that size to compare like with like. With the default 1-token ping
+//     every idle target looks faster than the busy one and the route
+//     flaps between them (loadtest/README.md has the tuning runs);
+//   - a 3 s timeout, so a target that cannot deliver such an answer in 3 s
+//     counts as unavailable until it can: this, more than the weights, is
+//     what keeps the slow providers out while Gemini is down.
+//
+// Probes are not free: each is billed here at the true price.
 func DefaultProbe() *Probe {
-	return &Probe{Interval: time.Second, Timeout: 3 * time.Second, TTFT: time.Second, Total: 3 * time.Second}
+	return &Probe{Interval: time.Second, Timeout: 3 * time.Second, TTFT: time.Second, Total: 3 * time.Second, AnswerTokens: 200}
 }
 
 // Endpoints are where the gateway finds the fakes.

@@ -36,6 +36,7 @@ func run(args []string) error {
 	only := fs.String("policies", "", "comma-separated policy names to run (default all)")
 	weights := fs.String("hybrid", "", "override hybrid_live's weights: cost=0.5,latency=0.4,quality=0,error_rate=0.1,load=0")
 	probeTokens := fs.Int("probe-tokens", -1, "override the answer tokens of hybrid_live's probe (0: the gateway's default ping)")
+	probeTimeout := fs.Duration("probe-timeout", 0, "override the timeout of hybrid_live's probe")
 	render := fs.String("render", "", "rewrite the report from this simulate.json instead of running")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +65,13 @@ func run(args []string) error {
 		for i := range policies {
 			if pr := policies[i].Probe; pr != nil {
 				pr.AnswerTokens = *probeTokens
+			}
+		}
+	}
+	if *probeTimeout > 0 {
+		for i := range policies {
+			if pr := policies[i].Probe; pr != nil {
+				pr.Timeout = *probeTimeout
 			}
 		}
 	}
