@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 2 * time.Second
 	}
+	// The gateway runs in its scratch directory, so a relative path
+	// (bin/switchyard) must be made absolute first.
+	bin, err := filepath.Abs(o.Bin)
+	if err != nil {
+		return nil, err
+	}
+	o.Bin = bin
 	sc := o.Scenario
 	if err := sc.Validate(); err != nil {
 		return nil, err
