@@ -197,6 +197,19 @@ func (r *Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", p.Name, p.Strategy, strings.Join(p.Targets, ", "), prices, w, probe, p.Note)
 	}
+	for _, p := range r.Policies {
+		if pr := p.Probe; pr != nil && pr.AnswerTokens > 0 {
+			fmt.Fprintf(&b, "\n`%s` probes an idle target with a prompt whose answer is %d tokens, the size of the long requests: the hybrid latency is "+
+				"peak-sensitive, so a busy target is judged by its slowest answers and an idle one must be measured on an answer of that size. "+
+				"A probe over its %v timeout marks the target unavailable until one succeeds, which keeps out a target that cannot deliver such an answer in %v.\n",
+				p.Name, pr.AnswerTokens, pr.Timeout, pr.Timeout)
+		}
+	}
+	c := Clock{DayLength: r.DayLength}
+	fmt.Fprintf(&b, "\nOnly the script and the load are compressed: the gateway's own constants run in real time. The latency EWMA's 10 s time constant "+
+		"is %v of simulated time, a breaker's 5 s open period %v (doubling on each re-open), the 1 s probe interval and price refresh %v, "+
+		"so the gateway reacts to each event more slowly, in simulated time, than it would over a real day.\n",
+		c.Sim(10*time.Second), c.Sim(5*time.Second), c.Sim(time.Second))
 	if len(r.Notes) > 0 {
 		b.WriteString("\nNotes:\n\n")
 		for _, n := range r.Notes {

@@ -78,6 +78,8 @@ func TestMarkdownReportFromFixedFigures(t *testing.T) {
 		"`{enabled: true, interval: 2s, timeout: 1s, ttft: 1s, total: 1s, prompt: \"[[fake:tokens=40]] ping\", max_tokens: 40}`",
 		"2 × `HTTP 503: no healthy 'target'`",
 		"| 04:00 | openai 1; 1040 ms; 0.2000 | gemini 39, deepseek 1; 1140 ms; 0.1500 |", // most answers first
+		"a prompt whose answer is 40 tokens",
+		"The latency EWMA's 10 s time constant is 3h20m0s of simulated time, a breaker's 5 s open period 1h40m0s",
 		"Probes of `hybrid_live`: 8 calls (openai 5, deepseek 3), 0.000100 USD",
 	} {
 		if !strings.Contains(md, want) {
