@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench simulate
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench simulate image manifests test-helm
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -75,11 +75,15 @@ test-openapi: build
 test-browser: build
 	SWITCHYARD_BIN=$(BIN) scripts/test-browser.sh
 
+## test-helm: helm lint and helm template of deploy/helm/switchyard (defaults and every option), the render checks, and that deploy/manifests is the current render
+test-helm:
+	scripts/test-helm.sh
+
 ## test: install what the tests need, then run every suite (in a temp dir of its own: nothing left in /tmp)
 test:
 	scripts/test-all.sh
 
-test-suites: tools lint check-generated vet test-go test-sdkcompat test-agents test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi
+test-suites: tools lint check-generated vet test-go test-sdkcompat test-agents test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi test-helm
 	@echo "all suites passed"
 
 ## loadtest: ghz scenarios (unary, stream, cache hit), a 60 s soak and a 10k-stream soak against the fake upstream (loopback, bounded)
@@ -93,6 +97,14 @@ bench:
 ## simulate: a synthetic day (diurnal load, a price cut at 10:00, an outage at 14:00, a latency spike at 18:00) through the gateway for four routing policies, billed at the true prices; writes loadtest/results/simulate.{md,json,svg} (loopback, bounded, about 5 minutes)
 simulate: build
 	SWITCHYARD_BIN=$(BIN) scripts/simulate.sh
+
+## image: the gateway's OCI image (static, non-root, read-only-root friendly) as bin/switchyard-image.tar, without a container daemon
+image:
+	scripts/image.sh
+
+## manifests: render the Helm chart into deploy/manifests/switchyard.yaml (plain manifests, committed)
+manifests:
+	scripts/manifests.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '^gen/')

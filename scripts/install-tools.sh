@@ -23,6 +23,8 @@ if ! .venv/bin/python -c 'import grpc_tools, openai, pytest' 2>/dev/null \
   cp requirements-dev.txt .venv/.requirements-dev.txt
 fi
 
+scripts/install-helm.sh > /dev/null
+
 log "go: module downloads (main and tools)"
 go mod download
 go mod download -modfile=tools/go.mod
