@@ -101,7 +101,8 @@ func (r *Report) Markdown() string {
 	b.WriteString("\nSuccess is 2xx answers (streams: ending in `[DONE]` with no error event) over requests sent. p50/p95 are the client-measured " +
 		"latencies of successful unary requests; streams are reported by their time to first token. Cost is computed here, " +
 		"from each answer's usage and the scripted price of the provider that answered (`X-Switchyard-Provider`) at the simulated " +
-		"moment it was sent; the gateway's own figure is shown beside it, since a gateway routing on stale prices bills itself at stale prices.\n\n")
+		"moment it was sent; the gateway's own figure (the sum of its answers' `cost_usd`) is shown beside it, since a gateway routing on stale prices bills itself at stale prices; " +
+		"it leaves out probes, which the gateway bills to `system:probe` in its ledger rather than to an answer, and which the true cost includes.\n\n")
 
 	v := r.Verdict
 	fmt.Fprintf(&b, "## Acceptance target\n\n`%s` beats `%s` on cost, with success >= %.1f%% and p95 within %.0f%% of the fastest policy: **%s**.\n\n",
