@@ -38,7 +38,11 @@ func Guard(opts GuardOptions, next http.Handler) http.Handler {
 		hosts[strings.ToLower(h)] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if o := r.Header.Get("Origin"); o != "" && !origins["*"] && !origins[o] {
+		// A page the gateway serves itself (the console at /console) is
+		// same-origin: its Origin names the Host it was sent to. That is
+		// never cross-site, and the Host check below still guards keyless
+		// mode against DNS rebinding.
+		if o := r.Header.Get("Origin"); o != "" && !origins["*"] && !origins[o] && !sameOrigin(o, r.Host) {
 			refuse(w, http.StatusForbidden, "origin_not_allowed", "origin "+o+" is not in server.cors_origins")
 			return
 		}
@@ -61,6 +65,15 @@ func refuse(w http.ResponseWriter, status int, code, msg string) {
 	b = jsonw.AppendString(b, msg, false)
 	b = append(b, `,"type":"invalid_request_error","param":null,"code":"`+code+`"}}`+"\n"...)
 	_, _ = w.Write(b)
+}
+
+// sameOrigin reports whether origin is http(s)://host, the request's own.
+func sameOrigin(origin, host string) bool {
+	rest, ok := strings.CutPrefix(origin, "http://")
+	if !ok {
+		rest, ok = strings.CutPrefix(origin, "https://")
+	}
+	return ok && host != "" && strings.EqualFold(rest, host)
 }
 
 // hostAllowed accepts loopback names and listed hosts, with any port.
