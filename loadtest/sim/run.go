@@ -198,11 +198,14 @@ func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival
 			}
 		}
 	}()
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex // the ticker and the day's end both print
 	progress := func(final bool) {
 		if o.Progress == nil {
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		el := o.Now().Sub(start)
 		state := ""
 		if final {
@@ -212,6 +215,7 @@ func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival
 			p.Name, HHMM(clock.Sim(el)), sent.Load(), done.Load(), ok.Load(), sent.Load()-done.Load(), state)
 	}
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(o.ProgressEvery)
 		defer t.Stop()
 		for {
@@ -243,6 +247,7 @@ func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival
 	progress(true)
 	wg.Wait()
 	close(stop)
+	<-stopped // no line may come after day returns
 	progress(false)
 	if err := ctx.Err(); err != nil {
 		return nil, start, err
