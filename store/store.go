@@ -62,6 +62,9 @@ type Store struct {
 	// usageInsert is the full-chunk ledger INSERT prepared once (SQLite only: parsing the
 	// 1900-parameter statement was a third of a batch's cost; pgx caches statements itself).
 	usageInsert *sql.Stmt
+	// pg is the Postgres connection config (nil on SQLite): LISTEN needs
+	// a connection outside the pool (notify.go).
+	pg *pgx.ConnConfig
 }
 
 // Open connects to (and creates, for SQLite) the database, then applies pending migrations.
@@ -101,6 +104,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: connect %s: %w", d.name, err)
 	}
 	s := &Store{db: db, d: d}
+	if opts.PostgresURL != "" {
+		s.pg, _ = pgx.ParseConfig(opts.PostgresURL) // openPostgres parsed it already
+	}
 	if err := migrate(ctx, db, d, migrations); err != nil {
 		db.Close()
 		return nil, err

@@ -85,6 +85,10 @@ type Control struct {
 	// timer in tests.
 	stopProbes func()
 	probeTick  <-chan time.Time
+	// sync follows changes made on other gateways (sync.go); skipped is
+	// the last stored routing version it could not follow (logged once).
+	sync    *syncer
+	skipped int64
 }
 
 type apiKey struct {
@@ -177,6 +181,7 @@ func (c *Control) buildCache(rc config.ResponseCache) (*cache.Tiered, error) {
 // Close releases the cache's and the gate's Redis connections and the
 // coalescing groups.
 func (c *Control) Close() {
+	c.stopSync()
 	if c.stopFeed != nil {
 		c.stopFeed()
 	}
@@ -288,6 +293,7 @@ func (c *Control) UpdateRouting(ctx context.Context, ch rpc.RoutingChange) (rpc.
 	}
 	c.cfg, c.apiRouted = next, true
 	c.version, c.updatedAt = version, ch.At
+	c.announce(topicRouting)
 	c.log.Info("routing config updated through the API", "version", c.version, "by", ch.By, "rollback_of", ch.RollbackOf, "routing", c.router.Table().String())
 	return rpc.RoutingState{Routing: next.Routing, Routes: next.Routes, Version: c.version, UpdatedAt: c.updatedAt, Served: servedModels(next)}, nil
 }
@@ -461,6 +467,7 @@ func (c *Control) AddKey(ctx context.Context, provider, key, label string, weigh
 		}
 	}
 	c.apiKeys[provider] = append(c.apiKeys[provider], apiKey{id: ks.ID, key: key, label: label, weight: ks.Weight})
+	c.announce(topicProviderKeys)
 	c.log.Info("provider key added", "provider", provider, "key_id", ks.ID, "key", ks.Masked)
 	return route.KeyStatus{ID: ks.ID, Masked: ks.Masked, Label: label, Source: "api", Weight: ks.Weight, State: "healthy"}, nil
 }
@@ -483,6 +490,7 @@ func (c *Control) RemoveKey(ctx context.Context, provider, id string) error {
 		}
 	}
 	c.apiKeys[provider] = keys
+	c.announce(topicProviderKeys)
 	c.log.Info("provider key removed", "provider", provider, "key_id", id)
 	return nil
 }
@@ -512,8 +520,10 @@ func (c *Control) hasSecret(provider, secret string) bool {
 }
 
 // keysChanged is KeyService's change hook: this instance forgets cached
-// key resolutions at once (others within the directory's TTL).
+// key resolutions at once, and the others when StartSync's message
+// reaches them (within the directory's TTL without one).
 func (c *Control) keysChanged(string) {
+	c.announce(topicClientKeys)
 	if c.keys != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -18,21 +17,18 @@ import (
 	"github.com/switchyard/switchyard/engine/budget"
 	"github.com/switchyard/switchyard/engine/limits"
 	"github.com/switchyard/switchyard/engine/llm"
+	"github.com/switchyard/switchyard/internal/redisurl"
 	"github.com/switchyard/switchyard/server/rpc"
 	"github.com/switchyard/switchyard/store"
 )
 
-// NewRedisClient opens redis://host:port[/db] or host:port, the way the
-// gateway's limits and budgets do (--check parses with it too).
-func NewRedisClient(u string) (*redis.Client, error) {
-	if strings.Contains(u, "://") {
-		opts, err := redis.ParseURL(u)
-		if err != nil {
-			return nil, err
-		}
-		return redis.NewClient(opts), nil
-	}
-	return redis.NewClient(&redis.Options{Addr: u}), nil
+// NewRedisClient opens storage.redis_url: one node, a Sentinel master or a
+// Cluster (the forms internal/redisurl reads). Limits, budgets and quotas
+// take a redis.Scripter, which each of those clients is; --check parses
+// with it too.
+func NewRedisClient(u string) (redis.UniversalClient, error) {
+	c, _, err := redisurl.New(u, nil)
+	return c, err
 }
 
 // OpenGate makes the admission gate over the router's estimates and the
@@ -47,7 +43,7 @@ func (c *Control) OpenGate(ctx context.Context) error {
 	}
 	// Provider-key quotas move to the same Redis: a provider counts a key's
 	// use from every replica.
-	shareQuotas := func(rdb *redis.Client) error {
+	shareQuotas := func(rdb redis.UniversalClient) error {
 		q, err := limits.NewRedis(rdb, limits.WithClock(c.quotaNow), limits.WithKeyPrefix("switchyard:pq:"))
 		if err != nil {
 			return err
@@ -69,7 +65,7 @@ func (c *Control) OpenGate(ctx context.Context) error {
 // a restart does not hand out a day's budget twice. onCross is called when
 // a key's spend first reaches 80% and 100% of its budget.
 func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est access.Estimator, st *store.Store, onCross budget.ThresholdFunc,
-	onRedis func(*redis.Client) error) (*access.Gate, func(), error) {
+	onRedis func(redis.UniversalClient) error) (*access.Gate, func(), error) {
 	bopts := []budget.Option{budget.WithThresholds(onCross, 0.8, 1)}
 	var (
 		lim     limits.Limiter
@@ -117,7 +113,7 @@ func buildGate(ctx context.Context, log hclog.Logger, cfg *config.Config, est ac
 // redisAllowances checks Redis answers and builds the shared limiter and
 // budgeter on it. Limits and budgets fail closed without their store:
 // better to refuse to start than to serve without them.
-func redisAllowances(ctx context.Context, rdb *redis.Client, bopts []budget.Option) (limits.Limiter, budget.Budgeter, error) {
+func redisAllowances(ctx context.Context, rdb redis.UniversalClient, bopts []budget.Option) (limits.Limiter, budget.Budgeter, error) {
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {

@@ -2,7 +2,9 @@
 // are hashed and looked up in the state store behind a short-lived cache,
 // so the request path costs a map lookup and the store is read once per
 // key per TTL. Changes made on this instance apply at once (Invalidate);
-// changes made on another instance sharing the store apply within the TTL.
+// changes made on another instance sharing the store apply when its change
+// message arrives (server/control's StartSync calls Invalidate), and
+// within the TTL should that message be lost.
 package keydir
 
 import (

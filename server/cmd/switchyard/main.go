@@ -196,6 +196,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := ctl.OpenGate(ctx); err != nil {
 		return err
 	}
+	// Changes made through the API on another replica (routing, provider
+	// keys, client keys) take effect here within moments; ctl.Close stops it.
+	if err := ctl.StartSync(ctx); err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
