@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench simulate image manifests test-helm
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench simulate image manifests test-helm console test-console console-screenshots
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -79,11 +79,23 @@ test-browser: build
 test-helm:
 	scripts/test-helm.sh
 
+## console: rebuild the operator console's bundle (server/console/dist, committed; the gateway embeds it)
+console:
+	scripts/build-console.sh
+
+## test-console: the console in headless Chromium against a live gateway (checks the committed bundle matches a fresh build first)
+test-console: build
+	SWITCHYARD_BIN=$(BIN) scripts/test-console.sh
+
+## console-screenshots: rerun the console suite and rewrite docs/console/*.png
+console-screenshots: build
+	SWITCHYARD_BIN=$(BIN) scripts/test-console.sh --shots docs/console
+
 ## test: install what the tests need, then run every suite (in a temp dir of its own: nothing left in /tmp)
 test:
 	scripts/test-all.sh
 
-test-suites: tools lint check-generated vet test-go test-sdkcompat test-agents test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi test-helm
+test-suites: tools lint check-generated vet test-go test-sdkcompat test-agents test-providers test-sdk-python test-sdk-typescript test-browser test-readme test-openapi test-helm test-console
 	@echo "all suites passed"
 
 ## loadtest: ghz scenarios (unary, stream, cache hit), a 60 s soak and a 10k-stream soak against the fake upstream (loopback, bounded)

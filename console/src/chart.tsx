@@ -16,9 +16,11 @@ interface ChartProps {
   series: Series[];
   fmt: (v: number) => string;
   height?: number;
+  /** A fixed y range, e.g. [0, 1] for rates; otherwise it follows the data. */
+  range?: [number, number];
 }
 
-export function Chart({ title, x, series, fmt, height = 180 }: ChartProps) {
+export function Chart({ title, x, series, fmt, height = 180, range }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -30,7 +32,7 @@ export function Chart({ title, x, series, fmt, height = 180 }: ChartProps) {
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: range ? { range: () => range } : { range: (_u, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.1 : 1] } },
       axes: [
         { stroke: axisColor, grid, ticks: grid },
         { stroke: axisColor, grid, ticks: grid, size: 64, values: (_u, vals) => vals.map((v) => fmt(v)) },
@@ -41,7 +43,10 @@ export function Chart({ title, x, series, fmt, height = 180 }: ChartProps) {
           label: s.label,
           stroke: PALETTE[i % PALETTE.length],
           width: 2,
-          points: { show: x.length < 3 },
+          // A series with gaps (latency, rates: no value without requests) may
+          // be a few lone steps, which draw no line: mark its points.
+          points: { show: s.values.some((v) => v == null) },
+          spanGaps: true,
           value: (_u: uPlot, v: number | null) => (v == null ? "–" : fmt(v)),
         })),
       ],
@@ -53,7 +58,7 @@ export function Chart({ title, x, series, fmt, height = 180 }: ChartProps) {
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, fmt, height]);
+  }, [x, series, fmt, height, range]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

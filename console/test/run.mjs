@@ -114,7 +114,7 @@ async function main() {
   const admin = createSwitchyardClient({ baseUrl: gw.baseUrl, apiKey: ADMIN_KEY, transport: "connect" });
 
   // A client key for the traffic, so the usage and live views have a key to show.
-  const made = await admin.services.keys.createKey({ key: { name: "traffic", budget: { amountUsd: 0.01, period: 2 } } });
+  const made = await admin.services.keys.createKey({ key: { name: "traffic", budget: { amountUsd: 2, period: 2 } } });
   const client = createSwitchyardClient({ baseUrl: gw.baseUrl, apiKey: made.secret, transport: "connect" });
   await traffic(client, 40);
   await waitForLedger(admin, 40);
@@ -362,14 +362,17 @@ async function shots(page, name) {
 }
 
 async function traffic(client, n, route) {
-  const jobs = [];
-  for (let i = 0; i < n; i++) {
-    const model = route ?? (i % 4 === 3 ? "flaky" : "auto");
-    // Every fifth prompt repeats, so the deterministic cache answers some.
-    const content = i % 5 === 0 ? "console sample repeat" : `console sample ${i}`;
-    jobs.push(client.chat({ model, messages: [{ role: "user", content }] }).catch(() => undefined));
+  // Eight at a time, as a few busy clients would; every fifth prompt
+  // repeats at temperature 0, so the deterministic cache answers some.
+  for (let start = 0; start < n; start += 8) {
+    const jobs = [];
+    for (let i = start; i < Math.min(start + 8, n); i++) {
+      const model = route ?? (i % 4 === 3 ? "flaky" : "auto");
+      const content = i % 5 === 0 ? "console sample repeat" : `console sample ${i}`;
+      jobs.push(client.chat({ model, temperature: 0, messages: [{ role: "user", content }] }).catch(() => undefined));
+    }
+    await Promise.all(jobs);
   }
-  await Promise.all(jobs);
 }
 
 async function waitForLedger(admin, n) {

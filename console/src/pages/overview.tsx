@@ -112,8 +112,8 @@ export function Overview({ c }: { c: SwitchyardClient }) {
             <div class="charts">
               <Chart title="Requests per second" x={charts.x} series={charts.rps} fmt={(v) => num(Math.round(v * 100) / 100)} />
               <Chart title="Latency p50 / p95" x={charts.x} series={charts.latency} fmt={ms} />
-              <Chart title="Error rate" x={charts.x} series={charts.errors} fmt={pct} />
-              <Chart title="Cache hit rate" x={charts.x} series={charts.cache} fmt={pct} />
+              <Chart title="Error rate" x={charts.x} series={charts.errors} fmt={pct} range={[0, 1]} />
+              <Chart title="Cache hit rate" x={charts.x} series={charts.cache} fmt={pct} range={[0, 1]} />
               <Chart title="Cost per step" x={charts.x} series={charts.cost} fmt={usd} />
               <Chart title="Requests/s by provider" x={charts.provX} series={charts.byProvider} fmt={(v) => num(Math.round(v * 100) / 100)} />
               <Chart title="Cost by model" x={charts.modelX} series={charts.byModel} fmt={usd} />
