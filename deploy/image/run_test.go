@@ -105,7 +105,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 }
 
 // The image's root filesystem, chrooted with the image's user and
-// environment: the gateway serves, and writes nothing outside its data
+// environment: the gateway serves chat and its console, and writes nothing outside its data
 // volume (every other directory is root's 0755, so a write elsewhere would
 // fail and the gateway with it).
 func TestImageServesAsItsNonRootUserWritingOnlyItsDataVolume(t *testing.T) {
@@ -187,6 +187,16 @@ func TestImageServesAsItsNonRootUserWritingOnlyItsDataVolume(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || len(answer.Choices) == 0 {
 		t.Fatalf("chat: %d %v %+v\n%s", resp.StatusCode, err, answer, logs.String())
+	}
+	// The operator console is embedded in the binary, so the image has it.
+	resp, err = http.Get(base + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(strings.ToLower(string(page)), "<html") {
+		t.Fatalf("/console/: %d %.200s", resp.StatusCode, page)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
