@@ -127,8 +127,9 @@ func TestChartRendersADrainSafeLockedDownGatewayWhoseConfigValidates(t *testing.
 		{name: "every option", args: []string{"-f", "switchyard/ci/full-values.yaml"}, preStop: 10, shutdown: 120, exit: 16, watch: "10s",
 			monitor: true, inFlight: true, roll: true,
 			postgresURL: "postgres://switchyard:pw@postgres:5432/switchyard?sslmode=disable", redisURL: "redis://redis:6379/0", clientKeys: 1, providerKeys: 1},
-		{name: "no watch, short drain", args: []string{"--set", "configReload.watchInterval=", "--set", "drain.shutdownTimeoutSeconds=7", "--set", "autoscaling.enabled=false"},
-			preStop: 5, shutdown: 7, exit: 16},
+		{name: "no watch, no preStop, short drain", args: []string{"--set", "configReload.watchInterval=", "--set", "drain.shutdownTimeoutSeconds=7",
+			"--set", "drain.preStopSleepSeconds=0", "--set", "autoscaling.enabled=false"},
+			preStop: 0, shutdown: 7, exit: 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			docs := render(t, tc.args...)
@@ -161,7 +162,11 @@ func TestChartRendersADrainSafeLockedDownGatewayWhoseConfigValidates(t *testing.
 			if grace != tc.preStop+tc.shutdown+tc.exit {
 				t.Fatalf("terminationGracePeriodSeconds %d, want %d+%d+%d", grace, tc.preStop, tc.shutdown, tc.exit)
 			}
-			if got := num(t, get(t, c, "lifecycle", "preStop", "sleep", "seconds")); got != tc.preStop {
+			if tc.preStop == 0 {
+				if c["lifecycle"] != nil {
+					t.Fatalf("lifecycle %v with no preStop sleep asked for", c["lifecycle"])
+				}
+			} else if got := num(t, get(t, c, "lifecycle", "preStop", "sleep", "seconds")); got != tc.preStop {
 				t.Fatalf("preStop sleeps %ds, want %d", got, tc.preStop)
 			}
 			for _, probe := range []string{"readinessProbe", "livenessProbe"} {
