@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -156,108 +154,6 @@ func runPolicy(ctx context.Context, o Options, sc *Scenario, p Policy, sched []A
 	}
 	s.Prices = startPrices
 	return s, nil
-}
-
-// day plays the schedule and the script against one gateway: each arrival
-// is sent at its moment whatever the others are doing (an open loop, as
-// real users are), and each event is applied at its moment.
-func day(ctx context.Context, o Options, sc *Scenario, p Policy, sched []Arrival, fakes *Fakes, cl *Client) ([]Result, time.Time, error) {
-	clock := Clock{DayLength: o.DayLength}
-	results := make([]Result, len(sched))
-	start := o.Now()
-	wait := func(at time.Duration) bool {
-		d := at - o.Now().Sub(start)
-		if d <= 0 {
-			return ctx.Err() == nil
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	var wg sync.WaitGroup
-	var sent, done, ok atomic.Int64
-	errc := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for _, e := range sc.Events {
-			if !wait(clock.Real(e.At)) {
-				return
-			}
-			if err := fakes.Apply(ctx, e); err != nil {
-				select {
-				case errc <- err:
-				default:
-				}
-				return
-			}
-		}
-	}()
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex // the ticker and the day's end both print
-	progress := func(final bool) {
-		if o.Progress == nil {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		el := o.Now().Sub(start)
-		state := ""
-		if final {
-			state = " (day over, draining)"
-		}
-		fmt.Fprintf(o.Progress, "[simulate] %-12s sim %s  sent %5d  answered %5d  ok %5d  in flight %3d%s\n",
-			p.Name, HHMM(clock.Sim(el)), sent.Load(), done.Load(), ok.Load(), sent.Load()-done.Load(), state)
-	}
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(o.ProgressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				progress(false)
-			case <-stop:
-				return
-			}
-		}
-	}()
-	for _, a := range sched {
-		if !wait(a.At) {
-			break
-		}
-		sent.Add(1)
-		wg.Add(1)
-		go func(a Arrival) {
-			defer wg.Done()
-			r := cl.Do(ctx, a.ID, a.Kind, sc.Shape(a.Kind))
-			r.Sim = clock.Sim(a.At)
-			results[a.ID] = r
-			if r.OK {
-				ok.Add(1)
-			}
-			done.Add(1)
-		}(a)
-	}
-	progress(true)
-	wg.Wait()
-	close(stop)
-	<-stopped // no line may come after day returns
-	progress(false)
-	if err := ctx.Err(); err != nil {
-		return nil, start, err
-	}
-	select {
-	case err := <-errc:
-		return nil, start, err
-	default:
-	}
-	return results, start, nil
 }
 
 func allFromFeed(m map[string]PriceSeen) bool {
