@@ -16,6 +16,20 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const sdk = join(here, "..", "sdk", "typescript");
+
+// The console's own imports of @bufbuild/protobuf resolve as if the SDK made
+// them (its ESM build), so the bundle holds one protobuf runtime, the SDK's.
+const sdkProtobuf = {
+  name: "sdk-protobuf",
+  setup(b) {
+    b.onResolve({ filter: /^@bufbuild\/protobuf(\/.*)?$/ }, async (args) => {
+      if (args.pluginData === "sdk-protobuf" || !args.importer.startsWith(join(here, "src"))) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: sdk, pluginData: "sdk-protobuf" });
+      return r.errors.length ? { errors: r.errors } : { path: r.path };
+    });
+  },
+};
 const committed = join(here, "..", "server", "console", "dist");
 const check = process.argv.includes("--check");
 const out = check ? mkdtempSync(join(tmpdir(), "switchyard-console-")) : committed;
@@ -38,9 +52,7 @@ try {
     jsxImportSource: "preact",
     legalComments: "none",
     charset: "utf8",
-    // The console's own imports of @bufbuild/protobuf find the SDK's copy, so
-    // the bundle holds one protobuf runtime.
-    nodePaths: [join(here, "..", "sdk", "typescript", "node_modules")],
+    plugins: [sdkProtobuf],
     logLevel: "warning",
     metafile: true,
   });
