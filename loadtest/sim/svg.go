@@ -127,13 +127,17 @@ func (r *Report) panel(b *strings.Builder, top int, title string, series [][]flo
 	for h := 0; h <= hoursInDay; h += 2 {
 		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%02d:00</text>`+"\n", x(float64(h)), top+panelH+16, h)
 	}
+	marked := 0
 	for _, e := range r.Scenario.Events {
 		if !e.Marker {
 			continue
 		}
 		ex := x(e.At.Hours())
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#555" stroke-dasharray="4 3"/>`+"\n", ex, top, ex, top+panelH)
-		fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="10" fill="#333">%s</text>`+"\n", ex+3, top+12, html.EscapeString(e.Label))
+		// Labels step down a line each, so neighbours four hours apart
+		// do not overlap.
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="10" fill="#333">%s</text>`+"\n", ex+3, top+12+12*(marked%3), html.EscapeString(e.Label))
+		marked++
 	}
 	for i, s := range series {
 		pts := make([]string, 0, len(s))
