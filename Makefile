@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/switchyard
 ARGS ?=
 
-.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench simulate image manifests test-helm console test-console console-screenshots
+.PHONY: run build generate tools lint breaking check-generated vet test test-suites test-go test-sdkcompat test-agents test-sdk-typescript test-sdk-python test-browser test-providers test-readme test-openapi fmt clean loadtest bench simulate image manifests test-helm console test-console console-screenshots fleet
 
 ## run: build and start the gateway on the embedded default config (127.0.0.1:8080)
 run: build
@@ -105,6 +105,10 @@ loadtest:
 ## bench: Switchyard beside Portkey and LiteLLM against the fake upstream (interleaved rounds); writes loadtest/results/
 bench:
 	scripts/bench.sh
+
+## fleet: 3 gateway replicas on shared Redis and Postgres behind HAProxy (installed with apt when missing), 60 s of mixed load while one replica is SIGTERM'd, another SIGKILL'd and Redis restarts; checks success rate, RPM limits and budgets across replicas, cache hits across replicas, routing propagation, alerts, the ledger; writes loadtest/results/fleet.{md,json} (loopback, bounded, about 2 minutes; not part of make test)
+fleet: build
+	SWITCHYARD_BIN=$(BIN) scripts/fleet.sh
 
 ## simulate: a synthetic day (diurnal load, a price cut at 10:00, an outage at 14:00, a latency spike at 18:00) through the gateway for four routing policies, billed at the true prices; writes loadtest/results/simulate.{md,json,svg} (loopback, bounded, about 5 minutes)
 simulate: build
