@@ -21,12 +21,14 @@ type Usage struct {
 	pb.UnimplementedUsageServiceServer
 	q    UsageQuerier
 	tail Tailer // nil: TailRequests answers Unimplemented
-	now  func() time.Time
+	// tailKeepAlive spaces TailRequests' keep-alives (a field for tests).
+	tailKeepAlive time.Duration
+	now           func() time.Time
 }
 
 // NewUsage returns the usage service; q nil answers Unimplemented.
 func NewUsage(q UsageQuerier, opts ...UsageOption) *Usage {
-	u := &Usage{q: q, now: time.Now}
+	u := &Usage{q: q, now: time.Now, tailKeepAlive: defaultTailKeepAlive}
 	for _, o := range opts {
 		o(u)
 	}

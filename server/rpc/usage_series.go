@@ -37,6 +37,8 @@ const (
 	maxTailBacklog     = 500
 	// tailBuffer is how far a reader may fall behind before it loses events.
 	tailBuffer = 256
+	// defaultTailKeepAlive spaces the empty messages of an idle stream.
+	defaultTailKeepAlive = 15 * time.Second
 )
 
 var seriesGroups = map[string]string{
@@ -119,6 +121,13 @@ func (s *Usage) StreamTail(ctx context.Context, in *pb.TailRequestsRequest, send
 		return llm.Errorf(llm.KindUnavailable, "the gateway is shutting down")
 	}
 	defer sub.Cancel()
+	// Headers go out with the first message: without one an idle gateway
+	// would leave the client waiting to learn the stream is open.
+	if err := send(&pb.TailRequestsResponse{}); err != nil {
+		return err
+	}
+	keepAlive := time.NewTicker(s.tailKeepAlive)
+	defer keepAlive.Stop()
 	for _, ev := range recent {
 		if tailMatches(in, ev.Record) {
 			if err := send(&pb.TailRequestsResponse{Event: eventToProto(ev)}); err != nil {
@@ -130,6 +139,11 @@ func (s *Usage) StreamTail(ctx context.Context, in *pb.TailRequestsRequest, send
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-keepAlive.C:
+			// Idle connections through proxies are cut after a minute or so.
+			if err := send(&pb.TailRequestsResponse{Dropped: sub.Dropped()}); err != nil {
+				return err
+			}
 		case ev, open := <-sub.C:
 			if !open {
 				return nil

@@ -101,6 +101,9 @@ func TestStreamTail_BacklogFiltersAndEnds(t *testing.T) {
 			return nil
 		})
 	}()
+	if r := <-got; r.GetEvent() != nil {
+		t.Fatalf("first message %+v, want an empty one that opens the stream", r)
+	}
 	if r := <-got; r.GetEvent().GetRequestId() != "old-err" {
 		t.Fatalf("first event %s, want the failed backlog request", r.GetEvent().GetRequestId())
 	}
@@ -137,6 +140,27 @@ func TestStreamTail_BacklogFiltersAndEnds(t *testing.T) {
 	<-done2
 	if n := tl2.Subscribers(); n != 0 {
 		t.Fatalf("%d subscribers after the client left, want 0", n)
+	}
+}
+
+// An idle stream sends empty keep-alives, so proxies do not cut it.
+func TestStreamTail_KeepAliveWhileIdle(t *testing.T) {
+	u := NewUsage(nil, WithTail(observe.NewTail(1)))
+	u.tailKeepAlive = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	err := u.StreamTail(ctx, &pb.TailRequestsRequest{}, func(r *pb.TailRequestsResponse) error {
+		if r.GetEvent() != nil {
+			t.Errorf("idle stream sent an event: %+v", r)
+		}
+		if n++; n == 4 {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil || n < 4 {
+		t.Fatalf("%d messages, %v", n, err)
 	}
 }
 

@@ -1092,7 +1092,9 @@ func (x *RequestEvent) GetEstimated() bool {
 
 type TailRequestsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Event *RequestEvent          `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Unset on the first message, sent at once so that the client sees the
+	// stream open before any request finishes, and on keep-alives while idle.
+	Event *RequestEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
 	// Events this stream lost since the previous one because it read too slowly.
 	Dropped       int64 `protobuf:"varint,2,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -610,6 +610,9 @@ export const RequestEventSchema: GenMessage<RequestEvent> = /*@__PURE__*/
  */
 export type TailRequestsResponse = Message<"switchyard.v1.TailRequestsResponse"> & {
   /**
+   * Unset on the first message, sent at once so that the client sees the
+   * stream open before any request finishes, and on keep-alives while idle.
+   *
    * @generated from field: switchyard.v1.RequestEvent event = 1;
    */
   event?: RequestEvent | undefined;
