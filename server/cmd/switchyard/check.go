@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/engine/cache"
+	"github.com/switchyard/switchyard/internal/redisurl"
 	"github.com/switchyard/switchyard/server/control"
 	"github.com/switchyard/switchyard/store"
 )
@@ -96,17 +96,13 @@ func checkConfig(ctx context.Context, cfg *config.Config, dial bool, getenv func
 }
 
 // pingRedis dials u once: the gateway's clients retry a failed dial five
-// times, logging each, which only slows a check down.
+// times, logging each, which only slows a check down. Sentinel and Cluster
+// URLs are dialled the way the gateway dials them.
 func pingRedis(ctx context.Context, u string) error {
-	opts := &redis.Options{Addr: u}
-	if strings.Contains(u, "://") {
-		var err error
-		if opts, err = redis.ParseURL(u); err != nil {
-			return err
-		}
+	c, _, err := redisurl.New(u, func(o *redis.UniversalOptions) { o.DialerRetries, o.MaxRetries = 1, -1 })
+	if err != nil {
+		return err
 	}
-	opts.DialerRetries, opts.MaxRetries = 1, -1
-	c := redis.NewClient(opts)
 	defer c.Close()
 	return c.Ping(ctx).Err()
 }
