@@ -326,6 +326,10 @@ async function main() {
   const navLinks = await cpage.locator("nav a").count();
   const heading = await cpage.textContent("[data-page=usage] h2");
   check("a client key sees its own usage, read-only (no admin pages)", navLinks === 0 && heading === "Your usage", `${navLinks} links, ${heading}`);
+  await cpage.waitForSelector("[data-page=usage] .chart canvas");
+  const own = await client.services.usage.getUsageSeries({ groupBy: "key" });
+  check("a client key's series hold its own key only", own.buckets.length > 0 && own.buckets.every((b) => b.group === made.key.id), JSON.stringify(own.buckets.map((b) => b.group)));
+  if (SHOTS) await cpage.screenshot({ path: join(SHOTS, "client-usage-1280.png"), fullPage: true });
   await cctx.close();
 
   // --- Keyless loopback: no admin key and no client keys open the console as the API is open.

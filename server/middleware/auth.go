@@ -258,10 +258,10 @@ func maskKey(k string) string {
 }
 
 // AdminProcedure reports whether a connect procedure ("/pkg.Service/Method")
-// belongs to an admin service: everything but chat, models, embeddings and
-// GetUsage (where a client key sees its own usage).
+// belongs to an admin service: everything but chat, models, embeddings,
+// GetUsage and GetUsageSeries (where a client key sees its own usage).
 func AdminProcedure(procedure string) bool {
-	if procedure == "/switchyard.v1.UsageService/GetUsage" {
+	if procedure == "/switchyard.v1.UsageService/GetUsage" || procedure == "/switchyard.v1.UsageService/GetUsageSeries" {
 		return false
 	}
 	for _, p := range [...]string{"/switchyard.v1.ChatService/", "/switchyard.v1.ModelService/", "/switchyard.v1.EmbeddingService/"} {

@@ -112,6 +112,8 @@ func TestAdminProcedure(t *testing.T) {
 		"/switchyard.v1.BillingService/ListAlerts":        true,
 		"/switchyard.v1.UsageService/GetUsage":            false,
 		"/switchyard.v1.UsageService/GetMetrics":          true,
+		"/switchyard.v1.UsageService/GetUsageSeries":      false,
+		"/switchyard.v1.UsageService/TailRequests":        true,
 		"/switchyard.v1.ProviderService/AddProviderKey":   true,
 		"/switchyard.v1.RoutingConfigService/Update":      true,
 	} {

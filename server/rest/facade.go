@@ -194,14 +194,14 @@ func (m strictJSON) NewDecoder(r io.Reader) runtime.Decoder {
 }
 
 // adminGuard authorizes the grpc-gateway routes: all need the admin key
-// but GET /v1/usage, where a client key reads its own usage
-// (UsageService.GetUsage scopes it).
+// but GET /v1/usage and /v1/usage/series, where a client key reads its own
+// usage (UsageService.GetUsage and GetUsageSeries scope it).
 func (f *Facade) adminGuard(next runtime.HandlerFunc) runtime.HandlerFunc {
 	if f.auth == nil {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		admin := !((r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/v1/usage")
+		admin := !((r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/v1/usage" || r.URL.Path == "/v1/usage/series"))
 		ctx, err := f.auth.Authorize(r.Context(), r.Header, r.RemoteAddr, admin)
 		if err != nil {
 			writeError(w, err)
