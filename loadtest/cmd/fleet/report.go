@@ -17,16 +17,17 @@ type report struct {
 	Duration string    `json:"duration"`
 	HAProxy  string    `json:"haproxy"`
 
-	Calibration calibration    `json:"calibration"`
-	Load        loadResult     `json:"load"`
-	Events      []event        `json:"events"`
-	Propagation []float64      `json:"routing_propagation_seconds"`
-	RPM         rpmResult      `json:"rpm"`
-	Budget      []budgetResult `json:"budget"`
-	Cache       []cacheResult  `json:"cache"`
-	Alerts      []alertResult  `json:"alerts"`
-	Drain       drainResult    `json:"drain"`
-	Redis       redisResult    `json:"redis_restart"`
+	Calibration      calibration    `json:"calibration"`       // a key with an RPM, a TPM and a budget
+	CalibrationPlain calibration    `json:"calibration_plain"` // a key without limits
+	Load             loadResult     `json:"load"`
+	Events           []event        `json:"events"`
+	Propagation      []float64      `json:"routing_propagation_seconds"`
+	RPM              rpmResult      `json:"rpm"`
+	Budget           []budgetResult `json:"budget"`
+	Cache            []cacheResult  `json:"cache"`
+	Alerts           []alertResult  `json:"alerts"`
+	Drain            drainResult    `json:"drain"`
+	Redis            redisResult    `json:"redis_restart"`
 
 	LedgerRows              int64 `json:"ledger_rows"`
 	LedgerPeakRowsPerSecond int64 `json:"ledger_peak_rows_per_second"`
@@ -36,6 +37,7 @@ type report struct {
 }
 
 type calibration struct {
+	Key                  string           `json:"key"`
 	Requests             int              `json:"requests"`
 	OK                   int              `json:"ok"`
 	Streams              int              `json:"streams"`
@@ -83,9 +85,11 @@ type budgetResult struct {
 }
 
 type cacheResult struct {
-	When   string   `json:"when"`
-	First  string   `json:"first"`
-	Others []string `json:"others"`
+	When     string   `json:"when"`
+	First    string   `json:"first"`
+	Others   []string `json:"others"`
+	Attempts int      `json:"attempts"`
+	Seconds  float64  `json:"seconds"`
 }
 
 type alertResult struct {
@@ -103,11 +107,14 @@ type drainResult struct {
 type redisResult struct {
 	BudgetKeyDuring         map[string]int `json:"budget_key_during"`
 	BudgetKeyServedDuring   int            `json:"budget_key_served_during"`
+	BudgetKeyErrors         map[string]int `json:"budget_key_errors"`
 	CachedRouteDuring       map[string]int `json:"cached_route_during"`
 	CachedRouteServedDuring int            `json:"cached_route_served_during"`
 	WindowRequests          int            `json:"window_requests"`
 	WindowAnswered          int            `json:"window_answered"`
 	WindowLedgerRows        int64          `json:"window_ledger_rows"`
+	BudgetKeySlowestMS      int64          `json:"budget_key_slowest_ms"`
+	CachedRouteSlowestMS    int64          `json:"cached_route_slowest_ms"`
 }
 
 func (r *report) fail(format string, a ...any) {
@@ -186,14 +193,17 @@ func (r *report) markdown() string {
 			bu.Budget, bu.When, bu.Answered, bu.Refused, bu.Spent, bu.OneRequest, bu.Budget+bu.OneRequest)
 	}
 	for _, c := range r.Cache {
-		w("| cache across replicas (%s) | gw1: %s; %s |\n", c.When, c.First, strings.Join(c.Others, ", "))
+		w("| cache across replicas (%s) | gw1: %s; %s (attempt %d, %.1fs) |\n", c.When, c.First, strings.Join(c.Others, ", "), c.Attempts, c.Seconds)
 	}
 	for _, a := range r.Alerts {
 		w("| alert %q fired | %d time(s) |\n", a.Name, a.Fired)
 	}
 	w("| ledger of the SIGTERM'd replica | %d answered, %d ledger rows |\n", r.Drain.Answered, r.Drain.LedgerRows)
-	w("| Redis down 3 s: budget key | %s (served: %d) |\n", sortedCounts(r.Redis.BudgetKeyDuring), r.Redis.BudgetKeyServedDuring)
-	w("| Redis down 3 s: cacheable route | %s (served: %d) |\n", sortedCounts(r.Redis.CachedRouteDuring), r.Redis.CachedRouteServedDuring)
+	w("| Redis down 3 s: budget key | %s (served: %d; slowest answer %d ms) |\n", sortedCounts(r.Redis.BudgetKeyDuring), r.Redis.BudgetKeyServedDuring, r.Redis.BudgetKeySlowestMS)
+	for e := range r.Redis.BudgetKeyErrors {
+		w("| Redis down 3 s: the budget key's answer | `%s` |\n", strings.ReplaceAll(e, "|", "\\|"))
+	}
+	w("| Redis down 3 s: cacheable route | %s (served: %d; slowest answer %d ms) |\n", sortedCounts(r.Redis.CachedRouteDuring), r.Redis.CachedRouteServedDuring, r.Redis.CachedRouteSlowestMS)
 	w("| ledger around the Redis restart | %d answered, %d ledger rows |\n", r.Redis.WindowAnswered, r.Redis.WindowLedgerRows)
 	w("| ledger | %d rows in all; peak %d rows/s |\n\n", r.LedgerRows, r.LedgerPeakRowsPerSecond)
 
@@ -210,25 +220,38 @@ func (r *report) markdown() string {
 		slices.Sort(parts)
 		w("%s\n", strings.Join(parts, "; "))
 	}
-	c := r.Calibration
-	w("\n## Steady phase (cost per request)\n\n")
-	w("%d requests (%d streams) in %.1fs with a key that has an RPM, a TPM and a budget: %.0f answered/s through HAProxy; "+
-		"the three gateways used %.2f CPU seconds: **%.0f requests per gateway core-second**.\n\n",
-		c.Requests, c.Streams, c.Seconds, c.RPS, c.GatewayCPUSeconds, c.RPSPerCore)
-	w("| per answered request | count |\n|---|---|\n")
-	w("| Redis commands (INFO commandstats) | %.2f |\n", c.RedisPerRequest)
-	keys := make([]string, 0, len(c.RedisCalls))
-	for k := range c.RedisCalls {
+	w("\n## Steady phases (cost per request)\n\n")
+	w("The same mix through HAProxy for a fixed time, once with a key that has an RPM, a TPM and a budget (every Redis " +
+		"operation a request can cost), once with a key without limits. CPU is the three gateways' own (/proc/PID/stat), " +
+		"Redis commands from INFO commandstats (commands run inside a script count too), Postgres from pg_stat_database.\n\n")
+	cs := []calibration{r.Calibration, r.CalibrationPlain}
+	w("| | RPM+TPM+budget key | key without limits |\n|---|---|---|\n")
+	row := func(name string, v func(c calibration) string) {
+		w("| %s | %s | %s |\n", name, v(cs[0]), v(cs[1]))
+	}
+	row("requests (streams)", func(c calibration) string { return fmt.Sprintf("%d (%d) in %.1fs", c.Requests, c.Streams, c.Seconds) })
+	row("answered/s through HAProxy", func(c calibration) string { return fmt.Sprintf("%.0f", c.RPS) })
+	row("gateway CPU seconds", func(c calibration) string { return fmt.Sprintf("%.2f", c.GatewayCPUSeconds) })
+	row("**requests per gateway core-second**", func(c calibration) string { return fmt.Sprintf("**%.0f**", c.RPSPerCore) })
+	row("Redis commands per request", func(c calibration) string { return fmt.Sprintf("%.2f", c.RedisPerRequest) })
+	names := map[string]bool{}
+	for _, c := range cs {
+		for k := range c.RedisCalls {
+			names[k] = true
+		}
+	}
+	keys := make([]string, 0, len(names))
+	for k := range names {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		w("| — %s | %.2f |\n", k, float64(c.RedisCalls[k])/float64(max(c.OK, 1)))
+		row("— "+k, func(c calibration) string { return fmt.Sprintf("%.2f", float64(c.RedisCalls[k])/float64(max(c.OK, 1))) })
 	}
-	w("| Postgres commits (pg_stat_database xact_commit) | %.3f |\n", c.PGCommitsPerRequest)
-	w("| Postgres rows inserted | %.3f |\n", c.PGInsertedPerRequest)
-	w("| Postgres rows fetched | %.3f |\n", c.PGFetchedPerRequest)
-	w("| Postgres rows updated | %.3f |\n", c.PGUpdatedPerRequest)
+	row("Postgres commits per request", func(c calibration) string { return fmt.Sprintf("%.3f", c.PGCommitsPerRequest) })
+	row("Postgres rows inserted per request", func(c calibration) string { return fmt.Sprintf("%.3f", c.PGInsertedPerRequest) })
+	row("Postgres rows fetched per request", func(c calibration) string { return fmt.Sprintf("%.3f", c.PGFetchedPerRequest) })
+	row("Postgres rows updated per request", func(c calibration) string { return fmt.Sprintf("%.3f", c.PGUpdatedPerRequest) })
 	if len(r.Failures) > 0 {
 		w("\n## Failures\n\n")
 		for _, f := range r.Failures {
