@@ -229,11 +229,11 @@ async function main() {
   // --- Keys: create (secret once), verify through the API and by using it; budget bar.
   await nav(page, "keys");
   await page.waitForSelector("[data-testid=keys-table]");
-  await page.fill("form[aria-label='Create a key'] input[name=name]", "console-made");
-  await page.fill("form[aria-label='Create a key'] input[name=rpm]", "120");
-  await page.fill("form[aria-label='Create a key'] input[name=budget]", "5");
-  await page.fill("form[aria-label='Create a key'] input[name=models]", "auto, sim-small");
-  await page.click("form[aria-label='Create a key'] button[type=submit]");
+  await page.fill("[data-testid=create-key] input[name=name]", "console-made");
+  await page.fill("[data-testid=create-key] input[name=rpm]", "120");
+  await page.fill("[data-testid=create-key] input[name=budget]", "5");
+  await page.fill("[data-testid=create-key] input[name=models]", "auto, sim-small");
+  await page.click("[data-testid=create-key] button[type=submit]");
   await page.waitForSelector("[data-testid=secret]");
   const secret = (await page.textContent(".secret-value"))?.trim();
   const keys = await admin.services.keys.listKeys({});
@@ -248,6 +248,19 @@ async function main() {
   check("the secret shown once works", answer.choices.length > 0);
   await page.click("text=Done");
   check("the secret is gone after Done", (await page.locator("[data-testid=secret]").count()) === 0);
+  // Edit an existing key's limits, budget and allowlist; verify through the API.
+  await page.click(`[data-testid=keys-table] tr[data-key='${k.id}'] button:text('Edit')`);
+  await page.fill("[data-testid=edit-key] input[name=rpm]", "60");
+  await page.fill("[data-testid=edit-key] input[name=ips]", "127.0.0.0/8");
+  await page.selectOption("[data-testid=edit-key] select[name=period]", "day");
+  await page.click("[data-testid=edit-key] button[type=submit]");
+  await page.waitForSelector("text=Saved");
+  const edited = (await admin.services.keys.getKey({ id: k.id })).key;
+  check(
+    "a key edited in the console has its new limits in the API",
+    edited.rpmLimit === 60 && edited.ipAllowlist.join(",") === "127.0.0.0/8" && edited.budget?.period === 1 && edited.budget?.amountUsd === 5 && edited.allowedModels.length === 2,
+    JSON.stringify({ rpm: edited.rpmLimit, ips: edited.ipAllowlist, budget: edited.budget }),
+  );
   await page.waitForSelector(`[data-testid=keys-table] tr[data-key='${made.key.id}'] .budget`);
   const bar = await page.getAttribute(`[data-testid=keys-table] tr[data-key='${made.key.id}'] [role=progressbar]`, "aria-valuenow");
   check("spend against budget is drawn as a bar", Number(bar) > 0, `aria-valuenow=${bar}`);

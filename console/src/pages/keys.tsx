@@ -36,6 +36,7 @@ export function Keys({ c }: { c: SwitchyardClient }) {
   }, [c, showRevoked]);
   const [secret, setSecret] = useState<{ id: string; secret: string; what: string }>();
   const [msg, setMsg] = useState<{ kind: "ok" | "error"; text: string }>();
+  const [editing, setEditing] = useState<ClientKey>();
   const act = async (f: () => Promise<void>) => {
     try {
       await f();
@@ -110,6 +111,9 @@ export function Keys({ c }: { c: SwitchyardClient }) {
                     <td class="row">
                       {!k.revokedAt && (
                         <>
+                          <button type="button" aria-label={`Edit ${k.name || k.id}`} onClick={() => setEditing(k)}>
+                            Edit
+                          </button>
                           <button
                             type="button"
                             aria-label={`Rotate ${k.name || k.id}`}
@@ -146,7 +150,20 @@ export function Keys({ c }: { c: SwitchyardClient }) {
           </div>
         )}
       </Panel>
-      <CreateKey
+      {editing && (
+        <KeyForm
+          key={editing.id}
+          c={c}
+          initial={editing}
+          onSaved={(id) => {
+            setEditing(undefined);
+            setMsg({ kind: "ok", text: `Saved ${id}.` });
+            keys.reload();
+          }}
+          onCancel={() => setEditing(undefined)}
+        />
+      )}
+      <KeyForm
         c={c}
         onCreated={(id, s) => {
           setSecret({ id, secret: s, what: "Created" });
@@ -172,12 +189,39 @@ export function BudgetBar({ spent, budget, period }: { spent: number; budget: nu
   );
 }
 
-function CreateKey({ c, onCreated }: { c: SwitchyardClient; onCreated: (id: string, secret: string) => void }) {
-  const [f, setF] = useState({ name: "", rpm: "", tpm: "", budget: "", period: "month", models: "", routes: "", ips: "" });
+interface FormFields {
+  name: string;
+  rpm: string;
+  tpm: string;
+  budget: string;
+  period: string;
+  models: string;
+  routes: string;
+  ips: string;
+}
+
+function fieldsOf(k?: ClientKey): FormFields {
+  if (!k) return { name: "", rpm: "", tpm: "", budget: "", period: "month", models: "", routes: "", ips: "" };
+  return {
+    name: k.name,
+    rpm: k.rpmLimit ? String(k.rpmLimit) : "",
+    tpm: k.tpmLimit ? String(k.tpmLimit) : "",
+    budget: k.budget && k.budget.amountUsd > 0 ? String(k.budget.amountUsd) : "",
+    period: k.budget?.period === BudgetPeriod.DAY ? "day" : "month",
+    models: k.allowedModels.join(", "),
+    routes: k.allowedRoutes.join(", "),
+    ips: k.ipAllowlist.join(", "),
+  };
+}
+
+/** KeyForm creates a key, or with initial set edits that key's limits, budget and allowlists. */
+function KeyForm({ c, initial, onCreated, onSaved, onCancel }: { c: SwitchyardClient; initial?: ClientKey; onCreated?: (id: string, secret: string) => void; onSaved?: (id: string) => void; onCancel?: () => void }) {
+  const [f, setF] = useState<FormFields>(fieldsOf(initial));
   const [err, setErr] = useState("");
-  const field = (k: keyof typeof f, label: string, type: "text" | "number" = "text", hint = "") => (
+  const label = initial ? `Edit ${initial.name || initial.id}` : "Create a key";
+  const field = (k: keyof FormFields, text: string, type: "text" | "number" = "text", hint = "") => (
     <label>
-      {label}
+      {text}
       {type === "number" ? (
         <input name={k} type="number" min="0" step="any" value={f[k]} onInput={(e) => setF({ ...f, [k]: (e.target as HTMLInputElement).value })} />
       ) : (
@@ -188,29 +232,35 @@ function CreateKey({ c, onCreated }: { c: SwitchyardClient; onCreated: (id: stri
   return (
     <section class="panel">
       <header>
-        <h2>Create a key</h2>
+        <h2>{label}</h2>
       </header>
       <form
         class="form"
-        aria-label="Create a key"
+        aria-label={label}
+        data-testid={initial ? "edit-key" : "create-key"}
         onSubmit={async (e) => {
           e.preventDefault();
           setErr("");
+          const budget = Number(f.budget);
+          const fields = {
+            name: f.name,
+            rpmLimit: Number(f.rpm) || 0,
+            tpmLimit: Number(f.tpm) || 0,
+            allowedModels: list(f.models),
+            allowedRoutes: list(f.routes),
+            ipAllowlist: list(f.ips),
+            budget: budget > 0 ? { amountUsd: budget, period: f.period === "day" ? BudgetPeriod.DAY : BudgetPeriod.MONTH } : undefined,
+          };
           try {
-            const budget = Number(f.budget);
-            const res = await c.services.keys.createKey({
-              key: {
-                name: f.name,
-                rpmLimit: Number(f.rpm) || 0,
-                tpmLimit: Number(f.tpm) || 0,
-                allowedModels: list(f.models),
-                allowedRoutes: list(f.routes),
-                ipAllowlist: list(f.ips),
-                budget: budget > 0 ? { amountUsd: budget, period: f.period === "day" ? BudgetPeriod.DAY : BudgetPeriod.MONTH } : undefined,
-              },
-            });
-            onCreated(res.key?.id ?? "", res.secret);
-            setF({ name: "", rpm: "", tpm: "", budget: "", period: "month", models: "", routes: "", ips: "" });
+            if (initial) {
+              // UpdateKey replaces the key's settings: labels and expiry travel as they were.
+              await c.services.keys.updateKey({ id: initial.id, key: { id: initial.id, labels: initial.labels, expiresAt: initial.expiresAt, ...fields } });
+              onSaved?.(initial.id);
+            } else {
+              const res = await c.services.keys.createKey({ key: fields });
+              onCreated?.(res.key?.id ?? "", res.secret);
+              setF(fieldsOf());
+            }
           } catch (e2) {
             setErr(errorText(e2));
           }
@@ -231,8 +281,13 @@ function CreateKey({ c, onCreated }: { c: SwitchyardClient; onCreated: (id: stri
         {field("routes", "Allowed routes", "text", "comma-separated")}
         {field("ips", "IP allowlist", "text", "CIDRs, comma-separated")}
         <button type="submit" class="primary">
-          Create key
+          {initial ? "Save" : "Create key"}
         </button>
+        {onCancel && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
         {err && <Notice kind="error">{err}</Notice>}
       </form>
     </section>
