@@ -158,6 +158,9 @@ async function main() {
   const provRows = await page.locator("[data-testid=provider-table] tr[data-provider=sim]").count();
   check("the overview shows provider health", provRows >= 1);
   await page.waitForFunction(() => /\$/.test(document.querySelector(".kpi:nth-child(6) dd")?.textContent ?? ""));
+  const p50 = await page.textContent(".kpi:has(dt:text('p50 latency (1 h)')) dd");
+  const costToday = await page.textContent(".kpi:has(dt:text('Cost today (UTC)')) dd");
+  check("latency and cost are formatted (ms, $)", /^\d+(\.\d)? ms$/.test(p50) && p50 !== "0 ms" && /^\$\d/.test(costToday), `${p50} ${costToday}`);
 
   // --- Providers: state, add a key, verify through the API.
   await nav(page, "providers");

@@ -36,13 +36,16 @@ export function Overview({ c }: { c: SwitchyardClient }) {
     const now = new Date();
     const day = startOfUTCDay(now);
     const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const [m5, m1h, today, thisMonth] = await Promise.all([
+    const hourAgo = new Date(now.getTime() - 3600_000);
+    const [m5, m1h, hour, today, thisMonth] = await Promise.all([
       c.services.usage.getMetrics({ period: "5m" }),
       c.services.usage.getMetrics({ period: "1h" }),
+      // One bucket over the hour: its nearest-rank p50 and p95.
+      c.services.usage.getUsageSeries({ startTime: ts(hourAgo), endTime: ts(now), stepSeconds: 3600n }),
       c.services.usage.getUsage({ startTime: ts(day), endTime: ts(now) }),
       c.services.usage.getUsage({ startTime: ts(month), endTime: ts(now) }),
     ]);
-    return { m5: m5.metrics, m1h: m1h.metrics, today: today.total, month: thisMonth.total };
+    return { m5: m5.metrics, m1h: m1h.metrics, hour: hour.buckets[0], today: today.total, month: thisMonth.total };
   }, [c], 10_000);
 
   const charts = useMemo(() => {
@@ -81,8 +84,8 @@ export function Overview({ c }: { c: SwitchyardClient }) {
         {(k) => (
           <dl class="kpis" data-testid="kpis">
             <Kpi label="Requests/s (5 min)" value={perSec(Number(k.m5?.requestsTotal ?? 0n) / 300)} />
-            <Kpi label="p95 latency (1 h)" value={ms(k.m1h?.p95LatencyMs ?? 0)} />
-            <Kpi label="Avg latency (1 h)" value={ms(k.m1h?.avgLatencyMs ?? 0)} />
+            <Kpi label="p50 latency (1 h)" value={ms(k.hour?.p50LatencyMs ?? 0)} />
+            <Kpi label="p95 latency (1 h)" value={ms(k.hour?.p95LatencyMs ?? 0)} />
             <Kpi label="Error rate (1 h)" value={pct(k.m1h?.errorRate ?? 0)} />
             <Kpi label="Cache hit rate (1 h)" value={pct(k.m1h?.cacheHitRate ?? 0)} />
             <Kpi label="Cost today (UTC)" value={usd(k.today?.costUsd ?? 0)} />
