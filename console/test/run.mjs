@@ -183,7 +183,6 @@ async function main() {
   await nav(page, "routes");
   await page.waitForSelector("[data-testid=routes-table]");
   const before = await admin.services.routing.getRoutingConfig({});
-  await shots(page, "routes");
   await page.click("text=Edit routing");
   const text = await page.inputValue("#routing-json");
   const cfg = JSON.parse(text);
@@ -222,6 +221,7 @@ async function main() {
     afterRollback = await admin.services.routing.getRoutingConfig({});
   }
   await page.waitForSelector(`[data-testid=history-table] tr[data-version='${afterRollback.version}']`);
+  await shots(page, "routes");
   const autoBack = afterRollback.config.routes.find((r) => r.model === "auto");
   check(
     "the rollback is in the API",
