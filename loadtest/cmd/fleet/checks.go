@@ -142,6 +142,14 @@ func (f *fleet) calibrate(ctx context.Context, rep *report, key string) (calibra
 	if err != nil {
 		return calibration{}, err
 	}
+	rc0, err := redisCPU(ctx, f.redis.addr())
+	if err != nil {
+		return calibration{}, err
+	}
+	pc0, err := f.db.postgresCPU(ctx)
+	if err != nil {
+		return calibration{}, err
+	}
 	cpu0 := f.fleetCPU()
 	start := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, f.opts.calibrate)
@@ -149,6 +157,14 @@ func (f *fleet) calibrate(ctx context.Context, rep *report, key string) (calibra
 	cancel()
 	elapsed := time.Since(start)
 	cpu := f.fleetCPU() - cpu0
+	rc1, err := redisCPU(ctx, f.redis.addr())
+	if err != nil {
+		return calibration{}, err
+	}
+	pc1, err := f.db.postgresCPU(ctx)
+	if err != nil {
+		return calibration{}, err
+	}
 	r1, err := redisCalls(ctx, f.redis.addr())
 	if err != nil {
 		return calibration{}, err
@@ -157,7 +173,7 @@ func (f *fleet) calibrate(ctx context.Context, rep *report, key string) (calibra
 	if err != nil {
 		return calibration{}, err
 	}
-	c := calibration{Key: key, Requests: t.total, OK: t.ok, Streams: t.streams, Seconds: elapsed.Seconds(), GatewayCPUSeconds: cpu,
+	c := calibration{Key: key, RedisCPUSeconds: rc1 - rc0, PostgresCPUSeconds: pc1 - pc0, Requests: t.total, OK: t.ok, Streams: t.streams, Seconds: elapsed.Seconds(), GatewayCPUSeconds: cpu,
 		RedisCalls: map[string]int64{}}
 	var calls int64
 	for k, v := range r1 {

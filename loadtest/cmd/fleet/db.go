@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,4 +123,70 @@ func redisCalls(ctx context.Context, addr string) (map[string]int64, error) {
 		out[strings.TrimPrefix(name, "cmdstat_")] = calls
 	}
 	return out, nil
+}
+
+// redisCPU is the Redis server's CPU seconds so far (INFO cpu).
+func redisCPU(ctx context.Context, addr string) (float64, error) {
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	s, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			var f float64
+			fmt.Sscan(v, &f)
+			total += f
+		}
+	}
+	return total, nil
+}
+
+// postgresCPU is the CPU seconds of the Postgres server's processes (the
+// postmaster and every child: backends, WAL writer, checkpointer) alive
+// now. Pooled connections live through a phase, so a before/after
+// difference counts the phase's work.
+func (d *scratchDB) postgresCPU(ctx context.Context) (float64, error) {
+	row, done, err := d.query(ctx, "SELECT pg_backend_pid()")
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	var backend int
+	if err := row.Scan(&backend); err != nil {
+		return 0, err
+	}
+	master := ppid(backend)
+	if master <= 1 {
+		return 0, fmt.Errorf("no postmaster above backend %d", backend)
+	}
+	total := cpuSeconds(master)
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err == nil && pid != backend && ppid(pid) == master {
+			total += cpuSeconds(pid)
+		}
+	}
+	return total, nil
+}
+
+func ppid(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
 }

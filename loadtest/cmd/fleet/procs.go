@@ -198,7 +198,7 @@ func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port)
 
 func (r *redisServer) start(work string) error {
 	p, err := startProc("redis", r.log, nil, "redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", work)
+		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", work)
 	if err != nil {
 		return err
 	}

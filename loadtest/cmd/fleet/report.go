@@ -45,6 +45,8 @@ type calibration struct {
 	RPS                  float64          `json:"rps"`
 	GatewayCPUSeconds    float64          `json:"gateway_cpu_seconds"`
 	RPSPerCore           float64          `json:"rps_per_core"`
+	RedisCPUSeconds      float64          `json:"redis_cpu_seconds"`
+	PostgresCPUSeconds   float64          `json:"postgres_cpu_seconds"`
 	RedisCalls           map[string]int64 `json:"redis_calls"`
 	RedisPerRequest      float64          `json:"redis_calls_per_request"`
 	PGCommitsPerRequest  float64          `json:"pg_commits_per_request"`
@@ -233,6 +235,8 @@ func (r *report) markdown() string {
 	row("answered/s through HAProxy", func(c calibration) string { return fmt.Sprintf("%.0f", c.RPS) })
 	row("gateway CPU seconds", func(c calibration) string { return fmt.Sprintf("%.2f", c.GatewayCPUSeconds) })
 	row("**requests per gateway core-second**", func(c calibration) string { return fmt.Sprintf("**%.0f**", c.RPSPerCore) })
+	row("Redis CPU seconds (INFO cpu)", func(c calibration) string { return fmt.Sprintf("%.2f", c.RedisCPUSeconds) })
+	row("Postgres CPU seconds (its processes)", func(c calibration) string { return fmt.Sprintf("%.2f", c.PostgresCPUSeconds) })
 	row("Redis commands per request", func(c calibration) string { return fmt.Sprintf("%.2f", c.RedisPerRequest) })
 	names := map[string]bool{}
 	for _, c := range cs {
