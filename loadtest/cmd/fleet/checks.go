@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -515,6 +517,31 @@ func (f *fleet) routingChange(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), errors.Join(errs...)
 }
 
+// scrape reads one unlabelled metric from g's /metrics.
+func (f *fleet) scrape(ctx context.Context, g *gateway, name string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, g.url()+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+f.adminKey)
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("/metrics: %d", resp.StatusCode)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			var n float64
+			_, err := fmt.Sscan(v, &n)
+			return n, err
+		}
+	}
+	return 0, fmt.Errorf("/metrics has no %s", name)
+}
+
 // ledgerChecks compares the ledger with what clients saw answered.
 func (f *fleet) ledgerChecks(ctx context.Context, rep *report) error {
 	time.Sleep(time.Second)
@@ -539,10 +566,26 @@ func (f *fleet) ledgerChecks(ctx context.Context, rep *report) error {
 		return err
 	}
 	rep.Load.LedgerRows = rows
-	peak, total, err := f.db.ledgerPeak(ctx)
+	peak, total, size, err := f.db.ledgerPeak(ctx)
 	if err != nil {
 		return err
 	}
 	rep.LedgerPeakRowsPerSecond, rep.LedgerRows = peak, total
+	if total > 0 {
+		rep.LedgerBytesPerRow = size / total
+	}
+	// Rows a replica's ledger dropped (queue full): the batches must keep
+	// up at fleet rates. Counters restart with each process.
+	for _, g := range f.gws {
+		n, err := f.scrape(ctx, g, "switchyard_ledger_dropped_total")
+		if err != nil {
+			rep.fail("metrics of %s: %v", g.name, err)
+			continue
+		}
+		rep.LedgerDropped += int64(n)
+	}
+	if rep.LedgerDropped > 0 {
+		rep.fail("the ledgers dropped %d usage rows", rep.LedgerDropped)
+	}
 	return nil
 }

@@ -71,14 +71,15 @@ func (d *scratchDB) ledger(ctx context.Context, keyID string) (rows int64, cost 
 	return
 }
 
-// ledgerPeak is the most usage rows written in one second, and all rows.
-func (d *scratchDB) ledgerPeak(ctx context.Context) (peak, total int64, err error) {
-	row, done, err := d.query(ctx, "SELECT coalesce(max(n),0), coalesce(sum(n),0) FROM (SELECT count(*) AS n FROM usage GROUP BY ts/1000) s")
+// ledgerPeak is the most usage rows written in one second, all rows, and
+// the usage table's size on disk with its indexes.
+func (d *scratchDB) ledgerPeak(ctx context.Context) (peak, total, bytes int64, err error) {
+	row, done, err := d.query(ctx, "SELECT coalesce(max(n),0), coalesce(sum(n),0), pg_total_relation_size('usage') FROM (SELECT count(*) AS n FROM usage GROUP BY ts/1000) s")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer done()
-	err = row.Scan(&peak, &total)
+	err = row.Scan(&peak, &total, &bytes)
 	return
 }
 

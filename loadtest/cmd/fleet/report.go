@@ -31,6 +31,8 @@ type report struct {
 
 	LedgerRows              int64 `json:"ledger_rows"`
 	LedgerPeakRowsPerSecond int64 `json:"ledger_peak_rows_per_second"`
+	LedgerBytesPerRow       int64 `json:"ledger_bytes_per_row"`
+	LedgerDropped           int64 `json:"ledger_dropped"`
 
 	Failures []string `json:"failures"`
 	Pass     bool     `json:"pass"`
@@ -207,7 +209,8 @@ func (r *report) markdown() string {
 	}
 	w("| Redis down 3 s: cacheable route | %s (served: %d; slowest answer %d ms) |\n", sortedCounts(r.Redis.CachedRouteDuring), r.Redis.CachedRouteServedDuring, r.Redis.CachedRouteSlowestMS)
 	w("| ledger around the Redis restart | %d answered, %d ledger rows |\n", r.Redis.WindowAnswered, r.Redis.WindowLedgerRows)
-	w("| ledger | %d rows in all; peak %d rows/s |\n\n", r.LedgerRows, r.LedgerPeakRowsPerSecond)
+	w("| ledger | %d rows in all; peak %d rows/s; %d bytes per row on disk with indexes; %d dropped (switchyard_ledger_dropped_total) |\n\n",
+		r.LedgerRows, r.LedgerPeakRowsPerSecond, r.LedgerBytesPerRow, r.LedgerDropped)
 
 	w("## Timeline\n\n")
 	for _, e := range r.Events {
