@@ -8,6 +8,9 @@
 //
 // esbuild's output depends only on its inputs (pinned in package-lock.json
 // and the SDK built from gen/ts), so the same sources give the same bytes.
+// No plugins: an async onResolve plugin made the minifier's names differ
+// from run to run. src/protobuf.ts reaches the SDK's protobuf runtime by
+// path instead, so the bundle holds one copy.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,20 +19,6 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const sdk = join(here, "..", "sdk", "typescript");
-
-// The console's own imports of @bufbuild/protobuf resolve as if the SDK made
-// them (its ESM build), so the bundle holds one protobuf runtime, the SDK's.
-const sdkProtobuf = {
-  name: "sdk-protobuf",
-  setup(b) {
-    b.onResolve({ filter: /^@bufbuild\/protobuf(\/.*)?$/ }, async (args) => {
-      if (args.pluginData === "sdk-protobuf" || !args.importer.startsWith(join(here, "src"))) return undefined;
-      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: sdk, pluginData: "sdk-protobuf" });
-      return r.errors.length ? { errors: r.errors } : { path: r.path };
-    });
-  },
-};
 const committed = join(here, "..", "server", "console", "dist");
 const check = process.argv.includes("--check");
 const out = check ? mkdtempSync(join(tmpdir(), "switchyard-console-")) : committed;
@@ -52,7 +41,6 @@ try {
     jsxImportSource: "preact",
     legalComments: "none",
     charset: "utf8",
-    plugins: [sdkProtobuf],
     logLevel: "warning",
     metafile: true,
   });

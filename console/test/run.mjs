@@ -375,6 +375,8 @@ async function shots(page, name) {
   for (const w of WIDTHS) {
     await page.setViewportSize({ width: w.width, height: w.height });
     await page.waitForTimeout(250); // charts follow their container's width
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(`${name} fits ${w.width} px without sideways scrolling`, wide <= w.width, `document is ${wide} px wide`);
     await page.screenshot({ path: join(SHOTS, `${name}-${w.name}.png`), fullPage: true });
   }
   await page.setViewportSize(original);

@@ -1,11 +1,11 @@
-import { fromJson, toJson } from "@bufbuild/protobuf";
-import type { JsonValue } from "@bufbuild/protobuf";
 import { RoutingConfigSchema } from "@switchyard/sdk/web";
 import type { RoutingConfig, SwitchyardClient } from "@switchyard/sdk/web";
 import { useState } from "preact/hooks";
 
 import { errorText } from "../api";
 import { diffLines } from "../diff";
+import { fromJson, toJson } from "../protobuf";
+import type { JsonValue } from "../protobuf";
 import type { DiffLine } from "../diff";
 import { date, time } from "../format";
 import { Notice, Panel, useLoad } from "../state";
