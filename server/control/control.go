@@ -282,7 +282,12 @@ func (c *Control) UpdateRouting(ctx context.Context, ch rpc.RoutingChange) (rpc.
 		return rpc.RoutingState{}, err
 	}
 	// Saved first: a change that would not survive a restart is refused.
-	version, err := c.saveRouting(ctx, next, ch)
+	// Over the version in force here: a change saved meanwhile on another
+	// replica (not yet followed here) is a conflict, not overwritten.
+	version, err := c.saveRouting(ctx, next, ch, c.version)
+	if errors.Is(err, store.ErrConflict) {
+		return rpc.RoutingState{}, fmt.Errorf("%w (another gateway saved a newer version than %d; read it and retry)", rpc.ErrRoutingConflict, c.version)
+	}
 	if err != nil {
 		return rpc.RoutingState{}, &llm.Error{Kind: llm.KindUnavailable, Message: "saving the routing config failed: " + err.Error(), Err: err}
 	}

@@ -19,7 +19,7 @@ const principalFile = "config-file"
 // file, as a new version. Callers hold c.mu.
 func (c *Control) recordFileRouting(ctx context.Context) error {
 	at := c.now()
-	v, err := c.saveRouting(ctx, c.cfg, rpc.RoutingChange{By: principalFile, At: at})
+	v, err := c.saveRouting(ctx, c.cfg, rpc.RoutingChange{By: principalFile, At: at}, store.AnyVersion)
 	if err != nil {
 		return fmt.Errorf("saving the config file's routing as a version: %w", err)
 	}

@@ -290,8 +290,10 @@ func (c *Control) hasProvider(name string) bool {
 }
 
 // saveRouting records a routing change and returns its version: the
-// store's, or the next in memory without storage.
-func (c *Control) saveRouting(ctx context.Context, cfg *config.Config, ch rpc.RoutingChange) (int64, error) {
+// store's, or the next in memory without storage. ifVersion is the
+// version the change was made over (store.AnyVersion: unconditional);
+// another replica having saved one since is store.ErrConflict.
+func (c *Control) saveRouting(ctx context.Context, cfg *config.Config, ch rpc.RoutingChange, ifVersion int64) (int64, error) {
 	if c.store == nil {
 		return c.version + 1, nil
 	}
@@ -299,6 +301,6 @@ func (c *Control) saveRouting(ctx context.Context, cfg *config.Config, ch rpc.Ro
 	if err != nil {
 		return 0, err
 	}
-	rc, err := c.store.PutRoutingConfig(ctx, doc, ch.By, ch.At, store.AnyVersion)
+	rc, err := c.store.PutRoutingConfig(ctx, doc, ch.By, ch.At, ifVersion)
 	return rc.Version, err
 }

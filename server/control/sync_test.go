@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"slices"
@@ -274,4 +275,39 @@ func testLogger(t *testing.T) hclog.Logger {
 		return hclog.NewNullLogger()
 	}
 	return hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Debug, Name: t.Name()})
+}
+
+// A change made over a version another replica has already replaced (and
+// this one has not followed yet) is a conflict, not a silent overwrite.
+func TestRoutingChangeOverAnotherReplicasNewerVersionConflicts(t *testing.T) {
+	dir := t.TempDir()
+	quiet := []SyncOption{WithSyncNotifier(nopNotifier{}), WithResyncTick(make(chan time.Time))}
+	a := startReplica(t, store.Options{DataDir: dir}, quiet...)
+	b := startReplica(t, store.Options{DataDir: dir}, quiet...)
+	ctx := context.Background()
+	change := func(r replica, model string) (rpc.RoutingState, error) {
+		cur := r.ctl.Routing()
+		routes := append(slices.Clone(cur.Routes), config.Route{Model: model, Targets: []config.Target{{Provider: "up", Model: "up-model"}}})
+		return r.ctl.UpdateRouting(ctx, rpc.RoutingChange{Routing: cur.Routing, Routes: routes, By: "test", At: time.Now(), IfVersion: cur.Version})
+	}
+	if _, err := change(b, "from-b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := change(a, "from-a"); !errors.Is(err, rpc.ErrRoutingConflict) {
+		t.Fatalf("a's change over a stale version: %v, want ErrRoutingConflict", err)
+	}
+	if err := a.ctl.syncRouting(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := change(a, "from-a")
+	if err != nil {
+		t.Fatalf("after following b's version: %v", err)
+	}
+	var models []string
+	for _, r := range st.Routes {
+		models = append(models, r.Model)
+	}
+	if !slices.Equal(models, []string{"pool", "from-b", "from-a"}) {
+		t.Fatalf("routes %v: b's change was lost", models)
+	}
 }
