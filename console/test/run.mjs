@@ -284,7 +284,19 @@ async function main() {
   await shots(page, "usage");
 
   // --- Alerts: create, verify through the API, list.
+  // First with the API failing: the panel's error state and its Retry.
+  await page.route("**/switchyard.v1.BillingService/ListAlerts", (r) =>
+    r.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ code: "unavailable", message: "injected by the test" }) }),
+  );
   await nav(page, "alerts");
+  await page.waitForSelector("[data-panel=Alerts] .state.error");
+  check("a failing API shows the panel's error state", (await page.textContent("[data-panel=Alerts] .state.error")).includes("injected by the test"));
+  await page.unroute("**/switchyard.v1.BillingService/ListAlerts");
+  // The browser logs the injected 503 itself; it is not a console error of ours.
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes("503 (Service Unavailable)")));
+  await page.click("[data-panel=Alerts] button:text('Retry')");
+  await page.waitForSelector("[data-panel=Alerts] .state.empty");
+  check("Retry recovers, and no alerts shows the empty state", (await page.textContent("[data-panel=Alerts] .state.empty")) === "No alerts yet.");
   await page.waitForSelector("form[aria-label='Create an alert']");
   await page.fill("form[aria-label='Create an alert'] input[name=threshold]", "25");
   await page.click("form[aria-label='Create an alert'] button[type=submit]");

@@ -11,11 +11,12 @@ interface Filters {
   provider: string;
   status: string;
   keyId: string;
+  dialect: string;
 }
 
 /** Live streams TailRequests; changing a filter restarts the stream, leaving the page ends it. */
 export function Live({ c, labels }: { c: SwitchyardClient; labels: Map<string, string> }) {
-  const [filters, setFilters] = useState<Filters>({ route: "", provider: "", status: "", keyId: "" });
+  const [filters, setFilters] = useState<Filters>({ route: "", provider: "", status: "", keyId: "", dialect: "" });
   const [events, setEvents] = useState<RequestEvent[]>([]);
   const [state, setState] = useState<{ s: "connecting" | "live" | "ended" | "error"; text?: string }>({ s: "connecting" });
   const [dropped, setDropped] = useState(0);
@@ -66,6 +67,7 @@ export function Live({ c, labels }: { c: SwitchyardClient; labels: Map<string, s
           {input("route", "Route")}
           {input("provider", "Provider")}
           {input("keyId", "Key id")}
+          {input("dialect", "Dialect")}
           <label>
             Status
             <select name="status" value={filters.status} onChange={(e) => setFilters({ ...filters, status: (e.target as HTMLSelectElement).value })}>
