@@ -93,6 +93,7 @@ providers:
       flaky-1: {input: 2.00, output: 8.00}
     simulator: {token_delay: 1ms, response_tokens: 8, fail_rate: 0.4, fail_status: 503}
 routing: {strategy: priority, fallback_strategy: failover}
+alerts: {interval: 1s, min_samples: 5}
 routes:
   - model: auto
     strategy: priority
@@ -303,6 +304,17 @@ async function main() {
   await page.waitForSelector("[data-testid=alerts-table] tbody tr");
   const alerts = await admin.services.billing.listAlerts({});
   check("an alert created in the console is in the API", alerts.alerts.some((a) => a.type === "budget_threshold" && a.threshold === 25));
+  // One the traffic above has already crossed: it fires, and the page shows when.
+  const low = await admin.services.billing.createAlert({ alert: { type: "budget_threshold", threshold: 0.0001, period: "monthly", currency: "USD" } });
+  let firedAt;
+  for (let i = 0; i < 100 && !firedAt; i++) {
+    await page.waitForTimeout(100);
+    firedAt = (await admin.services.billing.listAlerts({})).alerts.find((a) => a.id === low.alert.id)?.lastFiredAt;
+  }
+  check("an alert over its threshold fires", !!firedAt);
+  await page.reload();
+  await page.waitForSelector(`[data-panel='Firing history'] li:has-text('${low.alert.id}')`);
+  check("the firing shows in the alert list and its history", (await page.locator(`[data-testid=alerts-table] tr[data-alert='${low.alert.id}'] .badge`).count()) === 1);
   await shots(page, "alerts");
 
   // --- Live requests: the backlog, then a new request as it finishes.
