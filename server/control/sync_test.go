@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -309,5 +310,52 @@ func TestRoutingChangeOverAnotherReplicasNewerVersionConflicts(t *testing.T) {
 	}
 	if !slices.Equal(models, []string{"pool", "from-b", "from-a"}) {
 		t.Fatalf("routes %v: b's change was lost", models)
+	}
+}
+
+// flakyNotifier loses its first connection right after listening: what a
+// Redis or Postgres restart does to a subscription.
+type flakyNotifier struct {
+	listens atomic.Int32
+	dropped chan struct{} // closed when the first listen has failed
+	release chan struct{} // the first listen fails when this closes
+}
+
+func (n *flakyNotifier) Publish(context.Context, string) error { return nil }
+func (n *flakyNotifier) Listen(ctx context.Context, ready func(), _ func(string)) error {
+	first := n.listens.Add(1) == 1
+	ready()
+	if first {
+		<-n.release
+		close(n.dropped)
+		return errors.New("connection reset")
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// Messages sent while a listener was down are lost; the reconnect catches
+// up at once instead of waiting for the periodic resync.
+func TestReconnectCatchesUpOnWhatWasMissed(t *testing.T) {
+	dir := t.TempDir()
+	n := &flakyNotifier{dropped: make(chan struct{}), release: make(chan struct{})}
+	a := startReplica(t, store.Options{DataDir: dir}, WithSyncNotifier(nopNotifier{}), WithResyncTick(make(chan time.Time)))
+	b := startReplica(t, store.Options{DataDir: dir}, WithSyncNotifier(n), WithResyncTick(make(chan time.Time)))
+	ctx := context.Background()
+	cur := a.ctl.Routing()
+	routes := append(slices.Clone(cur.Routes), config.Route{Model: "extra", Targets: []config.Target{{Provider: "up", Model: "up-model"}}})
+	next, err := a.ctl.UpdateRouting(ctx, rpc.RoutingChange{Routing: cur.Routing, Routes: routes, By: "test", At: time.Now(), IfVersion: cur.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if b.ctl.Routing().Version == next.Version {
+		t.Fatal("b followed before its listener reconnected: the test proves nothing")
+	}
+	close(n.release)
+	<-n.dropped
+	within(t, 2*time.Second, "routing after the reconnect", func() bool { return b.ctl.Routing().Version == next.Version })
+	if got := n.listens.Load(); got != 2 {
+		t.Fatalf("%d listens, want a reconnect", got)
 	}
 }
