@@ -36,7 +36,9 @@ type SeriesBucket struct {
 // UsageSeries buckets the window's rows by step (and group), ordered by bucket then group.
 // Percentiles need every latency, so the rows of the window are read (in latency order per
 // bucket) rather than summed in SQL; the ts index bounds that to the window, and the console
-// asks for hours, not years. Both backends run the same integer arithmetic, so they agree.
+// asks for hours, not years. BenchmarkUsageSeries: an hour at 10 requests/s (36k rows) takes
+// about 70 ms on SQLite, so a gateway far busier than that wants histogram buckets instead.
+// Both backends run the same integer arithmetic, so they agree.
 func (s *Store) UsageSeries(ctx context.Context, q SeriesQuery) ([]SeriesBucket, error) {
 	if q.Step <= 0 || !q.From.Before(q.To) {
 		return nil, fmt.Errorf("store: usage series: want From < To and a positive step")
