@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchyard/switchyard/engine/cache"
+	"github.com/switchyard/switchyard/internal/redisurl"
 )
 
 // Shared defaults.
@@ -37,7 +38,7 @@ const (
 // the writer one short timeout per write and leaves the follower retrying
 // once a second; entries written meanwhile stay local.
 type Shared struct {
-	c       *redis.Client
+	c       redis.UniversalClient
 	stream  string
 	origin  string
 	maxLen  int64
@@ -61,28 +62,25 @@ func WithSharedMaxLen(n int) SharedOption { return func(s *Shared) { s.maxLen = 
 // WithSharedClock injects the clock that expiries are checked on.
 func WithSharedClock(now func() time.Time) SharedOption { return func(s *Shared) { s.now = now } }
 
-// NewShared connects lazily to addr ("host:port" or a redis:// URL).
+// NewShared connects lazily to addr: one node, a Sentinel master or a
+// Cluster, in any form internal/redisurl reads (cache.redis_url's).
 func NewShared(addr string, opts ...SharedOption) (*Shared, error) {
-	var o *redis.Options
-	switch {
-	case addr == "":
+	if strings.TrimSpace(addr) == "" {
 		return nil, errors.New("semantic: redis address is empty")
-	case strings.Contains(addr, "://"):
-		var err error
-		if o, err = redis.ParseURL(addr); err != nil {
-			return nil, fmt.Errorf("semantic: redis address: %w", err)
-		}
-	default:
-		o = &redis.Options{Addr: addr}
 	}
-	o.DialTimeout = defaultSharedTimeout
-	o.ContextTimeoutEnabled = true
-	o.MaxRetries = -1
-	o.DialerRetries = 1 // the follower retries on its own, once a second
-	o.DisableIdentity = true
+	c, _, err := redisurl.New(addr, func(o *redis.UniversalOptions) {
+		o.DialTimeout = defaultSharedTimeout
+		o.ContextTimeoutEnabled = true
+		o.MaxRetries = -1
+		o.DialerRetries = 1 // the follower retries on its own, once a second
+		o.DisableIdentity = true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("semantic: redis address: %w", err)
+	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	s := &Shared{c: redis.NewClient(o), stream: DefaultSharedPrefix + "log", origin: hex.EncodeToString(id[:]),
+	s := &Shared{c: c, stream: DefaultSharedPrefix + "log", origin: hex.EncodeToString(id[:]),
 		maxLen: DefaultMaxEntries, timeout: defaultSharedTimeout, now: time.Now}
 	for _, opt := range opts {
 		opt(s)
