@@ -294,8 +294,17 @@ func TestDefault(t *testing.T) {
 					t.Errorf("%s keys = %v, want the value of %s", p.Name, p.APIKeys, envName)
 				}
 			}
-			if len(c.Routes) != 1 || c.Routes[0].Model != "auto" {
-				t.Fatalf("routes = %+v", c.Routes)
+			if len(c.Routes) != 2 || c.Routes[0].Model != "auto" || c.Routes[1].Model != "sim" {
+				t.Fatalf("routes = %+v, want auto and sim", c.Routes)
+			}
+			// sim is the simulator alone, probed: never a real provider.
+			if p := c.Routes[1].Probe; p == nil || !p.Enabled {
+				t.Errorf("sim's probe = %+v, want on", p)
+			}
+			for _, tg := range c.Routes[1].Targets {
+				if tg.Provider != "simulator" {
+					t.Errorf("sim targets %s; probes must reach the simulator only", tg.Provider)
+				}
 			}
 			var targets []string
 			for _, tg := range c.Routes[0].Targets {

@@ -385,6 +385,21 @@ async function main() {
   await opage.waitForSelector(".chart canvas", { timeout: 15_000 });
   check("an empty overview fills after the sample requests", true);
   await octx.close();
+
+  // --- The embedded default (`make run`): live figures with no step, from the sim route's probes.
+  const def = await startGateway("default", null, {});
+  const dctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const dpage = await dctx.newPage();
+  await dpage.goto(`${def.baseUrl}/console/`);
+  await dpage.waitForSelector("[data-testid=kpis]");
+  let filled = true;
+  try {
+    await dpage.waitForSelector(".chart canvas", { timeout: 30_000 });
+  } catch {
+    filled = false;
+  }
+  check("on the embedded default the overview shows live simulator data with no step", filled);
+  await dctx.close();
 }
 
 async function nav(page, id) {
@@ -445,13 +460,21 @@ function freePort() {
 async function startGateway(name, yaml, env) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  const config = join(dir, "gateway.yaml");
-  writeFileSync(config, yaml);
+  // yaml null runs the embedded default, as `make run` does.
+  const args = [];
+  if (yaml !== null) {
+    const config = join(dir, "gateway.yaml");
+    writeFileSync(config, yaml);
+    args.push("--config", config);
+  }
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const childEnv = { ...process.env, SWITCHYARD_DATA_DIR: join(dir, "data"), ...env };
   if (!("SWITCHYARD_ADMIN_KEY" in env)) delete childEnv.SWITCHYARD_ADMIN_KEY;
-  const child = spawn(BIN, ["--config", config, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
+  if (yaml === null) {
+    for (const k of ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY"]) delete childEnv[k];
+  }
+  const child = spawn(BIN, [...args, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
   const log = [];
   child.stdout.on("data", (b) => log.push(b));
   child.stderr.on("data", (b) => log.push(b));
