@@ -127,7 +127,7 @@ func redisAllowances(ctx context.Context, rdb redis.UniversalClient, bopts []bud
 	if err != nil {
 		return nil, nil, err
 	}
-	return lim, bud, nil
+	return closedLimiter{lim}, closedBudgeter{bud}, nil
 }
 
 // routingDoc is what a routing change made through the API saves. Base

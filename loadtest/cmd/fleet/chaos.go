@@ -171,6 +171,9 @@ func (f *fleet) restartRedis(ctx, lctx context.Context, rep *report, tl *timelin
 	if outage.ok > 0 {
 		rep.fail("redis outage: %d budget-key requests were served without Redis (want fail closed)", outage.ok)
 	}
+	if n := outage.byStatus["503"]; n != outage.total {
+		rep.fail("redis outage: %d of %d budget-key requests answered 503 (%v), want all", n, outage.total, outage.byStatus)
+	}
 	if cacheDuring.ok != cacheDuring.total {
 		rep.fail("redis outage: %d of %d cacheable requests failed (want served, cache degraded)", cacheDuring.total-cacheDuring.ok, cacheDuring.total)
 	}
