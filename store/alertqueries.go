@@ -75,32 +75,3 @@ func (s *Store) SpendByKey(ctx context.Context, since time.Time) (map[string]int
 	}
 	return out, nil
 }
-
-// ClaimAlertFiring sets last_fired_at to at only if it still holds prev (the zero time for
-// "never fired") and the alert's cooldown since prev has passed. It reports whether this caller
-// won: of several gateways sharing the database that saw the same state, exactly one fires.
-// Unlike MarkAlertFired it also works for alerts without a cooldown. ErrNotFound when the alert
-// is gone.
-func (s *Store) ClaimAlertFiring(ctx context.Context, id string, prev, at time.Time) (bool, error) {
-	prevMS := int64(-1)
-	if !prev.IsZero() {
-		prevMS = toMillis(prev)
-	}
-	ms := toMillis(at)
-	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE alerts SET last_fired_at = ?
-		WHERE id = ? AND COALESCE(last_fired_at, -1) = ?
-		AND (last_fired_at IS NULL OR last_fired_at + cooldown_ms <= ?)`), ms, id, prevMS, ms)
-	if err != nil {
-		return false, fmt.Errorf("store: claim alert %s firing: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: claim alert %s firing: %w", id, err)
-	}
-	if n == 0 {
-		if _, err := s.GetAlert(ctx, id); err != nil {
-			return false, err
-		}
-	}
-	return n == 1, nil
-}

@@ -134,7 +134,7 @@ func TestClaimAlertFiring_CompareAndSetWithCooldown(t *testing.T) {
 			}
 			for _, st := range steps {
 				t.Run(st.name, func(t *testing.T) {
-					got, err := s.ClaimAlertFiring(ctx, st.id, st.prev, st.at)
+					got, err := s.ClaimAlertFiring(ctx, st.prev, AlertFiring{AlertID: st.id, FiredAt: st.at})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -150,7 +150,7 @@ func TestClaimAlertFiring_CompareAndSetWithCooldown(t *testing.T) {
 			if !a.LastFiredAt.Equal(t0.Add(time.Minute)) {
 				t.Fatalf("last_fired_at = %v, want %v", a.LastFiredAt, t0.Add(time.Minute))
 			}
-			if _, err := s.ClaimAlertFiring(ctx, "gone", time.Time{}, t0); !errors.Is(err, ErrNotFound) {
+			if _, err := s.ClaimAlertFiring(ctx, time.Time{}, AlertFiring{AlertID: "gone", FiredAt: t0}); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("missing alert: err = %v, want ErrNotFound", err)
 			}
 		})

@@ -178,13 +178,22 @@ func (s *Store) MarkAlertFired(ctx context.Context, id string, at time.Time) (bo
 	return n == 1, nil
 }
 
-// DeleteAlert removes the alert, or returns ErrNotFound.
+// DeleteAlert removes the alert and its firing history, or returns ErrNotFound.
 func (s *Store) DeleteAlert(ctx context.Context, id string) error {
 	if !storable(id) {
 		return fmt.Errorf("store: delete alert: %w", ErrNotFound)
 	}
-	res, err := s.db.ExecContext(ctx, s.d.q(`DELETE FROM alerts WHERE id = ?`), id)
-	return affectedOne(res, err, "delete alert "+id)
+	return inTx(ctx, s.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM alerts WHERE id = ?`), id)
+		if err := affectedOne(res, err, "delete alert "+id); err != nil {
+			return err
+		}
+		// A new alert may reuse the id: it must not inherit the old one's history.
+		if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM alert_firings WHERE alert_id = ?`), id); err != nil {
+			return fmt.Errorf("store: delete alert %s firings: %w", id, err)
+		}
+		return nil
+	})
 }
 
 func boolInt(b bool) int64 {

@@ -165,6 +165,27 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 8,
+		name:    "alert firing history",
+		stmts: []string{
+			// One row per firing, written in the claim that sets alerts.last_fired_at, so
+			// several gateways sharing the database record an incident once. type and key_id
+			// are copied: the history reads as the rule was when it fired.
+			`CREATE TABLE alert_firings (
+				id         {{AUTOID}},
+				alert_id   TEXT NOT NULL,
+				type       TEXT NOT NULL DEFAULT '',
+				key_id     TEXT NOT NULL DEFAULT '',
+				fired_at   BIGINT NOT NULL,
+				value      {{FLOAT}} NOT NULL DEFAULT 0,
+				threshold  {{FLOAT}} NOT NULL DEFAULT 0,
+				message    TEXT NOT NULL DEFAULT ''
+			)`,
+			`CREATE INDEX alert_firings_fired ON alert_firings (fired_at)`,
+			`CREATE INDEX alert_firings_alert_fired ON alert_firings (alert_id, fired_at)`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -18,7 +18,8 @@ type Store interface {
 	SpendByKey(ctx context.Context, since time.Time) (map[string]int64, error) // nano-dollars
 	WindowStats(ctx context.Context, since time.Time, keyID string) (store.WindowStats, error)
 	ProviderTraffic(ctx context.Context, since time.Time, keyID string) ([]store.ProviderTraffic, error)
-	ClaimAlertFiring(ctx context.Context, id string, prev, at time.Time) (bool, error)
+	// ClaimAlertFiring records f in the firing history if last_fired_at still holds prev.
+	ClaimAlertFiring(ctx context.Context, prev time.Time, f store.AlertFiring) (bool, error)
 }
 
 // Sender takes a firing for delivery without blocking (*Notifier implements it).
@@ -231,7 +232,8 @@ func (e *Evaluator) evaluate(ctx context.Context, a store.Alert, now time.Time, 
 			return nil
 		}
 	}
-	won, err := e.st.ClaimAlertFiring(ctx, a.ID, a.LastFiredAt, now)
+	won, err := e.st.ClaimAlertFiring(ctx, a.LastFiredAt, store.AlertFiring{AlertID: a.ID, Type: a.Type, KeyID: a.KeyID,
+		FiredAt: now, Value: r.value, Threshold: a.Threshold, Message: r.message})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) { // deleted during the pass
 			return nil

@@ -217,6 +217,7 @@ func TestEvaluate_FiresWhenConditionHolds(t *testing.T) {
 			if got := len(rec.events); got != map[bool]int{false: 0, true: 1}[tt.fire] {
 				t.Fatalf("fired %d times, want fire=%v", got, tt.fire)
 			}
+			checkHistory(t, s, rec.sent())
 			id := tt.alert.ID
 			if id == "" {
 				id = tt.alert.Type
@@ -276,6 +277,7 @@ func TestEvaluate_RateAlertFiresOncePerIncident(t *testing.T) {
 			if got := len(rec.ids()); got != st.fired {
 				t.Fatalf("fired %d times, want %d", got, st.fired)
 			}
+			checkHistory(t, s, rec.sent())
 		})
 	}
 }
@@ -340,6 +342,7 @@ func TestEvaluate_RestartDoesNotRefire(t *testing.T) {
 			if got := len(second.ids()) == 1; got != tt.refire {
 				t.Fatalf("restarted gateway fired %d times, want refire=%v", len(second.ids()), tt.refire)
 			}
+			checkHistory(t, s, append(first.sent(), second.sent()...))
 		})
 	}
 }
@@ -362,6 +365,9 @@ func TestEvaluate_GatewaysSharingAStoreFireOnce(t *testing.T) {
 	wg.Wait()
 	if got := rec.ids(); len(got) != 2 {
 		t.Fatalf("fired %v, want each of the two rules once", got)
+	}
+	if got, err := s.ListAlertFirings(context.Background(), store.FiringQuery{}); err != nil || len(got) != 2 || got[0].AlertID == got[1].AlertID {
+		t.Fatalf("history = %+v, %v; want one row for each of the two rules", got, err)
 	}
 }
 

@@ -171,6 +171,7 @@ func TestEvaluate_ProviderShare(t *testing.T) {
 			if got := len(rec.events); got != map[bool]int{false: 0, true: 1}[tt.fire] {
 				t.Fatalf("fired %d times, want fire=%v", got, tt.fire)
 			}
+			checkHistory(t, s, rec.sent())
 			if !tt.fire {
 				return
 			}
@@ -227,6 +228,7 @@ func TestEvaluate_ProviderShareFiresOncePerIncident(t *testing.T) {
 			if err := e.Evaluate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			checkHistory(t, s, rec.sent())
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
 			if got := len(rec.events); got != st.fired {
@@ -266,4 +268,5 @@ func TestEvaluate_ProviderShareGatewaysAndRestartsFireOnce(t *testing.T) {
 	if got := rec.ids(); len(got) != 1 {
 		t.Fatalf("restarted gateway fired again: %v", got)
 	}
+	checkHistory(t, s, rec.sent())
 }

@@ -169,7 +169,7 @@ func TestBilling_ConversionRoundTrip(t *testing.T) {
 		t.Fatalf("created hook ran %d times, want %d", created, len(tests))
 	}
 
-	if _, err := st.ClaimAlertFiring(ctx, "p1", time.Time{}, billingNow.Add(time.Minute)); err != nil {
+	if _, err := st.ClaimAlertFiring(ctx, time.Time{}, store.AlertFiring{AlertID: "p1", FiredAt: billingNow.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := b.ListAlerts(ctx, &pb.ListAlertsRequest{})
