@@ -430,6 +430,200 @@ func (*DeleteAlertResponse) Descriptor() ([]byte, []int) {
 	return file_switchyard_v1_billing_proto_rawDescGZIP(), []int{6}
 }
 
+// AlertFiring is one firing of an alert, as its webhook reported it.
+type AlertFiring struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AlertId string                 `protobuf:"bytes,1,opt,name=alert_id,json=alertId,proto3" json:"alert_id,omitempty"`
+	// The alert's type when it fired.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// The alert's client key; empty for a gateway-wide alert.
+	KeyId   string                 `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	FiredAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=fired_at,json=firedAt,proto3" json:"fired_at,omitempty"`
+	// What crossed the threshold, in the threshold's unit.
+	Value         float64 `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
+	Threshold     float64 `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	Message       string  `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertFiring) Reset() {
+	*x = AlertFiring{}
+	mi := &file_switchyard_v1_billing_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertFiring) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertFiring) ProtoMessage() {}
+
+func (x *AlertFiring) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_billing_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertFiring.ProtoReflect.Descriptor instead.
+func (*AlertFiring) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_billing_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AlertFiring) GetAlertId() string {
+	if x != nil {
+		return x.AlertId
+	}
+	return ""
+}
+
+func (x *AlertFiring) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *AlertFiring) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *AlertFiring) GetFiredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FiredAt
+	}
+	return nil
+}
+
+func (x *AlertFiring) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *AlertFiring) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *AlertFiring) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type ListAlertFiringsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this alert's firings; empty lists every alert's.
+	AlertId string `protobuf:"bytes,1,opt,name=alert_id,json=alertId,proto3" json:"alert_id,omitempty"`
+	// At most this many (default 50, at most 500).
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertFiringsRequest) Reset() {
+	*x = ListAlertFiringsRequest{}
+	mi := &file_switchyard_v1_billing_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertFiringsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertFiringsRequest) ProtoMessage() {}
+
+func (x *ListAlertFiringsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_billing_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertFiringsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlertFiringsRequest) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_billing_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListAlertFiringsRequest) GetAlertId() string {
+	if x != nil {
+		return x.AlertId
+	}
+	return ""
+}
+
+func (x *ListAlertFiringsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListAlertFiringsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Firings       []*AlertFiring         `protobuf:"bytes,1,rep,name=firings,proto3" json:"firings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertFiringsResponse) Reset() {
+	*x = ListAlertFiringsResponse{}
+	mi := &file_switchyard_v1_billing_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertFiringsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertFiringsResponse) ProtoMessage() {}
+
+func (x *ListAlertFiringsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchyard_v1_billing_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertFiringsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlertFiringsResponse) Descriptor() ([]byte, []int) {
+	return file_switchyard_v1_billing_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListAlertFiringsResponse) GetFirings() []*AlertFiring {
+	if x != nil {
+		return x.Firings
+	}
+	return nil
+}
+
 var File_switchyard_v1_billing_proto protoreflect.FileDescriptor
 
 const file_switchyard_v1_billing_proto_rawDesc = "" +
@@ -462,12 +656,26 @@ const file_switchyard_v1_billing_proto_rawDesc = "" +
 	"\x06alerts\x18\x01 \x03(\v2\x14.switchyard.v1.AlertR\x06alerts\"$\n" +
 	"\x12DeleteAlertRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x15\n" +
-	"\x13DeleteAlertResponse2\xef\x02\n" +
+	"\x13DeleteAlertResponse\"\xd8\x01\n" +
+	"\vAlertFiring\x12\x19\n" +
+	"\balert_id\x18\x01 \x01(\tR\aalertId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x125\n" +
+	"\bfired_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\afiredAt\x12\x14\n" +
+	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1c\n" +
+	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\"J\n" +
+	"\x17ListAlertFiringsRequest\x12\x19\n" +
+	"\balert_id\x18\x01 \x01(\tR\aalertId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"P\n" +
+	"\x18ListAlertFiringsResponse\x124\n" +
+	"\afirings\x18\x01 \x03(\v2\x1a.switchyard.v1.AlertFiringR\afirings2\xf9\x03\n" +
 	"\x0eBillingService\x12w\n" +
 	"\vCreateAlert\x12!.switchyard.v1.CreateAlertRequest\x1a\".switchyard.v1.CreateAlertResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x05alert\"\x12/v1/billing/alerts\x12m\n" +
 	"\n" +
 	"ListAlerts\x12 .switchyard.v1.ListAlertsRequest\x1a!.switchyard.v1.ListAlertsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/billing/alerts\x12u\n" +
-	"\vDeleteAlert\x12!.switchyard.v1.DeleteAlertRequest\x1a\".switchyard.v1.DeleteAlertResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/billing/alerts/{id}B\xba\x01\n" +
+	"\vDeleteAlert\x12!.switchyard.v1.DeleteAlertRequest\x1a\".switchyard.v1.DeleteAlertResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/billing/alerts/{id}\x12\x87\x01\n" +
+	"\x10ListAlertFirings\x12&.switchyard.v1.ListAlertFiringsRequest\x1a'.switchyard.v1.ListAlertFiringsResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/billing/alerts/firingsB\xba\x01\n" +
 	"\x11com.switchyard.v1B\fBillingProtoP\x01ZBgithub.com/switchyard/switchyard/gen/go/switchyard/v1;switchyardv1\xa2\x02\x03SXX\xaa\x02\rSwitchyard.V1\xca\x02\rSwitchyard\\V1\xe2\x02\x19Switchyard\\V1\\GPBMetadata\xea\x02\x0eSwitchyard::V1b\x06proto3"
 
 var (
@@ -482,34 +690,41 @@ func file_switchyard_v1_billing_proto_rawDescGZIP() []byte {
 	return file_switchyard_v1_billing_proto_rawDescData
 }
 
-var file_switchyard_v1_billing_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_switchyard_v1_billing_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_switchyard_v1_billing_proto_goTypes = []any{
-	(*Alert)(nil),                 // 0: switchyard.v1.Alert
-	(*CreateAlertRequest)(nil),    // 1: switchyard.v1.CreateAlertRequest
-	(*CreateAlertResponse)(nil),   // 2: switchyard.v1.CreateAlertResponse
-	(*ListAlertsRequest)(nil),     // 3: switchyard.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),    // 4: switchyard.v1.ListAlertsResponse
-	(*DeleteAlertRequest)(nil),    // 5: switchyard.v1.DeleteAlertRequest
-	(*DeleteAlertResponse)(nil),   // 6: switchyard.v1.DeleteAlertResponse
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*Alert)(nil),                    // 0: switchyard.v1.Alert
+	(*CreateAlertRequest)(nil),       // 1: switchyard.v1.CreateAlertRequest
+	(*CreateAlertResponse)(nil),      // 2: switchyard.v1.CreateAlertResponse
+	(*ListAlertsRequest)(nil),        // 3: switchyard.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),       // 4: switchyard.v1.ListAlertsResponse
+	(*DeleteAlertRequest)(nil),       // 5: switchyard.v1.DeleteAlertRequest
+	(*DeleteAlertResponse)(nil),      // 6: switchyard.v1.DeleteAlertResponse
+	(*AlertFiring)(nil),              // 7: switchyard.v1.AlertFiring
+	(*ListAlertFiringsRequest)(nil),  // 8: switchyard.v1.ListAlertFiringsRequest
+	(*ListAlertFiringsResponse)(nil), // 9: switchyard.v1.ListAlertFiringsResponse
+	(*timestamppb.Timestamp)(nil),    // 10: google.protobuf.Timestamp
 }
 var file_switchyard_v1_billing_proto_depIdxs = []int32{
-	7, // 0: switchyard.v1.Alert.created_at:type_name -> google.protobuf.Timestamp
-	7, // 1: switchyard.v1.Alert.last_fired_at:type_name -> google.protobuf.Timestamp
-	0, // 2: switchyard.v1.CreateAlertRequest.alert:type_name -> switchyard.v1.Alert
-	0, // 3: switchyard.v1.CreateAlertResponse.alert:type_name -> switchyard.v1.Alert
-	0, // 4: switchyard.v1.ListAlertsResponse.alerts:type_name -> switchyard.v1.Alert
-	1, // 5: switchyard.v1.BillingService.CreateAlert:input_type -> switchyard.v1.CreateAlertRequest
-	3, // 6: switchyard.v1.BillingService.ListAlerts:input_type -> switchyard.v1.ListAlertsRequest
-	5, // 7: switchyard.v1.BillingService.DeleteAlert:input_type -> switchyard.v1.DeleteAlertRequest
-	2, // 8: switchyard.v1.BillingService.CreateAlert:output_type -> switchyard.v1.CreateAlertResponse
-	4, // 9: switchyard.v1.BillingService.ListAlerts:output_type -> switchyard.v1.ListAlertsResponse
-	6, // 10: switchyard.v1.BillingService.DeleteAlert:output_type -> switchyard.v1.DeleteAlertResponse
-	8, // [8:11] is the sub-list for method output_type
-	5, // [5:8] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	10, // 0: switchyard.v1.Alert.created_at:type_name -> google.protobuf.Timestamp
+	10, // 1: switchyard.v1.Alert.last_fired_at:type_name -> google.protobuf.Timestamp
+	0,  // 2: switchyard.v1.CreateAlertRequest.alert:type_name -> switchyard.v1.Alert
+	0,  // 3: switchyard.v1.CreateAlertResponse.alert:type_name -> switchyard.v1.Alert
+	0,  // 4: switchyard.v1.ListAlertsResponse.alerts:type_name -> switchyard.v1.Alert
+	10, // 5: switchyard.v1.AlertFiring.fired_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: switchyard.v1.ListAlertFiringsResponse.firings:type_name -> switchyard.v1.AlertFiring
+	1,  // 7: switchyard.v1.BillingService.CreateAlert:input_type -> switchyard.v1.CreateAlertRequest
+	3,  // 8: switchyard.v1.BillingService.ListAlerts:input_type -> switchyard.v1.ListAlertsRequest
+	5,  // 9: switchyard.v1.BillingService.DeleteAlert:input_type -> switchyard.v1.DeleteAlertRequest
+	8,  // 10: switchyard.v1.BillingService.ListAlertFirings:input_type -> switchyard.v1.ListAlertFiringsRequest
+	2,  // 11: switchyard.v1.BillingService.CreateAlert:output_type -> switchyard.v1.CreateAlertResponse
+	4,  // 12: switchyard.v1.BillingService.ListAlerts:output_type -> switchyard.v1.ListAlertsResponse
+	6,  // 13: switchyard.v1.BillingService.DeleteAlert:output_type -> switchyard.v1.DeleteAlertResponse
+	9,  // 14: switchyard.v1.BillingService.ListAlertFirings:output_type -> switchyard.v1.ListAlertFiringsResponse
+	11, // [11:15] is the sub-list for method output_type
+	7,  // [7:11] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_switchyard_v1_billing_proto_init() }
@@ -523,7 +738,7 @@ func file_switchyard_v1_billing_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchyard_v1_billing_proto_rawDesc), len(file_switchyard_v1_billing_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	BillingService_CreateAlert_FullMethodName = "/switchyard.v1.BillingService/CreateAlert"
-	BillingService_ListAlerts_FullMethodName  = "/switchyard.v1.BillingService/ListAlerts"
-	BillingService_DeleteAlert_FullMethodName = "/switchyard.v1.BillingService/DeleteAlert"
+	BillingService_CreateAlert_FullMethodName      = "/switchyard.v1.BillingService/CreateAlert"
+	BillingService_ListAlerts_FullMethodName       = "/switchyard.v1.BillingService/ListAlerts"
+	BillingService_DeleteAlert_FullMethodName      = "/switchyard.v1.BillingService/DeleteAlert"
+	BillingService_ListAlertFirings_FullMethodName = "/switchyard.v1.BillingService/ListAlertFirings"
 )
 
 // BillingServiceClient is the client API for BillingService service.
@@ -34,6 +35,9 @@ type BillingServiceClient interface {
 	CreateAlert(ctx context.Context, in *CreateAlertRequest, opts ...grpc.CallOption) (*CreateAlertResponse, error)
 	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
 	DeleteAlert(ctx context.Context, in *DeleteAlertRequest, opts ...grpc.CallOption) (*DeleteAlertResponse, error)
+	// ListAlertFirings returns recorded firings, newest first. A deleted
+	// alert's firings are deleted with it.
+	ListAlertFirings(ctx context.Context, in *ListAlertFiringsRequest, opts ...grpc.CallOption) (*ListAlertFiringsResponse, error)
 }
 
 type billingServiceClient struct {
@@ -74,6 +78,16 @@ func (c *billingServiceClient) DeleteAlert(ctx context.Context, in *DeleteAlertR
 	return out, nil
 }
 
+func (c *billingServiceClient) ListAlertFirings(ctx context.Context, in *ListAlertFiringsRequest, opts ...grpc.CallOption) (*ListAlertFiringsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlertFiringsResponse)
+	err := c.cc.Invoke(ctx, BillingService_ListAlertFirings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BillingServiceServer is the server API for BillingService service.
 // All implementations must embed UnimplementedBillingServiceServer
 // for forward compatibility.
@@ -84,6 +98,9 @@ type BillingServiceServer interface {
 	CreateAlert(context.Context, *CreateAlertRequest) (*CreateAlertResponse, error)
 	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
 	DeleteAlert(context.Context, *DeleteAlertRequest) (*DeleteAlertResponse, error)
+	// ListAlertFirings returns recorded firings, newest first. A deleted
+	// alert's firings are deleted with it.
+	ListAlertFirings(context.Context, *ListAlertFiringsRequest) (*ListAlertFiringsResponse, error)
 	mustEmbedUnimplementedBillingServiceServer()
 }
 
@@ -102,6 +119,9 @@ func (UnimplementedBillingServiceServer) ListAlerts(context.Context, *ListAlerts
 }
 func (UnimplementedBillingServiceServer) DeleteAlert(context.Context, *DeleteAlertRequest) (*DeleteAlertResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteAlert not implemented")
+}
+func (UnimplementedBillingServiceServer) ListAlertFirings(context.Context, *ListAlertFiringsRequest) (*ListAlertFiringsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlertFirings not implemented")
 }
 func (UnimplementedBillingServiceServer) mustEmbedUnimplementedBillingServiceServer() {}
 func (UnimplementedBillingServiceServer) testEmbeddedByValue()                        {}
@@ -178,6 +198,24 @@ func _BillingService_DeleteAlert_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BillingService_ListAlertFirings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlertFiringsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BillingServiceServer).ListAlertFirings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BillingService_ListAlertFirings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BillingServiceServer).ListAlertFirings(ctx, req.(*ListAlertFiringsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BillingService_ServiceDesc is the grpc.ServiceDesc for BillingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -196,6 +234,10 @@ var BillingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteAlert",
 			Handler:    _BillingService_DeleteAlert_Handler,
+		},
+		{
+			MethodName: "ListAlertFirings",
+			Handler:    _BillingService_ListAlertFirings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

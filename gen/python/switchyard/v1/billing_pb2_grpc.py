@@ -51,6 +51,11 @@ class BillingServiceStub:
                 request_serializer=switchyard_dot_v1_dot_billing__pb2.DeleteAlertRequest.SerializeToString,
                 response_deserializer=switchyard_dot_v1_dot_billing__pb2.DeleteAlertResponse.FromString,
                 _registered_method=True)
+        self.ListAlertFirings = channel.unary_unary(
+                '/switchyard.v1.BillingService/ListAlertFirings',
+                request_serializer=switchyard_dot_v1_dot_billing__pb2.ListAlertFiringsRequest.SerializeToString,
+                response_deserializer=switchyard_dot_v1_dot_billing__pb2.ListAlertFiringsResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -76,6 +81,14 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAlertFirings(self, request, context):
+        """ListAlertFirings returns recorded firings, newest first. A deleted
+        alert's firings are deleted with it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +106,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.DeleteAlert,
                     request_deserializer=switchyard_dot_v1_dot_billing__pb2.DeleteAlertRequest.FromString,
                     response_serializer=switchyard_dot_v1_dot_billing__pb2.DeleteAlertResponse.SerializeToString,
+            ),
+            'ListAlertFirings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlertFirings,
+                    request_deserializer=switchyard_dot_v1_dot_billing__pb2.ListAlertFiringsRequest.FromString,
+                    response_serializer=switchyard_dot_v1_dot_billing__pb2.ListAlertFiringsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +196,33 @@ class BillingService:
             '/switchyard.v1.BillingService/DeleteAlert',
             switchyard_dot_v1_dot_billing__pb2.DeleteAlertRequest.SerializeToString,
             switchyard_dot_v1_dot_billing__pb2.DeleteAlertResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlertFirings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/switchyard.v1.BillingService/ListAlertFirings',
+            switchyard_dot_v1_dot_billing__pb2.ListAlertFiringsRequest.SerializeToString,
+            switchyard_dot_v1_dot_billing__pb2.ListAlertFiringsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/v1/billing.proto.
  */
 export const file_switchyard_v1_billing: GenFile = /*@__PURE__*/
-  fileDesc("Chtzd2l0Y2h5YXJkL3YxL2JpbGxpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEiwQIKBUFsZXJ0EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJdGhyZXNob2xkGAMgASgBEhAKCGN1cnJlbmN5GAQgASgJEg4KBnBlcmlvZBgFIAEoCRIOCgZ3aW5kb3cYBiABKAkSDgoGa2V5X2lkGAcgASgJEhMKC3dlYmhvb2tfdXJsGAggASgJEhQKDG5vdGlmeV9lbWFpbBgJIAEoCRIYChBmaXJlX2F0X2ZyYWN0aW9uGAogASgBEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfZmlyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lYXN1cmUYDSABKAkSEAoIcHJvdmlkZXIYDiABKAkiOQoSQ3JlYXRlQWxlcnRSZXF1ZXN0EiMKBWFsZXJ0GAEgASgLMhQuc3dpdGNoeWFyZC52MS5BbGVydCI6ChNDcmVhdGVBbGVydFJlc3BvbnNlEiMKBWFsZXJ0GAEgASgLMhQuc3dpdGNoeWFyZC52MS5BbGVydCITChFMaXN0QWxlcnRzUmVxdWVzdCI6ChJMaXN0QWxlcnRzUmVzcG9uc2USJAoGYWxlcnRzGAEgAygLMhQuc3dpdGNoeWFyZC52MS5BbGVydCIgChJEZWxldGVBbGVydFJlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlQWxlcnRSZXNwb25zZTLvAgoOQmlsbGluZ1NlcnZpY2USdwoLQ3JlYXRlQWxlcnQSIS5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUFsZXJ0UmVxdWVzdBoiLnN3aXRjaHlhcmQudjEuQ3JlYXRlQWxlcnRSZXNwb25zZSIhgtPkkwIbOgVhbGVydCISL3YxL2JpbGxpbmcvYWxlcnRzEm0KCkxpc3RBbGVydHMSIC5zd2l0Y2h5YXJkLnYxLkxpc3RBbGVydHNSZXF1ZXN0GiEuc3dpdGNoeWFyZC52MS5MaXN0QWxlcnRzUmVzcG9uc2UiGoLT5JMCFBISL3YxL2JpbGxpbmcvYWxlcnRzEnUKC0RlbGV0ZUFsZXJ0EiEuc3dpdGNoeWFyZC52MS5EZWxldGVBbGVydFJlcXVlc3QaIi5zd2l0Y2h5YXJkLnYxLkRlbGV0ZUFsZXJ0UmVzcG9uc2UiH4LT5JMCGSoXL3YxL2JpbGxpbmcvYWxlcnRzL3tpZH1CugEKEWNvbS5zd2l0Y2h5YXJkLnYxQgxCaWxsaW5nUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("Chtzd2l0Y2h5YXJkL3YxL2JpbGxpbmcucHJvdG8SDXN3aXRjaHlhcmQudjEiwQIKBUFsZXJ0EgoKAmlkGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJdGhyZXNob2xkGAMgASgBEhAKCGN1cnJlbmN5GAQgASgJEg4KBnBlcmlvZBgFIAEoCRIOCgZ3aW5kb3cYBiABKAkSDgoGa2V5X2lkGAcgASgJEhMKC3dlYmhvb2tfdXJsGAggASgJEhQKDG5vdGlmeV9lbWFpbBgJIAEoCRIYChBmaXJlX2F0X2ZyYWN0aW9uGAogASgBEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfZmlyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lYXN1cmUYDSABKAkSEAoIcHJvdmlkZXIYDiABKAkiOQoSQ3JlYXRlQWxlcnRSZXF1ZXN0EiMKBWFsZXJ0GAEgASgLMhQuc3dpdGNoeWFyZC52MS5BbGVydCI6ChNDcmVhdGVBbGVydFJlc3BvbnNlEiMKBWFsZXJ0GAEgASgLMhQuc3dpdGNoeWFyZC52MS5BbGVydCITChFMaXN0QWxlcnRzUmVxdWVzdCI6ChJMaXN0QWxlcnRzUmVzcG9uc2USJAoGYWxlcnRzGAEgAygLMhQuc3dpdGNoeWFyZC52MS5BbGVydCIgChJEZWxldGVBbGVydFJlcXVlc3QSCgoCaWQYASABKAkiFQoTRGVsZXRlQWxlcnRSZXNwb25zZSKeAQoLQWxlcnRGaXJpbmcSEAoIYWxlcnRfaWQYASABKAkSDAoEdHlwZRgCIAEoCRIOCgZrZXlfaWQYAyABKAkSLAoIZmlyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXZhbHVlGAUgASgBEhEKCXRocmVzaG9sZBgGIAEoARIPCgdtZXNzYWdlGAcgASgJIjoKF0xpc3RBbGVydEZpcmluZ3NSZXF1ZXN0EhAKCGFsZXJ0X2lkGAEgASgJEg0KBWxpbWl0GAIgASgFIkcKGExpc3RBbGVydEZpcmluZ3NSZXNwb25zZRIrCgdmaXJpbmdzGAEgAygLMhouc3dpdGNoeWFyZC52MS5BbGVydEZpcmluZzL5AwoOQmlsbGluZ1NlcnZpY2USdwoLQ3JlYXRlQWxlcnQSIS5zd2l0Y2h5YXJkLnYxLkNyZWF0ZUFsZXJ0UmVxdWVzdBoiLnN3aXRjaHlhcmQudjEuQ3JlYXRlQWxlcnRSZXNwb25zZSIhgtPkkwIbOgVhbGVydCISL3YxL2JpbGxpbmcvYWxlcnRzEm0KCkxpc3RBbGVydHMSIC5zd2l0Y2h5YXJkLnYxLkxpc3RBbGVydHNSZXF1ZXN0GiEuc3dpdGNoeWFyZC52MS5MaXN0QWxlcnRzUmVzcG9uc2UiGoLT5JMCFBISL3YxL2JpbGxpbmcvYWxlcnRzEnUKC0RlbGV0ZUFsZXJ0EiEuc3dpdGNoeWFyZC52MS5EZWxldGVBbGVydFJlcXVlc3QaIi5zd2l0Y2h5YXJkLnYxLkRlbGV0ZUFsZXJ0UmVzcG9uc2UiH4LT5JMCGSoXL3YxL2JpbGxpbmcvYWxlcnRzL3tpZH0ShwEKEExpc3RBbGVydEZpcmluZ3MSJi5zd2l0Y2h5YXJkLnYxLkxpc3RBbGVydEZpcmluZ3NSZXF1ZXN0Gicuc3dpdGNoeWFyZC52MS5MaXN0QWxlcnRGaXJpbmdzUmVzcG9uc2UiIoLT5JMCHBIaL3YxL2JpbGxpbmcvYWxlcnRzL2ZpcmluZ3NCugEKEWNvbS5zd2l0Y2h5YXJkLnYxQgxCaWxsaW5nUHJvdG9QAVpCZ2l0aHViLmNvbS9zd2l0Y2h5YXJkL3N3aXRjaHlhcmQvZ2VuL2dvL3N3aXRjaHlhcmQvdjE7c3dpdGNoeWFyZHYxogIDU1hYqgINU3dpdGNoeWFyZC5WMcoCDVN3aXRjaHlhcmRcVjHiAhlTd2l0Y2h5YXJkXFYxXEdQQk1ldGFkYXRh6gIOU3dpdGNoeWFyZDo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * Alert fires when its condition holds over its window.
@@ -212,6 +212,104 @@ export const DeleteAlertResponseSchema: GenMessage<DeleteAlertResponse> = /*@__P
   messageDesc(file_switchyard_v1_billing, 6);
 
 /**
+ * AlertFiring is one firing of an alert, as its webhook reported it.
+ *
+ * @generated from message switchyard.v1.AlertFiring
+ */
+export type AlertFiring = Message<"switchyard.v1.AlertFiring"> & {
+  /**
+   * @generated from field: string alert_id = 1;
+   */
+  alertId: string;
+
+  /**
+   * The alert's type when it fired.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * The alert's client key; empty for a gateway-wide alert.
+   *
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp fired_at = 4;
+   */
+  firedAt?: Timestamp | undefined;
+
+  /**
+   * What crossed the threshold, in the threshold's unit.
+   *
+   * @generated from field: double value = 5;
+   */
+  value: number;
+
+  /**
+   * @generated from field: double threshold = 6;
+   */
+  threshold: number;
+
+  /**
+   * @generated from field: string message = 7;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message switchyard.v1.AlertFiring.
+ * Use `create(AlertFiringSchema)` to create a new message.
+ */
+export const AlertFiringSchema: GenMessage<AlertFiring> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_billing, 7);
+
+/**
+ * @generated from message switchyard.v1.ListAlertFiringsRequest
+ */
+export type ListAlertFiringsRequest = Message<"switchyard.v1.ListAlertFiringsRequest"> & {
+  /**
+   * Only this alert's firings; empty lists every alert's.
+   *
+   * @generated from field: string alert_id = 1;
+   */
+  alertId: string;
+
+  /**
+   * At most this many (default 50, at most 500).
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message switchyard.v1.ListAlertFiringsRequest.
+ * Use `create(ListAlertFiringsRequestSchema)` to create a new message.
+ */
+export const ListAlertFiringsRequestSchema: GenMessage<ListAlertFiringsRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_billing, 8);
+
+/**
+ * @generated from message switchyard.v1.ListAlertFiringsResponse
+ */
+export type ListAlertFiringsResponse = Message<"switchyard.v1.ListAlertFiringsResponse"> & {
+  /**
+   * @generated from field: repeated switchyard.v1.AlertFiring firings = 1;
+   */
+  firings: AlertFiring[];
+};
+
+/**
+ * Describes the message switchyard.v1.ListAlertFiringsResponse.
+ * Use `create(ListAlertFiringsResponseSchema)` to create a new message.
+ */
+export const ListAlertFiringsResponseSchema: GenMessage<ListAlertFiringsResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_v1_billing, 9);
+
+/**
  * BillingService manages alerts on spend, errors, latency and provider share,
  * delivered as webhook POSTs.
  *
@@ -241,6 +339,17 @@ export const BillingService: GenService<{
     methodKind: "unary";
     input: typeof DeleteAlertRequestSchema;
     output: typeof DeleteAlertResponseSchema;
+  },
+  /**
+   * ListAlertFirings returns recorded firings, newest first. A deleted
+   * alert's firings are deleted with it.
+   *
+   * @generated from rpc switchyard.v1.BillingService.ListAlertFirings
+   */
+  listAlertFirings: {
+    methodKind: "unary";
+    input: typeof ListAlertFiringsRequestSchema;
+    output: typeof ListAlertFiringsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_switchyard_v1_billing, 0);

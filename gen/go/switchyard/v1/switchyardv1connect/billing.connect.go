@@ -42,6 +42,9 @@ const (
 	// BillingServiceDeleteAlertProcedure is the fully-qualified name of the BillingService's
 	// DeleteAlert RPC.
 	BillingServiceDeleteAlertProcedure = "/switchyard.v1.BillingService/DeleteAlert"
+	// BillingServiceListAlertFiringsProcedure is the fully-qualified name of the BillingService's
+	// ListAlertFirings RPC.
+	BillingServiceListAlertFiringsProcedure = "/switchyard.v1.BillingService/ListAlertFirings"
 )
 
 // BillingServiceClient is a client for the switchyard.v1.BillingService service.
@@ -49,6 +52,9 @@ type BillingServiceClient interface {
 	CreateAlert(context.Context, *v1.CreateAlertRequest) (*v1.CreateAlertResponse, error)
 	ListAlerts(context.Context, *v1.ListAlertsRequest) (*v1.ListAlertsResponse, error)
 	DeleteAlert(context.Context, *v1.DeleteAlertRequest) (*v1.DeleteAlertResponse, error)
+	// ListAlertFirings returns recorded firings, newest first. A deleted
+	// alert's firings are deleted with it.
+	ListAlertFirings(context.Context, *v1.ListAlertFiringsRequest) (*v1.ListAlertFiringsResponse, error)
 }
 
 // NewBillingServiceClient constructs a client for the switchyard.v1.BillingService service. By
@@ -80,14 +86,21 @@ func NewBillingServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(billingServiceMethods.ByName("DeleteAlert")),
 			connect.WithClientOptions(opts...),
 		),
+		listAlertFirings: connect.NewClient[v1.ListAlertFiringsRequest, v1.ListAlertFiringsResponse](
+			httpClient,
+			baseURL+BillingServiceListAlertFiringsProcedure,
+			connect.WithSchema(billingServiceMethods.ByName("ListAlertFirings")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // billingServiceClient implements BillingServiceClient.
 type billingServiceClient struct {
-	createAlert *connect.Client[v1.CreateAlertRequest, v1.CreateAlertResponse]
-	listAlerts  *connect.Client[v1.ListAlertsRequest, v1.ListAlertsResponse]
-	deleteAlert *connect.Client[v1.DeleteAlertRequest, v1.DeleteAlertResponse]
+	createAlert      *connect.Client[v1.CreateAlertRequest, v1.CreateAlertResponse]
+	listAlerts       *connect.Client[v1.ListAlertsRequest, v1.ListAlertsResponse]
+	deleteAlert      *connect.Client[v1.DeleteAlertRequest, v1.DeleteAlertResponse]
+	listAlertFirings *connect.Client[v1.ListAlertFiringsRequest, v1.ListAlertFiringsResponse]
 }
 
 // CreateAlert calls switchyard.v1.BillingService.CreateAlert.
@@ -117,11 +130,23 @@ func (c *billingServiceClient) DeleteAlert(ctx context.Context, req *v1.DeleteAl
 	return nil, err
 }
 
+// ListAlertFirings calls switchyard.v1.BillingService.ListAlertFirings.
+func (c *billingServiceClient) ListAlertFirings(ctx context.Context, req *v1.ListAlertFiringsRequest) (*v1.ListAlertFiringsResponse, error) {
+	response, err := c.listAlertFirings.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // BillingServiceHandler is an implementation of the switchyard.v1.BillingService service.
 type BillingServiceHandler interface {
 	CreateAlert(context.Context, *v1.CreateAlertRequest) (*v1.CreateAlertResponse, error)
 	ListAlerts(context.Context, *v1.ListAlertsRequest) (*v1.ListAlertsResponse, error)
 	DeleteAlert(context.Context, *v1.DeleteAlertRequest) (*v1.DeleteAlertResponse, error)
+	// ListAlertFirings returns recorded firings, newest first. A deleted
+	// alert's firings are deleted with it.
+	ListAlertFirings(context.Context, *v1.ListAlertFiringsRequest) (*v1.ListAlertFiringsResponse, error)
 }
 
 // NewBillingServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -149,6 +174,12 @@ func NewBillingServiceHandler(svc BillingServiceHandler, opts ...connect.Handler
 		connect.WithSchema(billingServiceMethods.ByName("DeleteAlert")),
 		connect.WithHandlerOptions(opts...),
 	)
+	billingServiceListAlertFiringsHandler := connect.NewUnaryHandlerSimple(
+		BillingServiceListAlertFiringsProcedure,
+		svc.ListAlertFirings,
+		connect.WithSchema(billingServiceMethods.ByName("ListAlertFirings")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchyard.v1.BillingService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case BillingServiceCreateAlertProcedure:
@@ -157,6 +188,8 @@ func NewBillingServiceHandler(svc BillingServiceHandler, opts ...connect.Handler
 			billingServiceListAlertsHandler.ServeHTTP(w, r)
 		case BillingServiceDeleteAlertProcedure:
 			billingServiceDeleteAlertHandler.ServeHTTP(w, r)
+		case BillingServiceListAlertFiringsProcedure:
+			billingServiceListAlertFiringsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -176,4 +209,8 @@ func (UnimplementedBillingServiceHandler) ListAlerts(context.Context, *v1.ListAl
 
 func (UnimplementedBillingServiceHandler) DeleteAlert(context.Context, *v1.DeleteAlertRequest) (*v1.DeleteAlertResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.BillingService.DeleteAlert is not implemented"))
+}
+
+func (UnimplementedBillingServiceHandler) ListAlertFirings(context.Context, *v1.ListAlertFiringsRequest) (*v1.ListAlertFiringsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchyard.v1.BillingService.ListAlertFirings is not implemented"))
 }

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchyard/v1/billing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x02\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x0e\n\x06window\x18\x06 \x01(\t\x12\x0e\n\x06key_id\x18\x07 \x01(\t\x12\x13\n\x0bwebhook_url\x18\x08 \x01(\t\x12\x14\n\x0cnotify_email\x18\t \x01(\t\x12\x18\n\x10\x66ire_at_fraction\x18\n \x01(\x01\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_fired_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07measure\x18\r \x01(\t\x12\x10\n\x08provider\x18\x0e \x01(\t\"9\n\x12\x43reateAlertRequest\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\":\n\x13\x43reateAlertResponse\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\"\x13\n\x11ListAlertsRequest\":\n\x12ListAlertsResponse\x12$\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x14.switchyard.v1.Alert\" \n\x12\x44\x65leteAlertRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAlertResponse2\xef\x02\n\x0e\x42illingService\x12w\n\x0b\x43reateAlert\x12!.switchyard.v1.CreateAlertRequest\x1a\".switchyard.v1.CreateAlertResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x12/v1/billing/alerts:\x05\x61lert\x12m\n\nListAlerts\x12 .switchyard.v1.ListAlertsRequest\x1a!.switchyard.v1.ListAlertsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/billing/alerts\x12u\n\x0b\x44\x65leteAlert\x12!.switchyard.v1.DeleteAlertRequest\x1a\".switchyard.v1.DeleteAlertResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/billing/alerts/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bswitchyard/v1/billing.proto\x12\rswitchyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x02\n\x05\x41lert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x0e\n\x06window\x18\x06 \x01(\t\x12\x0e\n\x06key_id\x18\x07 \x01(\t\x12\x13\n\x0bwebhook_url\x18\x08 \x01(\t\x12\x14\n\x0cnotify_email\x18\t \x01(\t\x12\x18\n\x10\x66ire_at_fraction\x18\n \x01(\x01\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_fired_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07measure\x18\r \x01(\t\x12\x10\n\x08provider\x18\x0e \x01(\t\"9\n\x12\x43reateAlertRequest\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\":\n\x13\x43reateAlertResponse\x12#\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.Alert\"\x13\n\x11ListAlertsRequest\":\n\x12ListAlertsResponse\x12$\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x14.switchyard.v1.Alert\" \n\x12\x44\x65leteAlertRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAlertResponse\"\x9e\x01\n\x0b\x41lertFiring\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12,\n\x08\x66ired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05value\x18\x05 \x01(\x01\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\x0f\n\x07message\x18\x07 \x01(\t\":\n\x17ListAlertFiringsRequest\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"G\n\x18ListAlertFiringsResponse\x12+\n\x07\x66irings\x18\x01 \x03(\x0b\x32\x1a.switchyard.v1.AlertFiring2\xf9\x03\n\x0e\x42illingService\x12w\n\x0b\x43reateAlert\x12!.switchyard.v1.CreateAlertRequest\x1a\".switchyard.v1.CreateAlertResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x12/v1/billing/alerts:\x05\x61lert\x12m\n\nListAlerts\x12 .switchyard.v1.ListAlertsRequest\x1a!.switchyard.v1.ListAlertsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/billing/alerts\x12u\n\x0b\x44\x65leteAlert\x12!.switchyard.v1.DeleteAlertRequest\x1a\".switchyard.v1.DeleteAlertResponse\"\x1f\x82\xd3\xe4\x93\x02\x19*\x17/v1/billing/alerts/{id}\x12\x87\x01\n\x10ListAlertFirings\x12&.switchyard.v1.ListAlertFiringsRequest\x1a\'.switchyard.v1.ListAlertFiringsResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/billing/alerts/firingsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,6 +39,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BILLINGSERVICE'].methods_by_name['ListAlerts']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/billing/alerts'
   _globals['_BILLINGSERVICE'].methods_by_name['DeleteAlert']._loaded_options = None
   _globals['_BILLINGSERVICE'].methods_by_name['DeleteAlert']._serialized_options = b'\202\323\344\223\002\031*\027/v1/billing/alerts/{id}'
+  _globals['_BILLINGSERVICE'].methods_by_name['ListAlertFirings']._loaded_options = None
+  _globals['_BILLINGSERVICE'].methods_by_name['ListAlertFirings']._serialized_options = b'\202\323\344\223\002\034\022\032/v1/billing/alerts/firings'
   _globals['_ALERT']._serialized_start=110
   _globals['_ALERT']._serialized_end=431
   _globals['_CREATEALERTREQUEST']._serialized_start=433
@@ -53,6 +55,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEALERTREQUEST']._serialized_end=665
   _globals['_DELETEALERTRESPONSE']._serialized_start=667
   _globals['_DELETEALERTRESPONSE']._serialized_end=688
-  _globals['_BILLINGSERVICE']._serialized_start=691
-  _globals['_BILLINGSERVICE']._serialized_end=1058
+  _globals['_ALERTFIRING']._serialized_start=691
+  _globals['_ALERTFIRING']._serialized_end=849
+  _globals['_LISTALERTFIRINGSREQUEST']._serialized_start=851
+  _globals['_LISTALERTFIRINGSREQUEST']._serialized_end=909
+  _globals['_LISTALERTFIRINGSRESPONSE']._serialized_start=911
+  _globals['_LISTALERTFIRINGSRESPONSE']._serialized_end=982
+  _globals['_BILLINGSERVICE']._serialized_start=985
+  _globals['_BILLINGSERVICE']._serialized_end=1490
 # @@protoc_insertion_point(module_scope)

@@ -73,3 +73,35 @@ class DeleteAlertRequest(_message.Message):
 class DeleteAlertResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class AlertFiring(_message.Message):
+    __slots__ = ("alert_id", "type", "key_id", "fired_at", "value", "threshold", "message")
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRED_AT_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    alert_id: str
+    type: str
+    key_id: str
+    fired_at: _timestamp_pb2.Timestamp
+    value: float
+    threshold: float
+    message: str
+    def __init__(self, alert_id: _Optional[str] = ..., type: _Optional[str] = ..., key_id: _Optional[str] = ..., fired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., threshold: _Optional[float] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ListAlertFiringsRequest(_message.Message):
+    __slots__ = ("alert_id", "limit")
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    alert_id: str
+    limit: int
+    def __init__(self, alert_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListAlertFiringsResponse(_message.Message):
+    __slots__ = ("firings",)
+    FIRINGS_FIELD_NUMBER: _ClassVar[int]
+    firings: _containers.RepeatedCompositeFieldContainer[AlertFiring]
+    def __init__(self, firings: _Optional[_Iterable[_Union[AlertFiring, _Mapping]]] = ...) -> None: ...
