@@ -113,6 +113,8 @@ func TestUnknownRESTPathIs404AndAdminRoutesStillNeedTheAdminKey(t *testing.T) {
 		{"admin route, wrong key", withAdmin, "GET", "/v1/keys", "wrong-key-0123456789", 401},
 		{"admin route, admin key", withAdmin, "GET", "/v1/keys", admin, 501},
 		{"admin route, no admin key configured", noAdmin, "GET", "/v1/keys", client, 401},
+		{"alert firings, client key", withAdmin, "GET", "/v1/billing/alerts/firings", client, 403},
+		{"alert firings, admin key", withAdmin, "GET", "/v1/billing/alerts/firings", admin, 501},
 		{"own usage, client key", withAdmin, "GET", "/v1/usage", client, 501},
 		{"own usage, no key", withAdmin, "GET", "/v1/usage", "", 401},
 	} {

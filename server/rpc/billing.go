@@ -24,6 +24,7 @@ type BillingStore interface {
 	CreateAlert(ctx context.Context, a store.Alert) error
 	ListAlerts(ctx context.Context, keyID string) ([]store.Alert, error)
 	DeleteAlert(ctx context.Context, id string) error
+	ListAlertFirings(ctx context.Context, q store.FiringQuery) ([]store.AlertFiring, error)
 }
 
 // Billing implements BillingService: alert rules on spend, errors, latency and provider share. The zero value
@@ -108,6 +109,30 @@ func (s *Billing) DeleteAlert(ctx context.Context, in *pb.DeleteAlertRequest) (*
 		return nil, err
 	}
 	return &pb.DeleteAlertResponse{}, nil
+}
+
+// ListAlertFirings returns recorded firings, newest first; a limit above the store's cap is
+// capped rather than refused, so a client asking for "everything" gets the most there is.
+func (s *Billing) ListAlertFirings(ctx context.Context, in *pb.ListAlertFiringsRequest) (*pb.ListAlertFiringsResponse, error) {
+	if s.st == nil {
+		return s.UnimplementedBillingServiceServer.ListAlertFirings(ctx, in)
+	}
+	if id := in.GetAlertId(); id != "" && !validAlertID(id) {
+		return nil, llm.InvalidParam("alert_id", "alert_id must be 1-%d letters, digits, '-' or '_'", maxAlertIDLen)
+	}
+	if in.GetLimit() < 0 {
+		return nil, llm.InvalidParam("limit", "limit must be 0 (the default, %d) or more, got %d", store.DefaultFiringLimit, in.GetLimit())
+	}
+	fs, err := s.st.ListAlertFirings(ctx, store.FiringQuery{AlertID: in.GetAlertId(), Limit: int(in.GetLimit())})
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListAlertFiringsResponse{Firings: make([]*pb.AlertFiring, 0, len(fs))}
+	for _, f := range fs {
+		out.Firings = append(out.Firings, &pb.AlertFiring{AlertId: f.AlertID, Type: f.Type, KeyId: f.KeyID,
+			FiredAt: timestamppb.New(f.FiredAt), Value: f.Value, Threshold: f.Threshold, Message: f.Message})
+	}
+	return out, nil
 }
 
 // alertFromProto validates a rule as sent by a client and converts it for the store.
