@@ -286,18 +286,39 @@ async function main() {
 
   // --- Alerts: create, verify through the API, list.
   // First with the API failing: the panel's error state and its Retry.
-  await page.route("**/switchyard.v1.BillingService/ListAlerts", (r) =>
-    r.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ code: "unavailable", message: "injected by the test" }) }),
-  );
+  const injected = (r) => r.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ code: "unavailable", message: "injected by the test" }) });
+  await page.route("**/switchyard.v1.BillingService/ListAlerts", injected);
+  await page.route("**/switchyard.v1.BillingService/ListAlertFirings", injected);
   await nav(page, "alerts");
   await page.waitForSelector("[data-panel=Alerts] .state.error");
   check("a failing API shows the panel's error state", (await page.textContent("[data-panel=Alerts] .state.error")).includes("injected by the test"));
+  await page.waitForSelector("[data-panel='Firing history'] .state.error");
+  check("a failing firing history shows its own error state", (await page.textContent("[data-panel='Firing history'] .state.error")).includes("injected by the test"));
   await page.unroute("**/switchyard.v1.BillingService/ListAlerts");
+  await page.unroute("**/switchyard.v1.BillingService/ListAlertFirings");
   // The browser logs the injected 503 itself; it is not a console error of ours.
   consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes("503 (Service Unavailable)")));
   await page.click("[data-panel=Alerts] button:text('Retry')");
   await page.waitForSelector("[data-panel=Alerts] .state.empty");
   check("Retry recovers, and no alerts shows the empty state", (await page.textContent("[data-panel=Alerts] .state.empty")) === "No alerts yet.");
+  await page.click("[data-panel='Firing history'] button:text('Retry')");
+  await page.waitForSelector("[data-panel='Firing history'] .state.empty");
+  check("no firing yet shows the history's empty state", (await page.textContent("[data-panel='Firing history'] .state.empty")) === "No alert has fired.");
+  // Every type is on offer, and provider_share brings its measure and provider.
+  const offered = await page.$$eval("form[aria-label='Create an alert'] select[name=type] option", (os) => os.map((o) => o.value));
+  check("the create form offers every alert type", ["budget_threshold", "error_rate", "p95_latency", "provider_share"].every((t) => offered.includes(t)), offered.join(","));
+  await page.selectOption("form[aria-label='Create an alert'] select[name=type]", "provider_share");
+  await page.fill("form[aria-label='Create an alert'] input[name=threshold]", "0.99");
+  await page.selectOption("form[aria-label='Create an alert'] select[name=measure]", "cost");
+  await page.fill("form[aria-label='Create an alert'] input[name=provider]", "flaky");
+  await page.click("form[aria-label='Create an alert'] button[type=submit]");
+  await page.waitForSelector("[data-testid=alerts-table] tbody tr");
+  const share = (await admin.services.billing.listAlerts({})).alerts.find((a) => a.type === "provider_share");
+  check("a provider_share alert made in the console keeps its measure and provider", share?.measure === "cost" && share?.provider === "flaky" && share?.threshold === 0.99, JSON.stringify(share, (_, v) => (typeof v === "bigint" ? String(v) : v)));
+  if (share) await admin.services.billing.deleteAlert({ id: share.id });
+  await page.reload();
+  await page.waitForSelector("[data-panel=Alerts] .state.empty");
+  await page.selectOption("form[aria-label='Create an alert'] select[name=type]", "budget_threshold");
   await page.waitForSelector("form[aria-label='Create an alert']");
   await page.fill("form[aria-label='Create an alert'] input[name=threshold]", "25");
   await page.click("form[aria-label='Create an alert'] button[type=submit]");
@@ -312,9 +333,18 @@ async function main() {
     firedAt = (await admin.services.billing.listAlerts({})).alerts.find((a) => a.id === low.alert.id)?.lastFiredAt;
   }
   check("an alert over its threshold fires", !!firedAt);
+  const firings = (await admin.services.billing.listAlertFirings({ alertId: low.alert.id })).firings;
+  check(
+    "the firing is in the API's history once, with its value over the threshold",
+    firings.length === 1 && firings[0].type === "budget_threshold" && firings[0].value >= firings[0].threshold && firings[0].threshold === 0.0001 && firings[0].message !== "" && firings[0].firedAt?.seconds === firedAt.seconds,
+    JSON.stringify(firings, (_, v) => (typeof v === "bigint" ? String(v) : v)),
+  );
   await page.reload();
-  await page.waitForSelector(`[data-panel='Firing history'] li:has-text('${low.alert.id}')`);
+  const row = `[data-testid=firings-table] tr[data-firing='${low.alert.id}']`;
+  await page.waitForSelector(row);
   check("the firing shows in the alert list and its history", (await page.locator(`[data-testid=alerts-table] tr[data-alert='${low.alert.id}'] .badge`).count()) === 1);
+  const rowText = await page.textContent(row);
+  check("the history row shows type, value vs threshold and message", (await page.locator(row).count()) === 1 && rowText.includes("budget_threshold") && rowText.includes("/ $0.0001") && rowText.includes(firings[0]?.message ?? "\0"), rowText);
   await shots(page, "alerts");
 
   // --- Live requests: the backlog, then a new request as it finishes.

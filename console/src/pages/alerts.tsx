@@ -7,6 +7,9 @@ import { Notice, Panel, useLoad } from "../state";
 
 const TYPES = ["budget_threshold", "error_rate", "p95_latency", "provider_share"] as const;
 
+// How many firings the history shows: the latest, newest first.
+const HISTORY = 50;
+
 function threshold(type: string, v: number): string {
   if (type === "budget_threshold") return usd(v);
   if (type === "p95_latency") return ms(v);
@@ -15,9 +18,13 @@ function threshold(type: string, v: number): string {
 
 export function Alerts({ c }: { c: SwitchyardClient }) {
   const alerts = useLoad(() => c.services.billing.listAlerts({}), [c], 15_000);
+  const firings = useLoad(() => c.services.billing.listAlertFirings({ limit: HISTORY }), [c], 15_000);
+  const reload = () => {
+    alerts.reload();
+    firings.reload();
+  };
   const [msg, setMsg] = useState<{ kind: "ok" | "error"; text: string }>();
-  const [f, setF] = useState({ type: "budget_threshold", threshold: "", period: "monthly", window: "5m", keyId: "", webhook: "", provider: "" });
-  const fired = (alerts.data?.alerts ?? []).filter((a) => a.lastFiredAt).sort((a, b) => Number((b.lastFiredAt?.seconds ?? 0n) - (a.lastFiredAt?.seconds ?? 0n)));
+  const [f, setF] = useState({ type: "budget_threshold", threshold: "", period: "monthly", window: "5m", keyId: "", webhook: "", provider: "", measure: "requests" });
   return (
     <div class="page" data-page="alerts">
       {msg && <Notice kind={msg.kind}>{msg.text}</Notice>}
@@ -60,7 +67,7 @@ export function Alerts({ c }: { c: SwitchyardClient }) {
                           } catch (e) {
                             setMsg({ kind: "error", text: errorText(e) });
                           }
-                          alerts.reload();
+                          reload();
                         }}
                       >
                         Delete
@@ -73,15 +80,39 @@ export function Alerts({ c }: { c: SwitchyardClient }) {
           </div>
         )}
       </Panel>
-      <Panel title="Firing history" state={alerts} empty={() => fired.length === 0} emptyText="No alert has fired.">
-        {() => (
-          <ul class="timeline">
-            {fired.map((a) => (
-              <li>
-                <time>{time(date(a.lastFiredAt))}</time> {a.type} over {threshold(a.type, a.threshold)} <span class="muted">{a.id}</span>
-              </li>
-            ))}
-          </ul>
+      <Panel title="Firing history" state={firings} empty={(d) => d.firings.length === 0} emptyText="No alert has fired.">
+        {(d) => (
+          <div class="table-wrap">
+            <table data-testid="firings-table">
+              <thead>
+                <tr>
+                  <th scope="col">Fired</th>
+                  <th scope="col">Alert</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Value / threshold</th>
+                  <th scope="col">Message</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.firings.map((x) => (
+                  <tr data-firing={x.alertId}>
+                    <th scope="row">
+                      <time dateTime={date(x.firedAt)?.toISOString()}>{time(date(x.firedAt))}</time>
+                    </th>
+                    <td>
+                      {x.alertId}
+                      {x.keyId && <span class="muted"> key {x.keyId}</span>}
+                    </td>
+                    <td>{x.type}</td>
+                    <td>
+                      {threshold(x.type, x.value)} <span class="muted">/ {threshold(x.type, x.threshold)}</span>
+                    </td>
+                    <td class="models">{x.message || "–"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Panel>
       <section class="panel">
@@ -104,11 +135,12 @@ export function Alerts({ c }: { c: SwitchyardClient }) {
                   keyId: f.keyId,
                   webhookUrl: f.webhook,
                   provider: f.type === "provider_share" ? f.provider : "",
+                  measure: f.type === "provider_share" ? f.measure : "",
                   currency: budget ? "USD" : "",
                 },
               });
               setMsg({ kind: "ok", text: `Created ${res.alert?.id}.` });
-              alerts.reload();
+              reload();
             } catch (err) {
               setMsg({ kind: "error", text: errorText(err) });
             }
@@ -141,10 +173,19 @@ export function Alerts({ c }: { c: SwitchyardClient }) {
             </label>
           )}
           {f.type === "provider_share" && (
-            <label>
-              Provider
-              <input name="provider" value={f.provider} placeholder="any" onInput={(e) => setF({ ...f, provider: (e.target as HTMLInputElement).value })} />
-            </label>
+            <>
+              <label>
+                Share of
+                <select name="measure" value={f.measure} onChange={(e) => setF({ ...f, measure: (e.target as HTMLSelectElement).value })}>
+                  <option value="requests">requests</option>
+                  <option value="cost">cost</option>
+                </select>
+              </label>
+              <label>
+                Provider
+                <input name="provider" value={f.provider} placeholder="any" onInput={(e) => setF({ ...f, provider: (e.target as HTMLInputElement).value })} />
+              </label>
+            </>
           )}
           <label>
             Key id
