@@ -18,7 +18,17 @@ type AlertFiring struct {
 	Value     float64
 	Threshold float64
 	Message   string
+	// Delivery is what became of the webhook POST: DeliveryNone, DeliveryPending, DeliveryDelivered,
+	// or "failed: …" / "dropped: …" with the reason.
+	Delivery string
 }
+
+// Delivery outcomes with no reason attached.
+const (
+	DeliveryNone      = "none" // the alert has no webhook
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+)
 
 // FiringQuery selects firings for ListAlertFirings.
 type FiringQuery struct {
@@ -65,8 +75,8 @@ func (s *Store) ClaimAlertFiring(ctx context.Context, prev time.Time, f AlertFir
 		}
 		won = true
 		_, err = tx.ExecContext(ctx, s.d.q(`INSERT INTO alert_firings
-			(alert_id, type, key_id, fired_at, value, threshold, message) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			id, cleanText(f.Type), cleanText(f.KeyID), ms, f.Value, f.Threshold, cleanText(f.Message))
+			(alert_id, type, key_id, fired_at, value, threshold, message, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			id, cleanText(f.Type), cleanText(f.KeyID), ms, f.Value, f.Threshold, cleanText(f.Message), cleanText(f.Delivery))
 		return err
 	})
 	if err != nil {
@@ -91,7 +101,7 @@ func (s *Store) ListAlertFirings(ctx context.Context, q FiringQuery) ([]AlertFir
 		limit = DefaultFiringLimit
 	}
 	limit = min(limit, MaxFiringLimit)
-	query := `SELECT id, alert_id, type, key_id, fired_at, value, threshold, message FROM alert_firings`
+	query := `SELECT id, alert_id, type, key_id, fired_at, value, threshold, message, delivery FROM alert_firings`
 	var args []any
 	if q.AlertID != "" {
 		query += ` WHERE alert_id = ?`
@@ -109,7 +119,7 @@ func (s *Store) ListAlertFirings(ctx context.Context, q FiringQuery) ([]AlertFir
 			f  AlertFiring
 			at int64
 		)
-		if err := rows.Scan(&f.ID, &f.AlertID, &f.Type, &f.KeyID, &at, &f.Value, &f.Threshold, &f.Message); err != nil {
+		if err := rows.Scan(&f.ID, &f.AlertID, &f.Type, &f.KeyID, &at, &f.Value, &f.Threshold, &f.Message, &f.Delivery); err != nil {
 			return nil, fmt.Errorf("store: list alert firings: %w", err)
 		}
 		f.FiredAt = fromMillis(at)
@@ -119,6 +129,17 @@ func (s *Store) ListAlertFirings(ctx context.Context, q FiringQuery) ([]AlertFir
 		return nil, fmt.Errorf("store: list alert firings: %w", err)
 	}
 	return out, nil
+}
+
+// SetAlertFiringDelivery records what became of the webhook POST of the alert's firing at
+// firedAt (its claim makes that pair unique). ErrNotFound when the firing is gone with its alert.
+func (s *Store) SetAlertFiringDelivery(ctx context.Context, alertID string, firedAt time.Time, outcome string) error {
+	if !storable(alertID) {
+		return fmt.Errorf("store: set alert firing delivery: %w", ErrNotFound)
+	}
+	res, err := s.db.ExecContext(ctx, s.d.q(`UPDATE alert_firings SET delivery = ? WHERE alert_id = ? AND fired_at = ?`),
+		cleanText(outcome), alertID, toMillis(firedAt))
+	return affectedOne(res, err, "set alert "+alertID+" firing delivery")
 }
 
 // cleanText makes evaluator-written text storable: a firing is not to be lost to a provider

@@ -19,7 +19,7 @@ func TestClaimAlertFiring_RecordsOneRowPerWonClaim(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := AlertFiring{AlertID: "err", Type: "error_rate", KeyID: "k1", FiredAt: t0, Value: 0.25, Threshold: 0.05,
-				Message: "gateway error rate 25.0% exceeds 5.0%"}
+				Message: "gateway error rate 25.0% exceeds 5.0%", Delivery: DeliveryPending}
 			if won, err := s.ClaimAlertFiring(ctx, time.Time{}, f); err != nil || !won {
 				t.Fatalf("first claim = %v, %v; want true", won, err)
 			}
@@ -209,6 +209,38 @@ func TestDeleteAlert_RemovesItsFiringHistory(t *testing.T) {
 			}
 			if err := s.DeleteAlert(ctx, "never"); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("delete missing: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+func TestSetAlertFiringDelivery_UpdatesThatFiringOnly(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := b.open(t)
+			if err := s.CreateAlert(ctx, Alert{ID: "hook", Type: "error_rate", Enabled: true}); err != nil {
+				t.Fatal(err)
+			}
+			for i, prev := range []time.Time{{}, t0} {
+				at := t0.Add(time.Duration(i) * time.Hour)
+				if won, err := s.ClaimAlertFiring(ctx, prev, AlertFiring{AlertID: "hook", FiredAt: at, Delivery: DeliveryPending}); err != nil || !won {
+					t.Fatalf("claim %d = %v, %v", i, won, err)
+				}
+			}
+			if err := s.SetAlertFiringDelivery(ctx, "hook", t0, "failed: 3 attempts: status 503"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.ListAlertFirings(ctx, FiringQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[0].Delivery != DeliveryPending || got[1].Delivery != "failed: 3 attempts: status 503" {
+				t.Fatalf("deliveries = %+v, want the older firing failed and the newer pending", got)
+			}
+			if err := s.SetAlertFiringDelivery(ctx, "hook", t0.Add(time.Minute), DeliveryDelivered); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("no firing at that time: err = %v, want ErrNotFound", err)
 			}
 		})
 	}

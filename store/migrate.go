@@ -186,6 +186,13 @@ var migrations = []migration{
 			`CREATE INDEX alert_firings_alert_fired ON alert_firings (alert_id, fired_at)`,
 		},
 	},
+	{
+		version: 9,
+		name:    "alert firing delivery outcome",
+		stmts: []string{
+			`ALTER TABLE alert_firings ADD COLUMN delivery TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -20,6 +20,7 @@ type Store interface {
 	ProviderTraffic(ctx context.Context, since time.Time, keyID string) ([]store.ProviderTraffic, error)
 	// ClaimAlertFiring records f in the firing history if last_fired_at still holds prev.
 	ClaimAlertFiring(ctx context.Context, prev time.Time, f store.AlertFiring) (bool, error)
+	SetAlertFiringDelivery(ctx context.Context, alertID string, firedAt time.Time, outcome string) error
 }
 
 // Sender takes a firing for delivery without blocking (*Notifier implements it).
@@ -232,8 +233,12 @@ func (e *Evaluator) evaluate(ctx context.Context, a store.Alert, now time.Time, 
 			return nil
 		}
 	}
+	delivery := store.DeliveryNone
+	if a.WebhookURL != "" {
+		delivery = store.DeliveryPending
+	}
 	won, err := e.st.ClaimAlertFiring(ctx, a.LastFiredAt, store.AlertFiring{AlertID: a.ID, Type: a.Type, KeyID: a.KeyID,
-		FiredAt: now, Value: r.value, Threshold: a.Threshold, Message: r.message})
+		FiredAt: now, Value: r.value, Threshold: a.Threshold, Message: r.message, Delivery: delivery})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) { // deleted during the pass
 			return nil
@@ -247,8 +252,20 @@ func (e *Evaluator) evaluate(ctx context.Context, a store.Alert, now time.Time, 
 		"value", r.value, "threshold", a.Threshold, "message", r.message)
 	ev := Event{Alert: a, Value: r.value, Threshold: a.Threshold, FiredAt: now, Message: r.message, Share: r.share}
 	ev.Alert.LastFiredAt = now
+	ev.report = func(outcome string) { e.recordDelivery(a.ID, now, outcome) }
 	e.send.Send(ev) // a full queue logs and drops there
 	return nil
+}
+
+// recordDelivery keeps a webhook's outcome in the firing history. It runs on the notifier's
+// goroutine after the pass is over, hence its own context.
+func (e *Evaluator) recordDelivery(alertID string, firedAt time.Time, outcome string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := e.st.SetAlertFiringDelivery(ctx, alertID, firedAt, outcome)
+	if err != nil && !errors.Is(err, store.ErrNotFound) { // not found: deleted with its alert
+		e.log.Warn("alert delivery outcome not recorded", "alert_id", alertID, "error", err)
+	}
 }
 
 // newIncident reports whether a rate rule whose condition holds is to fire now: not when this

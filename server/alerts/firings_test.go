@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +23,13 @@ func checkHistory(t *testing.T, s *store.Store, sent []Event) {
 	}
 	for i, f := range got {
 		ev := sent[len(sent)-1-i]
+		delivery := store.DeliveryNone // a recorder reports no outcome: pending stays
+		if ev.Alert.WebhookURL != "" {
+			delivery = store.DeliveryPending
+		}
 		want := store.AlertFiring{ID: f.ID, AlertID: ev.Alert.ID, Type: ev.Alert.Type, KeyID: ev.Alert.KeyID,
-			FiredAt: ev.FiredAt.UTC().Truncate(time.Millisecond), Value: ev.Value, Threshold: ev.Threshold, Message: ev.Message}
+			FiredAt: ev.FiredAt.UTC().Truncate(time.Millisecond), Value: ev.Value, Threshold: ev.Threshold, Message: ev.Message,
+			Delivery: delivery}
 		if f != want {
 			t.Fatalf("history[%d] = %+v, want %+v", i, f, want)
 		}
@@ -70,6 +77,60 @@ func TestEvaluate_TwoGatewaysRecordOneFiringPerIncident(t *testing.T) {
 				t.Fatalf("%d firings sent, want %d", len(sent), st.rows)
 			}
 			checkHistory(t, s, sent)
+		})
+	}
+}
+
+// The webhook's outcome reaches the firing's row: delivered, failed with its reason, dropped.
+func TestEvaluate_RecordsDeliveryOutcome(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  int  // webhook status; 0 = no webhook
+		closed  bool // the notifier is closed before the pass
+		want    string
+		wantPre string // want is a prefix
+	}{
+		{name: "delivered", answer: http.StatusOK, want: store.DeliveryDelivered},
+		{name: "refused by the receiver", answer: http.StatusBadRequest, wantPre: "failed: attempt 1: "},
+		{name: "notifier closed", answer: http.StatusOK, closed: true, want: "dropped: notifier closed"},
+		{name: "no webhook", want: store.DeliveryNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openStore(t)
+			a := store.Alert{ID: "err", Type: TypeErrorRate, Threshold: 0.05, Enabled: true}
+			if tt.answer != 0 {
+				a.WebhookURL = newWebhook(t, status(tt.answer)).srv.URL
+			}
+			mustCreate(t, s, a)
+			mustInsert(t, s, requests("", now0, 20, 10, 10)...)
+			n := NewNotifier(WithBackoff(time.Millisecond, time.Millisecond))
+			t.Cleanup(func() { n.Close() })
+			if tt.closed {
+				n.Close()
+			}
+			if err := newTestEvaluator(t, s, n, &clock{t: now0}).Evaluate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				fs, err := s.ListAlertFirings(context.Background(), store.FiringQuery{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(fs) != 1 {
+					t.Fatalf("%d firings, want 1", len(fs))
+				}
+				if got = fs[0].Delivery; got != store.DeliveryPending {
+					break
+				}
+			}
+			if tt.wantPre != "" && !strings.HasPrefix(got, tt.wantPre) || tt.wantPre == "" && got != tt.want {
+				t.Fatalf("delivery = %q, want %q%q", got, tt.want, tt.wantPre)
+			}
+			if strings.Contains(got, "127.0.0.1") {
+				t.Fatalf("delivery outcome leaks the webhook URL: %q", got)
+			}
 		})
 	}
 }

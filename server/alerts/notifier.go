@@ -33,7 +33,19 @@ type Event struct {
 	Message   string
 	// Share says which provider a provider_share firing is about; nil for other types.
 	Share *ProviderShare
+	// report, when set, is told what became of the delivery (store.DeliveryDelivered,
+	// "failed: …", "dropped: …").
+	report func(outcome string)
 }
+
+func (ev Event) done(outcome string) {
+	if ev.report != nil {
+		ev.report(outcome)
+	}
+}
+
+// maxOutcome bounds a failure reason kept in the firing history.
+const maxOutcome = 300
 
 // payloadAlert is the rule as webhook receivers see it: never the webhook URL (it often carries
 // a token) nor the notification e-mail.
@@ -216,20 +228,29 @@ func (n *Notifier) Send(ev Event) bool {
 	if ev.Alert.WebhookURL == "" {
 		return true
 	}
+	if reason := n.enqueue(ev); reason != "" {
+		ev.done("dropped: " + reason)
+		return false
+	}
+	return true
+}
+
+// enqueue queues ev, or says why not.
+func (n *Notifier) enqueue(ev Event) string {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	if n.closed {
 		n.dropped.Add(1)
 		n.log.Warn("alert delivery dropped: notifier closed", "alert_id", ev.Alert.ID)
-		return false
+		return "notifier closed"
 	}
 	select {
 	case n.queue <- ev:
-		return true
+		return ""
 	default:
 		n.dropped.Add(1)
 		n.log.Warn("alert delivery dropped: queue full", "alert_id", ev.Alert.ID, "queue", cap(n.queue))
-		return false
+		return "queue full"
 	}
 }
 
@@ -271,9 +292,12 @@ func (n *Notifier) work() {
 		if err := n.deliver(n.ctx, ev); err != nil {
 			n.failed.Add(1)
 			n.log.Warn("alert delivery failed", "alert_id", ev.Alert.ID, "type", ev.Alert.Type, "error", err)
+			reason := []rune("failed: " + err.Error()) // deliver's errors never hold the URL
+			ev.done(string(reason[:min(len(reason), maxOutcome)]))
 			continue
 		}
 		n.delivered.Add(1)
+		ev.done(store.DeliveryDelivered)
 	}
 }
 
