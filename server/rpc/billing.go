@@ -130,7 +130,7 @@ func (s *Billing) ListAlertFirings(ctx context.Context, in *pb.ListAlertFiringsR
 	out := &pb.ListAlertFiringsResponse{Firings: make([]*pb.AlertFiring, 0, len(fs))}
 	for _, f := range fs {
 		out.Firings = append(out.Firings, &pb.AlertFiring{AlertId: f.AlertID, Type: f.Type, KeyId: f.KeyID,
-			FiredAt: timestamppb.New(f.FiredAt), Value: f.Value, Threshold: f.Threshold, Message: f.Message})
+			FiredAt: timestamppb.New(f.FiredAt), Value: f.Value, Threshold: f.Threshold, Message: f.Message, Delivery: f.Delivery})
 	}
 	return out, nil
 }

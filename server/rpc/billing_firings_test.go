@@ -30,7 +30,7 @@ func TestBilling_ListAlertFirings(t *testing.T) {
 	for i, f := range []store.AlertFiring{
 		{AlertID: "errs", Type: "error_rate", KeyID: "k1", Value: 0.5, Threshold: 0.05, Message: "key k1 error rate 50.0%"},
 		{AlertID: "spend", Type: "budget_threshold", Value: 9, Threshold: 10, Message: "gateway spend $9.00 today"},
-		{AlertID: "errs", Type: "error_rate", KeyID: "k1", Value: 0.25, Threshold: 0.05, Message: "key k1 error rate 25.0%"},
+		{AlertID: "errs", Type: "error_rate", KeyID: "k1", Value: 0.25, Threshold: 0.05, Message: "key k1 error rate 25.0%", Delivery: "failed: attempt 1: status 400"},
 	} {
 		f.FiredAt = billingNow.Add(time.Duration(i+1) * time.Minute)
 		if won, err := st.ClaimAlertFiring(ctx, prev[f.AlertID], f); err != nil || !won {
@@ -39,7 +39,7 @@ func TestBilling_ListAlertFirings(t *testing.T) {
 		prev[f.AlertID] = f.FiredAt
 	}
 	errs3 := &pb.AlertFiring{AlertId: "errs", Type: "error_rate", KeyId: "k1", FiredAt: timestamppb.New(billingNow.Add(3 * time.Minute)),
-		Value: 0.25, Threshold: 0.05, Message: "key k1 error rate 25.0%"}
+		Value: 0.25, Threshold: 0.05, Message: "key k1 error rate 25.0%", Delivery: "failed: attempt 1: status 400"}
 	tests := []struct {
 		name  string
 		in    *pb.ListAlertFiringsRequest

@@ -440,9 +440,12 @@ type AlertFiring struct {
 	KeyId   string                 `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	FiredAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=fired_at,json=firedAt,proto3" json:"fired_at,omitempty"`
 	// What crossed the threshold, in the threshold's unit.
-	Value         float64 `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
-	Threshold     float64 `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
-	Message       string  `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	Value     float64 `protobuf:"fixed64,5,opt,name=value,proto3" json:"value,omitempty"`
+	Threshold float64 `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	Message   string  `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	// What became of the webhook POST: none (no webhook), pending, delivered,
+	// or "failed: ..." / "dropped: ..." with the reason.
+	Delivery      string `protobuf:"bytes,8,opt,name=delivery,proto3" json:"delivery,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +525,13 @@ func (x *AlertFiring) GetThreshold() float64 {
 func (x *AlertFiring) GetMessage() string {
 	if x != nil {
 		return x.Message
+	}
+	return ""
+}
+
+func (x *AlertFiring) GetDelivery() string {
+	if x != nil {
+		return x.Delivery
 	}
 	return ""
 }
@@ -656,7 +666,7 @@ const file_switchyard_v1_billing_proto_rawDesc = "" +
 	"\x06alerts\x18\x01 \x03(\v2\x14.switchyard.v1.AlertR\x06alerts\"$\n" +
 	"\x12DeleteAlertRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x15\n" +
-	"\x13DeleteAlertResponse\"\xd8\x01\n" +
+	"\x13DeleteAlertResponse\"\xf4\x01\n" +
 	"\vAlertFiring\x12\x19\n" +
 	"\balert_id\x18\x01 \x01(\tR\aalertId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x15\n" +
@@ -664,7 +674,8 @@ const file_switchyard_v1_billing_proto_rawDesc = "" +
 	"\bfired_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\afiredAt\x12\x14\n" +
 	"\x05value\x18\x05 \x01(\x01R\x05value\x12\x1c\n" +
 	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12\x18\n" +
-	"\amessage\x18\a \x01(\tR\amessage\"J\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12\x1a\n" +
+	"\bdelivery\x18\b \x01(\tR\bdelivery\"J\n" +
 	"\x17ListAlertFiringsRequest\x12\x19\n" +
 	"\balert_id\x18\x01 \x01(\tR\aalertId\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"P\n" +

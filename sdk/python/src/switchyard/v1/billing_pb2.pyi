@@ -75,7 +75,7 @@ class DeleteAlertResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class AlertFiring(_message.Message):
-    __slots__ = ("alert_id", "type", "key_id", "fired_at", "value", "threshold", "message")
+    __slots__ = ("alert_id", "type", "key_id", "fired_at", "value", "threshold", "message", "delivery")
     ALERT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +83,7 @@ class AlertFiring(_message.Message):
     VALUE_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FIELD_NUMBER: _ClassVar[int]
     alert_id: str
     type: str
     key_id: str
@@ -90,7 +91,8 @@ class AlertFiring(_message.Message):
     value: float
     threshold: float
     message: str
-    def __init__(self, alert_id: _Optional[str] = ..., type: _Optional[str] = ..., key_id: _Optional[str] = ..., fired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., threshold: _Optional[float] = ..., message: _Optional[str] = ...) -> None: ...
+    delivery: str
+    def __init__(self, alert_id: _Optional[str] = ..., type: _Optional[str] = ..., key_id: _Optional[str] = ..., fired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., threshold: _Optional[float] = ..., message: _Optional[str] = ..., delivery: _Optional[str] = ...) -> None: ...
 
 class ListAlertFiringsRequest(_message.Message):
     __slots__ = ("alert_id", "limit")
