@@ -336,7 +336,7 @@ async function main() {
   const firings = (await admin.services.billing.listAlertFirings({ alertId: low.alert.id })).firings;
   check(
     "the firing is in the API's history once, with its value over the threshold",
-    firings.length === 1 && firings[0].type === "budget_threshold" && firings[0].value >= firings[0].threshold && firings[0].threshold === 0.0001 && firings[0].message !== "" && firings[0].firedAt?.seconds === firedAt.seconds,
+    firings.length === 1 && firings[0].type === "budget_threshold" && firings[0].value >= firings[0].threshold && firings[0].threshold === 0.0001 && firings[0].message !== "" && firings[0].firedAt?.seconds === firedAt.seconds && firings[0].delivery === "none",
     JSON.stringify(firings, (_, v) => (typeof v === "bigint" ? String(v) : v)),
   );
   await page.reload();
@@ -344,7 +344,7 @@ async function main() {
   await page.waitForSelector(row);
   check("the firing shows in the alert list and its history", (await page.locator(`[data-testid=alerts-table] tr[data-alert='${low.alert.id}'] .badge`).count()) === 1);
   const rowText = await page.textContent(row);
-  check("the history row shows type, value vs threshold and message", (await page.locator(row).count()) === 1 && rowText.includes("budget_threshold") && rowText.includes("/ $0.0001") && rowText.includes(firings[0]?.message ?? "\0"), rowText);
+  check("the history row shows type, value vs threshold, message and webhook outcome", (await page.locator(row).count()) === 1 && rowText.includes("budget_threshold") && rowText.includes("/ $0.0001") && rowText.includes(firings[0]?.message ?? "\0") && rowText.endsWith("none"), rowText);
   await shots(page, "alerts");
 
   // --- Live requests: the backlog, then a new request as it finishes.

@@ -16,6 +16,19 @@ function threshold(type: string, v: number): string {
   return pct(v);
 }
 
+// Delivery shows a firing's webhook outcome; a failure's reason is in its title.
+function Delivery({ outcome }: { outcome: string }) {
+  if (outcome === "delivered") return <span class="badge s-healthy">delivered</span>;
+  if (outcome === "pending") return <span class="badge s-cooling">pending</span>;
+  if (outcome === "none" || outcome === "") return <span class="muted">none</span>;
+  const kind = outcome.split(":", 1)[0];
+  return (
+    <span class="badge s-open" title={outcome}>
+      {kind}
+    </span>
+  );
+}
+
 export function Alerts({ c }: { c: SwitchyardClient }) {
   const alerts = useLoad(() => c.services.billing.listAlerts({}), [c], 15_000);
   const firings = useLoad(() => c.services.billing.listAlertFirings({ limit: HISTORY }), [c], 15_000);
@@ -91,6 +104,7 @@ export function Alerts({ c }: { c: SwitchyardClient }) {
                   <th scope="col">Type</th>
                   <th scope="col">Value / threshold</th>
                   <th scope="col">Message</th>
+                  <th scope="col">Webhook</th>
                 </tr>
               </thead>
               <tbody>
@@ -107,7 +121,12 @@ export function Alerts({ c }: { c: SwitchyardClient }) {
                     <td>
                       {threshold(x.type, x.value)} <span class="muted">/ {threshold(x.type, x.threshold)}</span>
                     </td>
-                    <td class="models">{x.message || "–"}</td>
+                    <td class="models" style={{ minWidth: "16em" }}>
+                      {x.message || "–"}
+                    </td>
+                    <td>
+                      <Delivery outcome={x.delivery} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
