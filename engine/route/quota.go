@@ -84,6 +84,25 @@ const (
 	tiers
 )
 
+// quotaTiers is a key's quota as the meter sees it: per tier, the bucket's
+// meter key and limits, derived once when the table is built.
+type quotaTiers [tiers]struct {
+	key string
+	lim limits.Limits
+}
+
+// newQuotaTiers names key's buckets (provider/key id, and that plus
+// "#reserve"); nil when q declares nothing.
+func newQuotaTiers(key string, q Quota) *quotaTiers {
+	if !q.On() {
+		return nil
+	}
+	t := &quotaTiers{}
+	t[tierMain].key, t[tierReserve].key = key, key+"#reserve"
+	t[tierMain].lim, t[tierReserve].lim = q.split()
+	return t
+}
+
 // takeQuota charges one request and its estimated tokens to tg's key in
 // tier, reporting whether the key had room there. When it had not, wait is
 // how long until it would. A meter that fails lets the call through: the
@@ -94,15 +113,11 @@ func (r *Router) takeQuota(ctx context.Context, a *attempt, tg *Target, tier int
 	if mp == nil {
 		return true, 0
 	}
-	main, reserve := tg.quota.split()
-	lim, suffix := main, ""
-	if tier == tierReserve {
-		lim, suffix = reserve, "#reserve"
-		if lim == (limits.Limits{}) {
-			return false, 0
-		}
+	b := &tg.quota[tier]
+	if b.lim == (limits.Limits{}) {
+		return false, 0 // a quota too small to leave a reserve
 	}
-	_, err := (*mp).Reserve(ctx, tg.quotaKey+suffix, lim, a.breq.Tokens+a.breq.OutTokens)
+	_, err := (*mp).Reserve(ctx, b.key, b.lim, a.breq.Tokens+a.breq.OutTokens)
 	if err == nil {
 		if tier == tierReserve {
 			r.quota.reserve.Add(1)
@@ -120,11 +135,9 @@ func (r *Router) takeQuota(ctx context.Context, a *attempt, tg *Target, tier int
 // declared quota: the gateway answers the 429 the provider would have, at
 // once and without spending the keys' standing with it.
 func quotaRefusal(a *attempt, wait time.Duration) error {
-	return &llm.Error{Kind: llm.KindRateLimited, RetryAfter: wait, Code: "provider_quota_exhausted",
+	return &llm.Error{Kind: llm.KindRateLimited, RetryAfter: wait, Code: "provider_quota_exhausted", Err: errQuotaExhausted,
 		Message: fmt.Sprintf("every provider key of '%s' is at its declared quota; retry after %v", a.rt.Name, max(wait, time.Second).Round(time.Second))}
 }
 
-func isQuotaRefusal(err error) bool {
-	e := (*llm.Error)(nil)
-	return errors.As(err, &e) && e.Code == "provider_quota_exhausted"
-}
+// errQuotaExhausted marks quotaRefusal's error, which run returns at once.
+var errQuotaExhausted = errors.New("route: every provider key at its declared quota")

@@ -362,7 +362,7 @@ func (r *Router) pick(ctx context.Context, a *attempt) (*Target, bool, error) {
 					break
 				}
 				tg := g.targets[idx]
-				if tg.quota.On() {
+				if tg.quota != nil {
 					metered = true
 					if ok, wait := r.takeQuota(ctx, a, tg, tier); !ok {
 						excl = excl.With(idx)
@@ -549,7 +549,7 @@ func run[T any](ctx context.Context, r *Router, a *attempt, call func(ctx contex
 	for round := 0; a.info.Attempts < a.rt.Retry.MaxAttempts; {
 		tg, probe, err := r.pick(ctx, a)
 		if err != nil {
-			if isQuotaRefusal(err) {
+			if errors.Is(err, errQuotaExhausted) {
 				// Waiting would not help within a request: the keys refill
 				// over seconds. The client gets the 429 (or the last real
 				// error) now.

@@ -188,10 +188,9 @@ type Target struct {
 	Price    Price
 	impl     Provider
 	state    *targetState
-	// quota is the key's (shared by every target of the key), metered
-	// under quotaKey, provider/key id.
-	quota    Quota
-	quotaKey string
+	// quota is the key's tiers (quota.go), shared by every target of the
+	// key; nil when the key declares none.
+	quota *quotaTiers
 }
 
 // group is a set of targets picked among by one policy.
@@ -305,7 +304,7 @@ func buildTable(spec Spec, reg *registry) (*Table, error) {
 				continue
 			}
 			tg := &Target{ID: id, Provider: p.Name, KeyID: k.ID, Model: model, Price: p.Prices[model], impl: k.Provider, state: reg.state(id),
-				quota: k.Quota, quotaKey: p.Name + "/" + k.ID}
+				quota: newQuotaTiers(p.Name+"/"+k.ID, k.Quota)}
 			seenTarget[id] = tg
 			t.targets = append(t.targets, tg)
 			out = append(out, tg)
