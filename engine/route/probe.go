@@ -139,9 +139,7 @@ func (r *Router) Probe(ctx context.Context, j ProbeJob) ProbeResult {
 			if res.TTFT == 0 {
 				res.TTFT = r.now().Sub(start)
 			}
-			for i := range c.Choices {
-				out += len(c.Choices[i].Delta.Content) + len(c.Choices[i].Delta.ReasoningContent)
-			}
+			out += outputBytes(&c)
 			if c.Usage != nil {
 				res.Usage = *c.Usage
 			}
@@ -160,9 +158,7 @@ func (r *Router) Probe(ctx context.Context, j ProbeJob) ProbeResult {
 		// A probe that broke, or an upstream that does not report usage on
 		// streams, is billed as a stream is: the prompt counted from the
 		// request, the answer from what arrived.
-		res.Usage = llm.Usage{PromptTokens: prompt, CompletionTokens: (out + 3) / 4}
-		res.Usage.TotalTokens = res.Usage.PromptTokens + res.Usage.CompletionTokens
-		res.Estimated = true
+		res.Usage, res.Estimated = estimatedUsage(prompt, out), true
 	}
 	res.Cost = tg.Price.Cost(res.Usage)
 	res.Err = err

@@ -61,12 +61,7 @@ func (s *Stream) Recv() (llm.Chunk, error) {
 		}
 	}
 	s.mu.Lock()
-	for i := range c.Choices {
-		s.output += len(c.Choices[i].Delta.Content) + len(c.Choices[i].Delta.ReasoningContent)
-		for _, tc := range c.Choices[i].Delta.ToolCalls {
-			s.output += len(tc.Arguments)
-		}
-	}
+	s.output += outputBytes(&c)
 	if c.Usage != nil {
 		s.usage = *c.Usage
 		if s.billed && s.tab == nil {
@@ -161,6 +156,26 @@ func (s *Stream) Usage() (u llm.Usage, partial bool) {
 	if s.usage != (llm.Usage{}) {
 		return s.usage, false
 	}
-	out := (s.output + 3) / 4
-	return llm.Usage{PromptTokens: s.promptEstimate, CompletionTokens: out, TotalTokens: s.promptEstimate + out}, true
+	return estimatedUsage(s.promptEstimate, s.output), true
+}
+
+// outputBytes is the content a chunk carries (text, reasoning, tool-call
+// arguments), for a usage estimate when the upstream reports none.
+func outputBytes(c *llm.Chunk) int {
+	n := 0
+	for i := range c.Choices {
+		n += len(c.Choices[i].Delta.Content) + len(c.Choices[i].Delta.ReasoningContent)
+		for _, tc := range c.Choices[i].Delta.ToolCalls {
+			n += len(tc.Arguments)
+		}
+	}
+	return n
+}
+
+// estimatedUsage bills a stream that ended without usage: prompt tokens
+// counted from the request, completion at about 4 bytes a token of what
+// was relayed.
+func estimatedUsage(prompt, outBytes int) llm.Usage {
+	out := (outBytes + 3) / 4
+	return llm.Usage{PromptTokens: prompt, CompletionTokens: out, TotalTokens: prompt + out}
 }
